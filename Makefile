@@ -1,0 +1,62 @@
+# maicache: build, test and demo entry points.
+#
+#   make          daemon, tools and the module for every kernel found
+#   make check    every test: unit (Check), KUnit (UML), VM on 6.1 and 6.12
+#   make demo     the main job, end to end in a VM
+#
+# Each target first runs `make deps`, which installs whatever is missing.
+
+SHELL := /bin/bash
+ROOT := $(CURDIR)
+BUILD := $(ROOT)/build
+export MAICACHE_CACHE ?= $(ROOT)/.cache
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARNFLAGS := -Wall -Wextra -Werror -std=gnu11
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+CPPFLAGS += -I$(ROOT)/proto -I$(ROOT)/userd
+# Deferred: pkg-config only works once `deps` has installed the -dev packages.
+PKG_CFLAGS = $(shell pkg-config --cflags libnl-genl-3.0)
+PKG_LIBS = $(shell pkg-config --libs libnl-genl-3.0)
+CHECK_LIBS = $(shell pkg-config --libs check)
+
+USERD_LIB_SRCS := userd/nlclient.c
+USERD_HDRS := $(wildcard userd/*.h proto/*.h)
+UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/check_*.c))
+
+.PHONY: all deps user module check demo clean
+
+all: user module
+
+deps:
+	@scripts/deps.sh
+
+user: $(BUILD)/user/maicachectl
+
+$(BUILD)/user/maicachectl: tools/maicachectl.c $(USERD_LIB_SRCS) $(USERD_HDRS) | deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNFLAGS) -o $@ \
+		tools/maicachectl.c $(USERD_LIB_SRCS) $(PKG_LIBS)
+
+# Unit tests always run under AddressSanitizer and UBSan.
+$(BUILD)/unit/%: tests/unit/%.c $(USERD_LIB_SRCS) $(USERD_HDRS) | deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) -O1 -g $(WARNFLAGS) $(SANFLAGS) -o $@ \
+		$< $(USERD_LIB_SRCS) $(PKG_LIBS) $(CHECK_LIBS)
+
+unit: $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
+
+# One build tree per kernel: scripts/build-kmod.sh fails on any warning.
+module: | deps
+	@kvers=$$(scripts/kernels.sh); [ -n "$$kvers" ] || { echo "no kernel headers found" >&2; exit 1; }; \
+	for k in $$kvers; do scripts/build-kmod.sh $$k || exit 1; done
+
+check: all unit
+	@tests/run-all.sh
+
+demo: all
+	@tests/demo.sh
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,55 @@
+#!/bin/bash
+# Install everything maicache needs to build, test and demo on Debian 12:
+# Debian packages, Azurite (npm, into the cache) and the two Debian kernel
+# lines (headers installed, images unpacked into the cache).
+#
+# Quick when everything is present, so every make target can run it.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cache=${MAICACHE_CACHE:-$root/.cache}
+
+packages=(
+	# build
+	build-essential pkg-config git
+	liburing-dev libaio-dev libnl-3-dev libnl-genl-3-dev
+	libibverbs-dev librdmacm-dev libcurl4-openssl-dev libssl-dev
+	# tests and tools
+	check rdma-core ibverbs-utils rdmacm-utils perftest fio
+	e2fsprogs erofs-utils iproute2 vde2 python3
+	# VM harness
+	qemu-system-x86 busybox-static kmod cpio xz-utils zstd
+	# KUnit (UML kernel built from Debian's source)
+	linux-source-6.12 bc bison flex libelf-dev
+	# kernel headers for both lines: 6.1 (bookworm default) and 6.12
+	linux-headers-amd64 linux-headers-6.12-amd64
+)
+
+missing=()
+status=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${packages[@]}" 2>/dev/null || true)
+for p in "${packages[@]}"; do
+	grep -qE "^$p ii" <<<"$status" || missing+=("$p")
+done
+
+# Node.js may come from elsewhere (with npm inside); Debian's is the fallback.
+command -v npm >/dev/null || missing+=(nodejs npm)
+
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "deps: installing ${missing[*]}"
+	[ "$(id -u)" = 0 ] || { echo "deps: run as root to install packages" >&2; exit 1; }
+	export DEBIAN_FRONTEND=noninteractive
+	# The 6.12 headers pull in its image; the host never boots it, so
+	# skip building an initramfs for it.
+	export INITRD=No
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+"$root/scripts/fetch-kernels.sh"
+
+azurite=$cache/azurite
+if [ ! -x "$azurite/node_modules/.bin/azurite-blob" ]; then
+	echo "deps: installing Azurite into $azurite"
+	mkdir -p "$azurite"
+	npm install --prefix "$azurite" --no-audit --no-fund --loglevel=error azurite@3 >/dev/null
+fi

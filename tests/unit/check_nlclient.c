@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests for the netlink client's reply decoding.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netlink/genl/genl.h>
+#include <netlink/msg.h>
+
+#include "nlclient.h"
+
+enum { SKIP_NONE = -1 };
+
+/* A GET_VERSION reply as the module sends it, minus one attribute. */
+static struct nl_msg *version_reply(const char *version, int skip)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	ck_assert_ptr_nonnull(msg);
+	ck_assert_ptr_nonnull(genlmsg_put(msg, 0, 0, 0x20, 0, 0,
+					  MAICACHE_CMD_GET_VERSION, 1));
+	if (skip != MAICACHE_ATTR_VERSION)
+		ck_assert_int_eq(nla_put_string(msg, MAICACHE_ATTR_VERSION, version), 0);
+	if (skip != MAICACHE_ATTR_VERSION_MAJOR)
+		ck_assert_int_eq(nla_put_u32(msg, MAICACHE_ATTR_VERSION_MAJOR, 1), 0);
+	if (skip != MAICACHE_ATTR_VERSION_MINOR)
+		ck_assert_int_eq(nla_put_u32(msg, MAICACHE_ATTR_VERSION_MINOR, 2), 0);
+	if (skip != MAICACHE_ATTR_VERSION_PATCH)
+		ck_assert_int_eq(nla_put_u32(msg, MAICACHE_ATTR_VERSION_PATCH, 3), 0);
+	if (skip != MAICACHE_ATTR_GENL_VERSION)
+		ck_assert_int_eq(nla_put_u32(msg, MAICACHE_ATTR_GENL_VERSION, 7), 0);
+	return msg;
+}
+
+static int decode(struct nl_msg *msg, struct mc_version *v)
+{
+	struct nlattr *tb[MAICACHE_ATTR_MAX + 1];
+
+	ck_assert_int_eq(genlmsg_parse(nlmsg_hdr(msg), 0, tb, MAICACHE_ATTR_MAX,
+				       NULL), 0);
+	return mc_version_from_attrs(tb, v);
+}
+
+START_TEST(version_reply_decodes)
+{
+	struct nl_msg *msg = version_reply("1.2.3", SKIP_NONE);
+	struct mc_version v;
+
+	ck_assert_int_eq(decode(msg, &v), 0);
+	ck_assert_str_eq(v.version, "1.2.3");
+	ck_assert_uint_eq(v.major, 1);
+	ck_assert_uint_eq(v.minor, 2);
+	ck_assert_uint_eq(v.patch, 3);
+	ck_assert_uint_eq(v.genl_version, 7);
+	nlmsg_free(msg);
+}
+END_TEST
+
+/* Looped over every attribute of the reply: each one is required. */
+START_TEST(version_reply_missing_attr)
+{
+	struct nl_msg *msg = version_reply("1.2.3", _i);
+	struct mc_version v;
+
+	ck_assert_int_eq(decode(msg, &v), -EPROTO);
+	nlmsg_free(msg);
+}
+END_TEST
+
+START_TEST(version_reply_overlong_string)
+{
+	char big[200];
+	struct nl_msg *msg;
+	struct mc_version v;
+
+	memset(big, '9', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	msg = version_reply(big, SKIP_NONE);
+	ck_assert_int_eq(decode(msg, &v), -EPROTO);
+	nlmsg_free(msg);
+}
+END_TEST
+
+static Suite *nlclient_suite(void)
+{
+	Suite *s = suite_create("nlclient");
+	TCase *tc = tcase_create("version");
+
+	tcase_add_test(tc, version_reply_decodes);
+	tcase_add_loop_test(tc, version_reply_missing_attr,
+			    MAICACHE_ATTR_VERSION, MAICACHE_ATTR_GENL_VERSION + 1);
+	tcase_add_test(tc, version_reply_overlong_string);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(nlclient_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
