@@ -25,7 +25,7 @@ USERD_LIB_SRCS := userd/nlclient.c
 USERD_HDRS := $(wildcard userd/*.h proto/*.h)
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/check_*.c))
 
-.PHONY: all deps user module check demo clean
+.PHONY: all deps user unit module check demo dkms-install clean
 
 all: user module
 
@@ -57,6 +57,12 @@ check: all unit
 
 demo: all
 	@tests/demo.sh
+
+# Install the module sources for DKMS (node images): built for every
+# installed kernel now and on kernel upgrades.
+dkms-install: | deps
+	@src=$$(scripts/dkms-source.sh) && v=$${src##*-} && \
+	dkms add maicache/$$v && dkms install maicache/$$v
 
 clean:
 	rm -rf $(BUILD)

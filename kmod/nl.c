@@ -35,12 +35,27 @@ int maicache_nl_fill_version(struct sk_buff *skb)
 
 static struct genl_family maicache_genl_family;
 
+/*
+ * Every command is for the node's administrator. GENL_ADMIN_PERM would test
+ * CAP_NET_ADMIN; the devices and the pool are storage, so ask for
+ * CAP_SYS_ADMIN like the other block-device control paths.
+ */
+static bool maicache_nl_capable(struct sk_buff *skb, struct genl_info *info)
+{
+	if (netlink_capable(skb, CAP_SYS_ADMIN))
+		return true;
+	GENL_SET_ERR_MSG(info, "maicache control needs CAP_SYS_ADMIN");
+	return false;
+}
+
 static int maicache_nl_get_version(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sk_buff *reply;
 	void *hdr;
 	int ret;
 
+	if (!maicache_nl_capable(skb, info))
+		return -EPERM;
 	reply = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!reply)
 		return -ENOMEM;
@@ -65,7 +80,6 @@ static const struct genl_small_ops maicache_nl_ops[] = {
 	{
 		.cmd	= MAICACHE_CMD_GET_VERSION,
 		.doit	= maicache_nl_get_version,
-		.flags	= GENL_ADMIN_PERM,
 	},
 };
 

@@ -1,0 +1,98 @@
+#!/bin/bash
+# The single test command behind `make check`: user-space unit tests (Check,
+# under ASan/UBSan), kernel unit tests (KUnit in UML) and the VM tests on every
+# kernel from scripts/kernels.sh. Ends with one line: "N passed, N failed".
+#
+# MAICACHE_CHECK selects parts (default "unit,kunit,dkms,vm"); MAICACHE_VM_TESTS is
+# a glob of VM test names (default "*").
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+parts=${MAICACHE_CHECK:-unit,kunit,dkms,vm}
+vm_glob=${MAICACHE_VM_TESTS:-*}
+passed=0
+failed=0
+failures=()
+
+pass() { passed=$((passed + $1)); }
+# fail MSG [COUNT]
+fail() { failed=$((failed + ${2:-1})); failures+=("$1"); echo "FAIL $1"; }
+want() { [[ ",$parts," == *",$1,"* ]]; }
+
+run_unit() {
+	local t name out rc p f
+	for t in "$root"/build/unit/check_*; do
+		name=$(basename "$t")
+		out=$(CK_VERBOSITY=verbose "$t" 2>&1)
+		rc=$?
+		echo "$out"
+		p=$(grep -c ':P:' <<<"$out")
+		f=$(grep -cE ':[FE]:' <<<"$out")
+		pass "$p"
+		while read -r line; do
+			[ -n "$line" ] && fail "unit: $line"
+		done < <(grep -E ':[FE]:' <<<"$out")
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+			fail "unit: $name exited $rc"
+		fi
+	done
+}
+
+run_kunit() {
+	local out summary p f
+	out=$("$root/tests/kunit/run.sh" 2>&1)
+	local rc=$?
+	echo "$out" | tail -n 40
+	summary=$(grep -E '^KUNIT: [0-9]+ passed, [0-9]+ failed' <<<"$out" | tail -n 1)
+	if [ -z "$summary" ]; then
+		fail "kunit: no result (exit $rc), see build/kunit/"
+		return
+	fi
+	read -r _ p _ f _ <<<"$summary"
+	pass "$p"
+	[ "$f" -eq 0 ] || fail "kunit: $f failed, see build/kunit/" "$f"
+	[ "$rc" -eq 0 ] || [ "$f" -ne 0 ] || fail "kunit: exit $rc"
+}
+
+run_vm() {
+	local kvers k t name
+	kvers=$("$root/scripts/kernels.sh")
+	[ -n "$kvers" ] || { fail "vm: no kernels (run make deps)"; return; }
+	echo "VM kernels: $(tr '\n' ' ' <<<"$kvers")"
+	for k in $kvers; do
+		for t in "$root"/tests/vm/tests/$vm_glob.sh; do
+			[ -e "$t" ] || continue
+			name=$(basename "$t" .sh)
+			if "$root/tests/vm/run.sh" --kernel "$k" "$t"; then
+				pass 1
+			else
+				fail "vm: $name [$k]"
+			fi
+		done
+	done
+	if [ "$vm_glob" = "*" ]; then
+		if "$root/tests/vm/selftest.sh"; then pass 1; else fail "vm: harness selftest"; fi
+	fi
+}
+
+run_dkms() {
+	local out line
+	out=$("$root/tests/dkms/build.sh" 2>&1)
+	echo "$out"
+	pass "$(grep -c '^PASS' <<<"$out")"
+	while read -r line; do
+		[ -n "$line" ] && fail "dkms: ${line#FAIL }"
+	done < <(grep '^FAIL' <<<"$out")
+}
+
+want unit && { echo "== unit tests"; run_unit; }
+want kunit && { echo "== KUnit"; run_kunit; }
+want dkms && { echo "== DKMS"; run_dkms; }
+want vm && { echo "== VM tests"; run_vm; }
+
+if [ "${#failures[@]}" -gt 0 ]; then
+	echo "== failures"
+	printf '  %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
