@@ -1,14 +1,184 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * maicache: internal declarations shared by the module's source files.
+ *
+ * Objects and who owns them:
+ *   mc_pool   host DRAM carved into 4 MiB segments; each segment serves one
+ *             extent-size class and is cut into slots of that size.
+ *   mc_slot   one cached extent; indexed by (device, extent) in the device's
+ *             xarray; reference counted (see below).
+ *   mc_dev    one /dev/maicacheN.
+ *   mc_ring   the miss ring shared with the daemon (/dev/maicache).
+ *
+ * Slot references: the device index holds one while the slot is in it; each
+ * request using the slot holds one; a fill holds one from the miss until the
+ * daemon completes it (the daemon may write into the slot until then). A
+ * slot is reused only when its count falls to zero, or when the evictor
+ * claims a READY slot by moving the count from 1 (index only) to 0.
  */
 #ifndef MAICACHE_H
 #define MAICACHE_H
 
+#include <linux/blk-mq.h>
+#include <linux/kref.h>
 #include <linux/skbuff.h>
+#include <linux/spinlock.h>
+#include <linux/xarray.h>
 
+#include "maicache_genl.h"
+#include "policy.h"
+
+#define MC_UNIT_SHIFT		16	/* smallest extent: 64 KiB */
+#define MC_SEG_SHIFT		22	/* largest extent, and the segment: 4 MiB */
+#define MC_NR_CLASSES		(MC_SEG_SHIFT - MC_UNIT_SHIFT + 1)
+#define MC_MAX_RQ_BYTES		(1U << 20)
+/* A request of MC_MAX_RQ_BYTES spans at most this many extents. */
+#define MC_MAX_RQ_EXTENTS	((MC_MAX_RQ_BYTES >> MC_UNIT_SHIFT) + 1)
+
+enum mc_slot_state {
+	MC_SLOT_FREE,
+	MC_SLOT_FILLING,	/* miss queued or with the daemon */
+	MC_SLOT_READY,
+	MC_SLOT_FAILED,		/* fill failed or device gone; leaving */
+};
+
+struct mc_dev;
+struct mc_cmd;
+
+/* A request waiting for one extent to be filled. */
+struct mc_wait {
+	struct list_head link;
+	struct mc_cmd *cmd;
+};
+
+struct mc_slot {
+	struct mc_policy_node pnode;	/* policy queue, or class free list */
+	atomic_t ref;
+	u8 state;			/* enum mc_slot_state */
+	u8 class;
+	bool fill_sent;			/* on the ring's in-flight list */
+	u32 gen;			/* bumped on every reuse */
+	u32 len;			/* valid bytes: short for the last extent */
+	struct mc_dev *dev;
+	u64 extent;
+	spinlock_t lock;		/* state, waiters, fill fields */
+	struct list_head waiters;	/* mc_wait, while FILLING */
+	struct list_head fill_link;	/* ring pending or in-flight list */
+	u64 fill_start_ns;
+	unsigned long fill_deadline;	/* jiffies, while no daemon */
+};
+
+struct mc_class {
+	spinlock_t lock;
+	struct mc_policy policy;
+	struct list_head free;		/* free slots of owned segments */
+	u32 nr_segments;
+	u32 nr_used;			/* slots not free */
+};
+
+struct mc_pool {
+	struct kref kref;		/* module + each mapping */
+	void *mem;
+	u64 size;			/* multiple of the segment size */
+	u32 nr_segments;
+	u32 nr_units;			/* 64 KiB units; slots[] entries */
+	struct mc_slot *slots;		/* one per unit; a slot uses its first */
+	s8 *seg_class;			/* per segment: class, or -1 when free */
+	spinlock_t seg_lock;
+	struct mc_class classes[MC_NR_CLASSES];
+};
+
+struct mc_stats {
+	u64 hits;
+	u64 misses;
+	u64 bytes_hit;
+	u64 bytes_filled;
+	u64 evictions;
+	u64 fill_errors;
+	u64 fill_latency[MAICACHE_FILL_LATENCY_BUCKETS];
+};
+
+struct mc_dev {
+	u32 id;
+	u64 cookie;
+	u64 size;
+	u32 block_size;
+	u8 extent_shift;
+	u64 key_base;			/* unique per device ever made */
+	struct xarray extents;		/* extent index -> struct mc_slot */
+	struct mc_stats __percpu *stats;
+	struct blk_mq_tag_set tag_set;
+	struct gendisk *disk;
+	bool dying;			/* being removed: new reads fail */
+	struct list_head list;		/* mc_devs, under mc_devs_lock */
+};
+
+/* Per request: the extents it reads and how many are still filling. */
+struct mc_cmd {
+	struct request *rq;
+	atomic_t pending;
+	blk_status_t status;
+	u8 nr;
+	struct mc_slot *slot[MC_MAX_RQ_EXTENTS];
+	struct mc_wait wait[MC_MAX_RQ_EXTENTS];
+};
+
+/* pool.c */
+extern struct mc_pool *mc_pool;
+int mc_pool_create(u64 size, struct mc_pool **out);
+void mc_pool_put(struct mc_pool *pool);
+struct mc_slot *mc_pool_alloc_slot(struct mc_pool *pool, struct mc_dev *dev,
+				   u64 extent, u32 off, u32 len);
+void mc_slot_put(struct mc_slot *slot);
+bool mc_slot_reclaim(struct mc_slot *slot, struct mc_dev *dev, u64 extent);
+bool mc_pool_mapped(struct mc_pool *pool);
+u64 mc_slot_offset(struct mc_slot *slot);
+struct mc_slot *mc_slot_from_index(struct mc_pool *pool, u32 index);
+u32 mc_slot_index(struct mc_slot *slot);
+u64 mc_pool_used_bytes(struct mc_pool *pool);
+int mc_pool_mmap(struct mc_pool *pool, struct vm_area_struct *vma);
+
+static inline void *mc_slot_mem(struct mc_slot *slot)
+{
+	return mc_pool->mem + mc_slot_offset(slot);
+}
+
+/* cache.c */
+int mc_cache_get(struct mc_dev *dev, struct mc_cmd *cmd, u64 extent,
+		 u32 off, u32 len);
+void mc_slot_resolve(struct mc_slot *slot, int status);
+void mc_cache_fail_dev(struct mc_dev *dev);
+void mc_cache_drop_dev(struct mc_dev *dev);
+void mc_cmd_finish(struct mc_cmd *cmd);
+
+/* ring.c */
+int mc_ring_init(void);
+void mc_ring_exit(void);
+void mc_ring_queue_fill(struct mc_slot *slot);
+void mc_ring_kick(void);
+int mc_ring_set_pool(struct mc_pool *pool, struct mc_pool **old);
+bool mc_ring_attached(u32 *pid);
+u64 mc_ring_bad_completions(void);
+extern unsigned int mc_daemon_timeout_ms;
+
+/* dev.c */
+extern struct mutex mc_devs_lock;
+extern struct list_head mc_devs;
+int mc_dev_add(u32 id, u64 size, u32 block_size, u32 extent_size,
+	       u64 cookie, struct mc_dev **out);
+int mc_dev_del(u32 id);
+struct mc_dev *mc_dev_find(u32 id);
+void mc_dev_stats(struct mc_dev *dev, struct mc_stats *sum);
+void mc_dev_account_fill(struct mc_dev *dev, u64 start_ns, u32 bytes,
+			 bool ok);
+int mc_dev_init(void);
+void mc_dev_exit(void);
+
+/* nl.c */
 int maicache_nl_init(void);
 void maicache_nl_exit(void);
 int maicache_nl_fill_version(struct sk_buff *skb);
+void maicache_nl_notify_dev(struct mc_dev *dev, u8 cmd);
+void maicache_nl_notify_daemon(u32 pid, u8 cmd);
 
 #endif /* MAICACHE_H */

@@ -10,13 +10,35 @@
 #include "maicache_genl.h"
 #include "maicache_version.h"
 
+static struct netlink_range_validation maicache_extent_range __ro_after_init = {
+	.min	= MAICACHE_EXTENT_SIZE_MIN,
+	.max	= MAICACHE_EXTENT_SIZE_MAX,
+};
+
 static const struct nla_policy maicache_nl_policy[MAICACHE_ATTR_MAX + 1] = {
 	[MAICACHE_ATTR_VERSION]		= { .type = NLA_NUL_STRING },
 	[MAICACHE_ATTR_VERSION_MAJOR]	= { .type = NLA_U32 },
 	[MAICACHE_ATTR_VERSION_MINOR]	= { .type = NLA_U32 },
 	[MAICACHE_ATTR_VERSION_PATCH]	= { .type = NLA_U32 },
 	[MAICACHE_ATTR_GENL_VERSION]	= { .type = NLA_U32 },
+	[MAICACHE_ATTR_DEV_ID]		= NLA_POLICY_MAX(NLA_U32, 0xffff),
+	[MAICACHE_ATTR_DEV_NAME]	= { .type = NLA_NUL_STRING },
+	[MAICACHE_ATTR_DEV_SIZE]	= NLA_POLICY_MIN(NLA_U64, 1),
+	[MAICACHE_ATTR_DEV_BLOCK_SIZE]	= NLA_POLICY_RANGE(NLA_U32, 512, 4096),
+	[MAICACHE_ATTR_DEV_EXTENT_SIZE]	= NLA_POLICY_FULL_RANGE(NLA_U32,
+							&maicache_extent_range),
+	[MAICACHE_ATTR_DEV_READ_ONLY]	= NLA_POLICY_MAX(NLA_U8, 1),
+	[MAICACHE_ATTR_DEV_COOKIE]	= { .type = NLA_U64 },
+	[MAICACHE_ATTR_DEV_STATS]	= { .type = NLA_REJECT },
+	[MAICACHE_ATTR_POOL_SIZE]	= NLA_POLICY_MIN(NLA_U64, 1),
+	[MAICACHE_ATTR_POOL_USED]	= { .type = NLA_REJECT },
+	[MAICACHE_ATTR_DAEMON_ATTACHED]	= { .type = NLA_REJECT },
+	[MAICACHE_ATTR_DAEMON_PID]	= { .type = NLA_REJECT },
+	[MAICACHE_ATTR_BAD_COMPLETIONS]	= { .type = NLA_REJECT },
+	[MAICACHE_ATTR_DAEMON_TIMEOUT_MS] = { .type = NLA_U32 },
 };
+
+static struct genl_family maicache_genl_family;
 
 /* Exported to the KUnit tests, which check the reply a client parses. */
 int maicache_nl_fill_version(struct sk_buff *skb)
@@ -33,8 +55,6 @@ int maicache_nl_fill_version(struct sk_buff *skb)
 	return 0;
 }
 
-static struct genl_family maicache_genl_family;
-
 /*
  * Every command is for the node's administrator. GENL_ADMIN_PERM would test
  * CAP_NET_ADMIN; the devices and the pool are storage, so ask for
@@ -48,24 +68,72 @@ static bool maicache_nl_capable(struct sk_buff *skb, struct genl_info *info)
 	return false;
 }
 
-static int maicache_nl_get_version(struct sk_buff *skb, struct genl_info *info)
+static int maicache_nl_fill_stats(struct sk_buff *skb, struct mc_dev *dev)
+{
+	struct nlattr *nest, *hist;
+	struct mc_stats s;
+	int i;
+
+	mc_dev_stats(dev, &s);
+	nest = nla_nest_start(skb, MAICACHE_ATTR_DEV_STATS);
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(skb, MAICACHE_STAT_HITS, s.hits, MAICACHE_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, MAICACHE_STAT_MISSES, s.misses, MAICACHE_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, MAICACHE_STAT_BYTES_HIT, s.bytes_hit,
+			      MAICACHE_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, MAICACHE_STAT_BYTES_FILLED, s.bytes_filled,
+			      MAICACHE_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, MAICACHE_STAT_EVICTIONS, s.evictions,
+			      MAICACHE_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, MAICACHE_STAT_FILL_ERRORS, s.fill_errors,
+			      MAICACHE_STAT_PAD))
+		return -EMSGSIZE;
+	hist = nla_nest_start(skb, MAICACHE_STAT_FILL_LATENCY);
+	if (!hist)
+		return -EMSGSIZE;
+	for (i = 0; i < MAICACHE_FILL_LATENCY_BUCKETS; i++)
+		if (nla_put_u64_64bit(skb, i + 1, s.fill_latency[i], 0))
+			return -EMSGSIZE;
+	nla_nest_end(skb, hist);
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int maicache_nl_fill_dev(struct sk_buff *skb, struct mc_dev *dev)
+{
+	if (nla_put_u32(skb, MAICACHE_ATTR_DEV_ID, dev->id) ||
+	    nla_put_string(skb, MAICACHE_ATTR_DEV_NAME, dev->disk->disk_name) ||
+	    nla_put_u64_64bit(skb, MAICACHE_ATTR_DEV_SIZE, dev->size,
+			      MAICACHE_ATTR_PAD) ||
+	    nla_put_u32(skb, MAICACHE_ATTR_DEV_BLOCK_SIZE, dev->block_size) ||
+	    nla_put_u32(skb, MAICACHE_ATTR_DEV_EXTENT_SIZE,
+			1U << dev->extent_shift) ||
+	    nla_put_u8(skb, MAICACHE_ATTR_DEV_READ_ONLY, 1) ||
+	    nla_put_u64_64bit(skb, MAICACHE_ATTR_DEV_COOKIE, dev->cookie,
+			      MAICACHE_ATTR_PAD))
+		return -EMSGSIZE;
+	return maicache_nl_fill_stats(skb, dev);
+}
+
+/* A unicast reply carrying whatever fill() puts in it. */
+static int maicache_nl_reply(struct genl_info *info, u8 cmd,
+			     int (*fill)(struct sk_buff *skb, void *arg),
+			     void *arg)
 {
 	struct sk_buff *reply;
 	void *hdr;
 	int ret;
 
-	if (!maicache_nl_capable(skb, info))
-		return -EPERM;
 	reply = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!reply)
 		return -ENOMEM;
-	hdr = genlmsg_put_reply(reply, info, &maicache_genl_family, 0,
-				MAICACHE_CMD_GET_VERSION);
+	hdr = genlmsg_put_reply(reply, info, &maicache_genl_family, 0, cmd);
 	if (!hdr) {
 		ret = -EMSGSIZE;
 		goto err_free;
 	}
-	ret = maicache_nl_fill_version(reply);
+	ret = fill(reply, arg);
 	if (ret)
 		goto err_free;
 	genlmsg_end(reply, hdr);
@@ -76,10 +144,262 @@ err_free:
 	return ret;
 }
 
+static int maicache_nl_version_fill(struct sk_buff *skb, void *arg)
+{
+	return maicache_nl_fill_version(skb);
+}
+
+static int maicache_nl_get_version(struct sk_buff *skb, struct genl_info *info)
+{
+	if (!maicache_nl_capable(skb, info))
+		return -EPERM;
+	return maicache_nl_reply(info, MAICACHE_CMD_GET_VERSION,
+				 maicache_nl_version_fill, NULL);
+}
+
+static int maicache_nl_dev_fill(struct sk_buff *skb, void *arg)
+{
+	return maicache_nl_fill_dev(skb, arg);
+}
+
+static int maicache_nl_dev_add(struct sk_buff *skb, struct genl_info *info)
+{
+	u32 bs = MAICACHE_BLOCK_SIZE_DEFAULT;
+	u32 extent = MAICACHE_EXTENT_SIZE_DEFAULT;
+	struct nlattr **a = info->attrs;
+	u32 id = U32_MAX;
+	struct mc_dev *dev;
+	u64 size;
+	int ret;
+
+	if (!maicache_nl_capable(skb, info))
+		return -EPERM;
+	if (GENL_REQ_ATTR_CHECK(info, MAICACHE_ATTR_DEV_SIZE) ||
+	    GENL_REQ_ATTR_CHECK(info, MAICACHE_ATTR_DEV_COOKIE))
+		return -EINVAL;
+	size = nla_get_u64(a[MAICACHE_ATTR_DEV_SIZE]);
+	if (a[MAICACHE_ATTR_DEV_BLOCK_SIZE]) {
+		bs = nla_get_u32(a[MAICACHE_ATTR_DEV_BLOCK_SIZE]);
+		if (!is_power_of_2(bs)) {
+			NL_SET_ERR_MSG_ATTR(info->extack,
+					    a[MAICACHE_ATTR_DEV_BLOCK_SIZE],
+					    "block size must be 512, 1024, 2048 or 4096");
+			return -EINVAL;
+		}
+	}
+	if (a[MAICACHE_ATTR_DEV_EXTENT_SIZE]) {
+		extent = nla_get_u32(a[MAICACHE_ATTR_DEV_EXTENT_SIZE]);
+		if (!is_power_of_2(extent)) {
+			NL_SET_ERR_MSG_ATTR(info->extack,
+					    a[MAICACHE_ATTR_DEV_EXTENT_SIZE],
+					    "extent size must be a power of two");
+			return -EINVAL;
+		}
+	}
+	if (a[MAICACHE_ATTR_DEV_READ_ONLY] &&
+	    !nla_get_u8(a[MAICACHE_ATTR_DEV_READ_ONLY])) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a[MAICACHE_ATTR_DEV_READ_ONLY],
+				    "writable devices are not supported");
+		return -EOPNOTSUPP;
+	}
+	if (size % bs || size > MAX_LFS_FILESIZE) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a[MAICACHE_ATTR_DEV_SIZE],
+				    "size must be a multiple of the block size");
+		return -EINVAL;
+	}
+	if (a[MAICACHE_ATTR_DEV_ID])
+		id = nla_get_u32(a[MAICACHE_ATTR_DEV_ID]);
+
+	ret = mc_dev_add(id, size, bs, extent,
+			 nla_get_u64(a[MAICACHE_ATTR_DEV_COOKIE]), &dev);
+	if (ret == -EEXIST) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a[MAICACHE_ATTR_DEV_ID],
+				    "device id in use");
+		return ret;
+	}
+	if (ret) {
+		GENL_SET_ERR_MSG(info, "cannot create the device");
+		return ret;
+	}
+	mutex_lock(&mc_devs_lock);
+	dev = mc_dev_find(dev->id);
+	ret = dev ? maicache_nl_reply(info, MAICACHE_CMD_DEV_ADD,
+				      maicache_nl_dev_fill, dev) : 0;
+	mutex_unlock(&mc_devs_lock);
+	return ret;
+}
+
+static int maicache_nl_dev_del(struct sk_buff *skb, struct genl_info *info)
+{
+	int ret;
+
+	if (!maicache_nl_capable(skb, info))
+		return -EPERM;
+	if (GENL_REQ_ATTR_CHECK(info, MAICACHE_ATTR_DEV_ID))
+		return -EINVAL;
+	ret = mc_dev_del(nla_get_u32(info->attrs[MAICACHE_ATTR_DEV_ID]));
+	if (ret == -ENODEV)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MAICACHE_ATTR_DEV_ID],
+				    "no such device");
+	return ret;
+}
+
+static int maicache_nl_dev_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct mc_dev *dev;
+	int ret;
+
+	if (!maicache_nl_capable(skb, info))
+		return -EPERM;
+	if (GENL_REQ_ATTR_CHECK(info, MAICACHE_ATTR_DEV_ID))
+		return -EINVAL;
+	mutex_lock(&mc_devs_lock);
+	dev = mc_dev_find(nla_get_u32(info->attrs[MAICACHE_ATTR_DEV_ID]));
+	if (dev) {
+		ret = maicache_nl_reply(info, MAICACHE_CMD_DEV_GET,
+					maicache_nl_dev_fill, dev);
+	} else {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MAICACHE_ATTR_DEV_ID],
+				    "no such device");
+		ret = -ENODEV;
+	}
+	mutex_unlock(&mc_devs_lock);
+	return ret;
+}
+
+/* Dump every device; cb->args[0] is the next id to report. */
+static int maicache_nl_dev_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct mc_dev *dev;
+	int ret = 0;
+
+	if (!netlink_capable(cb->skb, CAP_SYS_ADMIN))
+		return -EPERM;
+	mutex_lock(&mc_devs_lock);
+	list_for_each_entry(dev, &mc_devs, list) {
+		void *hdr;
+
+		if (dev->id < cb->args[0])
+			continue;
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &maicache_genl_family,
+				  NLM_F_MULTI, MAICACHE_CMD_DEV_GET);
+		if (!hdr || maicache_nl_fill_dev(skb, dev)) {
+			if (hdr)
+				genlmsg_cancel(skb, hdr);
+			ret = skb->len ? skb->len : -EMSGSIZE;
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		cb->args[0] = dev->id + 1;
+	}
+	mutex_unlock(&mc_devs_lock);
+	return ret ? ret : skb->len;
+}
+
+static int maicache_nl_pool_fill(struct sk_buff *skb, void *arg)
+{
+	bool attached;
+	u32 pid = 0;
+
+	attached = mc_ring_attached(&pid);
+	if (nla_put_u64_64bit(skb, MAICACHE_ATTR_POOL_SIZE, mc_pool->size,
+			      MAICACHE_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, MAICACHE_ATTR_POOL_USED,
+			      mc_pool_used_bytes(mc_pool), MAICACHE_ATTR_PAD) ||
+	    nla_put_u8(skb, MAICACHE_ATTR_DAEMON_ATTACHED, attached) ||
+	    (attached && nla_put_u32(skb, MAICACHE_ATTR_DAEMON_PID, pid)) ||
+	    nla_put_u64_64bit(skb, MAICACHE_ATTR_BAD_COMPLETIONS,
+			      mc_ring_bad_completions(), MAICACHE_ATTR_PAD) ||
+	    nla_put_u32(skb, MAICACHE_ATTR_DAEMON_TIMEOUT_MS,
+			READ_ONCE(mc_daemon_timeout_ms)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int maicache_nl_pool_get(struct sk_buff *skb, struct genl_info *info)
+{
+	int ret;
+
+	if (!maicache_nl_capable(skb, info))
+		return -EPERM;
+	mutex_lock(&mc_devs_lock);
+	ret = maicache_nl_reply(info, MAICACHE_CMD_POOL_GET,
+				maicache_nl_pool_fill, NULL);
+	mutex_unlock(&mc_devs_lock);
+	return ret;
+}
+
+static int maicache_nl_pool_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **a = info->attrs;
+	struct mc_pool *pool, *old;
+	int ret = 0;
+
+	if (!maicache_nl_capable(skb, info))
+		return -EPERM;
+	if (a[MAICACHE_ATTR_DAEMON_TIMEOUT_MS])
+		WRITE_ONCE(mc_daemon_timeout_ms,
+			   nla_get_u32(a[MAICACHE_ATTR_DAEMON_TIMEOUT_MS]));
+	if (!a[MAICACHE_ATTR_POOL_SIZE])
+		return 0;
+
+	mutex_lock(&mc_devs_lock);
+	if (!list_empty(&mc_devs)) {
+		NL_SET_ERR_MSG(info->extack, "remove all devices before resizing the pool");
+		ret = -EBUSY;
+		goto out;
+	}
+	ret = mc_pool_create(nla_get_u64(a[MAICACHE_ATTR_POOL_SIZE]), &pool);
+	if (ret) {
+		if (ret == -EINVAL)
+			NL_SET_ERR_MSG_ATTR(info->extack, a[MAICACHE_ATTR_POOL_SIZE],
+					    "the pool must hold at least one 4 MiB segment");
+		else if (ret == -ENOSPC)
+			NL_SET_ERR_MSG_ATTR(info->extack, a[MAICACHE_ATTR_POOL_SIZE],
+					    "not enough available memory for this pool");
+		else
+			NL_SET_ERR_MSG_ATTR(info->extack, a[MAICACHE_ATTR_POOL_SIZE],
+					    "cannot allocate the pool");
+		goto out;
+	}
+	ret = mc_ring_set_pool(pool, &old);
+	if (ret) {
+		NL_SET_ERR_MSG(info->extack, "the pool is mapped by a daemon; stop it first");
+		mc_pool_put(pool);
+		goto out;
+	}
+	mc_pool_put(old);
+out:
+	mutex_unlock(&mc_devs_lock);
+	return ret;
+}
+
 static const struct genl_small_ops maicache_nl_ops[] = {
 	{
 		.cmd	= MAICACHE_CMD_GET_VERSION,
 		.doit	= maicache_nl_get_version,
+	},
+	{
+		.cmd	= MAICACHE_CMD_DEV_ADD,
+		.doit	= maicache_nl_dev_add,
+	},
+	{
+		.cmd	= MAICACHE_CMD_DEV_DEL,
+		.doit	= maicache_nl_dev_del,
+	},
+	{
+		.cmd	= MAICACHE_CMD_DEV_GET,
+		.doit	= maicache_nl_dev_get,
+		.dumpit	= maicache_nl_dev_dump,
+	},
+	{
+		.cmd	= MAICACHE_CMD_POOL_SET,
+		.doit	= maicache_nl_pool_set,
+	},
+	{
+		.cmd	= MAICACHE_CMD_POOL_GET,
+		.doit	= maicache_nl_pool_get,
 	},
 };
 
@@ -99,6 +419,51 @@ static struct genl_family maicache_genl_family __ro_after_init = {
 	.mcgrps		= maicache_nl_mcgrps,
 	.n_mcgrps	= ARRAY_SIZE(maicache_nl_mcgrps),
 };
+
+static void maicache_nl_notify(u8 cmd, int (*fill)(struct sk_buff *skb, void *arg),
+			       void *arg)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, 0, 0, &maicache_genl_family, 0, cmd);
+	if (!hdr || fill(skb, arg)) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	genlmsg_multicast(&maicache_genl_family, skb, 0, 0, GFP_KERNEL);
+}
+
+static int maicache_nl_dev_event_fill(struct sk_buff *skb, void *arg)
+{
+	struct mc_dev *dev = arg;
+
+	if (nla_put_u32(skb, MAICACHE_ATTR_DEV_ID, dev->id) ||
+	    nla_put_string(skb, MAICACHE_ATTR_DEV_NAME, dev->disk->disk_name) ||
+	    nla_put_u64_64bit(skb, MAICACHE_ATTR_DEV_COOKIE, dev->cookie,
+			      MAICACHE_ATTR_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+void maicache_nl_notify_dev(struct mc_dev *dev, u8 cmd)
+{
+	maicache_nl_notify(cmd, maicache_nl_dev_event_fill, dev);
+}
+
+static int maicache_nl_daemon_event_fill(struct sk_buff *skb, void *arg)
+{
+	return nla_put_u32(skb, MAICACHE_ATTR_DAEMON_PID, *(u32 *)arg);
+}
+
+void maicache_nl_notify_daemon(u32 pid, u8 cmd)
+{
+	maicache_nl_notify(cmd, maicache_nl_daemon_event_fill, &pid);
+}
 
 int maicache_nl_init(void)
 {

@@ -2,8 +2,9 @@
 /*
  * maicache generic-netlink control ABI.
  *
- * Family "maicache". Every command needs CAP_SYS_ADMIN. Attributes not
- * listed for a command are rejected. Integers are host-endian, as usual for
+ * Family "maicache". Every command needs CAP_SYS_ADMIN. Attributes a command
+ * does not use are ignored; malformed ones are rejected with an extack
+ * message naming the attribute. Integers are host-endian, as usual for
  * netlink. Enumerations only ever grow: values are never renumbered.
  */
 #ifndef _UAPI_LINUX_MAICACHE_GENL_H
@@ -14,6 +15,11 @@
 #define MAICACHE_GENL_VERSION		1
 #define MAICACHE_GENL_MCAST_EVENTS	"events"
 
+#define MAICACHE_EXTENT_SIZE_MIN	(64U << 10)
+#define MAICACHE_EXTENT_SIZE_MAX	(4U << 20)
+#define MAICACHE_EXTENT_SIZE_DEFAULT	(1U << 20)
+#define MAICACHE_BLOCK_SIZE_DEFAULT	512U
+
 enum maicache_cmd {
 	MAICACHE_CMD_UNSPEC,
 	/*
@@ -21,6 +27,27 @@ enum maicache_cmd {
 	 * MAICACHE_ATTR_GENL_VERSION.
 	 */
 	MAICACHE_CMD_GET_VERSION,
+	/*
+	 * Create /dev/maicacheN. Needs DEV_SIZE and DEV_COOKIE; DEV_BLOCK_SIZE
+	 * (default 512), DEV_EXTENT_SIZE (default 1 MiB), DEV_READ_ONLY
+	 * (default 1) and DEV_ID (default: lowest free) are optional.
+	 * Reply: the device, as DEV_GET.
+	 */
+	MAICACHE_CMD_DEV_ADD,
+	/* Remove the device DEV_ID; I/O in flight fails with EIO. */
+	MAICACHE_CMD_DEV_DEL,
+	/* One device (DEV_ID) or, as a dump, every device. */
+	MAICACHE_CMD_DEV_GET,
+	/* Resize the pool to POOL_SIZE bytes; only while no device exists. */
+	MAICACHE_CMD_POOL_SET,
+	/* Pool and daemon state: POOL_*, DAEMON_ATTACHED, BAD_COMPLETIONS. */
+	MAICACHE_CMD_POOL_GET,
+
+	/* Notifications on the "events" multicast group. */
+	MAICACHE_CMD_EVT_DEV_ADDED,		/* DEV_ID, DEV_NAME, DEV_COOKIE */
+	MAICACHE_CMD_EVT_DEV_REMOVED,		/* DEV_ID, DEV_NAME, DEV_COOKIE */
+	MAICACHE_CMD_EVT_DAEMON_ATTACHED,	/* DAEMON_PID */
+	MAICACHE_CMD_EVT_DAEMON_DETACHED,	/* DAEMON_PID */
 	__MAICACHE_CMD_MAX,
 };
 #define MAICACHE_CMD_MAX (__MAICACHE_CMD_MAX - 1)
@@ -32,8 +59,44 @@ enum maicache_attr {
 	MAICACHE_ATTR_VERSION_MINOR,	/* u32 */
 	MAICACHE_ATTR_VERSION_PATCH,	/* u32 */
 	MAICACHE_ATTR_GENL_VERSION,	/* u32, MAICACHE_GENL_VERSION */
+	MAICACHE_ATTR_PAD,
+	MAICACHE_ATTR_DEV_ID,		/* u32: N of /dev/maicacheN */
+	MAICACHE_ATTR_DEV_NAME,		/* string, e.g. "maicache0" */
+	MAICACHE_ATTR_DEV_SIZE,		/* u64 bytes, multiple of block size */
+	MAICACHE_ATTR_DEV_BLOCK_SIZE,	/* u32: 512, 1024, 2048 or 4096 */
+	MAICACHE_ATTR_DEV_EXTENT_SIZE,	/* u32: power of two, 64 KiB..4 MiB */
+	MAICACHE_ATTR_DEV_READ_ONLY,	/* u8: must be 1 (writes unsupported) */
+	MAICACHE_ATTR_DEV_COOKIE,	/* u64: names the source to the daemon */
+	MAICACHE_ATTR_DEV_STATS,	/* nested, enum maicache_stat */
+	MAICACHE_ATTR_POOL_SIZE,	/* u64 bytes */
+	MAICACHE_ATTR_POOL_USED,	/* u64 bytes held by cached extents */
+	MAICACHE_ATTR_DAEMON_ATTACHED,	/* u8 */
+	MAICACHE_ATTR_DAEMON_PID,	/* u32 */
+	MAICACHE_ATTR_BAD_COMPLETIONS,	/* u64: rejected ring completions */
+	MAICACHE_ATTR_DAEMON_TIMEOUT_MS, /* u32 */
 	__MAICACHE_ATTR_MAX,
 };
 #define MAICACHE_ATTR_MAX (__MAICACHE_ATTR_MAX - 1)
+
+/* Inside MAICACHE_ATTR_DEV_STATS; all u64. */
+enum maicache_stat {
+	MAICACHE_STAT_UNSPEC,
+	MAICACHE_STAT_PAD,
+	MAICACHE_STAT_HITS,		/* extents of reads served from DRAM */
+	MAICACHE_STAT_MISSES,		/* extents sent to the daemon */
+	MAICACHE_STAT_BYTES_HIT,	/* bytes copied out of DRAM */
+	MAICACHE_STAT_BYTES_FILLED,	/* bytes the daemon filled */
+	MAICACHE_STAT_EVICTIONS,
+	MAICACHE_STAT_FILL_ERRORS,
+	/*
+	 * Nested: attribute i (1-based) counts fills that took
+	 * [2^(i-1), 2^i) microseconds; the last one is open-ended.
+	 */
+	MAICACHE_STAT_FILL_LATENCY,
+	__MAICACHE_STAT_MAX,
+};
+#define MAICACHE_STAT_MAX (__MAICACHE_STAT_MAX - 1)
+
+#define MAICACHE_FILL_LATENCY_BUCKETS	24
 
 #endif /* _UAPI_LINUX_MAICACHE_GENL_H */

@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * maicache block devices: /dev/maicacheN on blk-mq.
+ *
+ * A read is split at extent boundaries; each extent is a hit (copied from
+ * the pool in queue_rq, without leaving the kernel) or waits for a fill
+ * from the daemon. The request ends when its last extent is resolved.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/blkdev.h>
+#include <linux/idr.h>
+#include <linux/module.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
+
+#include "compat.h"
+#include "maicache.h"
+
+#define MC_MINORS	16	/* partitions per device */
+#define MC_MAX_DEVS	(1U << 16)
+
+static unsigned int mc_queue_depth = 128;
+module_param_named(queue_depth, mc_queue_depth, uint, 0444);
+MODULE_PARM_DESC(queue_depth, "Requests in flight per hardware queue (default: 128)");
+
+DEFINE_MUTEX(mc_devs_lock);
+LIST_HEAD(mc_devs);
+static DEFINE_IDA(mc_ida);
+static int mc_major;
+static atomic64_t mc_key_seq;
+
+struct mc_dev *mc_dev_find(u32 id)
+{
+	struct mc_dev *dev;
+
+	lockdep_assert_held(&mc_devs_lock);
+	list_for_each_entry(dev, &mc_devs, list)
+		if (dev->id == id)
+			return dev;
+	return NULL;
+}
+
+void mc_dev_account_fill(struct mc_dev *dev, u64 start_ns, u32 bytes, bool ok)
+{
+	u64 us = div_u64(ktime_get_ns() - start_ns, NSEC_PER_USEC);
+	unsigned int bucket = min_t(unsigned int, fls64(us),
+				    MAICACHE_FILL_LATENCY_BUCKETS - 1);
+
+	if (ok)
+		this_cpu_add(dev->stats->bytes_filled, bytes);
+	else
+		this_cpu_inc(dev->stats->fill_errors);
+	this_cpu_inc(dev->stats->fill_latency[bucket]);
+}
+
+void mc_dev_stats(struct mc_dev *dev, struct mc_stats *sum)
+{
+	int cpu, i;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		struct mc_stats *s = per_cpu_ptr(dev->stats, cpu);
+
+		sum->hits += s->hits;
+		sum->misses += s->misses;
+		sum->bytes_hit += s->bytes_hit;
+		sum->bytes_filled += s->bytes_filled;
+		sum->evictions += s->evictions;
+		sum->fill_errors += s->fill_errors;
+		for (i = 0; i < MAICACHE_FILL_LATENCY_BUCKETS; i++)
+			sum->fill_latency[i] += s->fill_latency[i];
+	}
+}
+
+static blk_status_t mc_queue_rq(struct blk_mq_hw_ctx *hctx,
+				const struct blk_mq_queue_data *bd)
+{
+	struct mc_dev *dev = hctx->queue->queuedata;
+	struct request *rq = bd->rq;
+	struct mc_cmd *cmd = blk_mq_rq_to_pdu(rq);
+	u64 pos = blk_rq_pos(rq) << SECTOR_SHIFT;
+	u64 end = pos + blk_rq_bytes(rq);
+	u64 extent = pos >> dev->extent_shift;
+
+	if (req_op(rq) != REQ_OP_READ)
+		return BLK_STS_NOTSUPP;
+	if (READ_ONCE(dev->dying))
+		return BLK_STS_IOERR;
+
+	blk_mq_start_request(rq);
+	cmd->rq = rq;
+	cmd->nr = 0;
+	cmd->status = BLK_STS_OK;
+	atomic_set(&cmd->pending, 1);
+	for (; pos < end; extent++) {
+		u64 ext_start = extent << dev->extent_shift;
+		u64 ext_end = ext_start + (1ULL << dev->extent_shift);
+		u32 len = min(end, ext_end) - pos;
+
+		if (mc_cache_get(dev, cmd, extent, pos - ext_start, len) < 0) {
+			/* The pool is busy: retry once the fills started end. */
+			cmd->status = BLK_STS_RESOURCE;
+			break;
+		}
+		pos += len;
+	}
+	if (bd->last)
+		mc_ring_kick();
+	if (atomic_dec_and_test(&cmd->pending))
+		mc_cmd_finish(cmd);
+	return BLK_STS_OK;
+}
+
+/* blk-mq ends a batch early: wake the daemon for what was queued so far. */
+static void mc_commit_rqs(struct blk_mq_hw_ctx *hctx)
+{
+	mc_ring_kick();
+}
+
+static const struct blk_mq_ops mc_mq_ops = {
+	.queue_rq	= mc_queue_rq,
+	.commit_rqs	= mc_commit_rqs,
+};
+
+static const struct block_device_operations mc_fops = {
+	.owner		= THIS_MODULE,
+};
+
+static struct mc_dev *disk_to_mc(struct device *d)
+{
+	return dev_to_disk(d)->private_data;
+}
+
+#define MC_STAT_ATTR(field)						\
+static ssize_t field##_show(struct device *d,				\
+			    struct device_attribute *attr, char *buf)	\
+{									\
+	struct mc_stats s;						\
+									\
+	mc_dev_stats(disk_to_mc(d), &s);				\
+	return sysfs_emit(buf, "%llu\n", s.field);			\
+}									\
+static DEVICE_ATTR_RO(field)
+
+MC_STAT_ATTR(hits);
+MC_STAT_ATTR(misses);
+MC_STAT_ATTR(bytes_hit);
+MC_STAT_ATTR(bytes_filled);
+MC_STAT_ATTR(evictions);
+MC_STAT_ATTR(fill_errors);
+
+/* "<upper bound in us> <count>" per line; the last bound is "inf". */
+static ssize_t fill_latency_us_show(struct device *d,
+				    struct device_attribute *attr, char *buf)
+{
+	struct mc_stats s;
+	int i, len = 0;
+
+	mc_dev_stats(disk_to_mc(d), &s);
+	for (i = 0; i < MAICACHE_FILL_LATENCY_BUCKETS - 1; i++)
+		len += sysfs_emit_at(buf, len, "%llu %llu\n", 1ULL << i,
+				     s.fill_latency[i]);
+	len += sysfs_emit_at(buf, len, "inf %llu\n", s.fill_latency[i]);
+	return len;
+}
+static DEVICE_ATTR_RO(fill_latency_us);
+
+static ssize_t cookie_show(struct device *d, struct device_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "0x%llx\n", disk_to_mc(d)->cookie);
+}
+static DEVICE_ATTR_RO(cookie);
+
+static ssize_t extent_size_show(struct device *d,
+				struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", 1ULL << disk_to_mc(d)->extent_shift);
+}
+static DEVICE_ATTR_RO(extent_size);
+
+static struct attribute *mc_dev_attrs[] = {
+	&dev_attr_hits.attr,
+	&dev_attr_misses.attr,
+	&dev_attr_bytes_hit.attr,
+	&dev_attr_bytes_filled.attr,
+	&dev_attr_evictions.attr,
+	&dev_attr_fill_errors.attr,
+	&dev_attr_fill_latency_us.attr,
+	&dev_attr_cookie.attr,
+	&dev_attr_extent_size.attr,
+	NULL,
+};
+
+static const struct attribute_group mc_dev_group = {
+	.name	= "maicache",
+	.attrs	= mc_dev_attrs,
+};
+
+static const struct attribute_group *mc_dev_groups[] = {
+	&mc_dev_group,
+	NULL,
+};
+
+static void mc_dev_free(struct mc_dev *dev)
+{
+	free_percpu(dev->stats);
+	ida_free(&mc_ida, dev->id);
+	kfree(dev);
+}
+
+/*
+ * Create /dev/maicacheN. id U32_MAX picks the lowest free N. The caller
+ * validated the geometry (nl.c).
+ */
+int mc_dev_add(u32 id, u64 size, u32 block_size, u32 extent_size,
+	       u64 cookie, struct mc_dev **out)
+{
+	struct mc_dev *dev;
+	int ret;
+
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		return -ENOMEM;
+	if (id == U32_MAX)
+		ret = ida_alloc_max(&mc_ida, MC_MAX_DEVS - 1, GFP_KERNEL);
+	else
+		ret = ida_alloc_range(&mc_ida, id, id, GFP_KERNEL);
+	if (ret < 0) {
+		kfree(dev);
+		return ret == -ENOSPC && id != U32_MAX ? -EEXIST : ret;
+	}
+	dev->id = ret;
+	dev->size = size;
+	dev->block_size = block_size;
+	dev->extent_shift = ilog2(extent_size);
+	dev->cookie = cookie;
+	/* Ghost keys of a new device never match those of an old one. */
+	dev->key_base = (u64)atomic64_inc_return(&mc_key_seq) << 44;
+	xa_init(&dev->extents);
+	dev->stats = alloc_percpu(struct mc_stats);
+	if (!dev->stats) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+
+	dev->tag_set.ops = &mc_mq_ops;
+	dev->tag_set.nr_hw_queues = num_online_cpus();
+	dev->tag_set.queue_depth = mc_queue_depth;
+	dev->tag_set.numa_node = NUMA_NO_NODE;
+	dev->tag_set.cmd_size = sizeof(struct mc_cmd);
+	dev->tag_set.flags = BLK_MQ_F_SHOULD_MERGE;
+	dev->tag_set.driver_data = dev;
+	ret = blk_mq_alloc_tag_set(&dev->tag_set);
+	if (ret)
+		goto err_free;
+
+	dev->disk = mc_alloc_disk(&dev->tag_set, block_size,
+				  MC_MAX_RQ_BYTES >> SECTOR_SHIFT, dev);
+	if (IS_ERR(dev->disk)) {
+		ret = PTR_ERR(dev->disk);
+		goto err_tags;
+	}
+	dev->disk->major = mc_major;
+	dev->disk->first_minor = dev->id * MC_MINORS;
+	dev->disk->minors = MC_MINORS;
+	dev->disk->fops = &mc_fops;
+	dev->disk->private_data = dev;
+	snprintf(dev->disk->disk_name, DISK_NAME_LEN, "maicache%u", dev->id);
+	set_capacity(dev->disk, size >> SECTOR_SHIFT);
+	set_disk_ro(dev->disk, true);
+
+	ret = device_add_disk(NULL, dev->disk, mc_dev_groups);
+	if (ret)
+		goto err_disk;
+
+	/* Unload is refused while a device exists. */
+	__module_get(THIS_MODULE);
+	mutex_lock(&mc_devs_lock);
+	list_add_tail(&dev->list, &mc_devs);
+	mutex_unlock(&mc_devs_lock);
+	maicache_nl_notify_dev(dev, MAICACHE_CMD_EVT_DEV_ADDED);
+	*out = dev;
+	return 0;
+
+err_disk:
+	put_disk(dev->disk);
+err_tags:
+	blk_mq_free_tag_set(&dev->tag_set);
+err_free:
+	mc_dev_free(dev);
+	return ret;
+}
+
+/*
+ * Remove /dev/maicacheN. Reads in flight end with EIO rather than waiting
+ * for the daemon; fills already with the daemon are orphaned (cache.c).
+ */
+int mc_dev_del(u32 id)
+{
+	struct request_queue *q;
+	struct mc_dev *dev;
+
+	mutex_lock(&mc_devs_lock);
+	dev = mc_dev_find(id);
+	if (dev)
+		list_del(&dev->list);
+	mutex_unlock(&mc_devs_lock);
+	if (!dev)
+		return -ENODEV;
+
+	q = dev->disk->queue;
+	WRITE_ONCE(dev->dying, true);
+	/* After this, no queue_rq can start a fill the next line would miss. */
+	blk_mq_quiesce_queue(q);
+	mc_cache_fail_dev(dev);
+	blk_mq_unquiesce_queue(q);
+	del_gendisk(dev->disk);
+	mc_cache_drop_dev(dev);
+	maicache_nl_notify_dev(dev, MAICACHE_CMD_EVT_DEV_REMOVED);
+
+	put_disk(dev->disk);
+	blk_mq_free_tag_set(&dev->tag_set);
+	mc_dev_free(dev);
+	module_put(THIS_MODULE);
+	return 0;
+}
+
+int mc_dev_init(void)
+{
+	mc_major = register_blkdev(0, "maicache");
+	return mc_major < 0 ? mc_major : 0;
+}
+
+void mc_dev_exit(void)
+{
+	unregister_blkdev(mc_major, "maicache");
+	ida_destroy(&mc_ida);
+}

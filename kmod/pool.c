@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * maicache DRAM pool: one per host, shared by all devices, fixed in size.
+ *
+ * The pool is cut into 4 MiB segments. A segment is handed to one
+ * extent-size class when that class needs room and is cut into slots of its
+ * size; classes give segments back when another class runs short. Within a
+ * class, the eviction policy picks victims. Slot metadata lives in an array
+ * with one entry per 64 KiB unit, so a slot's index in the ring ABI and its
+ * offset in the pool convert with a shift.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "compat.h"
+#include "maicache.h"
+#include "maicache_ring.h"
+
+struct mc_pool *mc_pool;
+
+static inline struct mc_slot *node_to_slot(struct mc_policy_node *n)
+{
+	return container_of(n, struct mc_slot, pnode);
+}
+
+static inline u32 class_shift(u32 class)
+{
+	return class + MC_UNIT_SHIFT;
+}
+
+static inline u32 slots_per_segment(u32 class)
+{
+	return 1U << (MC_SEG_SHIFT - class_shift(class));
+}
+
+u32 mc_slot_index(struct mc_slot *slot)
+{
+	return slot - mc_pool->slots;
+}
+
+u64 mc_slot_offset(struct mc_slot *slot)
+{
+	return (u64)mc_slot_index(slot) << MC_UNIT_SHIFT;
+}
+
+/*
+ * The slot a ring id names, or NULL if the index is not the first unit of a
+ * slot of a segment in use.
+ */
+struct mc_slot *mc_slot_from_index(struct mc_pool *pool, u32 index)
+{
+	u32 units_per_seg = 1U << (MC_SEG_SHIFT - MC_UNIT_SHIFT);
+	s8 class;
+
+	if (index >= pool->nr_units)
+		return NULL;
+	class = READ_ONCE(pool->seg_class[index / units_per_seg]);
+	if (class < 0)
+		return NULL;
+	if (index & ((1U << class) - 1))
+		return NULL;
+	return &pool->slots[index];
+}
+
+static void mc_slot_init_free(struct mc_class *c, struct mc_slot *slot,
+			      u32 class)
+{
+	slot->state = MC_SLOT_FREE;
+	slot->class = class;
+	slot->dev = NULL;
+	atomic_set(&slot->ref, 0);
+	slot->pnode.queue = MC_Q_NONE;
+	list_add_tail(&slot->pnode.link, &c->free);
+}
+
+/* Take a free segment for class. Called with c->lock held. */
+static bool mc_class_grow(struct mc_pool *pool, struct mc_class *c, u32 class)
+{
+	u32 seg, i, first;
+
+	spin_lock(&pool->seg_lock);
+	for (seg = 0; seg < pool->nr_segments; seg++)
+		if (pool->seg_class[seg] < 0)
+			break;
+	if (seg == pool->nr_segments) {
+		spin_unlock(&pool->seg_lock);
+		return false;
+	}
+	WRITE_ONCE(pool->seg_class[seg], class);
+	spin_unlock(&pool->seg_lock);
+
+	first = seg << (MC_SEG_SHIFT - MC_UNIT_SHIFT);
+	for (i = 0; i < slots_per_segment(class); i++)
+		mc_slot_init_free(c, &pool->slots[first + (i << class)], class);
+	c->nr_segments++;
+	mc_policy_set_capacity(&c->policy, c->nr_segments * slots_per_segment(class));
+	return true;
+}
+
+/* Remove a claimed READY slot (ref 0) from its device's index. */
+static void mc_slot_unindex(struct mc_slot *slot)
+{
+	xa_cmpxchg(&slot->dev->extents, slot->extent, slot, NULL, 0);
+	this_cpu_inc(slot->dev->stats->evictions);
+}
+
+static bool mc_claim(struct mc_policy_node *n, void *arg)
+{
+	struct mc_slot *slot = node_to_slot(n);
+
+	return READ_ONCE(slot->state) == MC_SLOT_READY &&
+	       atomic_cmpxchg(&slot->ref, 1, 0) == 1;
+}
+
+/*
+ * Give one whole segment of class d back to the pool if every slot in it is
+ * free or an idle cached extent. Called with d->lock held.
+ */
+static bool mc_class_shrink(struct mc_pool *pool, struct mc_class *d, u32 class)
+{
+	u32 per_seg = slots_per_segment(class);
+	u32 seg, i, first;
+
+	for (seg = 0; seg < pool->nr_segments; seg++) {
+		if (READ_ONCE(pool->seg_class[seg]) != class)
+			continue;
+		first = seg << (MC_SEG_SHIFT - MC_UNIT_SHIFT);
+		for (i = 0; i < per_seg; i++) {
+			struct mc_slot *s = &pool->slots[first + (i << class)];
+
+			if (s->state != MC_SLOT_FREE && !mc_claim(&s->pnode, NULL))
+				break;
+		}
+		if (i == per_seg)
+			goto release;
+		/* Undo the claims made before the busy slot. */
+		while (i--) {
+			struct mc_slot *s = &pool->slots[first + (i << class)];
+
+			if (s->state == MC_SLOT_READY)
+				atomic_set(&s->ref, 1);
+		}
+	}
+	return false;
+
+release:
+	for (i = 0; i < per_seg; i++) {
+		struct mc_slot *s = &pool->slots[first + (i << class)];
+
+		if (s->state == MC_SLOT_FREE) {
+			list_del(&s->pnode.link);
+			continue;
+		}
+		mc_policy_remove(&d->policy, &s->pnode);
+		mc_slot_unindex(s);
+		s->state = MC_SLOT_FREE;
+		s->dev = NULL;
+		d->nr_used--;
+	}
+	d->nr_segments--;
+	mc_policy_set_capacity(&d->policy, d->nr_segments * per_seg);
+	spin_lock(&pool->seg_lock);
+	WRITE_ONCE(pool->seg_class[seg], -1);
+	spin_unlock(&pool->seg_lock);
+	return true;
+}
+
+/* Take a segment from the class holding the most, other than class. */
+static bool mc_pool_steal(struct mc_pool *pool, u32 class)
+{
+	struct mc_class *d;
+	u32 i, best = MC_NR_CLASSES, most = 0;
+	bool ok;
+
+	for (i = 0; i < MC_NR_CLASSES; i++) {
+		u32 n = READ_ONCE(pool->classes[i].nr_segments);
+
+		if (i != class && n > most) {
+			most = n;
+			best = i;
+		}
+	}
+	if (best == MC_NR_CLASSES)
+		return false;
+	d = &pool->classes[best];
+	spin_lock(&d->lock);
+	ok = mc_class_shrink(pool, d, best);
+	spin_unlock(&d->lock);
+	return ok;
+}
+
+/* Whether class holds less than an even share of the pool's segments. */
+static bool mc_class_below_share(struct mc_pool *pool, struct mc_class *c)
+{
+	u32 i, active = 1;
+
+	for (i = 0; i < MC_NR_CLASSES; i++)
+		if (&pool->classes[i] != c && READ_ONCE(pool->classes[i].nr_segments))
+			active++;
+	return c->nr_segments < pool->nr_segments / active;
+}
+
+static struct mc_slot *mc_class_take(struct mc_pool *pool, struct mc_class *c,
+				     u32 class)
+{
+	struct mc_policy_node *victim;
+	struct mc_slot *slot;
+
+	slot = list_first_entry_or_null(&c->free, struct mc_slot, pnode.link);
+	if (slot || mc_class_grow(pool, c, class)) {
+		slot = list_first_entry(&c->free, struct mc_slot, pnode.link);
+		list_del(&slot->pnode.link);
+		c->nr_used++;
+		return slot;
+	}
+	victim = mc_policy_evict(&c->policy, mc_claim, NULL);
+	if (!victim)
+		return NULL;
+	slot = node_to_slot(victim);
+	mc_slot_unindex(slot);
+	return slot;
+}
+
+static void mc_slot_setup(struct mc_class *c, struct mc_slot *slot,
+			  struct mc_dev *dev, u64 extent, u32 off, u32 len)
+{
+	u64 start = extent << dev->extent_shift;
+
+	slot->dev = dev;
+	slot->extent = extent;
+	slot->len = min_t(u64, dev->size - start, 1ULL << dev->extent_shift);
+	slot->gen++;
+	slot->state = MC_SLOT_FILLING;
+	slot->fill_sent = false;
+	INIT_LIST_HEAD(&slot->waiters);
+	mc_policy_insert(&c->policy, &slot->pnode, dev->key_base + extent,
+			 off, len);
+	/* Readers that win atomic_inc_not_zero() must see the fields above. */
+	smp_mb__before_atomic();
+	atomic_set(&slot->ref, 3);
+}
+
+/*
+ * A slot for (dev, extent), in state FILLING with three references: the
+ * index (the caller inserts it), the caller's request and the fill. NULL
+ * when every slot of the class is busy and no segment can be taken.
+ */
+struct mc_slot *mc_pool_alloc_slot(struct mc_pool *pool, struct mc_dev *dev,
+				   u64 extent, u32 off, u32 len)
+{
+	u32 class = dev->extent_shift - MC_UNIT_SHIFT;
+	struct mc_class *c = &pool->classes[class];
+	struct mc_slot *slot;
+
+	spin_lock(&c->lock);
+	/* Below an even share, take room from others before evicting our own. */
+	if (list_empty(&c->free) && mc_class_below_share(pool, c)) {
+		spin_unlock(&c->lock);
+		mc_pool_steal(pool, class);
+		spin_lock(&c->lock);
+	}
+	slot = mc_class_take(pool, c, class);
+	if (!slot) {
+		spin_unlock(&c->lock);
+		if (!mc_pool_steal(pool, class))
+			return NULL;
+		spin_lock(&c->lock);
+		slot = mc_class_take(pool, c, class);
+	}
+	if (slot)
+		mc_slot_setup(c, slot, dev, extent, off, len);
+	spin_unlock(&c->lock);
+	return slot;
+}
+
+/* Drop a reference; the last one returns the slot to its class. */
+void mc_slot_put(struct mc_slot *slot)
+{
+	struct mc_class *c;
+
+	if (!atomic_dec_and_test(&slot->ref))
+		return;
+	c = &mc_pool->classes[slot->class];
+	spin_lock(&c->lock);
+	if (slot->pnode.queue != MC_Q_NONE)
+		mc_policy_remove(&c->policy, &slot->pnode);
+	slot->state = MC_SLOT_FREE;
+	slot->dev = NULL;
+	list_add(&slot->pnode.link, &c->free);
+	c->nr_used--;
+	spin_unlock(&c->lock);
+}
+
+/*
+ * Take an idle cached extent out of the cache (device removal). True if it
+ * is gone, including when the evictor took it first; false if it is in use.
+ */
+bool mc_slot_reclaim(struct mc_slot *slot, struct mc_dev *dev, u64 extent)
+{
+	struct mc_class *c = &mc_pool->classes[slot->class];
+	bool ok = true;
+
+	spin_lock(&c->lock);
+	if (xa_load(&dev->extents, extent) != slot)
+		goto out;
+	ok = mc_claim(&slot->pnode, NULL);
+	if (ok) {
+		xa_erase(&dev->extents, extent);
+		mc_policy_remove(&c->policy, &slot->pnode);
+		slot->state = MC_SLOT_FREE;
+		slot->dev = NULL;
+		list_add(&slot->pnode.link, &c->free);
+		c->nr_used--;
+	}
+out:
+	spin_unlock(&c->lock);
+	return ok;
+}
+
+u64 mc_pool_used_bytes(struct mc_pool *pool)
+{
+	u64 used = 0;
+	u32 i;
+
+	for (i = 0; i < MC_NR_CLASSES; i++)
+		used += (u64)READ_ONCE(pool->classes[i].nr_used) << class_shift(i);
+	return used;
+}
+
+/* Ghost FIFO length per class: its slot count, bounded to keep memory small. */
+#define MC_GHOST_MAX	(1U << 16)
+
+int mc_pool_create(u64 size, struct mc_pool **out)
+{
+	u64 avail = (u64)si_mem_available() << PAGE_SHIFT;
+	struct mc_pool *pool;
+	u32 i;
+	int ret = -ENOMEM;
+
+	size = round_down(size, 1ULL << MC_SEG_SHIFT);
+	if (!size)
+		return -EINVAL;
+	/* A cache must never push the node into OOM: keep an eighth free. */
+	if (size > avail - (avail >> 3))
+		return -ENOSPC;
+	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	if (!pool)
+		return -ENOMEM;
+	kref_init(&pool->kref);
+	spin_lock_init(&pool->seg_lock);
+	pool->size = size;
+	pool->nr_segments = size >> MC_SEG_SHIFT;
+	pool->nr_units = size >> MC_UNIT_SHIFT;
+	pool->mem = __vmalloc(size, GFP_KERNEL | __GFP_ZERO | __GFP_NORETRY |
+			      __GFP_NOWARN);
+	pool->slots = kvcalloc(pool->nr_units, sizeof(*pool->slots),
+			       GFP_KERNEL);
+	pool->seg_class = kvmalloc(pool->nr_segments, GFP_KERNEL);
+	if (!pool->mem || !pool->slots || !pool->seg_class)
+		goto err;
+	memset(pool->seg_class, -1, pool->nr_segments);
+	for (i = 0; i < pool->nr_units; i++) {
+		spin_lock_init(&pool->slots[i].lock);
+		INIT_LIST_HEAD(&pool->slots[i].waiters);
+		INIT_LIST_HEAD(&pool->slots[i].fill_link);
+		pool->slots[i].pnode.queue = MC_Q_NONE;
+	}
+	for (i = 0; i < MC_NR_CLASSES; i++) {
+		struct mc_class *c = &pool->classes[i];
+
+		spin_lock_init(&c->lock);
+		INIT_LIST_HEAD(&c->free);
+		ret = mc_policy_init(&c->policy,
+				     min_t(u64, size >> class_shift(i), MC_GHOST_MAX));
+		if (ret)
+			goto err_policy;
+	}
+	*out = pool;
+	return 0;
+
+err_policy:
+	while (i--)
+		mc_policy_destroy(&pool->classes[i].policy);
+err:
+	kvfree(pool->seg_class);
+	kvfree(pool->slots);
+	vfree(pool->mem);
+	kfree(pool);
+	return ret;
+}
+
+static void mc_pool_release(struct kref *kref)
+{
+	struct mc_pool *pool = container_of(kref, struct mc_pool, kref);
+	u32 i;
+
+	for (i = 0; i < MC_NR_CLASSES; i++)
+		mc_policy_destroy(&pool->classes[i].policy);
+	kvfree(pool->seg_class);
+	kvfree(pool->slots);
+	vfree(pool->mem);
+	kfree(pool);
+}
+
+void mc_pool_put(struct mc_pool *pool)
+{
+	if (pool)
+		kref_put(&pool->kref, mc_pool_release);
+}
+
+/* True while a mapping (the daemon, an RDMA registration) holds the pool. */
+bool mc_pool_mapped(struct mc_pool *pool)
+{
+	return kref_read(&pool->kref) > 1;
+}
+
+static void mc_pool_vm_open(struct vm_area_struct *vma)
+{
+	struct mc_pool *pool = vma->vm_private_data;
+
+	kref_get(&pool->kref);
+}
+
+static void mc_pool_vm_close(struct vm_area_struct *vma)
+{
+	mc_pool_put(vma->vm_private_data);
+}
+
+/*
+ * Pages are handed out one by one from the vmalloc area: they are ordinary
+ * pages in an ordinary shared mapping, which is what ibv_reg_mr() needs to
+ * pin them for RDMA.
+ */
+static vm_fault_t mc_pool_vm_fault(struct vm_fault *vmf)
+{
+	struct mc_pool *pool = vmf->vma->vm_private_data;
+	unsigned long pgoff = vmf->pgoff - (MAICACHE_MMAP_POOL >> PAGE_SHIFT);
+	struct page *page;
+
+	if (pgoff >= pool->size >> PAGE_SHIFT)
+		return VM_FAULT_SIGBUS;
+	page = vmalloc_to_page(pool->mem + (pgoff << PAGE_SHIFT));
+	get_page(page);
+	vmf->page = page;
+	return 0;
+}
+
+static const struct vm_operations_struct mc_pool_vm_ops = {
+	.open	= mc_pool_vm_open,
+	.close	= mc_pool_vm_close,
+	.fault	= mc_pool_vm_fault,
+};
+
+int mc_pool_mmap(struct mc_pool *pool, struct vm_area_struct *vma)
+{
+	unsigned long pgoff = vma->vm_pgoff - (MAICACHE_MMAP_POOL >> PAGE_SHIFT);
+	unsigned long pages = vma_pages(vma);
+
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (pgoff > pool->size >> PAGE_SHIFT ||
+	    pages > (pool->size >> PAGE_SHIFT) - pgoff)
+		return -EINVAL;
+	mc_vm_flags_mod(vma, VM_DONTEXPAND | VM_DONTDUMP, 0);
+	vma->vm_ops = &mc_pool_vm_ops;
+	vma->vm_private_data = pool;
+	kref_get(&pool->kref);
+	return 0;
+}
