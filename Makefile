@@ -32,7 +32,19 @@ all: user module
 deps:
 	@scripts/deps.sh
 
-user: $(BUILD)/user/maicachectl
+user: $(BUILD)/user/maicachectl $(BUILD)/user/mc-filler $(BUILD)/user/mc-pattern-check \
+	$(BUILD)/user/policy-sim
+
+# The test daemon and pattern checker used by the VM tests.
+FILLER_SRCS := tests/filler/filler.c
+$(BUILD)/user/mc-%: tests/filler/mc-%.c $(FILLER_SRCS) tests/filler/filler.h proto/maicache_ring.h | deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/filler $(CFLAGS) $(WARNFLAGS) -o $@ $< $(FILLER_SRCS) -luring
+
+# The eviction policy's own code, replayed against LRU in user space.
+$(BUILD)/user/policy-sim: tools/sim/policy-sim.c kmod/policy.c kmod/policy.h tools/sim/policy_user.h | deps
+	@mkdir -p $(@D)
+	$(CC) -Itools/sim -Ikmod $(CFLAGS) $(WARNFLAGS) -o $@ tools/sim/policy-sim.c kmod/policy.c
 
 $(BUILD)/user/maicachectl: tools/maicachectl.c $(USERD_LIB_SRCS) $(USERD_HDRS) | deps
 	@mkdir -p $(@D)
@@ -40,7 +52,7 @@ $(BUILD)/user/maicachectl: tools/maicachectl.c $(USERD_LIB_SRCS) $(USERD_HDRS) |
 		tools/maicachectl.c $(USERD_LIB_SRCS) $(PKG_LIBS)
 
 # Unit tests always run under AddressSanitizer and UBSan.
-$(BUILD)/unit/%: tests/unit/%.c $(USERD_LIB_SRCS) $(USERD_HDRS) | deps
+$(BUILD)/unit/%: tests/unit/%.c $(USERD_LIB_SRCS) $(USERD_HDRS) $(wildcard tests/filler/*.[ch]) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) -O1 -g $(WARNFLAGS) $(SANFLAGS) -o $@ \
 		$< $(USERD_LIB_SRCS) $(PKG_LIBS) $(CHECK_LIBS)

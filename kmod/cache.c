@@ -178,21 +178,20 @@ static void mc_cmd_copy(struct mc_dev *dev, struct mc_cmd *cmd)
 	u64 copied = 0;
 
 	rq_for_each_segment(bv, rq, iter) {
-		while (bv.bv_len) {
+		u32 done = 0;
+
+		/* The iterator advances by bv.bv_len: leave bv alone. */
+		while (done < bv.bv_len) {
 			struct mc_slot *slot = cmd->slot[(pos >> dev->extent_shift) - first];
 			u32 in_ext = pos & mask;
-			u32 n = min_t(u64, bv.bv_len, mask + 1 - in_ext);
+			u32 n = min_t(u64, bv.bv_len - done, mask + 1 - in_ext);
 
-			memcpy_to_bvec(&(struct bio_vec){
-					.bv_page = bv.bv_page,
-					.bv_offset = bv.bv_offset,
-					.bv_len = n,
-				}, mc_slot_mem(slot) + in_ext);
-			bv.bv_offset += n;
-			bv.bv_len -= n;
+			memcpy_to_page(bv.bv_page, bv.bv_offset + done,
+				       mc_slot_mem(slot) + in_ext, n);
+			done += n;
 			pos += n;
-			copied += n;
 		}
+		copied += done;
 	}
 	this_cpu_add(dev->stats->bytes_hit, copied);
 }

@@ -18,7 +18,6 @@
 #include "maicache.h"
 
 #define MC_MINORS	16	/* partitions per device */
-#define MC_MAX_DEVS	(1U << 16)
 
 static unsigned int mc_queue_depth = 128;
 module_param_named(queue_depth, mc_queue_depth, uint, 0444);
@@ -271,7 +270,14 @@ int mc_dev_add(u32 id, u64 size, u32 block_size, u32 extent_size,
 	set_capacity(dev->disk, size >> SECTOR_SHIFT);
 	set_disk_ro(dev->disk, true);
 
+	/*
+	 * A partition scan now would read through the cache and, with no
+	 * daemon yet, block the caller until the daemon timeout. Partitions
+	 * are read on demand (blockdev --rereadpt) once data can flow.
+	 */
+	set_bit(GD_SUPPRESS_PART_SCAN, &dev->disk->state);
 	ret = device_add_disk(NULL, dev->disk, mc_dev_groups);
+	clear_bit(GD_SUPPRESS_PART_SCAN, &dev->disk->state);
 	if (ret)
 		goto err_disk;
 

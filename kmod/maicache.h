@@ -32,6 +32,7 @@
 #define MC_SEG_SHIFT		22	/* largest extent, and the segment: 4 MiB */
 #define MC_NR_CLASSES		(MC_SEG_SHIFT - MC_UNIT_SHIFT + 1)
 #define MC_MAX_RQ_BYTES		(1U << 20)
+#define MC_MAX_DEVS		(1U << 16)
 /* A request of MC_MAX_RQ_BYTES spans at most this many extents. */
 #define MC_MAX_RQ_EXTENTS	((MC_MAX_RQ_BYTES >> MC_UNIT_SHIFT) + 1)
 

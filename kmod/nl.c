@@ -10,23 +10,18 @@
 #include "maicache_genl.h"
 #include "maicache_version.h"
 
-static struct netlink_range_validation maicache_extent_range __ro_after_init = {
-	.min	= MAICACHE_EXTENT_SIZE_MIN,
-	.max	= MAICACHE_EXTENT_SIZE_MAX,
-};
-
 static const struct nla_policy maicache_nl_policy[MAICACHE_ATTR_MAX + 1] = {
 	[MAICACHE_ATTR_VERSION]		= { .type = NLA_NUL_STRING },
 	[MAICACHE_ATTR_VERSION_MAJOR]	= { .type = NLA_U32 },
 	[MAICACHE_ATTR_VERSION_MINOR]	= { .type = NLA_U32 },
 	[MAICACHE_ATTR_VERSION_PATCH]	= { .type = NLA_U32 },
 	[MAICACHE_ATTR_GENL_VERSION]	= { .type = NLA_U32 },
-	[MAICACHE_ATTR_DEV_ID]		= NLA_POLICY_MAX(NLA_U32, 0xffff),
+	[MAICACHE_ATTR_DEV_ID]		= { .type = NLA_U32 },
 	[MAICACHE_ATTR_DEV_NAME]	= { .type = NLA_NUL_STRING },
 	[MAICACHE_ATTR_DEV_SIZE]	= NLA_POLICY_MIN(NLA_U64, 1),
-	[MAICACHE_ATTR_DEV_BLOCK_SIZE]	= NLA_POLICY_RANGE(NLA_U32, 512, 4096),
-	[MAICACHE_ATTR_DEV_EXTENT_SIZE]	= NLA_POLICY_FULL_RANGE(NLA_U32,
-							&maicache_extent_range),
+	/* Ranges are checked in code, for messages that name the rule. */
+	[MAICACHE_ATTR_DEV_BLOCK_SIZE]	= { .type = NLA_U32 },
+	[MAICACHE_ATTR_DEV_EXTENT_SIZE]	= { .type = NLA_U32 },
 	[MAICACHE_ATTR_DEV_READ_ONLY]	= NLA_POLICY_MAX(NLA_U8, 1),
 	[MAICACHE_ATTR_DEV_COOKIE]	= { .type = NLA_U64 },
 	[MAICACHE_ATTR_DEV_STATS]	= { .type = NLA_REJECT },
@@ -180,7 +175,7 @@ static int maicache_nl_dev_add(struct sk_buff *skb, struct genl_info *info)
 	size = nla_get_u64(a[MAICACHE_ATTR_DEV_SIZE]);
 	if (a[MAICACHE_ATTR_DEV_BLOCK_SIZE]) {
 		bs = nla_get_u32(a[MAICACHE_ATTR_DEV_BLOCK_SIZE]);
-		if (!is_power_of_2(bs)) {
+		if (!is_power_of_2(bs) || bs < 512 || bs > 4096) {
 			NL_SET_ERR_MSG_ATTR(info->extack,
 					    a[MAICACHE_ATTR_DEV_BLOCK_SIZE],
 					    "block size must be 512, 1024, 2048 or 4096");
@@ -189,10 +184,11 @@ static int maicache_nl_dev_add(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (a[MAICACHE_ATTR_DEV_EXTENT_SIZE]) {
 		extent = nla_get_u32(a[MAICACHE_ATTR_DEV_EXTENT_SIZE]);
-		if (!is_power_of_2(extent)) {
+		if (!is_power_of_2(extent) || extent < MAICACHE_EXTENT_SIZE_MIN ||
+		    extent > MAICACHE_EXTENT_SIZE_MAX) {
 			NL_SET_ERR_MSG_ATTR(info->extack,
 					    a[MAICACHE_ATTR_DEV_EXTENT_SIZE],
-					    "extent size must be a power of two");
+					    "extent size must be a power of two from 64 KiB to 4 MiB");
 			return -EINVAL;
 		}
 	}
@@ -207,8 +203,14 @@ static int maicache_nl_dev_add(struct sk_buff *skb, struct genl_info *info)
 				    "size must be a multiple of the block size");
 		return -EINVAL;
 	}
-	if (a[MAICACHE_ATTR_DEV_ID])
+	if (a[MAICACHE_ATTR_DEV_ID]) {
 		id = nla_get_u32(a[MAICACHE_ATTR_DEV_ID]);
+		if (id >= MC_MAX_DEVS) {
+			NL_SET_ERR_MSG_ATTR(info->extack, a[MAICACHE_ATTR_DEV_ID],
+					    "device id must be below 65536");
+			return -EINVAL;
+		}
+	}
 
 	ret = mc_dev_add(id, size, bs, extent,
 			 nla_get_u64(a[MAICACHE_ATTR_DEV_COOKIE]), &dev);

@@ -146,12 +146,12 @@ static void mc_ring_flush(struct mc_ring *r, struct list_head *orphans)
 		return;
 	}
 	list_for_each_entry_safe(slot, tmp, &r->pending, fill_link) {
+		if (used == r->entries)
+			break;
 		if (!mc_ring_write_miss(r, slot)) {
 			list_move_tail(&slot->fill_link, orphans);
 			continue;
 		}
-		if (used == r->entries)
-			break;
 		list_move_tail(&slot->fill_link, &r->inflight);
 		slot->fill_sent = true;
 		r->miss_head++;
@@ -361,7 +361,8 @@ static __poll_t mc_ring_poll(struct file *file, poll_table *wait)
 {
 	struct mc_ring *r = &mc_ring;
 	LIST_HEAD(orphans);
-	__poll_t mask = 0;
+	/* A kick can always be written. */
+	__poll_t mask = EPOLLOUT | EPOLLWRNORM;
 
 	poll_wait(file, &r->wq, wait);
 	spin_lock(&r->lock);

@@ -2,45 +2,111 @@
 /*
  * maicachectl: control CLI for the maicache module and daemon.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "maicache_version.h"
 #include "nlclient.h"
 
+static bool json;
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: maicachectl [--json] <command>\n"
+		"usage: maicachectl [--json] <command> [args]\n"
 		"\n"
 		"commands:\n"
-		"  version    print the versions of maicachectl and of the loaded module\n"
+		"  version                       versions of maicachectl and the module\n"
+		"  add --size N --cookie C [--extent-size N] [--block-size N] [--id N]\n"
+		"                                create /dev/maicacheN and print its path\n"
+		"  remove ID                     remove /dev/maicacheID\n"
+		"  list                          the devices\n"
+		"  stats ID                      a device's counters and fill latency\n"
+		"  pool [--size N] [--daemon-timeout-ms MS]\n"
+		"                                show (or set) the pool and daemon state\n"
+		"  monitor                       print events as they happen\n"
 		"\n"
+		"Sizes take K, M, G or T suffixes (powers of 1024).\n"
 		"options:\n"
 		"  -j, --json  machine-readable output\n"
 		"  -h, --help  this text\n");
 }
 
-static int cmd_version(bool json)
+static int fail(const char *err)
 {
+	fprintf(stderr, "maicachectl: %s\n", err);
+	return 1;
+}
+
+/* "64K", "1M", "4096": bytes, or -1 with a message. */
+static int parse_size(const char *opt, const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	int shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || s[0] == '-')
+		goto bad;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	}
+	if (*end || (shift && v > (UINT64_MAX >> shift)))
+		goto bad;
+	*out = (uint64_t)v << shift;
+	return 0;
+bad:
+	fprintf(stderr, "maicachectl: %s: '%s' is not a size (e.g. 4096, 64K, 1G)\n",
+		opt, s);
+	return -1;
+}
+
+static int parse_u32(const char *opt, const char *s, uint32_t *out)
+{
+	uint64_t v;
+
+	if (parse_size(opt, s, &v))
+		return -1;
+	if (v > UINT32_MAX) {
+		fprintf(stderr, "maicachectl: %s: '%s' is too large\n", opt, s);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static struct mc_nl *connect_or_die(void)
+{
+	char err[256];
+	struct mc_nl *nl = mc_nl_open(err, sizeof(err));
+
+	if (!nl) {
+		fail(err);
+		exit(1);
+	}
+	return nl;
+}
+
+static int cmd_version(void)
+{
+	struct mc_nl *nl = connect_or_die();
 	struct mc_version v;
 	char err[256];
-	struct mc_nl *nl;
 	int ret;
 
-	nl = mc_nl_open(err, sizeof(err));
-	if (!nl) {
-		fprintf(stderr, "maicachectl: %s\n", err);
-		return 1;
-	}
 	ret = mc_nl_get_version(nl, &v, err, sizeof(err));
 	mc_nl_close(nl);
-	if (ret) {
-		fprintf(stderr, "maicachectl: %s\n", err);
-		return 1;
-	}
+	if (ret)
+		return fail(err);
 	if (json)
 		printf("{\"maicachectl\":\"%s\",\"module\":\"%s\",\"genl_version\":%u}\n",
 		       MAICACHE_VERSION, v.version, v.genl_version);
@@ -50,6 +116,283 @@ static int cmd_version(bool json)
 	return 0;
 }
 
+static void print_dev(const struct mc_dev_info *d, bool stats)
+{
+	const struct mc_dev_stats *s = &d->stats;
+	int i;
+
+	if (json) {
+		printf("{\"id\":%u,\"name\":\"%s\",\"path\":\"/dev/%s\",\"size\":%" PRIu64
+		       ",\"block_size\":%u,\"extent_size\":%u,\"cookie\":%" PRIu64,
+		       d->id, d->name, d->name, d->size, d->block_size,
+		       d->extent_size, d->cookie);
+		if (stats) {
+			printf(",\"hits\":%" PRIu64 ",\"misses\":%" PRIu64
+			       ",\"bytes_hit\":%" PRIu64 ",\"bytes_filled\":%" PRIu64
+			       ",\"evictions\":%" PRIu64 ",\"fill_errors\":%" PRIu64
+			       ",\"fill_latency_us\":[",
+			       s->hits, s->misses, s->bytes_hit, s->bytes_filled,
+			       s->evictions, s->fill_errors);
+			for (i = 0; i < MAICACHE_FILL_LATENCY_BUCKETS; i++)
+				printf("%s%" PRIu64, i ? "," : "", s->fill_latency[i]);
+			printf("]");
+		}
+		printf("}");
+		return;
+	}
+	printf("/dev/%s size %" PRIu64 " block %u extent %u cookie 0x%" PRIx64 "\n",
+	       d->name, d->size, d->block_size, d->extent_size, d->cookie);
+	if (!stats)
+		return;
+	printf("  hits %" PRIu64 " misses %" PRIu64 " hit ratio %.3f\n",
+	       s->hits, s->misses,
+	       s->hits + s->misses ? (double)s->hits / (s->hits + s->misses) : 0.0);
+	printf("  bytes from DRAM %" PRIu64 " bytes filled %" PRIu64 "\n",
+	       s->bytes_hit, s->bytes_filled);
+	printf("  evictions %" PRIu64 " fill errors %" PRIu64 "\n",
+	       s->evictions, s->fill_errors);
+	printf("  fill latency (us, upper bound: count):");
+	for (i = 0; i < MAICACHE_FILL_LATENCY_BUCKETS; i++)
+		if (s->fill_latency[i])
+			printf(" <%llu:%" PRIu64,
+			       i == MAICACHE_FILL_LATENCY_BUCKETS - 1 ? 0ULL : 1ULL << i,
+			       s->fill_latency[i]);
+	printf("\n");
+}
+
+static int cmd_add(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "size", required_argument, NULL, 's' },
+		{ "cookie", required_argument, NULL, 'c' },
+		{ "extent-size", required_argument, NULL, 'e' },
+		{ "block-size", required_argument, NULL, 'b' },
+		{ "id", required_argument, NULL, 'i' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct mc_dev_spec spec = { 0 };
+	bool has_size = false, has_cookie = false;
+	struct mc_dev_info d;
+	struct mc_nl *nl;
+	char err[256];
+	int c, ret;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (parse_size("--size", optarg, &spec.size))
+				return 2;
+			has_size = true;
+			break;
+		case 'c':
+			if (parse_size("--cookie", optarg, &spec.cookie))
+				return 2;
+			has_cookie = true;
+			break;
+		case 'e':
+			if (parse_u32("--extent-size", optarg, &spec.extent_size))
+				return 2;
+			break;
+		case 'b':
+			if (parse_u32("--block-size", optarg, &spec.block_size))
+				return 2;
+			break;
+		case 'i':
+			if (parse_u32("--id", optarg, &spec.id))
+				return 2;
+			spec.has_id = true;
+			break;
+		default:
+			return 2;
+		}
+	}
+	if (!has_size || !has_cookie) {
+		fprintf(stderr, "maicachectl: add needs --size and --cookie\n");
+		return 2;
+	}
+	nl = connect_or_die();
+	ret = mc_nl_dev_add(nl, &spec, &d, err, sizeof(err));
+	mc_nl_close(nl);
+	if (ret)
+		return fail(err);
+	if (json) {
+		print_dev(&d, false);
+		printf("\n");
+	} else {
+		printf("/dev/%s\n", d.name);
+	}
+	return 0;
+}
+
+static int parse_id(const char *s, uint32_t *id)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v > UINT32_MAX) {
+		fprintf(stderr, "maicachectl: '%s' is not a device id (N of /dev/maicacheN)\n", s);
+		return -1;
+	}
+	*id = (uint32_t)v;
+	return 0;
+}
+
+static int cmd_remove(int argc, char **argv)
+{
+	struct mc_nl *nl;
+	char err[256];
+	uint32_t id;
+	int ret;
+
+	if (argc != 2) {
+		fprintf(stderr, "maicachectl: remove needs a device id\n");
+		return 2;
+	}
+	if (parse_id(argv[1], &id))
+		return 2;
+	nl = connect_or_die();
+	ret = mc_nl_dev_del(nl, id, err, sizeof(err));
+	mc_nl_close(nl);
+	return ret ? fail(err) : 0;
+}
+
+static int list_one(const struct mc_dev_info *d, void *arg)
+{
+	int *n = arg;
+
+	if (json && (*n)++)
+		printf(",");
+	print_dev(d, json);
+	return 0;
+}
+
+static int cmd_list(void)
+{
+	struct mc_nl *nl = connect_or_die();
+	char err[256];
+	int n = 0, ret;
+
+	if (json)
+		printf("[");
+	ret = mc_nl_dev_list(nl, list_one, &n, err, sizeof(err));
+	mc_nl_close(nl);
+	if (json)
+		printf("]\n");
+	return ret ? fail(err) : 0;
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	struct mc_dev_info d;
+	struct mc_nl *nl;
+	char err[256];
+	uint32_t id;
+	int ret;
+
+	if (argc != 2) {
+		fprintf(stderr, "maicachectl: stats needs a device id\n");
+		return 2;
+	}
+	if (parse_id(argv[1], &id))
+		return 2;
+	nl = connect_or_die();
+	ret = mc_nl_dev_get(nl, id, &d, err, sizeof(err));
+	mc_nl_close(nl);
+	if (ret)
+		return fail(err);
+	print_dev(&d, true);
+	if (json)
+		printf("\n");
+	return 0;
+}
+
+static int cmd_pool(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "size", required_argument, NULL, 's' },
+		{ "daemon-timeout-ms", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint32_t timeout = UINT32_MAX;
+	struct mc_pool_info p;
+	uint64_t size = 0;
+	struct mc_nl *nl;
+	char err[256];
+	int c, ret;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 's' && !parse_size("--size", optarg, &size))
+			continue;
+		if (c == 't' && !parse_u32("--daemon-timeout-ms", optarg, &timeout))
+			continue;
+		return 2;
+	}
+	nl = connect_or_die();
+	if (size || timeout != UINT32_MAX) {
+		ret = mc_nl_pool_set(nl, size, timeout, err, sizeof(err));
+		if (ret) {
+			mc_nl_close(nl);
+			return fail(err);
+		}
+	}
+	ret = mc_nl_pool_get(nl, &p, err, sizeof(err));
+	mc_nl_close(nl);
+	if (ret)
+		return fail(err);
+	if (json)
+		printf("{\"size\":%" PRIu64 ",\"used\":%" PRIu64 ",\"daemon_attached\":%s,"
+		       "\"daemon_pid\":%u,\"bad_completions\":%" PRIu64
+		       ",\"daemon_timeout_ms\":%u}\n",
+		       p.size, p.used, p.daemon_attached ? "true" : "false",
+		       p.daemon_pid, p.bad_completions, p.daemon_timeout_ms);
+	else
+		printf("pool %" PRIu64 " MiB, %" PRIu64 " MiB used\n"
+		       "daemon %s (pid %u), timeout %u ms, bad completions %" PRIu64 "\n",
+		       p.size >> 20, p.used >> 20,
+		       p.daemon_attached ? "attached" : "not attached",
+		       p.daemon_pid, p.daemon_timeout_ms, p.bad_completions);
+	return 0;
+}
+
+static int print_event(int cmd, struct nlattr **tb, void *arg)
+{
+	static const char *const names[] = {
+		[MAICACHE_CMD_EVT_DEV_ADDED] = "device-added",
+		[MAICACHE_CMD_EVT_DEV_REMOVED] = "device-removed",
+		[MAICACHE_CMD_EVT_DAEMON_ATTACHED] = "daemon-attached",
+		[MAICACHE_CMD_EVT_DAEMON_DETACHED] = "daemon-detached",
+	};
+	const char *name = cmd >= 0 && cmd <= MAICACHE_CMD_MAX && names[cmd] ?
+			   names[cmd] : "unknown";
+
+	(void)arg;
+	printf("%s", name);
+	if (tb[MAICACHE_ATTR_DEV_NAME])
+		printf(" /dev/%s", nla_get_string(tb[MAICACHE_ATTR_DEV_NAME]));
+	if (tb[MAICACHE_ATTR_DEV_COOKIE])
+		printf(" cookie 0x%" PRIx64, (uint64_t)nla_get_u64(tb[MAICACHE_ATTR_DEV_COOKIE]));
+	if (tb[MAICACHE_ATTR_DAEMON_PID])
+		printf(" pid %u", nla_get_u32(tb[MAICACHE_ATTR_DAEMON_PID]));
+	printf("\n");
+	fflush(stdout);
+	return 0;
+}
+
+static int cmd_monitor(void)
+{
+	struct mc_nl *nl = connect_or_die();
+	char err[256];
+	int ret;
+
+	ret = mc_nl_monitor(nl, print_event, NULL, err, sizeof(err));
+	mc_nl_close(nl);
+	return ret ? fail(err) : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -57,10 +400,11 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool json = false;
+	const char *cmd;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	/* Options after the command belong to the command. */
+	while ((c = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
@@ -77,9 +421,24 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (!strcmp(argv[optind], "version"))
-		return cmd_version(json);
-	fprintf(stderr, "maicachectl: unknown command '%s'\n", argv[optind]);
+	cmd = argv[optind];
+	argc -= optind;
+	argv += optind;
+	if (!strcmp(cmd, "version"))
+		return cmd_version();
+	if (!strcmp(cmd, "add"))
+		return cmd_add(argc, argv);
+	if (!strcmp(cmd, "remove"))
+		return cmd_remove(argc, argv);
+	if (!strcmp(cmd, "list"))
+		return cmd_list();
+	if (!strcmp(cmd, "stats"))
+		return cmd_stats(argc, argv);
+	if (!strcmp(cmd, "pool"))
+		return cmd_pool(argc, argv);
+	if (!strcmp(cmd, "monitor"))
+		return cmd_monitor();
+	fprintf(stderr, "maicachectl: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return 2;
 }

@@ -7,29 +7,50 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/netlink.h>
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
+#include <sys/socket.h>
 
 #include "nlclient.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
 
 struct mc_nl {
 	struct nl_sock *sock;
 	int family;
 };
 
-/* Mirrors the kernel's policy so a malformed reply is rejected here too. */
+/* Mirrors the kernel's types so a malformed reply is rejected here too. */
 static struct nla_policy mc_policy[MAICACHE_ATTR_MAX + 1] = {
 	[MAICACHE_ATTR_VERSION]		= { .type = NLA_NUL_STRING },
 	[MAICACHE_ATTR_VERSION_MAJOR]	= { .type = NLA_U32 },
 	[MAICACHE_ATTR_VERSION_MINOR]	= { .type = NLA_U32 },
 	[MAICACHE_ATTR_VERSION_PATCH]	= { .type = NLA_U32 },
 	[MAICACHE_ATTR_GENL_VERSION]	= { .type = NLA_U32 },
+	[MAICACHE_ATTR_DEV_ID]		= { .type = NLA_U32 },
+	[MAICACHE_ATTR_DEV_NAME]	= { .type = NLA_NUL_STRING },
+	[MAICACHE_ATTR_DEV_SIZE]	= { .type = NLA_U64 },
+	[MAICACHE_ATTR_DEV_BLOCK_SIZE]	= { .type = NLA_U32 },
+	[MAICACHE_ATTR_DEV_EXTENT_SIZE]	= { .type = NLA_U32 },
+	[MAICACHE_ATTR_DEV_READ_ONLY]	= { .type = NLA_U8 },
+	[MAICACHE_ATTR_DEV_COOKIE]	= { .type = NLA_U64 },
+	[MAICACHE_ATTR_DEV_STATS]	= { .type = NLA_NESTED },
+	[MAICACHE_ATTR_POOL_SIZE]	= { .type = NLA_U64 },
+	[MAICACHE_ATTR_POOL_USED]	= { .type = NLA_U64 },
+	[MAICACHE_ATTR_DAEMON_ATTACHED]	= { .type = NLA_U8 },
+	[MAICACHE_ATTR_DAEMON_PID]	= { .type = NLA_U32 },
+	[MAICACHE_ATTR_BAD_COMPLETIONS]	= { .type = NLA_U64 },
+	[MAICACHE_ATTR_DAEMON_TIMEOUT_MS] = { .type = NLA_U32 },
 };
 
 struct mc_nl *mc_nl_open(char *err, size_t errlen)
 {
 	struct mc_nl *nl = calloc(1, sizeof(*nl));
+	int one = 1;
 	int ret;
 
 	if (!nl) {
@@ -47,6 +68,9 @@ struct mc_nl *mc_nl_open(char *err, size_t errlen)
 			 nl_geterror(ret));
 		goto err_sock;
 	}
+	/* Ask for the kernel's error strings; harmless where unsupported. */
+	setsockopt(nl_socket_get_fd(nl->sock), SOL_NETLINK, NETLINK_EXT_ACK,
+		   &one, sizeof(one));
 	nl->family = genl_ctrl_resolve(nl->sock, MAICACHE_GENL_NAME);
 	if (nl->family < 0) {
 		snprintf(err, errlen,
@@ -95,53 +119,359 @@ int mc_version_from_attrs(struct nlattr *tb[MAICACHE_ATTR_MAX + 1],
 	return 0;
 }
 
-struct version_ctx {
-	struct mc_version *out;
-	int ret;
+static int mc_stats_from_attr(struct nlattr *nest, struct mc_dev_stats *out)
+{
+	struct nlattr *tb[MAICACHE_STAT_MAX + 1];
+	struct nlattr *b;
+	int rem;
+
+	if (nla_parse_nested(tb, MAICACHE_STAT_MAX, nest, NULL))
+		return -EPROTO;
+#define STAT(attr, field) \
+	do { if (tb[attr]) out->field = nla_get_u64(tb[attr]); } while (0)
+	STAT(MAICACHE_STAT_HITS, hits);
+	STAT(MAICACHE_STAT_MISSES, misses);
+	STAT(MAICACHE_STAT_BYTES_HIT, bytes_hit);
+	STAT(MAICACHE_STAT_BYTES_FILLED, bytes_filled);
+	STAT(MAICACHE_STAT_EVICTIONS, evictions);
+	STAT(MAICACHE_STAT_FILL_ERRORS, fill_errors);
+#undef STAT
+	if (tb[MAICACHE_STAT_FILL_LATENCY]) {
+		nla_for_each_nested(b, tb[MAICACHE_STAT_FILL_LATENCY], rem) {
+			int i = nla_type(b) - 1;
+
+			if (i >= 0 && i < MAICACHE_FILL_LATENCY_BUCKETS &&
+			    nla_len(b) == sizeof(uint64_t))
+				out->fill_latency[i] = nla_get_u64(b);
+		}
+	}
+	return 0;
+}
+
+int mc_dev_from_attrs(struct nlattr *tb[MAICACHE_ATTR_MAX + 1],
+		      struct mc_dev_info *out)
+{
+	if (!tb[MAICACHE_ATTR_DEV_ID] || !tb[MAICACHE_ATTR_DEV_NAME] ||
+	    !tb[MAICACHE_ATTR_DEV_SIZE] || !tb[MAICACHE_ATTR_DEV_COOKIE])
+		return -EPROTO;
+	memset(out, 0, sizeof(*out));
+	out->id = nla_get_u32(tb[MAICACHE_ATTR_DEV_ID]);
+	if (nla_strlcpy(out->name, tb[MAICACHE_ATTR_DEV_NAME],
+			sizeof(out->name)) >= sizeof(out->name))
+		return -EPROTO;
+	out->size = nla_get_u64(tb[MAICACHE_ATTR_DEV_SIZE]);
+	out->cookie = nla_get_u64(tb[MAICACHE_ATTR_DEV_COOKIE]);
+	if (tb[MAICACHE_ATTR_DEV_BLOCK_SIZE])
+		out->block_size = nla_get_u32(tb[MAICACHE_ATTR_DEV_BLOCK_SIZE]);
+	if (tb[MAICACHE_ATTR_DEV_EXTENT_SIZE])
+		out->extent_size = nla_get_u32(tb[MAICACHE_ATTR_DEV_EXTENT_SIZE]);
+	if (tb[MAICACHE_ATTR_DEV_STATS])
+		return mc_stats_from_attr(tb[MAICACHE_ATTR_DEV_STATS], &out->stats);
+	return 0;
+}
+
+/* One request and its replies. */
+struct mc_req {
+	int (*parse)(struct nlattr **tb, void *arg);
+	void *arg;
+	int error;		/* from the kernel, or from parse */
+	int done;
+	char msg[200];		/* the kernel's extack message */
 };
 
-static int version_cb(struct nl_msg *msg, void *arg)
+static int mc_req_valid(struct nl_msg *msg, void *arg)
 {
 	struct nlattr *tb[MAICACHE_ATTR_MAX + 1];
-	struct version_ctx *ctx = arg;
+	struct mc_req *req = arg;
+	int ret;
 
-	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, MAICACHE_ATTR_MAX, mc_policy))
-		ctx->ret = -EPROTO;
-	else
-		ctx->ret = mc_version_from_attrs(tb, ctx->out);
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, MAICACHE_ATTR_MAX, mc_policy)) {
+		req->error = -EPROTO;
+		return NL_SKIP;
+	}
+	if (req->parse) {
+		ret = req->parse(tb, req->arg);
+		if (ret && !req->error)
+			req->error = ret;
+	}
 	return NL_OK;
+}
+
+static int mc_req_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+	struct nlmsghdr *nlh = (struct nlmsghdr *)e - 1;
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+	struct mc_req *req = arg;
+	size_t off = sizeof(*e);
+	int len;
+
+	(void)nla;
+	req->error = e->error;
+	req->done = 1;
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return NL_STOP;
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - sizeof(e->msg);
+	len = (int)nlh->nlmsg_len - NLMSG_HDRLEN - (int)off;
+	if (len <= 0 || nla_parse(tb, NLMSGERR_ATTR_MAX,
+				  (struct nlattr *)((char *)e + off), len, NULL))
+		return NL_STOP;
+	if (tb[NLMSGERR_ATTR_MSG])
+		nla_strlcpy(req->msg, tb[NLMSGERR_ATTR_MSG], sizeof(req->msg));
+	return NL_STOP;
+}
+
+static int mc_req_finish(struct nl_msg *msg, void *arg)
+{
+	struct mc_req *req = arg;
+
+	(void)msg;
+	req->done = 1;
+	return NL_STOP;
+}
+
+/*
+ * Send msg (freed here) and run parse on each reply until the kernel acks,
+ * ends the dump or errs.
+ */
+static int mc_nl_request(struct mc_nl *nl, struct nl_msg *msg, const char *what,
+			 int (*parse)(struct nlattr **tb, void *arg), void *arg,
+			 char *err, size_t errlen)
+{
+	struct mc_req req = { .parse = parse, .arg = arg };
+	struct nl_cb *cb;
+	int ret;
+
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!cb) {
+		nlmsg_free(msg);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, mc_req_valid, &req);
+	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, mc_req_finish, &req);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, mc_req_finish, &req);
+	nl_cb_err(cb, NL_CB_CUSTOM, mc_req_error, &req);
+
+	ret = nl_send_auto(nl->sock, msg);
+	nlmsg_free(msg);
+	while (ret >= 0 && !req.done)
+		ret = nl_recvmsgs(nl->sock, cb);
+	nl_cb_put(cb);
+	if (ret < 0 && !req.error) {
+		snprintf(err, errlen, "%s: %s", what, nl_geterror(ret));
+		return -EIO;
+	}
+	if (req.error == -EPROTO && !req.msg[0]) {
+		snprintf(err, errlen, "%s: malformed reply from the module", what);
+		return -EPROTO;
+	}
+	if (req.error) {
+		snprintf(err, errlen, "%s: %s%s%s%s", what,
+			 req.msg[0] ? req.msg : strerror(-req.error),
+			 req.msg[0] ? " (" : "",
+			 req.msg[0] ? strerror(-req.error) : "",
+			 req.msg[0] ? ")" : "");
+		return req.error;
+	}
+	return 0;
+}
+
+static struct nl_msg *mc_nl_msg(struct mc_nl *nl, uint8_t cmd, int flags)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	if (!msg)
+		return NULL;
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0,
+			 flags | NLM_F_ACK, cmd, MAICACHE_GENL_VERSION)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+static int parse_version(struct nlattr **tb, void *arg)
+{
+	return mc_version_from_attrs(tb, arg);
 }
 
 int mc_nl_get_version(struct mc_nl *nl, struct mc_version *out,
 		      char *err, size_t errlen)
 {
-	struct version_ctx ctx = { .out = out, .ret = -ENODATA };
-	struct nl_msg *msg;
-	int ret;
+	struct nl_msg *msg = mc_nl_msg(nl, MAICACHE_CMD_GET_VERSION, 0);
 
-	msg = nlmsg_alloc();
-	if (!msg) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl->family, 0, 0,
-			 MAICACHE_CMD_GET_VERSION, MAICACHE_GENL_VERSION)) {
+	if (!msg)
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	return mc_nl_request(nl, msg, "version", parse_version, out, err,
+			     errlen);
+}
+
+static int parse_dev(struct nlattr **tb, void *arg)
+{
+	return mc_dev_from_attrs(tb, arg);
+}
+
+int mc_nl_dev_add(struct mc_nl *nl, const struct mc_dev_spec *spec,
+		  struct mc_dev_info *out, char *err, size_t errlen)
+{
+	struct nl_msg *msg = mc_nl_msg(nl, MAICACHE_CMD_DEV_ADD, 0);
+
+	if (!msg)
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	if (nla_put_u64(msg, MAICACHE_ATTR_DEV_SIZE, spec->size) ||
+	    nla_put_u64(msg, MAICACHE_ATTR_DEV_COOKIE, spec->cookie) ||
+	    (spec->has_id && nla_put_u32(msg, MAICACHE_ATTR_DEV_ID, spec->id)) ||
+	    (spec->block_size &&
+	     nla_put_u32(msg, MAICACHE_ATTR_DEV_BLOCK_SIZE, spec->block_size)) ||
+	    (spec->extent_size &&
+	     nla_put_u32(msg, MAICACHE_ATTR_DEV_EXTENT_SIZE, spec->extent_size))) {
 		nlmsg_free(msg);
 		snprintf(err, errlen, "cannot build request");
 		return -ENOMEM;
 	}
-	nl_socket_modify_cb(nl->sock, NL_CB_VALID, NL_CB_CUSTOM, version_cb,
-			    &ctx);
-	ret = nl_send_sync(nl->sock, msg);
+	return mc_nl_request(nl, msg, "add", parse_dev, out, err, errlen);
+}
+
+int mc_nl_dev_del(struct mc_nl *nl, uint32_t id, char *err, size_t errlen)
+{
+	struct nl_msg *msg = mc_nl_msg(nl, MAICACHE_CMD_DEV_DEL, 0);
+
+	if (!msg || nla_put_u32(msg, MAICACHE_ATTR_DEV_ID, id)) {
+		nlmsg_free(msg);
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	}
+	return mc_nl_request(nl, msg, "remove", NULL, NULL, err, errlen);
+}
+
+int mc_nl_dev_get(struct mc_nl *nl, uint32_t id, struct mc_dev_info *out,
+		  char *err, size_t errlen)
+{
+	struct nl_msg *msg = mc_nl_msg(nl, MAICACHE_CMD_DEV_GET, 0);
+
+	if (!msg || nla_put_u32(msg, MAICACHE_ATTR_DEV_ID, id)) {
+		nlmsg_free(msg);
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	}
+	return mc_nl_request(nl, msg, "stats", parse_dev, out, err, errlen);
+}
+
+struct list_ctx {
+	int (*fn)(const struct mc_dev_info *dev, void *arg);
+	void *arg;
+};
+
+static int parse_list(struct nlattr **tb, void *arg)
+{
+	struct list_ctx *ctx = arg;
+	struct mc_dev_info dev;
+	int ret = mc_dev_from_attrs(tb, &dev);
+
+	return ret ? ret : ctx->fn(&dev, ctx->arg);
+}
+
+int mc_nl_dev_list(struct mc_nl *nl,
+		   int (*fn)(const struct mc_dev_info *dev, void *arg),
+		   void *arg, char *err, size_t errlen)
+{
+	struct nl_msg *msg = mc_nl_msg(nl, MAICACHE_CMD_DEV_GET, NLM_F_DUMP);
+	struct list_ctx ctx = { .fn = fn, .arg = arg };
+
+	if (!msg)
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	return mc_nl_request(nl, msg, "list", parse_list, &ctx, err, errlen);
+}
+
+static int parse_pool(struct nlattr **tb, void *arg)
+{
+	struct mc_pool_info *p = arg;
+
+	if (!tb[MAICACHE_ATTR_POOL_SIZE] || !tb[MAICACHE_ATTR_POOL_USED] ||
+	    !tb[MAICACHE_ATTR_DAEMON_ATTACHED])
+		return -EPROTO;
+	memset(p, 0, sizeof(*p));
+	p->size = nla_get_u64(tb[MAICACHE_ATTR_POOL_SIZE]);
+	p->used = nla_get_u64(tb[MAICACHE_ATTR_POOL_USED]);
+	p->daemon_attached = nla_get_u8(tb[MAICACHE_ATTR_DAEMON_ATTACHED]);
+	if (tb[MAICACHE_ATTR_DAEMON_PID])
+		p->daemon_pid = nla_get_u32(tb[MAICACHE_ATTR_DAEMON_PID]);
+	if (tb[MAICACHE_ATTR_BAD_COMPLETIONS])
+		p->bad_completions = nla_get_u64(tb[MAICACHE_ATTR_BAD_COMPLETIONS]);
+	if (tb[MAICACHE_ATTR_DAEMON_TIMEOUT_MS])
+		p->daemon_timeout_ms = nla_get_u32(tb[MAICACHE_ATTR_DAEMON_TIMEOUT_MS]);
+	return 0;
+}
+
+int mc_nl_pool_get(struct mc_nl *nl, struct mc_pool_info *out,
+		   char *err, size_t errlen)
+{
+	struct nl_msg *msg = mc_nl_msg(nl, MAICACHE_CMD_POOL_GET, 0);
+
+	if (!msg)
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	return mc_nl_request(nl, msg, "pool", parse_pool, out, err, errlen);
+}
+
+int mc_nl_pool_set(struct mc_nl *nl, uint64_t size, uint32_t timeout_ms,
+		   char *err, size_t errlen)
+{
+	struct nl_msg *msg = mc_nl_msg(nl, MAICACHE_CMD_POOL_SET, 0);
+
+	if (!msg || (size && nla_put_u64(msg, MAICACHE_ATTR_POOL_SIZE, size)) ||
+	    (timeout_ms != UINT32_MAX &&
+	     nla_put_u32(msg, MAICACHE_ATTR_DAEMON_TIMEOUT_MS, timeout_ms))) {
+		nlmsg_free(msg);
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	}
+	return mc_nl_request(nl, msg, "pool", NULL, NULL, err, errlen);
+}
+
+struct monitor_ctx {
+	int (*fn)(int cmd, struct nlattr **tb, void *arg);
+	void *arg;
+	int stop;
+};
+
+static int monitor_valid(struct nl_msg *msg, void *arg)
+{
+	struct nlattr *tb[MAICACHE_ATTR_MAX + 1];
+	struct genlmsghdr *g = genlmsg_hdr(nlmsg_hdr(msg));
+	struct monitor_ctx *ctx = arg;
+
+	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, MAICACHE_ATTR_MAX, mc_policy))
+		return NL_SKIP;
+	ctx->stop = ctx->fn(g->cmd, tb, ctx->arg);
+	return ctx->stop ? NL_STOP : NL_OK;
+}
+
+int mc_nl_monitor(struct mc_nl *nl, int (*fn)(int cmd, struct nlattr **tb,
+					      void *arg),
+		  void *arg, char *err, size_t errlen)
+{
+	struct monitor_ctx ctx = { .fn = fn, .arg = arg };
+	int grp, ret;
+
+	grp = genl_ctrl_resolve_grp(nl->sock, MAICACHE_GENL_NAME,
+				    MAICACHE_GENL_MCAST_EVENTS);
+	if (grp < 0) {
+		snprintf(err, errlen, "events group not found: %s", nl_geterror(grp));
+		return -ENOENT;
+	}
+	nl_socket_disable_seq_check(nl->sock);
+	ret = nl_socket_add_membership(nl->sock, grp);
 	if (ret < 0) {
-		snprintf(err, errlen, "GET_VERSION failed: %s%s",
-			 nl_geterror(ret),
-			 ret == -NLE_PERM ? " (needs CAP_SYS_ADMIN)" : "");
+		snprintf(err, errlen, "cannot join the events group: %s",
+			 nl_geterror(ret));
 		return -EIO;
 	}
-	if (ctx.ret) {
-		snprintf(err, errlen, "malformed GET_VERSION reply from the module");
-		return ctx.ret;
+	nl_socket_modify_cb(nl->sock, NL_CB_VALID, NL_CB_CUSTOM, monitor_valid,
+			    &ctx);
+	while (!ctx.stop) {
+		ret = nl_recvmsgs_default(nl->sock);
+		if (ret < 0 && ret != -NLE_INTR) {
+			snprintf(err, errlen, "events: %s", nl_geterror(ret));
+			return -EIO;
+		}
 	}
 	return 0;
 }

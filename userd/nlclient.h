@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Client of the maicache generic netlink family, shared by maicached and
- * maicachectl.
+ * maicachectl. Every call returns 0 or a negative errno and, on error,
+ * writes a message for the user into err (the kernel's extack message when
+ * there is one).
  */
 #ifndef MAICACHE_NLCLIENT_H
 #define MAICACHE_NLCLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,19 +24,67 @@ struct mc_version {
 	uint32_t genl_version;
 };
 
-/*
- * Connect and resolve the family. On failure returns NULL and writes a
- * message that tells the user what to do into err.
- */
+struct mc_dev_stats {
+	uint64_t hits, misses, bytes_hit, bytes_filled, evictions, fill_errors;
+	uint64_t fill_latency[MAICACHE_FILL_LATENCY_BUCKETS];
+};
+
+struct mc_dev_info {
+	uint32_t id;
+	char name[32];
+	uint64_t size;
+	uint32_t block_size;
+	uint32_t extent_size;
+	uint64_t cookie;
+	struct mc_dev_stats stats;
+};
+
+/* What to create; zero fields take the module's defaults. */
+struct mc_dev_spec {
+	bool has_id;
+	uint32_t id;
+	uint64_t size;
+	uint32_t block_size;
+	uint32_t extent_size;
+	uint64_t cookie;
+};
+
+struct mc_pool_info {
+	uint64_t size, used;
+	bool daemon_attached;
+	uint32_t daemon_pid;
+	uint64_t bad_completions;
+	uint32_t daemon_timeout_ms;
+};
+
 struct mc_nl *mc_nl_open(char *err, size_t errlen);
 void mc_nl_close(struct mc_nl *nl);
 
-/* 0 or a negative errno; err explains it. */
 int mc_nl_get_version(struct mc_nl *nl, struct mc_version *out,
 		      char *err, size_t errlen);
+int mc_nl_dev_add(struct mc_nl *nl, const struct mc_dev_spec *spec,
+		  struct mc_dev_info *out, char *err, size_t errlen);
+int mc_nl_dev_del(struct mc_nl *nl, uint32_t id, char *err, size_t errlen);
+int mc_nl_dev_get(struct mc_nl *nl, uint32_t id, struct mc_dev_info *out,
+		  char *err, size_t errlen);
+/* Calls fn for each device; fn returns 0 to go on. */
+int mc_nl_dev_list(struct mc_nl *nl,
+		   int (*fn)(const struct mc_dev_info *dev, void *arg),
+		   void *arg, char *err, size_t errlen);
+int mc_nl_pool_get(struct mc_nl *nl, struct mc_pool_info *out,
+		   char *err, size_t errlen);
+/* size 0 or timeout_ms UINT32_MAX: leave as is. */
+int mc_nl_pool_set(struct mc_nl *nl, uint64_t size, uint32_t timeout_ms,
+		   char *err, size_t errlen);
+/* Print events as they come, one line each, until fn returns non-zero. */
+int mc_nl_monitor(struct mc_nl *nl, int (*fn)(int cmd, struct nlattr **tb,
+					      void *arg),
+		  void *arg, char *err, size_t errlen);
 
-/* Decode a GET_VERSION reply already parsed into tb. 0 or -EPROTO. */
+/* Decoders of parsed replies; 0 or -EPROTO. Exposed for the unit tests. */
 int mc_version_from_attrs(struct nlattr *tb[MAICACHE_ATTR_MAX + 1],
 			  struct mc_version *out);
+int mc_dev_from_attrs(struct nlattr *tb[MAICACHE_ATTR_MAX + 1],
+		      struct mc_dev_info *out);
 
 #endif /* MAICACHE_NLCLIENT_H */

@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Ring logic of the test filler: consume misses, fill slots, post
+ * completions, and (with --hostile) post garbage the kernel must reject.
+ * See filler.h. No io_uring and no mmap here: the caller provides both.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "filler.h"
+
+static uint32_t load_acquire32(const __le32 *p)
+{
+	return le32toh(__atomic_load_n(p, __ATOMIC_ACQUIRE));
+}
+
+static void store_release32(__le32 *p, uint32_t v)
+{
+	__atomic_store_n(p, htole32(v), __ATOMIC_RELEASE);
+}
+
+static void flog(struct mc_filler *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void flog(struct mc_filler *f, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (f->log)
+		f->log(f, buf);
+}
+
+/* splitmix64: small, seedable, good enough for garbage. */
+uint64_t mc_rand(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+	return z ^ (z >> 31);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The pattern. */
+
+void mc_pattern_fill(void *buf, uint64_t cookie, uint64_t dev_off, size_t len)
+{
+	uint8_t *p = buf;
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		uint64_t w = htole64(mc_pattern_word(cookie, dev_off + i));
+
+		memcpy(p + i, &w, 8);
+	}
+	if (i < len) {
+		uint64_t w = htole64(mc_pattern_word(cookie, dev_off + i));
+
+		memcpy(p + i, &w, len - i);
+	}
+}
+
+long mc_pattern_check(const void *buf, uint64_t cookie, uint64_t dev_off,
+		      size_t len, uint64_t *expected, uint64_t *got)
+{
+	const uint8_t *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i += 8) {
+		size_t n = len - i < 8 ? len - i : 8;
+		uint64_t want = htole64(mc_pattern_word(cookie, dev_off + i));
+		uint64_t have = 0;
+
+		memcpy(&have, p + i, n);
+		if (memcmp(&have, &want, n) == 0)
+			continue;
+		/* Compare only the bytes present in a tail. */
+		want = le64toh(want);
+		have = le64toh(have);
+		if (n < 8)
+			want &= (1ULL << (8 * n)) - 1;
+		*expected = want;
+		*got = have;
+		return (long)(i / 8);
+	}
+	return -1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The header. */
+
+static size_t round_up(size_t v, size_t page)
+{
+	return (v + page - 1) / page * page;
+}
+
+size_t mc_miss_region_size(const struct maicache_miss_hdr *h, size_t page)
+{
+	return round_up(MAICACHE_RING_ENTRIES_OFF +
+			(size_t)le32toh(h->miss_entries) * le32toh(h->miss_entry_size),
+			page);
+}
+
+size_t mc_cpl_region_size(const struct maicache_miss_hdr *h, size_t page)
+{
+	return round_up(MAICACHE_RING_ENTRIES_OFF +
+			(size_t)le32toh(h->cpl_entries) * le32toh(h->cpl_entry_size),
+			page);
+}
+
+static bool pow2(uint32_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+/* Far more than any sane ring, small enough that sizes cannot overflow. */
+#define MC_MAX_ENTRIES (1U << 24)
+
+const char *mc_hdr_check(const struct maicache_miss_hdr *h)
+{
+	static char msg[256];
+	uint32_t magic = le32toh(h->magic), version = le32toh(h->version);
+	uint32_t me = le32toh(h->miss_entries), ce = le32toh(h->cpl_entries);
+	uint32_t mes = le32toh(h->miss_entry_size), ces = le32toh(h->cpl_entry_size);
+
+	if (magic != MAICACHE_RING_MAGIC)
+		snprintf(msg, sizeof(msg),
+			 "bad ring magic 0x%08x (want 0x%08x): not a maicache ring",
+			 magic, MAICACHE_RING_MAGIC);
+	else if (version != MAICACHE_RING_VERSION)
+		snprintf(msg, sizeof(msg),
+			 "ring version %u, this filler speaks %u: rebuild it against the module's proto/maicache_ring.h",
+			 version, MAICACHE_RING_VERSION);
+	else if (mes != sizeof(struct maicache_miss) || ces != sizeof(struct maicache_cpl))
+		snprintf(msg, sizeof(msg),
+			 "entry sizes miss %u / cpl %u, this filler has %zu / %zu: rebuild it against the module's proto/maicache_ring.h",
+			 mes, ces, sizeof(struct maicache_miss), sizeof(struct maicache_cpl));
+	else if (!pow2(me) || !pow2(ce) || me > MC_MAX_ENTRIES || ce > MC_MAX_ENTRIES)
+		snprintf(msg, sizeof(msg),
+			 "ring sizes miss %u / cpl %u are not powers of two up to %u",
+			 me, ce, MC_MAX_ENTRIES);
+	else if (le64toh(h->pool_size) == 0)
+		snprintf(msg, sizeof(msg), "the pool is empty (pool_size 0): set a pool size first");
+	else
+		return NULL;
+	return msg;
+}
+
+void mc_ring_attach(struct mc_ring *r, const void *miss, void *cpl, void *pool)
+{
+	const struct maicache_miss_hdr *h = miss;
+
+	r->mhdr = h;
+	r->misses = (const void *)((const uint8_t *)miss + MAICACHE_RING_ENTRIES_OFF);
+	r->chdr = cpl;
+	r->cpls = (void *)((uint8_t *)cpl + MAICACHE_RING_ENTRIES_OFF);
+	r->pool = pool;
+	r->pool_size = le64toh(h->pool_size);
+	r->miss_entries = le32toh(h->miss_entries);
+	r->cpl_entries = le32toh(h->cpl_entries);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The ring. */
+
+void mc_filler_start(struct mc_filler *f)
+{
+	struct mc_ring *r = &f->ring;
+	uint32_t mhead = load_acquire32(&r->mhdr->head);
+	uint32_t kcpl_tail = load_acquire32(&r->mhdr->cpl_tail);
+
+	f->rng = f->seed;
+	f->cpl_head = le32toh(__atomic_load_n(&r->chdr->head, __ATOMIC_RELAXED));
+	f->miss_tail = le32toh(__atomic_load_n(&r->chdr->miss_tail, __ATOMIC_RELAXED));
+	if (mhead - f->miss_tail > r->miss_entries) {
+		flog(f, "warning: cpl.miss_tail %u does not fit miss.head %u (ring of %u): starting at the head",
+		     f->miss_tail, mhead, r->miss_entries);
+		f->miss_tail = mhead;
+	}
+	if (f->cpl_head - kcpl_tail > r->cpl_entries) {
+		flog(f, "warning: cpl.head %u does not fit miss.cpl_tail %u (ring of %u): dropping unconsumed completions",
+		     f->cpl_head, kcpl_tail, r->cpl_entries);
+		f->cpl_head = kcpl_tail;
+	}
+	store_release32(&r->chdr->miss_tail, f->miss_tail);
+	store_release32(&r->chdr->head, f->cpl_head);
+	/* Completions a previous filler left behind want a kick. */
+	f->unkicked = f->cpl_head != kcpl_tail;
+}
+
+uint32_t mc_filler_pending(const struct mc_filler *f)
+{
+	return load_acquire32(&f->ring.mhdr->head) - f->miss_tail;
+}
+
+bool mc_filler_done(const struct mc_filler *f)
+{
+	return f->exit_after && f->c.misses >= f->exit_after;
+}
+
+static uint32_t cpl_space(struct mc_filler *f)
+{
+	struct mc_ring *r = &f->ring;
+	uint32_t used = f->cpl_head - load_acquire32(&r->mhdr->cpl_tail);
+
+	return used > r->cpl_entries ? 0 : r->cpl_entries - used;
+}
+
+static void post(struct mc_filler *f, uint64_t id, uint32_t status, uint32_t flags)
+{
+	struct mc_ring *r = &f->ring;
+	struct maicache_cpl *c = &r->cpls[f->cpl_head & (r->cpl_entries - 1)];
+
+	c->id = htole64(id);
+	c->status = htole32(status);
+	c->flags = htole32(flags);
+	f->cpl_head++;
+	f->unkicked = true;
+}
+
+static void publish(struct mc_filler *f)
+{
+	store_release32(&f->ring.chdr->head, f->cpl_head);
+	store_release32(&f->ring.chdr->miss_tail, f->miss_tail);
+}
+
+static int kick(struct mc_filler *f, bool wait)
+{
+	int err = f->kick(f, wait);
+
+	if (err && f->hostile) {
+		/* Garbage may well make the kernel refuse a kick: go on. */
+		flog(f, "kick refused: %s (hostile mode: going on)", strerror(-err));
+		err = 0;
+	}
+	if (!err) {
+		f->c.kicks++;
+		f->unkicked = false;
+	}
+	return err;
+}
+
+static struct mc_source *find_source(struct mc_filler *f, uint64_t cookie)
+{
+	for (size_t i = 0; i < f->nsources; i++)
+		if (f->sources[i].cookie == cookie)
+			return &f->sources[i];
+	return NULL;
+}
+
+static void warn_cookie(struct mc_filler *f, uint64_t cookie)
+{
+	for (unsigned int i = 0; i < f->nwarned; i++)
+		if (f->warned_cookies[i] == cookie)
+			return;
+	if (f->nwarned < sizeof(f->warned_cookies) / sizeof(f->warned_cookies[0]))
+		f->warned_cookies[f->nwarned++] = cookie;
+	flog(f, "no --source for cookie %" PRIu64 " (0x%" PRIx64 ") and no --pattern: failing its misses with EIO",
+	     cookie, cookie);
+}
+
+/* Fill the slot of one miss; returns the completion status. */
+static uint32_t fill(struct mc_filler *f, const struct maicache_miss *m)
+{
+	struct mc_ring *r = &f->ring;
+	uint64_t id = le64toh(m->id), cookie = le64toh(m->cookie);
+	uint64_t extent = le64toh(m->extent), slot = le64toh(m->slot_off);
+	uint32_t len = le32toh(m->len), shift = le32toh(m->extent_shift);
+	struct mc_source *src;
+	uint64_t dev_off;
+	uint8_t *dst;
+
+	f->seen++;
+	if (shift >= 64 || extent > (UINT64_MAX >> shift) ||
+	    slot > r->pool_size || len > r->pool_size - slot) {
+		flog(f, "bad miss id 0x%" PRIx64 ": extent %" PRIu64 " shift %u slot_off %" PRIu64
+		     " len %u (pool %" PRIu64 "): failing it with EIO",
+		     id, extent, shift, slot, len, r->pool_size);
+		return EIO;
+	}
+	if (f->fail_every && f->seen % f->fail_every == 0)
+		return EIO;
+	dev_off = extent << shift;
+	dst = r->pool + slot;
+	src = find_source(f, cookie);
+	if (src) {
+		size_t done = 0;
+
+		while (done < len) {
+			ssize_t n = pread(src->fd, dst + done, len - done, (off_t)(dev_off + done));
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				flog(f, "%s: read of %u bytes at %" PRIu64 " failed: %s",
+				     src->path, len, dev_off, strerror(errno));
+				return EIO;
+			}
+			if (n == 0) {
+				flog(f, "%s: short read: %zu of %u bytes at %" PRIu64 " (source too small?)",
+				     src->path, done, len, dev_off);
+				return EIO;
+			}
+			done += (size_t)n;
+		}
+	} else if (f->pattern) {
+		mc_pattern_fill(dst, cookie, dev_off, len);
+	} else {
+		warn_cookie(f, cookie);
+		return EIO;
+	}
+	f->c.bytes += len;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Hostile mode: completions the kernel has to reject. */
+
+static void remember(struct mc_filler *f, uint64_t id)
+{
+	f->recent[f->nrecent++ % MC_RECENT_IDS] = id;
+}
+
+static uint64_t a_done_id(struct mc_filler *f)
+{
+	unsigned int n = f->nrecent < MC_RECENT_IDS ? f->nrecent : MC_RECENT_IDS;
+
+	if (!n)
+		return mc_rand(&f->rng);
+	return f->recent[mc_rand(&f->rng) % n];
+}
+
+/*
+ * One garbage completion. None of them may name a miss that is still
+ * outstanding: that would legitimately fail (or falsely complete) a real
+ * fill. So garbage uses random 64-bit ids, ids of misses already completed
+ * (their real completion is earlier in the ring), and those ids with the
+ * generation scrambled far from any near-future value.
+ */
+static void post_garbage(struct mc_filler *f)
+{
+	uint64_t done = a_done_id(f), rnd = mc_rand(&f->rng);
+	uint64_t gen_flip = (uint64_t)(0x80000000U | (uint32_t)rnd) << 32;
+	uint32_t beyond = (uint32_t)((f->ring.pool_size >> 16) + 1 + (rnd >> 40) % 4096);
+
+	switch (mc_rand(&f->rng) % 9) {
+	case 0:	/* random id */
+		post(f, mc_rand(&f->rng), 0, 0);
+		break;
+	case 1:	/* wrong generation */
+		post(f, done ^ gen_flip, 0, 0);
+		break;
+	case 2:	/* slot index beyond the pool, real generation */
+		post(f, (done & 0xffffffff00000000ULL) | beyond, 0, 0);
+		break;
+	case 3:	/* index ~0 */
+		post(f, (done & 0xffffffff00000000ULL) | 0xffffffffU, 0, 0);
+		break;
+	case 4:	/* duplicate */
+		post(f, done, 0, 0);
+		break;
+	case 5:	/* duplicate, status not an errno */
+		post(f, done, 0xffffffffU, 0);
+		break;
+	case 6:	/* duplicate, status out of range */
+		post(f, done, 100000, 0);
+		break;
+	case 7:	/* duplicate, flags set */
+		post(f, done, 0, (uint32_t)rnd | 1);
+		break;
+	default: /* random id, plausible error */
+		post(f, mc_rand(&f->rng), EIO, 0);
+		break;
+	}
+	f->c.hostile_posted++;
+	f->c.hostile_cpl++;
+}
+
+/*
+ * Index games, only between batches with nothing of ours in flight: cpl.head
+ * far ahead, or cpl.miss_tail to a value that cannot be valid (ahead of
+ * anything the kernel posted, or more than a ring behind), each shown to the
+ * kernel with a kick, then put back and kicked again.
+ */
+static int hostile_indices(struct mc_filler *f)
+{
+	struct mc_ring *r = &f->ring;
+	uint64_t roll = mc_rand(&f->rng);
+	int err;
+
+	if (roll % 4 == 0) {
+		uint32_t bogus = f->cpl_head + 0x40000000U + (uint32_t)((roll >> 8) % 0x10000000U);
+
+		if ((err = kick(f, true)))
+			return err;
+		store_release32(&r->chdr->head, bogus);
+		err = kick(f, true);	/* may well be refused */
+		store_release32(&r->chdr->head, f->cpl_head);
+		f->c.hostile_posted++;
+		f->c.hostile_idx++;
+		if (err)
+			return err;
+		if ((err = kick(f, true)))
+			return err;
+	}
+	if ((roll >> 4) % 4 == 0) {
+		uint32_t bogus = (roll >> 40) & 1
+			? f->miss_tail + 0x40000000U + (uint32_t)((roll >> 8) % 0x10000000U)
+			: f->miss_tail - r->miss_entries - 1 - (uint32_t)((roll >> 8) % 0x1000U);
+
+		if ((err = kick(f, true)))
+			return err;
+		store_release32(&r->chdr->miss_tail, bogus);
+		err = kick(f, true);	/* may well be refused */
+		store_release32(&r->chdr->miss_tail, f->miss_tail);
+		f->c.hostile_posted++;
+		f->c.hostile_idx++;
+		if (err)
+			return err;
+		if ((err = kick(f, true)))
+			return err;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+
+/* Wait until n completion entries are free; false if stall() gave up. */
+static int wait_space(struct mc_filler *f, uint32_t n, bool *gave_up)
+{
+	int err;
+
+	*gave_up = false;
+	if (cpl_space(f) >= n)
+		return 0;
+	f->c.ring_full++;
+	for (;;) {
+		publish(f);
+		if ((err = kick(f, true)))
+			return err;
+		if (cpl_space(f) >= n)
+			return 0;
+		if (f->stall && f->stall(f)) {
+			*gave_up = true;
+			return 0;
+		}
+	}
+}
+
+long mc_filler_batch(struct mc_filler *f)
+{
+	struct mc_ring *r = &f->ring;
+	uint32_t head = load_acquire32(&r->mhdr->head);
+	long completed = 0;
+	bool gave_up = false;
+	int err;
+
+	if (head - f->miss_tail > r->miss_entries) {
+		flog(f, "warning: miss.head %u is more than a ring (%u) ahead of our tail %u: skipping to it",
+		     head, r->miss_entries, f->miss_tail);
+		f->miss_tail = head;
+		publish(f);
+		return 0;
+	}
+	while (f->miss_tail != head && !mc_filler_done(f)) {
+		uint32_t extra = f->hostile ? (uint32_t)(mc_rand(&f->rng) % 4) : 0;
+		struct maicache_miss m;
+		uint32_t status;
+
+		if (extra >= r->cpl_entries)
+			extra = 0;
+		if ((err = wait_space(f, 1 + extra, &gave_up)))
+			return err;
+		if (gave_up)
+			break;
+		memcpy(&m, &r->misses[f->miss_tail & (r->miss_entries - 1)], sizeof(m));
+		status = fill(f, &m);
+		post(f, le64toh(m.id), status, 0);
+		f->miss_tail++;
+		f->c.misses++;
+		if (status)
+			f->c.errors++;
+		remember(f, le64toh(m.id));
+		completed++;
+		for (uint32_t i = 0; i < extra; i++)
+			post_garbage(f);
+	}
+	publish(f);
+	if (f->unkicked) {
+		if ((err = kick(f, false)))
+			return err;
+	}
+	if (completed)
+		f->c.batches++;
+	if (f->hostile && completed && (err = hostile_indices(f)))
+		return err;
+	return completed;
+}
