@@ -35,6 +35,9 @@ deps:
 user: $(BUILD)/user/maicachectl $(BUILD)/user/mc-filler $(BUILD)/user/mc-pattern-check \
 	$(BUILD)/user/policy-sim
 
+include tests/vm/tools/tools.mk
+user: $(addprefix $(BUILD)/user/,$(VM_TOOLS))
+
 # The test daemon and pattern checker used by the VM tests.
 FILLER_SRCS := tests/filler/filler.c
 $(BUILD)/user/mc-%: tests/filler/mc-%.c $(FILLER_SRCS) tests/filler/filler.h proto/maicache_ring.h | deps

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the kmod KUnit tests in a UML kernel built from Debian's linux-source-6.12.
 #
-# Usage: tests/kunit/run.sh [extra kunit.py run arguments, e.g. --filter_glob=SUITE*]
+# Usage: tests/kunit/run.sh [SUITE_GLOB[.CASE_GLOB]] [extra kunit.py run arguments]
 #
 # Environment:
 #   MAICACHE_CACHE  cache root (default: <repo>/.cache); the kernel tree and the
@@ -19,8 +19,8 @@ log=$log_dir/kunit.log
 kmod=$repo/kmod
 proto=$repo/proto
 sources_list=$repo/tests/kunit/sources
-# Debian's python3-* live only in the system interpreter; kunit.py needs nothing
-# else, but a different python3 first on PATH has broken it before.
+# The python3 first on PATH may be a separately installed interpreter; kunit.py
+# is only known to work with the system one.
 python=/usr/bin/python3
 hook_name=maicache_kunit
 hook=$tree/drivers/$hook_name

@@ -1,0 +1,3 @@
+# Helper programs of the VM tests, built by `make user` into build/user/.
+# Each entry: build/user/<name> from tests/vm/tools/<name>.c.
+VM_TOOLS :=
