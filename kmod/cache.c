@@ -14,8 +14,6 @@
 
 #include "maicache.h"
 
-enum { MC_GOT, MC_WAITING };
-
 /* Wait on a FILLING slot; false if it is no longer filling. */
 static bool mc_slot_add_waiter(struct mc_slot *slot, struct mc_cmd *cmd,
 			       struct mc_wait *w)

@@ -40,38 +40,6 @@ struct mc_dev *mc_dev_find(u32 id)
 	return NULL;
 }
 
-void mc_dev_account_fill(struct mc_dev *dev, u64 start_ns, u32 bytes, bool ok)
-{
-	u64 us = div_u64(ktime_get_ns() - start_ns, NSEC_PER_USEC);
-	unsigned int bucket = min_t(unsigned int, fls64(us),
-				    MAICACHE_FILL_LATENCY_BUCKETS - 1);
-
-	if (ok)
-		this_cpu_add(dev->stats->bytes_filled, bytes);
-	else
-		this_cpu_inc(dev->stats->fill_errors);
-	this_cpu_inc(dev->stats->fill_latency[bucket]);
-}
-
-void mc_dev_stats(struct mc_dev *dev, struct mc_stats *sum)
-{
-	int cpu, i;
-
-	memset(sum, 0, sizeof(*sum));
-	for_each_possible_cpu(cpu) {
-		struct mc_stats *s = per_cpu_ptr(dev->stats, cpu);
-
-		sum->hits += s->hits;
-		sum->misses += s->misses;
-		sum->bytes_hit += s->bytes_hit;
-		sum->bytes_filled += s->bytes_filled;
-		sum->evictions += s->evictions;
-		sum->fill_errors += s->fill_errors;
-		for (i = 0; i < MAICACHE_FILL_LATENCY_BUCKETS; i++)
-			sum->fill_latency[i] += s->fill_latency[i];
-	}
-}
-
 static blk_status_t mc_queue_rq(struct blk_mq_hw_ctx *hctx,
 				const struct blk_mq_queue_data *bd)
 {

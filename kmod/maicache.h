@@ -145,6 +145,7 @@ static inline void *mc_slot_mem(struct mc_slot *slot)
 }
 
 /* cache.c */
+enum { MC_GOT, MC_WAITING };		/* mc_cache_get() */
 int mc_cache_get(struct mc_dev *dev, struct mc_cmd *cmd, u64 extent,
 		 u32 off, u32 len);
 void mc_slot_resolve(struct mc_slot *slot, int status);
@@ -179,6 +180,7 @@ void mc_dev_exit(void);
 int maicache_nl_init(void);
 void maicache_nl_exit(void);
 int maicache_nl_fill_version(struct sk_buff *skb);
+int maicache_nl_fill_stats(struct sk_buff *skb, const struct mc_stats *s);
 void maicache_nl_notify_dev(struct mc_dev *dev, u8 cmd);
 void maicache_nl_notify_daemon(u32 pid, u8 cmd);
 

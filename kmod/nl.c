@@ -8,7 +8,6 @@
 
 #include "maicache.h"
 #include "maicache_genl.h"
-#include "maicache_version.h"
 
 static const struct nla_policy maicache_nl_policy[MAICACHE_ATTR_MAX + 1] = {
 	[MAICACHE_ATTR_VERSION]		= { .type = NLA_NUL_STRING },
@@ -35,21 +34,6 @@ static const struct nla_policy maicache_nl_policy[MAICACHE_ATTR_MAX + 1] = {
 
 static struct genl_family maicache_genl_family;
 
-/* Exported to the KUnit tests, which check the reply a client parses. */
-int maicache_nl_fill_version(struct sk_buff *skb)
-{
-	if (nla_put_string(skb, MAICACHE_ATTR_VERSION, MAICACHE_VERSION) ||
-	    nla_put_u32(skb, MAICACHE_ATTR_VERSION_MAJOR,
-			MAICACHE_VERSION_MAJOR) ||
-	    nla_put_u32(skb, MAICACHE_ATTR_VERSION_MINOR,
-			MAICACHE_VERSION_MINOR) ||
-	    nla_put_u32(skb, MAICACHE_ATTR_VERSION_PATCH,
-			MAICACHE_VERSION_PATCH) ||
-	    nla_put_u32(skb, MAICACHE_ATTR_GENL_VERSION, MAICACHE_GENL_VERSION))
-		return -EMSGSIZE;
-	return 0;
-}
-
 /*
  * Every command is for the node's administrator. GENL_ADMIN_PERM would test
  * CAP_NET_ADMIN; the devices and the pool are storage, so ask for
@@ -63,40 +47,10 @@ static bool maicache_nl_capable(struct sk_buff *skb, struct genl_info *info)
 	return false;
 }
 
-static int maicache_nl_fill_stats(struct sk_buff *skb, struct mc_dev *dev)
-{
-	struct nlattr *nest, *hist;
-	struct mc_stats s;
-	int i;
-
-	mc_dev_stats(dev, &s);
-	nest = nla_nest_start(skb, MAICACHE_ATTR_DEV_STATS);
-	if (!nest)
-		return -EMSGSIZE;
-	if (nla_put_u64_64bit(skb, MAICACHE_STAT_HITS, s.hits, MAICACHE_STAT_PAD) ||
-	    nla_put_u64_64bit(skb, MAICACHE_STAT_MISSES, s.misses, MAICACHE_STAT_PAD) ||
-	    nla_put_u64_64bit(skb, MAICACHE_STAT_BYTES_HIT, s.bytes_hit,
-			      MAICACHE_STAT_PAD) ||
-	    nla_put_u64_64bit(skb, MAICACHE_STAT_BYTES_FILLED, s.bytes_filled,
-			      MAICACHE_STAT_PAD) ||
-	    nla_put_u64_64bit(skb, MAICACHE_STAT_EVICTIONS, s.evictions,
-			      MAICACHE_STAT_PAD) ||
-	    nla_put_u64_64bit(skb, MAICACHE_STAT_FILL_ERRORS, s.fill_errors,
-			      MAICACHE_STAT_PAD))
-		return -EMSGSIZE;
-	hist = nla_nest_start(skb, MAICACHE_STAT_FILL_LATENCY);
-	if (!hist)
-		return -EMSGSIZE;
-	for (i = 0; i < MAICACHE_FILL_LATENCY_BUCKETS; i++)
-		if (nla_put_u64_64bit(skb, i + 1, s.fill_latency[i], 0))
-			return -EMSGSIZE;
-	nla_nest_end(skb, hist);
-	nla_nest_end(skb, nest);
-	return 0;
-}
-
 static int maicache_nl_fill_dev(struct sk_buff *skb, struct mc_dev *dev)
 {
+	struct mc_stats stats;
+
 	if (nla_put_u32(skb, MAICACHE_ATTR_DEV_ID, dev->id) ||
 	    nla_put_string(skb, MAICACHE_ATTR_DEV_NAME, dev->disk->disk_name) ||
 	    nla_put_u64_64bit(skb, MAICACHE_ATTR_DEV_SIZE, dev->size,
@@ -108,7 +62,8 @@ static int maicache_nl_fill_dev(struct sk_buff *skb, struct mc_dev *dev)
 	    nla_put_u64_64bit(skb, MAICACHE_ATTR_DEV_COOKIE, dev->cookie,
 			      MAICACHE_ATTR_PAD))
 		return -EMSGSIZE;
-	return maicache_nl_fill_stats(skb, dev);
+	mc_dev_stats(dev, &stats);
+	return maicache_nl_fill_stats(skb, &stats);
 }
 
 /* A unicast reply carrying whatever fill() puts in it. */

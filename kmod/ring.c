@@ -462,7 +462,6 @@ int mc_ring_init(void)
 	mutex_init(&r->cpl_mutex);
 	init_waitqueue_head(&r->wq);
 	INIT_DELAYED_WORK(&r->timeout_work, mc_ring_timeout_fn);
-	mc_ring_reset(r);
 	ret = misc_register(&mc_ring_misc);
 	if (ret)
 		goto err;
