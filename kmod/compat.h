@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The few kernel API differences between the Debian 6.1 and 6.12 kernels.
+ * The MC_HAVE_* flags come from kmod/compat.mk, which reads the headers.
  */
 #ifndef MAICACHE_COMPAT_H
 #define MAICACHE_COMPAT_H
 
 #include <linux/blk-mq.h>
 #include <linux/mm.h>
-#include <linux/version.h>
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+#ifdef MC_HAVE_ALLOC_DISK_LIMITS
 static inline struct gendisk *mc_alloc_disk(struct blk_mq_tag_set *set,
 					    unsigned int lbs,
 					    unsigned int max_sectors,
@@ -45,7 +45,7 @@ static inline struct gendisk *mc_alloc_disk(struct blk_mq_tag_set *set,
 }
 #endif
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+#ifdef MC_HAVE_VM_FLAGS_MOD
 static inline void mc_vm_flags_mod(struct vm_area_struct *vma,
 				   vm_flags_t set, vm_flags_t clear)
 {

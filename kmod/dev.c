@@ -23,6 +23,7 @@ static unsigned int mc_queue_depth = 128;
 module_param_named(queue_depth, mc_queue_depth, uint, 0444);
 MODULE_PARM_DESC(queue_depth, "Requests in flight per hardware queue (default: 128)");
 
+/* Protects mc_devs and each device's place in it. */
 DEFINE_MUTEX(mc_devs_lock);
 LIST_HEAD(mc_devs);
 static DEFINE_IDA(mc_ida);
@@ -99,23 +100,30 @@ static struct mc_dev *disk_to_mc(struct device *d)
 	return dev_to_disk(d)->private_data;
 }
 
-#define MC_STAT_ATTR(field)						\
-static ssize_t field##_show(struct device *d,				\
-			    struct device_attribute *attr, char *buf)	\
-{									\
-	struct mc_stats s;						\
-									\
-	mc_dev_stats(disk_to_mc(d), &s);				\
-	return sysfs_emit(buf, "%llu\n", s.field);			\
-}									\
-static DEVICE_ATTR_RO(field)
+/* One sysfs file per counter, all read by mc_stat_show(). */
+struct mc_stat_attr {
+	struct device_attribute attr;
+	size_t offset;			/* of the u64 in struct mc_stats */
+};
 
-MC_STAT_ATTR(hits);
-MC_STAT_ATTR(misses);
-MC_STAT_ATTR(bytes_hit);
-MC_STAT_ATTR(bytes_filled);
-MC_STAT_ATTR(evictions);
-MC_STAT_ATTR(fill_errors);
+static ssize_t mc_stat_show(struct device *d, struct device_attribute *attr,
+			    char *buf)
+{
+	struct mc_stat_attr *sa = container_of(attr, struct mc_stat_attr, attr);
+	struct mc_stats s;
+
+	mc_dev_stats(disk_to_mc(d), &s);
+	return sysfs_emit(buf, "%llu\n", *(u64 *)((char *)&s + sa->offset));
+}
+
+static struct mc_stat_attr mc_stat_attrs[] = {
+	{ __ATTR(hits, 0444, mc_stat_show, NULL), offsetof(struct mc_stats, hits) },
+	{ __ATTR(misses, 0444, mc_stat_show, NULL), offsetof(struct mc_stats, misses) },
+	{ __ATTR(bytes_hit, 0444, mc_stat_show, NULL), offsetof(struct mc_stats, bytes_hit) },
+	{ __ATTR(bytes_filled, 0444, mc_stat_show, NULL), offsetof(struct mc_stats, bytes_filled) },
+	{ __ATTR(evictions, 0444, mc_stat_show, NULL), offsetof(struct mc_stats, evictions) },
+	{ __ATTR(fill_errors, 0444, mc_stat_show, NULL), offsetof(struct mc_stats, fill_errors) },
+};
 
 /* "<upper bound in us> <count>" per line; the last bound is "inf". */
 static ssize_t fill_latency_us_show(struct device *d,
@@ -148,12 +156,12 @@ static ssize_t extent_size_show(struct device *d,
 static DEVICE_ATTR_RO(extent_size);
 
 static struct attribute *mc_dev_attrs[] = {
-	&dev_attr_hits.attr,
-	&dev_attr_misses.attr,
-	&dev_attr_bytes_hit.attr,
-	&dev_attr_bytes_filled.attr,
-	&dev_attr_evictions.attr,
-	&dev_attr_fill_errors.attr,
+	&mc_stat_attrs[0].attr.attr,
+	&mc_stat_attrs[1].attr.attr,
+	&mc_stat_attrs[2].attr.attr,
+	&mc_stat_attrs[3].attr.attr,
+	&mc_stat_attrs[4].attr.attr,
+	&mc_stat_attrs[5].attr.attr,
 	&dev_attr_fill_latency_us.attr,
 	&dev_attr_cookie.attr,
 	&dev_attr_extent_size.attr,

@@ -21,6 +21,7 @@
 
 #include <linux/blk-mq.h>
 #include <linux/kref.h>
+#include <linux/sizes.h>
 #include <linux/skbuff.h>
 #include <linux/spinlock.h>
 #include <linux/xarray.h>
@@ -31,8 +32,8 @@
 #define MC_UNIT_SHIFT		16	/* smallest extent: 64 KiB */
 #define MC_SEG_SHIFT		22	/* largest extent, and the segment: 4 MiB */
 #define MC_NR_CLASSES		(MC_SEG_SHIFT - MC_UNIT_SHIFT + 1)
-#define MC_MAX_RQ_BYTES		(1U << 20)
-#define MC_MAX_DEVS		(1U << 16)
+#define MC_MAX_RQ_BYTES		SZ_1M
+#define MC_MAX_DEVS		BIT(16)
 /* A request of MC_MAX_RQ_BYTES spans at most this many extents. */
 #define MC_MAX_RQ_EXTENTS	((MC_MAX_RQ_BYTES >> MC_UNIT_SHIFT) + 1)
 
@@ -70,7 +71,7 @@ struct mc_slot {
 };
 
 struct mc_class {
-	spinlock_t lock;
+	spinlock_t lock;		/* all below, the policy, slot reuse */
 	struct mc_policy policy;
 	struct list_head free;		/* free slots of owned segments */
 	u32 nr_segments;
@@ -85,7 +86,7 @@ struct mc_pool {
 	u32 nr_units;			/* 64 KiB units; slots[] entries */
 	struct mc_slot *slots;		/* one per unit; a slot uses its first */
 	s8 *seg_class;			/* per segment: class, or -1 when free */
-	spinlock_t seg_lock;
+	spinlock_t seg_lock;		/* seg_class changes */
 	struct mc_class classes[MC_NR_CLASSES];
 };
 

@@ -80,6 +80,7 @@ static struct kunit_suite maicache_nl_suite = {
 	.name = "maicache-netlink",
 	.test_cases = maicache_nl_cases,
 };
+
 kunit_test_suite(maicache_nl_suite);
 
 MODULE_LICENSE("GPL");

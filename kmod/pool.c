@@ -53,7 +53,7 @@ u64 mc_slot_offset(struct mc_slot *slot)
  */
 struct mc_slot *mc_slot_from_index(struct mc_pool *pool, u32 index)
 {
-	u32 units_per_seg = 1U << (MC_SEG_SHIFT - MC_UNIT_SHIFT);
+	u32 units_per_seg = BIT(MC_SEG_SHIFT - MC_UNIT_SHIFT);
 	s8 class;
 
 	if (index >= pool->nr_units)
@@ -332,7 +332,7 @@ u64 mc_pool_used_bytes(struct mc_pool *pool)
 }
 
 /* Ghost FIFO length per class: its slot count, bounded to keep memory small. */
-#define MC_GHOST_MAX	(1U << 16)
+#define MC_GHOST_MAX	BIT(16)
 
 int mc_pool_create(u64 size, struct mc_pool **out)
 {

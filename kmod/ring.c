@@ -159,6 +159,7 @@ static void mc_ring_flush(struct mc_ring *r, struct list_head *orphans)
 		wrote = true;
 	}
 	if (wrote) {
+		/* Entries before the index that publishes them. */
 		smp_store_release(&r->miss_hdr->head, cpu_to_le32(r->miss_head));
 		r->unwoken = true;
 	}
@@ -274,6 +275,7 @@ static void mc_ring_reap(struct mc_ring *r)
 	u32 head, n, i;
 
 	mutex_lock(&r->cpl_mutex);
+	/* Pairs with the daemon's release: entries up to head are written. */
 	head = le32_to_cpu(smp_load_acquire(&r->cpl_hdr->head));
 	n = head - r->cpl_tail;
 	if (n > r->entries) {
@@ -289,6 +291,7 @@ static void mc_ring_reap(struct mc_ring *r)
 	}
 	/* A garbage head is skipped over, so the ring stays usable. */
 	r->cpl_tail = head;
+	/* The entries are read before the daemon may reuse them. */
 	smp_store_release(&r->miss_hdr->cpl_tail, cpu_to_le32(head));
 	mutex_unlock(&r->cpl_mutex);
 }

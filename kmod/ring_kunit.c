@@ -16,7 +16,7 @@ void maicache_nl_notify_daemon(u32 pid, u8 cmd)
 }
 
 #define TEST_POOL	(8ULL << 20)	/* two segments */
-#define TEST_EXTENT	(1U << 20)
+#define TEST_EXTENT	SZ_1M
 
 struct ring_test {
 	struct mc_dev dev;
@@ -407,6 +407,7 @@ static struct kunit_suite ring_suite = {
 	.exit = ring_test_exit,
 	.test_cases = ring_cases,
 };
+
 kunit_test_suite(ring_suite);
 
 MODULE_LICENSE("GPL");

@@ -15,9 +15,9 @@
 #define MAICACHE_GENL_VERSION		1
 #define MAICACHE_GENL_MCAST_EVENTS	"events"
 
-#define MAICACHE_EXTENT_SIZE_MIN	(64U << 10)
-#define MAICACHE_EXTENT_SIZE_MAX	(4U << 20)
-#define MAICACHE_EXTENT_SIZE_DEFAULT	(1U << 20)
+#define MAICACHE_EXTENT_SIZE_MIN	(64U * 1024)
+#define MAICACHE_EXTENT_SIZE_MAX	(4U * 1024 * 1024)
+#define MAICACHE_EXTENT_SIZE_DEFAULT	(1024U * 1024)
 #define MAICACHE_BLOCK_SIZE_DEFAULT	512U
 
 enum maicache_cmd {
@@ -50,6 +50,7 @@ enum maicache_cmd {
 	MAICACHE_CMD_EVT_DAEMON_DETACHED,	/* DAEMON_PID */
 	__MAICACHE_CMD_MAX,
 };
+
 #define MAICACHE_CMD_MAX (__MAICACHE_CMD_MAX - 1)
 
 enum maicache_attr {
@@ -76,6 +77,7 @@ enum maicache_attr {
 	MAICACHE_ATTR_DAEMON_TIMEOUT_MS, /* u32 */
 	__MAICACHE_ATTR_MAX,
 };
+
 #define MAICACHE_ATTR_MAX (__MAICACHE_ATTR_MAX - 1)
 
 /* Inside MAICACHE_ATTR_DEV_STATS; all u64. */
@@ -89,12 +91,14 @@ enum maicache_stat {
 	MAICACHE_STAT_EVICTIONS,
 	MAICACHE_STAT_FILL_ERRORS,
 	/*
-	 * Nested: attribute i (1-based) counts fills that took
-	 * [2^(i-1), 2^i) microseconds; the last one is open-ended.
+	 * Nested, u64 each: attribute b + 1 counts fills that took
+	 * [2^(b-1), 2^b) microseconds, b = 0 those under 1 us; the last
+	 * bucket is open-ended.
 	 */
 	MAICACHE_STAT_FILL_LATENCY,
 	__MAICACHE_STAT_MAX,
 };
+
 #define MAICACHE_STAT_MAX (__MAICACHE_STAT_MAX - 1)
 
 #define MAICACHE_FILL_LATENCY_BUCKETS	24

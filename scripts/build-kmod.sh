@@ -18,7 +18,7 @@ ln -sfn "$root/Kbuild" "$out/Kbuild"
 ln -sfn "$root/proto" "$out/proto"
 # Refresh the links: sources may have been added or removed since last time.
 find "$out/kmod" -maxdepth 1 -type l -delete
-for f in "$root"/kmod/*.[ch] "$root"/kmod/Kbuild; do
+for f in "$root"/kmod/*.[ch] "$root"/kmod/*.mk "$root"/kmod/Kbuild; do
 	ln -s "$f" "$out/kmod/$(basename "$f")"
 done
 

@@ -14,7 +14,7 @@ dest=${1:-/usr/src/maicache-$version}
 rm -rf "$dest"
 mkdir -p "$dest/kmod" "$dest/proto"
 cp "$root/Kbuild" "$root/dkms/dkms.conf" "$dest/"
-cp "$root"/kmod/Kbuild "$root"/kmod/*.[ch] "$dest/kmod/"
+cp "$root"/kmod/Kbuild "$root"/kmod/*.mk "$root"/kmod/*.[ch] "$dest/kmod/"
 rm -f "$dest"/kmod/*_kunit.c
 cp "$root"/proto/*.h "$dest/proto/"
 echo "$dest"

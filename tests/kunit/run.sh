@@ -157,6 +157,7 @@ EOF
 
 {
 	printf 'ccflags-y += -I%s -I%s\n' "$kmod" "$proto"
+	printf 'include %s/compat.mk\n' "$kmod"
 	printf "obj-\$(CONFIG_MAICACHE_KUNIT_TEST) += %s.o\n" "$composite"
 	printf '%s-y := %s\n' "$composite" "${objs[*]}"
 } | write_if_changed "$hook/Makefile"
