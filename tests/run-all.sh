@@ -3,12 +3,12 @@
 # under ASan/UBSan), kernel unit tests (KUnit in UML) and the VM tests on every
 # kernel from scripts/kernels.sh. Ends with one line: "N passed, N failed".
 #
-# MAICACHE_CHECK selects parts (default "unit,kunit,dkms,vm"); MAICACHE_VM_TESTS is
+# MAICACHE_CHECK selects parts (default "unit,sim,kunit,dkms,vm"); MAICACHE_VM_TESTS is
 # a glob of VM test names (default "*").
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-parts=${MAICACHE_CHECK:-unit,kunit,dkms,vm}
+parts=${MAICACHE_CHECK:-unit,sim,kunit,dkms,vm}
 vm_glob=${MAICACHE_VM_TESTS:-*}
 passed=0
 failed=0
@@ -85,7 +85,17 @@ run_dkms() {
 	done < <(grep '^FAIL' <<<"$out")
 }
 
+# The kernel's eviction code replayed in user space: scan resistance holds.
+run_sim() {
+	if "$root/build/user/policy-sim" --check; then
+		pass 1
+	else
+		fail "sim: S3-FIFO below LRU on the hot-set-plus-scan trace"
+	fi
+}
+
 want unit && { echo "== unit tests"; run_unit; }
+want sim && { echo "== policy simulation"; run_sim; }
 want kunit && { echo "== KUnit"; run_kunit; }
 want dkms && { echo "== DKMS"; run_dkms; }
 want vm && { echo "== VM tests"; run_vm; }
