@@ -37,6 +37,10 @@ user: $(BUILD)/user/maicachectl $(BUILD)/user/mc-filler $(BUILD)/user/mc-pattern
 
 include tests/vm/tools/tools.mk
 user: $(addprefix $(BUILD)/user/,$(VM_TOOLS))
+# Per-tool extra libraries: `$(BUILD)/user/<name>: LDLIBS += ...` in tools.mk.
+$(addprefix $(BUILD)/user/,$(VM_TOOLS)): $(BUILD)/user/%: tests/vm/tools/%.c $(USERD_HDRS) | deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNFLAGS) -o $@ $< $(PKG_LIBS) $(LDLIBS)
 
 # The test daemon and pattern checker used by the VM tests.
 FILLER_SRCS := tests/filler/filler.c
