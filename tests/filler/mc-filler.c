@@ -244,9 +244,9 @@ static int do_kick(struct mc_filler *f, bool wait)
 	sqe = get_sqe(d);
 	io_uring_prep_write(sqe, d->fd, buf, 8, d->is_file ? MC_FILE_KICK_OFF : 0);
 	/*
-	 * Straight to an io-wq worker. Otherwise io_uring sees a file without
-	 * FMODE_NOWAIT, polls it for POLLOUT first and, as long as the device
-	 * reports only POLLIN, waits for POLLOUT forever: the kick never runs.
+	 * Straight to an io-wq worker: /dev/maicache has no FMODE_NOWAIT, so
+	 * io_uring would otherwise poll it for POLLOUT (always ready) first
+	 * and end up there anyway.
 	 */
 	io_uring_sqe_set_flags(sqe, IOSQE_ASYNC);
 	io_uring_sqe_set_data64(sqe, UD_KICK);
