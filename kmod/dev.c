@@ -298,6 +298,7 @@ int mc_dev_del(u32 id)
 	blk_mq_quiesce_queue(q);
 	mc_cache_fail_dev(dev);
 	blk_mq_unquiesce_queue(q);
+	mc_ring_drop_orphans();
 	del_gendisk(dev->disk);
 	mc_cache_drop_dev(dev);
 	maicache_nl_notify_dev(dev, MAICACHE_CMD_EVT_DEV_REMOVED);

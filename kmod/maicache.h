@@ -160,6 +160,7 @@ void mc_ring_exit(void);
 void mc_ring_queue_fill(struct mc_slot *slot);
 void mc_ring_kick(void);
 int mc_ring_set_pool(struct mc_pool *pool, struct mc_pool **old);
+void mc_ring_drop_orphans(void);
 bool mc_ring_attached(u32 *pid);
 u64 mc_ring_bad_completions(void);
 extern unsigned int mc_daemon_timeout_ms;

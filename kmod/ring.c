@@ -165,7 +165,8 @@ static void mc_ring_flush(struct mc_ring *r, struct list_head *orphans)
 	}
 }
 
-static void mc_ring_drop_orphans(struct list_head *orphans)
+/* Drop the fill references of slots taken off the ring's lists. */
+static void mc_ring_put_fills(struct list_head *orphans)
 {
 	struct mc_slot *slot, *tmp;
 
@@ -173,6 +174,35 @@ static void mc_ring_drop_orphans(struct list_head *orphans)
 		list_del_init(&slot->fill_link);
 		mc_slot_put(slot);
 	}
+}
+
+/*
+ * Take fills whose device went away (no longer FILLING) off the pending
+ * list. Under r->lock. Only a slot on a list can be in this state: the
+ * daemon answering a fill takes it off its list first.
+ */
+static void mc_ring_collect_orphans(struct mc_ring *r, struct list_head *orphans)
+{
+	struct mc_slot *slot, *tmp;
+
+	list_for_each_entry_safe(slot, tmp, &r->pending, fill_link)
+		if (READ_ONCE(slot->state) != MC_SLOT_FILLING)
+			list_move_tail(&slot->fill_link, orphans);
+}
+
+/*
+ * A device was removed: free the slots of its fills that no daemon holds.
+ * Those a daemon holds are freed when it answers or detaches.
+ */
+void mc_ring_drop_orphans(void)
+{
+	struct mc_ring *r = &mc_ring;
+	LIST_HEAD(orphans);
+
+	spin_lock(&r->lock);
+	mc_ring_collect_orphans(r, &orphans);
+	spin_unlock(&r->lock);
+	mc_ring_put_fills(&orphans);
 }
 
 /* Wake the daemon if misses were written since it was last woken. */
@@ -204,7 +234,7 @@ void mc_ring_queue_fill(struct mc_slot *slot)
 	list_add_tail(&slot->fill_link, &r->pending);
 	mc_ring_flush(r, &orphans);
 	spin_unlock(&r->lock);
-	mc_ring_drop_orphans(&orphans);
+	mc_ring_put_fills(&orphans);
 	if (!mc_ring_attached(NULL))
 		mod_delayed_work(system_wq, &r->timeout_work,
 				 msecs_to_jiffies(mc_daemon_timeout_ms));
@@ -331,7 +361,7 @@ static int mc_ring_open(struct inode *inode, struct file *file)
 	r->pid = task_tgid_nr(current);
 	mc_ring_flush(r, &orphans);
 	spin_unlock(&r->lock);
-	mc_ring_drop_orphans(&orphans);
+	mc_ring_put_fills(&orphans);
 	maicache_nl_notify_daemon(r->pid, MAICACHE_CMD_EVT_DAEMON_ATTACHED);
 	return 0;
 }
@@ -342,6 +372,7 @@ static int mc_ring_release(struct inode *inode, struct file *file)
 	struct mc_ring *r = &mc_ring;
 	unsigned long deadline;
 	struct mc_slot *slot;
+	LIST_HEAD(orphans);
 	u32 pid;
 
 	spin_lock(&r->lock);
@@ -353,7 +384,10 @@ static int mc_ring_release(struct inode *inode, struct file *file)
 		slot->fill_sent = false;
 		slot->fill_deadline = deadline;
 	}
+	/* Nobody writes into those slots any more. */
+	mc_ring_collect_orphans(r, &orphans);
 	spin_unlock(&r->lock);
+	mc_ring_put_fills(&orphans);
 	mod_delayed_work(system_wq, &r->timeout_work,
 			 msecs_to_jiffies(mc_daemon_timeout_ms));
 	maicache_nl_notify_daemon(pid, MAICACHE_CMD_EVT_DAEMON_DETACHED);
@@ -375,7 +409,7 @@ static __poll_t mc_ring_poll(struct file *file, poll_table *wait)
 	if (r->miss_head != le32_to_cpu(READ_ONCE(r->cpl_hdr->miss_tail)))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	spin_unlock(&r->lock);
-	mc_ring_drop_orphans(&orphans);
+	mc_ring_put_fills(&orphans);
 	return mask;
 }
 
@@ -392,7 +426,7 @@ static ssize_t mc_ring_write(struct file *file, const char __user *buf,
 	spin_lock(&r->lock);
 	mc_ring_flush(r, &orphans);
 	spin_unlock(&r->lock);
-	mc_ring_drop_orphans(&orphans);
+	mc_ring_put_fills(&orphans);
 	mc_ring_kick();
 	return len;
 }
@@ -488,8 +522,8 @@ void mc_ring_exit(void)
 }
 
 /*
- * Replace the pool. Only while no daemon is attached and nothing maps the
- * pool: a mapping would keep addressing the old memory.
+ * Replace the pool. Only while no daemon is attached, nothing maps the pool
+ * (a mapping would keep addressing the old memory) and no fill holds a slot.
  */
 int mc_ring_set_pool(struct mc_pool *pool, struct mc_pool **old)
 {
@@ -497,7 +531,8 @@ int mc_ring_set_pool(struct mc_pool *pool, struct mc_pool **old)
 	int ret = 0;
 
 	spin_lock(&r->lock);
-	if (r->attached || (mc_pool && mc_pool_mapped(mc_pool))) {
+	if (r->attached || (mc_pool && mc_pool_mapped(mc_pool)) ||
+	    !list_empty(&r->pending) || !list_empty(&r->inflight)) {
 		ret = -EBUSY;
 	} else {
 		*old = mc_pool;

@@ -373,6 +373,40 @@ static void ring_no_daemon_times_out(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, mc_ring_open(NULL, NULL), 0);
 }
 
+/* A removed device's fills no daemon holds free their slots at once. */
+static void ring_removal_frees_pending_fills(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct mc_cmd *a = test_cmd(t, 0);
+
+	mc_ring_release(NULL, NULL);
+	KUNIT_ASSERT_EQ(test, mc_cache_get(&t->dev, a, 0, 0, 4096), MC_WAITING);
+	release_cmd(a);
+	mc_cache_fail_dev(&t->dev);
+	KUNIT_EXPECT_EQ(test, a->status, BLK_STS_IOERR);
+	mc_ring_drop_orphans();
+	KUNIT_EXPECT_TRUE(test, list_empty(&mc_ring.pending));
+	KUNIT_EXPECT_EQ(test, mc_pool_used_bytes(mc_pool), 0ULL);
+	KUNIT_ASSERT_EQ(test, mc_ring_open(NULL, NULL), 0);
+}
+
+/* One a daemon holds stays until the daemon goes, then is freed. */
+static void ring_removal_keeps_held_fill_until_detach(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct mc_cmd *a = test_cmd(t, 0);
+
+	KUNIT_ASSERT_EQ(test, mc_cache_get(&t->dev, a, 0, 0, 4096), MC_WAITING);
+	release_cmd(a);
+	mc_cache_fail_dev(&t->dev);
+	mc_ring_drop_orphans();
+	KUNIT_EXPECT_EQ(test, mc_pool_used_bytes(mc_pool), (u64)TEST_EXTENT);
+	mc_ring_release(NULL, NULL);
+	KUNIT_EXPECT_TRUE(test, list_empty(&mc_ring.pending));
+	KUNIT_EXPECT_EQ(test, mc_pool_used_bytes(mc_pool), 0ULL);
+	KUNIT_ASSERT_EQ(test, mc_ring_open(NULL, NULL), 0);
+}
+
 static struct kunit_case ring_cases[] = {
 	KUNIT_CASE(index_miss_posts_one_fill),
 	KUNIT_CASE(index_misses_coalesce),
@@ -386,6 +420,8 @@ static struct kunit_case ring_cases[] = {
 	KUNIT_CASE(ring_full_waits),
 	KUNIT_CASE(ring_reattach_resends),
 	KUNIT_CASE(ring_no_daemon_times_out),
+	KUNIT_CASE(ring_removal_frees_pending_fills),
+	KUNIT_CASE(ring_removal_keeps_held_fill_until_detach),
 	{}
 };
 

@@ -151,12 +151,15 @@ static void print_dev(const struct mc_dev_info *d, bool stats)
 	       s->bytes_hit, s->bytes_filled);
 	printf("  evictions %" PRIu64 " fill errors %" PRIu64 "\n",
 	       s->evictions, s->fill_errors);
-	printf("  fill latency (us, upper bound: count):");
-	for (i = 0; i < MAICACHE_FILL_LATENCY_BUCKETS; i++)
-		if (s->fill_latency[i])
-			printf(" <%llu:%" PRIu64,
-			       i == MAICACHE_FILL_LATENCY_BUCKETS - 1 ? 0ULL : 1ULL << i,
-			       s->fill_latency[i]);
+	printf("  fill latency (us: count):");
+	for (i = 0; i < MAICACHE_FILL_LATENCY_BUCKETS; i++) {
+		if (!s->fill_latency[i])
+			continue;
+		if (i == MAICACHE_FILL_LATENCY_BUCKETS - 1)
+			printf(" >=%llu:%" PRIu64, 1ULL << (i - 1), s->fill_latency[i]);
+		else
+			printf(" <%llu:%" PRIu64, 1ULL << i, s->fill_latency[i]);
+	}
 	printf("\n");
 }
 
