@@ -23,6 +23,16 @@ static unsigned int mc_queue_depth = 128;
 module_param_named(queue_depth, mc_queue_depth, uint, 0444);
 MODULE_PARM_DESC(queue_depth, "Requests in flight per hardware queue (default: 128)");
 
+/*
+ * The block layer's per-disk accounting reads the clock twice per request,
+ * a cost DRAM block devices such as brd do not pay; maicache keeps its own
+ * per-device counters regardless.
+ */
+static bool mc_iostats;
+module_param_named(iostats, mc_iostats, bool, 0444);
+MODULE_PARM_DESC(iostats,
+		 "Block-layer I/O accounting (/proc/diskstats) on new devices; also /sys/block/maicacheN/queue/iostats (default: off)");
+
 /* Protects mc_devs and each device's place in it. */
 DEFINE_MUTEX(mc_devs_lock);
 LIST_HEAD(mc_devs);
@@ -232,7 +242,7 @@ int mc_dev_add(u32 id, u64 size, u32 block_size, u32 extent_size,
 		goto err_free;
 
 	dev->disk = mc_alloc_disk(&dev->tag_set, block_size,
-				  MC_MAX_RQ_BYTES >> SECTOR_SHIFT, dev);
+				  MC_MAX_RQ_BYTES >> SECTOR_SHIFT, mc_iostats, dev);
 	if (IS_ERR(dev->disk)) {
 		ret = PTR_ERR(dev->disk);
 		goto err_tags;

@@ -161,7 +161,7 @@ static void mc_ring_flush(struct mc_ring *r, struct list_head *orphans)
 	if (wrote) {
 		/* Entries before the index that publishes them. */
 		smp_store_release(&r->miss_hdr->head, cpu_to_le32(r->miss_head));
-		r->unwoken = true;
+		WRITE_ONCE(r->unwoken, true);
 	}
 }
 
@@ -211,9 +211,12 @@ void mc_ring_kick(void)
 	struct mc_ring *r = &mc_ring;
 	bool wake;
 
+	/* Most batches are all hits: don't touch the shared lock for them. */
+	if (!READ_ONCE(r->unwoken))
+		return;
 	spin_lock(&r->lock);
 	wake = r->unwoken;
-	r->unwoken = false;
+	WRITE_ONCE(r->unwoken, false);
 	spin_unlock(&r->lock);
 	if (wake)
 		wake_up_interruptible(&r->wq);
@@ -405,7 +408,7 @@ static __poll_t mc_ring_poll(struct file *file, poll_table *wait)
 	spin_lock(&r->lock);
 	/* The daemon may have made room since the last flush. */
 	mc_ring_flush(r, &orphans);
-	r->unwoken = false;
+	WRITE_ONCE(r->unwoken, false);
 	if (r->miss_head != le32_to_cpu(READ_ONCE(r->cpl_hdr->miss_tail)))
 		mask |= EPOLLIN | EPOLLRDNORM;
 	spin_unlock(&r->lock);
