@@ -8,61 +8,20 @@
 set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
-
-ctl=$MAICACHE_ROOT/build/user/maicachectl
-filler=$MAICACHE_ROOT/build/user/mc-filler
-pcheck=$MAICACHE_ROOT/build/user/mc-pattern-check
-fpid=""
-devs=()
-readers=()
-
-cleanup() {
-	local id p
-	for p in "${readers[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	if [[ -n $fpid ]]; then
-		kill -TERM "$fpid" 2>/dev/null || true
-		wait "$fpid" 2>/dev/null || true
-	fi
-	for id in "${devs[@]}"; do
-		"$ctl" remove "$id" 2>/dev/null || true
-	done
-}
-trap cleanup EXIT
-
-stat_of() { cat "/sys/block/maicache$1/maicache/$2"; }
-
-start_filler() {
-	local i
-	"$filler" --quiet "$@" &
-	fpid=$!
-	for ((i = 0; i < 100; i++)); do
-		if "$ctl" --json pool | grep -q "\"daemon_attached\":true,\"daemon_pid\":$fpid,"; then
-			return 0
-		fi
-		kill -0 "$fpid" 2>/dev/null || die "mc-filler $* exited at start"
-		sleep 0.1
-	done
-	die "mc-filler $* did not attach"
-}
-
-# The value of KEY in an mc-filler --stats-file.
-fstat() { awk -v k="$2" '$1 == k {print $2}' "$1"; }
+# shellcheck source=tests/vm/maicache.sh
+. "$MAICACHE_ROOT/tests/vm/maicache.sh"
+trap mc_cleanup EXIT
 
 cookie=0xdead01
 mib=$((1 << 20))
 size=$((32 * mib))
-"$ctl" add --id 0 --size "$size" --cookie "$cookie" >/dev/null
-devs+=(0)
+add_dev 0 "$size" "$cookie"
 
 # 1. Warm the first 8 MiB with a fast daemon.
 start_filler --pattern --stats-file /tmp/f1.stats
 "$pcheck" /dev/maicache0 "$cookie" --length 8M >/dev/null || die "warm-up read failed"
 assert_eq "$(stat_of 0 misses)" 8 "warm-up misses"
-kill -TERM "$fpid"
-wait "$fpid" || die "first mc-filler failed"
-fpid=""
+stop_filler
 
 # 2. A slow daemon, four readers over the cold 24 MiB plus one re-reading
 #    the warm 8 MiB, and the daemon killed while fills are in flight.
@@ -70,7 +29,7 @@ start_filler --pattern --delay-ms 1000 --stats-file /tmp/f2.stats
 for q in 0 1 2 3; do
 	"$pcheck" /dev/maicache0 "$cookie" --offset $(((8 + 6 * q) * mib)) --length 6M \
 		--bs 512K >"$MAICACHE_OUT/reader$q.log" 2>&1 &
-	readers+=($!)
+	bgpids+=($!)
 done
 sleep 1.5
 h_before=$(stat_of 0 hits)
@@ -79,13 +38,11 @@ h_before=$(stat_of 0 hits)
 h_after=$(stat_of 0 hits)
 # 32 reads, each a hit (the cold readers may add more).
 ((h_after - h_before >= 32)) || die "re-read of the warm extents: $((h_after - h_before)) hits"
-for p in "${readers[@]}"; do
+for p in "${bgpids[@]}"; do
 	kill -0 "$p" 2>/dev/null || die "a reader finished before the daemon was killed: delay too short"
 done
 killed=$fpid
-kill -KILL "$killed"
-wait "$killed" 2>/dev/null || true
-fpid=""
+kill_filler
 m_kill=$(stat_of 0 misses)
 filled_kill=$(stat_of 0 bytes_filled)
 echo "daemon $killed killed: misses $m_kill, bytes filled $filled_kill"
@@ -102,20 +59,18 @@ h_before=$(stat_of 0 hits)
 assert_eq "$(stat_of 0 misses)" "$m_kill" "misses of the warm read with no daemon"
 
 sleep 1
-for p in "${readers[@]}"; do
+for p in "${bgpids[@]}"; do
 	kill -0 "$p" 2>/dev/null || die "a reader finished while no daemon was attached"
 done
 start_filler --pattern --delay-ms 50 --stats-file /tmp/f3.stats
 rc=0
-for q in "${!readers[@]}"; do
-	wait "${readers[q]}" || rc=$?
+for q in "${!bgpids[@]}"; do
+	wait "${bgpids[q]}" || rc=$?
 	cat "$MAICACHE_OUT/reader$q.log"
 	((rc == 0)) || die "reader $q failed (exit $rc) across the daemon restart"
 done
-readers=()
-kill -TERM "$fpid"
-wait "$fpid" || die "third mc-filler failed"
-fpid=""
+bgpids=()
+stop_filler
 n3=$(fstat /tmp/f3.stats misses)
 echo "the new daemon filled $n3 misses"
 ((n3 > 0)) || die "the new daemon filled nothing"
@@ -128,6 +83,5 @@ h=$(stat_of 0 hits)
 assert_eq "$(stat_of 0 misses)" 32 "misses after the full re-read"
 ((($(stat_of 0 hits)) >= h + 32)) || die "full re-read: too few hits"
 "$ctl" stats 0
-"$ctl" remove 0
-devs=()
+remove_dev 0
 echo "daemon_restart: OK"

@@ -8,47 +8,16 @@
 set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
+# shellcheck source=tests/vm/maicache.sh
+. "$MAICACHE_ROOT/tests/vm/maicache.sh"
 
-ctl=$MAICACHE_ROOT/build/user/maicachectl
-filler=$MAICACHE_ROOT/build/user/mc-filler
-pcheck=$MAICACHE_ROOT/build/user/mc-pattern-check
-fpid=""
 mpid=""
-devs=()
-bgpids=()
 
 cleanup() {
-	local id p
-	for p in "${bgpids[@]}" $mpid; do
-		kill "$p" 2>/dev/null || true
-	done
-	if [[ -n $fpid ]]; then
-		kill -TERM "$fpid" 2>/dev/null || true
-		wait "$fpid" 2>/dev/null || true
-	fi
-	for id in "${devs[@]}"; do
-		"$ctl" remove "$id" 2>/dev/null || true
-	done
+	[[ -z $mpid ]] || kill "$mpid" 2>/dev/null || true
+	mc_cleanup
 }
 trap cleanup EXIT
-
-stat_of() { cat "/sys/block/maicache$1/maicache/$2"; }
-
-start_filler() {
-	local i
-	"$filler" --quiet "$@" &
-	fpid=$!
-	for ((i = 0; i < 100; i++)); do
-		if "$ctl" --json pool | grep -q "\"daemon_attached\":true,\"daemon_pid\":$fpid,"; then
-			return 0
-		fi
-		kill -0 "$fpid" 2>/dev/null || die "mc-filler $* exited at start"
-		sleep 0.1
-	done
-	die "mc-filler $* did not attach"
-}
-
-pool_field() { "$ctl" --json pool | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
 
 # Sample the pool's used bytes into FILE until stopped.
 start_monitor() {
@@ -80,8 +49,7 @@ start_filler --pattern
 
 # 1. 64 MiB through 16 MiB, twice.
 c0=0xe0
-"$ctl" add --id 0 --size 64M --cookie "$c0" >/dev/null
-devs+=(0)
+add_dev 0 64M "$c0"
 start_monitor /tmp/used0
 for pass in 1 2; do
 	"$pcheck" /dev/maicache0 "$c0" --bs 512K || die "pass $pass over 64 MiB: wrong data"
@@ -94,16 +62,13 @@ m=$(stat_of 0 misses)
 ((m > 64 + 32)) || die "$m misses: the second pass was served from a pool too small for it"
 assert_eq "$(stat_of 0 fill_errors)" 0 "fill errors"
 "$ctl" stats 0
-"$ctl" remove 0
-devs=()
+remove_dev 0
 
 # 2. 64 KiB and 1 MiB extents, 24 MiB each, read concurrently, twice.
 c1=0xe1
 c2=0xe2
-"$ctl" add --id 1 --size 24M --cookie "$c1" --extent-size 64K >/dev/null
-devs+=(1)
-"$ctl" add --id 2 --size 24M --cookie "$c2" --extent-size 1M >/dev/null
-devs+=(2)
+add_dev 1 24M "$c1" --extent-size 64K
+add_dev 2 24M "$c2" --extent-size 1M
 assert_eq "$(cat /sys/block/maicache1/maicache/extent_size)" 65536 "maicache1 extent size"
 assert_eq "$(cat /sys/block/maicache2/maicache/extent_size)" 1048576 "maicache2 extent size"
 start_monitor /tmp/used12
@@ -127,10 +92,7 @@ for id in 1 2; do
 	assert_eq "$(stat_of "$id" fill_errors)" 0 "maicache$id fill errors"
 done
 (($(stat_of 1 evictions) + $(stat_of 2 evictions) > 0)) || die "no eviction with 48 MiB through 16 MiB"
-"$ctl" remove 1
-"$ctl" remove 2
-devs=()
-kill -TERM "$fpid"
-wait "$fpid" || die "mc-filler failed"
-fpid=""
+remove_dev 1
+remove_dev 2
+stop_filler
 echo "eviction: OK"

@@ -10,48 +10,9 @@
 set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
-
-ctl=$MAICACHE_ROOT/build/user/maicachectl
-filler=$MAICACHE_ROOT/build/user/mc-filler
-pcheck=$MAICACHE_ROOT/build/user/mc-pattern-check
-fpid=""
-devs=()
-
-cleanup() {
-	local id
-	if [[ -n $fpid ]]; then
-		kill -TERM "$fpid" 2>/dev/null || true
-		wait "$fpid" 2>/dev/null || true
-	fi
-	for id in "${devs[@]}"; do
-		"$ctl" remove "$id" 2>/dev/null || true
-	done
-}
-trap cleanup EXIT
-
-stat_of() { cat "/sys/block/maicache$1/maicache/$2"; }
-
-start_filler() {
-	local i
-	"$filler" --quiet "$@" &
-	fpid=$!
-	for ((i = 0; i < 100; i++)); do
-		if "$ctl" --json pool | grep -q "\"daemon_attached\":true,\"daemon_pid\":$fpid,"; then
-			return 0
-		fi
-		kill -0 "$fpid" 2>/dev/null || die "mc-filler $* exited at start"
-		sleep 0.1
-	done
-	die "mc-filler $* did not attach"
-}
-
-stop_filler() {
-	kill -TERM "$fpid"
-	wait "$fpid" || die "mc-filler exited $? on SIGTERM"
-	fpid=""
-}
-
-fstat() { awk -v k="$2" '$1 == k {print $2}' "$1"; }
+# shellcheck source=tests/vm/maicache.sh
+. "$MAICACHE_ROOT/tests/vm/maicache.sh"
+trap mc_cleanup EXIT
 
 # Read extent E (1 MiB) of maicache0 alone; 0 if it read, 1 if EIO.
 read_extent() {
@@ -65,8 +26,7 @@ read_extent() {
 
 cookie=0xfa11
 mib=$((1 << 20))
-"$ctl" add --id 0 --size 16M --cookie "$cookie" >/dev/null
-devs+=(0)
+add_dev 0 16M "$cookie"
 
 # 1. One read per extent, one at a time: misses 3, 6, 9, 12 and 15 fail.
 start_filler --pattern --fail-every 3 --stats-file /tmp/f1.stats
@@ -116,8 +76,7 @@ assert_eq "$(fstat /tmp/f2.stats errors)" 0 "errors the second daemon posted"
 
 # 3. Concurrent readers against a failing daemon: some reads fail with EIO,
 #    none hangs, and the data that is read is right.
-"$ctl" add --id 1 --size 8M --cookie 0xfa12 --extent-size 64K >/dev/null
-devs+=(1)
+add_dev 1 8M 0xfa12 --extent-size 64K
 start_filler --pattern --fail-every 3
 fio --name=failing --filename=/dev/maicache1 --rw=randread --bs=16k --direct=1 \
 	--ioengine=io_uring --iodepth=8 --numjobs=2 --io_size=1M --continue_on_error=read \
@@ -132,7 +91,6 @@ start_filler --pattern
 "$pcheck" /dev/maicache1 0xfa12 --bs 48K >/dev/null || die "maicache1 after the restart: wrong data"
 assert_eq "$(stat_of 1 fill_errors)" "$fe" "maicache1 fill_errors after the restart"
 stop_filler
-"$ctl" remove 1
-"$ctl" remove 0
-devs=()
+remove_dev 1
+remove_dev 0
 echo "fill_errors: OK"

@@ -20,64 +20,9 @@
 set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
-
-ctl=$MAICACHE_ROOT/build/user/maicachectl
-filler=$MAICACHE_ROOT/build/user/mc-filler
-pcheck=$MAICACHE_ROOT/build/user/mc-pattern-check
-fpid=""
-devs=()
-
-cleanup() {
-	local id
-	if [[ -n $fpid ]]; then
-		kill -TERM "$fpid" 2>/dev/null || true
-		wait "$fpid" 2>/dev/null || true
-	fi
-	for id in "${devs[@]}"; do
-		"$ctl" remove "$id" 2>/dev/null || true
-	done
-}
-trap cleanup EXIT
-
-stat_of() { cat "/sys/block/maicache$1/maicache/$2"; }
-
-# Start mc-filler with the given options and wait until it is attached.
-start_filler() {
-	local i
-	"$filler" --quiet "$@" &
-	fpid=$!
-	for ((i = 0; i < 100; i++)); do
-		if "$ctl" --json pool | grep -q "\"daemon_attached\":true,\"daemon_pid\":$fpid,"; then
-			return 0
-		fi
-		kill -0 "$fpid" 2>/dev/null || die "mc-filler $* exited at start"
-		sleep 0.1
-	done
-	die "mc-filler $* did not attach"
-}
-
-stop_filler() {
-	kill -TERM "$fpid"
-	wait "$fpid" || die "mc-filler exited $? on SIGTERM"
-	fpid=""
-}
-
-add_dev() { # ID SIZE COOKIE [EXTENT]
-	local out
-	out=$("$ctl" add --id "$1" --size "$2" --cookie "$3" ${4:+--extent-size "$4"})
-	assert_eq "$out" "/dev/maicache$1" "add output"
-	devs+=("$1")
-	[[ -b /dev/maicache$1 ]] || die "/dev/maicache$1 is not a block device"
-}
-
-remove_dev() {
-	"$ctl" remove "$1"
-	local d keep=()
-	for d in "${devs[@]}"; do
-		[[ $d == "$1" ]] || keep+=("$d")
-	done
-	devs=("${keep[@]}")
-}
+# shellcheck source=tests/vm/maicache.sh
+. "$MAICACHE_ROOT/tests/vm/maicache.sh"
+trap mc_cleanup EXIT
 
 run_fio() { # LABEL JOBFILE [fio options...]
 	local label=$1 job=$2
@@ -241,7 +186,7 @@ run_fio oddwrite "$job2" "${write_opts[@]}" --filename="$src2"
 assert_eq "$(stat -c %s "$src2")" "$size2" "odd backing file size"
 stop_filler
 cookie2=0x2002
-add_dev 1 "$size2" "$cookie2" 64K
+add_dev 1 "$size2" "$cookie2" --extent-size 64K
 start_filler --source "$cookie2=$src2"
 run_fio oddcold "$job2" "${read_opts[@]}" --filename=/dev/maicache1
 m1=$(stat_of 1 misses)

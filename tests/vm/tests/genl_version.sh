@@ -4,8 +4,9 @@
 set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
+# shellcheck source=tests/vm/maicache.sh
+. "$MAICACHE_ROOT/tests/vm/maicache.sh"
 
-ctl=$MAICACHE_ROOT/build/user/maicachectl
 want=$(sed -n 's/^#define MAICACHE_VERSION\t*"\(.*\)"$/\1/p' \
 	"$MAICACHE_ROOT/proto/maicache_version.h")
 [ -n "$want" ] || die "cannot read MAICACHE_VERSION"

@@ -5,16 +5,16 @@
 set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
+# shellcheck source=tests/vm/maicache.sh
+. "$MAICACHE_ROOT/tests/vm/maicache.sh"
 
-bin=$MAICACHE_ROOT/build/user
-ctl=$bin/maicachectl
 cookie=0xbad
-filler_pid=
 
+# mc_cleanup, then remove the devices nl-bad may have left too.
 cleanup() {
-	[[ -z $filler_pid ]] || kill "$filler_pid" 2>/dev/null || true
-	[[ -z $filler_pid ]] || wait "$filler_pid" 2>/dev/null || true
-	for id in $("$ctl" --json list 2>/dev/null | grep -o '"id":[0-9]*' | cut -d: -f2); do
+	local id
+	mc_cleanup
+	for id in $("$ctl" --json list 2>/dev/null | json_num id); do
 		"$ctl" remove "$id" || true
 	done
 }
@@ -50,18 +50,15 @@ grep -q '"size":268435456,' <<<"$pool" || die "the pool changed size"
 grep -q '"used":0,' <<<"$pool" || die "the pool is in use before any read"
 
 echo "== the module still works"
-"$ctl" add --size 6M --cookie 0x77 --extent-size 1M --block-size 4096 --id 4
-"$bin/mc-filler" --pattern --quiet &
-filler_pid=$!
-"$bin/mc-pattern-check" /dev/maicache3 "$cookie" || die "reading /dev/maicache3 failed"
-"$bin/mc-pattern-check" /dev/maicache4 0x77 --bs 64K || die "reading /dev/maicache4 failed"
-"$bin/mc-pattern-check" /dev/maicache3 "$cookie" --bs 4K --length 1M ||
+add_dev 4 6M 0x77 --extent-size 1M --block-size 4096
+start_filler --pattern
+"$pcheck" /dev/maicache3 "$cookie" || die "reading /dev/maicache3 failed"
+"$pcheck" /dev/maicache4 0x77 --bs 64K || die "reading /dev/maicache4 failed"
+"$pcheck" /dev/maicache3 "$cookie" --bs 4K --length 1M ||
 	die "re-reading /dev/maicache3 failed"
 "$ctl" stats 3
-kill "$filler_pid"
-wait "$filler_pid" || die "mc-filler exited $?"
-filler_pid=
-"$ctl" remove 4
+stop_filler
+remove_dev 4
 "$ctl" remove 3
 assert_eq "$("$ctl" list)" "" "device list at the end"
 

@@ -7,50 +7,9 @@
 set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
-
-ctl=$MAICACHE_ROOT/build/user/maicachectl
-filler=$MAICACHE_ROOT/build/user/mc-filler
-pcheck=$MAICACHE_ROOT/build/user/mc-pattern-check
-fpid=""
-devs=()
-bgpids=()
-
-cleanup() {
-	local id p
-	for p in "${bgpids[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	if [[ -n $fpid ]]; then
-		kill -TERM "$fpid" 2>/dev/null || true
-		wait "$fpid" 2>/dev/null || true
-	fi
-	for id in "${devs[@]}"; do
-		"$ctl" remove "$id" 2>/dev/null || true
-	done
-}
-trap cleanup EXIT
-
-stat_of() { cat "/sys/block/maicache$1/maicache/$2"; }
-
-start_filler() {
-	local i
-	"$filler" --quiet "$@" &
-	fpid=$!
-	for ((i = 0; i < 100; i++)); do
-		if "$ctl" --json pool | grep -q "\"daemon_attached\":true,\"daemon_pid\":$fpid,"; then
-			return 0
-		fi
-		kill -0 "$fpid" 2>/dev/null || die "mc-filler $* exited at start"
-		sleep 0.1
-	done
-	die "mc-filler $* did not attach"
-}
-
-# Milliseconds since an $EPOCHREALTIME value.
-ms_since() {
-	local now=$EPOCHREALTIME
-	echo $(((${now/./} - ${1/./}) / 1000))
-}
+# shellcheck source=tests/vm/maicache.sh
+. "$MAICACHE_ROOT/tests/vm/maicache.sh"
+trap mc_cleanup EXIT
 
 out=$("$ctl" pool --daemon-timeout-ms 3000)
 echo "$out"
@@ -59,8 +18,7 @@ assert_eq "$(cat /sys/module/maicache/parameters/daemon_timeout_ms)" 3000 "daemo
 "$ctl" --json pool | grep -q '"daemon_attached":false,"daemon_pid":0,' || die "pool --json: a daemon is attached"
 
 cookie=0x5eed
-"$ctl" add --id 0 --size 8M --cookie "$cookie" >/dev/null
-devs+=(0)
+add_dev 0 8M "$cookie"
 
 # 1. No daemon: EIO after about 3 s.
 t0=$EPOCHREALTIME
@@ -116,9 +74,7 @@ dd if=/dev/maicache0 of=/dev/null bs=4k count=1 iflag=direct status=none || die 
 "$pcheck" /dev/maicache0 "$cookie" >/dev/null || die "full read with the daemon failed"
 
 # 3. The daemon goes away: the pool says so, cached extents still read.
-kill -TERM "$fpid"
-wait "$fpid" || die "mc-filler failed"
-fpid=""
+stop_filler
 out=$("$ctl" pool)
 echo "$out"
 grep -q '^daemon not attached' <<<"$out" || die "pool: daemon still shown attached after it exited"
@@ -128,6 +84,5 @@ t0=$EPOCHREALTIME
 ms=$(ms_since "$t0")
 ((ms < 2500)) || die "cached read with no daemon took $ms ms"
 "$ctl" stats 0
-"$ctl" remove 0
-devs=()
+remove_dev 0
 echo "no_daemon: OK"

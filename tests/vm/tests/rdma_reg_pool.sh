@@ -7,18 +7,16 @@
 set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
+# shellcheck source=tests/vm/maicache.sh
+. "$MAICACHE_ROOT/tests/vm/maicache.sh"
 
-bin=$MAICACHE_ROOT/build/user
-ctl=$bin/maicachectl
 out=$MAICACHE_OUT
 regmr_pid=
-filler_pid=
 
 cleanup() {
 	[[ -z $regmr_pid ]] || kill "$regmr_pid" 2>/dev/null || true
-	[[ -z $filler_pid ]] || kill "$filler_pid" 2>/dev/null || true
+	mc_cleanup
 	wait 2>/dev/null || true
-	"$ctl" remove 0 2>/dev/null || true
 	rdma link delete rxe0 2>/dev/null || true
 	ip link delete mcveth0 2>/dev/null || true
 }
@@ -75,16 +73,13 @@ grep -q '"daemon_attached":false' <<<"$pool" || die "daemon still attached after
 "$ctl" pool --size 64M
 
 echo "== reads through the cache with a --pattern filler"
-"$ctl" add --size 24M --cookie 0xabc --extent-size 256K --id 0
-"$bin/mc-filler" --pattern --quiet &
-filler_pid=$!
-"$bin/mc-pattern-check" /dev/maicache0 0xabc || die "read through the cache failed"
-"$bin/mc-pattern-check" /dev/maicache0 0xabc --bs 64K || die "re-read through the cache failed"
+add_dev 0 24M 0xabc --extent-size 256K
+start_filler --pattern
+"$pcheck" /dev/maicache0 0xabc || die "read through the cache failed"
+"$pcheck" /dev/maicache0 0xabc --bs 64K || die "re-read through the cache failed"
 "$ctl" stats 0
-kill -TERM "$filler_pid"
-wait "$filler_pid" || die "mc-filler exited $?"
-filler_pid=
-"$ctl" remove 0
+stop_filler
+remove_dev 0
 
 echo "== registering again after the filler, then tear down"
 "$bin/mc-regmr" --ibdev rxe0 || die "second registration failed"

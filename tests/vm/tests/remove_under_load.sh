@@ -10,51 +10,9 @@
 set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
-
-ctl=$MAICACHE_ROOT/build/user/maicachectl
-filler=$MAICACHE_ROOT/build/user/mc-filler
-pcheck=$MAICACHE_ROOT/build/user/mc-pattern-check
-fpid=""
-devs=()
-bgpids=()
-
-cleanup() {
-	local id p
-	for p in "${bgpids[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	if [[ -n $fpid ]]; then
-		kill -TERM "$fpid" 2>/dev/null || true
-		wait "$fpid" 2>/dev/null || true
-	fi
-	for id in "${devs[@]}"; do
-		"$ctl" remove "$id" 2>/dev/null || true
-	done
-}
-trap cleanup EXIT
-
-stat_of() { cat "/sys/block/maicache$1/maicache/$2"; }
-
-start_filler() {
-	local i
-	"$filler" --quiet "$@" &
-	fpid=$!
-	for ((i = 0; i < 100; i++)); do
-		if "$ctl" --json pool | grep -q "\"daemon_attached\":true,\"daemon_pid\":$fpid,"; then
-			return 0
-		fi
-		kill -0 "$fpid" 2>/dev/null || die "mc-filler $* exited at start"
-		sleep 0.1
-	done
-	die "mc-filler $* did not attach"
-}
-
-ms_since() {
-	local now=$EPOCHREALTIME
-	echo $(((${now/./} - ${1/./}) / 1000))
-}
-
-pool_used() { "$ctl" --json pool | sed -n 's/.*"used":\([0-9]*\).*/\1/p'; }
+# shellcheck source=tests/vm/maicache.sh
+. "$MAICACHE_ROOT/tests/vm/maicache.sh"
+trap mc_cleanup EXIT
 
 # Wait up to SECS for every pid in bgpids to exit; die if one does not.
 # Sets failed to the number of readers that failed.
@@ -80,9 +38,8 @@ wait_readers() {
 timed_remove() {
 	local t0 ms
 	t0=$EPOCHREALTIME
-	"$ctl" remove "$1"
+	remove_dev "$1"
 	ms=$(ms_since "$t0")
-	devs=()
 	echo "remove $1 under load took $ms ms"
 	((ms < 10000)) || die "remove took $ms ms"
 	[[ ! -e /dev/maicache$1 ]] || die "/dev/maicache$1 still exists"
@@ -94,18 +51,15 @@ timed_remove() {
 cd /tmp
 
 # 1. rmmod is refused while a device exists.
-"$ctl" add --id 3 --size 1M --cookie 3 >/dev/null
-devs+=(3)
+add_dev 3 1M 3
 expect_fail rmmod maicache 2>/dev/null
 grep -q '^maicache ' /proc/modules || die "module gone after a refused rmmod"
-"$ctl" remove 3
-devs=()
+remove_dev 3
 
 # 2. Readers with fills in flight at a slow daemon.
 cookie=0xab01
 start_filler --pattern --delay-ms 3000 --stats-file /tmp/f.stats
-"$ctl" add --id 0 --size 64M --cookie "$cookie" >/dev/null
-devs+=(0)
+add_dev 0 64M "$cookie"
 fio --name=readers --filename=/dev/maicache0 --rw=randread --bs=128k --direct=1 \
 	--ioengine=io_uring --iodepth=4 --numjobs=4 --time_based --runtime=120 \
 	--output="$MAICACHE_OUT/fio.log" 2>"$MAICACHE_OUT/fio.err" &
@@ -137,27 +91,22 @@ grep -q 'Input/output error' "$MAICACHE_OUT/fio.log" "$MAICACHE_OUT/fio.err" || 
 sleep 3
 kill -0 "$fpid" 2>/dev/null || die "the daemon died answering stale fills"
 for ((i = 0; i < 100; i++)); do
-	[[ $(pool_used) == 0 ]] && break
+	[[ $(pool_field used) == 0 ]] && break
 	sleep 0.1
 done
 "$ctl" pool
-assert_eq "$(pool_used)" 0 "pool bytes used once the stale fills were answered"
+assert_eq "$(pool_field used)" 0 "pool bytes used once the stale fills were answered"
 cookie2=0xab02
-"$ctl" add --id 0 --size 8M --cookie "$cookie2" >/dev/null
-devs+=(0)
+add_dev 0 8M "$cookie2"
 "$pcheck" /dev/maicache0 "$cookie2" >/dev/null || die "new device after the remove reads wrong"
 assert_eq "$(stat_of 0 misses)" 8 "new device: misses"
 assert_eq "$(stat_of 0 fill_errors)" 0 "new device: fill errors"
-"$ctl" remove 0
-devs=()
-kill -TERM "$fpid"
-wait "$fpid" || die "mc-filler failed"
-fpid=""
+remove_dev 0
+stop_filler
 
 # 3. Readers waiting for a daemon that is not there (timeout 30 s): the
 #    remove fails them at once.
-"$ctl" add --id 1 --size 16M --cookie 0xab03 >/dev/null
-devs+=(1)
+add_dev 1 16M 0xab03
 for q in 0 1 2 3; do
 	dd if=/dev/maicache1 of=/dev/null bs=1M skip=$((q * 4)) count=4 iflag=direct \
 		2>"$MAICACHE_OUT/dd$q.log" &
@@ -174,7 +123,7 @@ echo "readers waiting for a daemon failed $ms ms after the remove began"
 
 # 4. Those readers' fills were never handed to a daemon: their slots are
 #    free at once, so the pool can be resized right away.
-assert_eq "$("$ctl" --json pool | sed -n 's/.*"used":\([0-9]*\).*/\1/p')" 0 "pool in use after the remove"
+assert_eq "$(pool_field used)" 0 "pool in use after the remove"
 "$ctl" pool --size 16M >/dev/null || die "pool resize refused after the last device was removed"
 
 # 5. No device left: the module unloads (the harness checks the log).

@@ -7,16 +7,12 @@
 set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
-
-bin=$MAICACHE_ROOT/build/user
-ctl=$bin/maicachectl
-filler_pid=
+# shellcheck source=tests/vm/maicache.sh
+. "$MAICACHE_ROOT/tests/vm/maicache.sh"
 
 cleanup() {
 	exec 3<&- 2>/dev/null || true
-	[[ -z $filler_pid ]] || kill "$filler_pid" 2>/dev/null || true
-	wait 2>/dev/null || true
-	"$ctl" remove 0 2>/dev/null || true
+	mc_cleanup
 }
 trap cleanup EXIT
 
@@ -26,22 +22,6 @@ assert_unloaded() {
 	! loaded || die "maicache is still loaded: $1"
 	[[ ! -e /dev/maicache ]] || die "/dev/maicache still exists: $1"
 	[[ ! -d /sys/module/maicache ]] || die "/sys/module/maicache still exists: $1"
-}
-
-start_filler() {
-	"$bin/mc-filler" --pattern --quiet &
-	filler_pid=$!
-	for _ in $(seq 100); do
-		"$ctl" --json pool | grep -q '"daemon_attached":true' && return 0
-		sleep 0.1
-	done
-	die "mc-filler did not attach"
-}
-
-stop_filler() {
-	kill -TERM "$filler_pid"
-	wait "$filler_pid" || die "mc-filler exited $?"
-	filler_pid=
 }
 
 # insmod that must fail, with MSG in the new kernel log lines.
@@ -58,21 +38,21 @@ load_refused() {
 
 echo "== rmmod with a device, a daemon, an open removed device"
 insmod "$MAICACHE_KO"
-"$ctl" add --size 4M --cookie 0x42 --extent-size 64K --id 0
+add_dev 0 4M 0x42 --extent-size 64K
 expect_fail rmmod maicache
 loaded || die "rmmod removed the module with a device present"
 
-start_filler
-"$bin/mc-pattern-check" /dev/maicache0 0x42 || die "read failed"
-"$ctl" remove 0
+start_filler --pattern
+"$pcheck" /dev/maicache0 0x42 || die "read failed"
+remove_dev 0
 expect_fail rmmod maicache
 loaded || die "rmmod removed the module with a daemon attached"
 stop_filler
 
 # A removed device still open keeps the module (its fops) in use.
-"$ctl" add --size 4M --cookie 0x43 --id 0
+add_dev 0 4M 0x43
 exec 3</dev/maicache0
-"$ctl" remove 0
+remove_dev 0
 [[ ! -e /sys/block/maicache0 ]] || die "/sys/block/maicache0 still there after remove"
 expect_fail rmmod maicache
 loaded || die "rmmod removed the module while a removed device was open"
@@ -101,11 +81,11 @@ load_refused "$msg" ring_entries=0
 load_refused "$msg" ring_entries=131072
 # The smallest ring still carries a read with more extents in flight than it holds.
 insmod "$MAICACHE_KO" ring_entries=64 pool_mb=16
-"$ctl" add --size 12M --cookie 0x44 --extent-size 64K --id 0
-start_filler
-"$bin/mc-pattern-check" /dev/maicache0 0x44 --bs 8M || die "read with a 64-entry ring failed"
+add_dev 0 12M 0x44 --extent-size 64K
+start_filler --pattern
+"$pcheck" /dev/maicache0 0x44 --bs 8M || die "read with a 64-entry ring failed"
 stop_filler
-"$ctl" remove 0
+remove_dev 0
 rmmod maicache
 assert_unloaded "after rmmod (ring_entries=64)"
 echo "unload: OK"

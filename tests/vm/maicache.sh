@@ -1,0 +1,101 @@
+# shellcheck shell=bash
+# maicache helpers for VM test scripts, sourced after lib.sh:
+#   . "$MAICACHE_ROOT/tests/vm/lib.sh"
+#   . "$MAICACHE_ROOT/tests/vm/maicache.sh"
+#   trap mc_cleanup EXIT
+# A test records what it starts so that mc_cleanup can undo it if the test
+# fails: background pids in bgpids, the mc-filler of start_filler in fpid and
+# the devices of add_dev in devs. Kept apart from lib.sh, which scripts with
+# variables of their own (ctl, filler, ...) also source.
+
+declare -F die >/dev/null || { echo "maicache.sh: source lib.sh first" >&2; exit 1; }
+
+bin=$MAICACHE_ROOT/build/user
+ctl=$bin/maicachectl
+filler=$bin/mc-filler
+# shellcheck disable=SC2034 # used by the tests
+pcheck=$bin/mc-pattern-check
+fpid=""
+devs=()
+bgpids=()
+
+# Kill bgpids and the filler, remove devs; for `trap mc_cleanup EXIT`.
+mc_cleanup() {
+	local p id
+	for p in "${bgpids[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	if [[ -n $fpid ]]; then
+		kill -TERM "$fpid" 2>/dev/null || true
+		wait "$fpid" 2>/dev/null || true
+	fi
+	for id in "${devs[@]}"; do
+		"$ctl" remove "$id" 2>/dev/null || true
+	done
+}
+
+# stat_of ID NAME: counter NAME of /dev/maicacheID, from sysfs.
+stat_of() { cat "/sys/block/maicache$1/maicache/$2"; }
+
+# fstat FILE KEY: the value of KEY in an mc-filler --stats-file.
+fstat() { awk -v k="$2" '$1 == k {print $2}' "$1"; }
+
+# json_num KEY: the number after each "KEY": in the JSON on stdin.
+json_num() { grep -o "\"$1\":[0-9]*" | cut -d: -f2; }
+
+# pool_field KEY: a number of `maicachectl --json pool` (size, used, ...).
+pool_field() { "$ctl" --json pool | json_num "$1"; }
+
+# ms_since T0: milliseconds since T0, an $EPOCHREALTIME value.
+ms_since() {
+	local now=$EPOCHREALTIME
+	echo $(((${now/./} - ${1/./}) / 1000))
+}
+
+# add_dev ID SIZE COOKIE [maicachectl add options...]: add /dev/maicacheID.
+add_dev() {
+	local out
+	out=$("$ctl" add --id "$1" --size "$2" --cookie "$3" "${@:4}")
+	devs+=("$1")
+	assert_eq "$out" "/dev/maicache$1" "maicachectl add output"
+	[[ -b /dev/maicache$1 ]] || die "/dev/maicache$1 is not a block device"
+}
+
+# remove_dev ID: remove /dev/maicacheID and drop it from devs.
+remove_dev() {
+	local d keep=()
+	"$ctl" remove "$1"
+	for d in "${devs[@]}"; do
+		[[ $d == "$1" ]] || keep+=("$d")
+	done
+	devs=("${keep[@]}")
+}
+
+# start_filler [ARGS...]: start mc-filler --quiet ARGS (fpid), wait until attached.
+start_filler() {
+	local i
+	"$filler" --quiet "$@" &
+	fpid=$!
+	for ((i = 0; i < 100; i++)); do
+		if "$ctl" --json pool | grep -q "\"daemon_attached\":true,\"daemon_pid\":$fpid,"; then
+			return 0
+		fi
+		kill -0 "$fpid" 2>/dev/null || die "mc-filler $* exited at start"
+		sleep 0.1
+	done
+	die "mc-filler $* did not attach"
+}
+
+# stop_filler: SIGTERM the filler, which must then exit 0.
+stop_filler() {
+	kill -TERM "$fpid"
+	wait "$fpid" || die "mc-filler $fpid exited $? on SIGTERM"
+	fpid=""
+}
+
+# kill_filler: SIGKILL the filler and reap it.
+kill_filler() {
+	kill -KILL "$fpid"
+	wait "$fpid" 2>/dev/null || true
+	fpid=""
+}
