@@ -94,9 +94,27 @@ mkdir -p $r/dev/pts $r/dev/shm
 mount -t devpts devpts $r/dev/pts
 mount -t tmpfs tmpfs $r/dev/shm
 mount -t debugfs debugfs $r/sys/kernel/debug 2>/dev/null
+# The repository or the cache may live under a directory tmpfs is about to
+# hide (a checkout in /tmp): hold them aside and put them back on top.
+n=0
+while read -r p; do
+	case $p in
+	/tmp/* | /run/* | /var/tmp/*)
+		mkdir -p /keep$n
+		mount --bind "$r$p" /keep$n || fatal "cannot hold $p"
+		echo "$n $p" >>/keeplist
+		n=$((n + 1))
+		;;
+	esac
+done </out/.vm/keep
 for d in /tmp /run /var/tmp; do
 	mount -t tmpfs -o mode=1777 tmpfs "$r$d" || fatal "cannot mount tmpfs on $d"
 done
+if [ -f /keeplist ]; then
+	while read -r i p; do
+		mkdir -p "$r$p" && mount --move /keep$i "$r$p" || fatal "cannot restore $p"
+	done </keeplist
+fi
 mount --move /out "$r$outdir" || fatal "cannot mount the output share at $outdir"
 echo "maicache-init: up at $(cut -d' ' -f1 /proc/uptime)s"
 chroot $r /bin/bash "$outdir/.vm/runner.sh"
@@ -256,6 +274,7 @@ if ((LOAD)); then
 fi
 
 printf '%s\n' "$OUTDIR" >"$OUTDIR/.vm/outdir"
+printf '%s\n' "$REPO" "$CACHE" >"$OUTDIR/.vm/keep"
 printf '%s\n' "$KROOT" >"$OUTDIR/.vm/modroot"
 printf '%s\n' "$RUNNER_SCRIPT" >"$OUTDIR/.vm/runner.sh"
 {
