@@ -40,7 +40,7 @@ user: $(addprefix $(BUILD)/user/,$(VM_TOOLS))
 # Per-tool extra libraries: `$(BUILD)/user/<name>: LDLIBS += ...` in tools.mk.
 $(addprefix $(BUILD)/user/,$(VM_TOOLS)): $(BUILD)/user/%: tests/vm/tools/%.c $(USERD_HDRS) | deps
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNFLAGS) -o $@ $< $(PKG_LIBS) $(LDLIBS)
+	$(CC) $(CPPFLAGS) -Itools/sim $(PKG_CFLAGS) $(CFLAGS) $(WARNFLAGS) -o $@ $< $(PKG_LIBS) $(LDLIBS)
 
 # The test daemon and pattern checker used by the VM tests.
 FILLER_SRCS := tests/filler/filler.c
@@ -49,7 +49,7 @@ $(BUILD)/user/mc-%: tests/filler/mc-%.c $(FILLER_SRCS) tests/filler/filler.h pro
 	$(CC) $(CPPFLAGS) -Itests/filler $(CFLAGS) $(WARNFLAGS) -o $@ $< $(FILLER_SRCS) -luring
 
 # The eviction policy's own code, replayed against LRU in user space.
-$(BUILD)/user/policy-sim: tools/sim/policy-sim.c kmod/policy.c kmod/policy.h tools/sim/policy_user.h | deps
+$(BUILD)/user/policy-sim: tools/sim/policy-sim.c kmod/policy.c kmod/policy.h tools/sim/policy_user.h tools/sim/splitmix64.h | deps
 	@mkdir -p $(@D)
 	$(CC) -Itools/sim -Ikmod $(CFLAGS) $(WARNFLAGS) -o $@ tools/sim/policy-sim.c kmod/policy.c
 

@@ -36,7 +36,7 @@ mkdir -p "$REPO/build/bench"
 if ((scan)); then
 	[[ -x $REPO/build/user/policy-sim ]] || make -C "$REPO" user >/dev/null
 	# scan-replay is built here (the VM sees the repository read-only).
-	cc -O2 -g -Wall -Wextra -Werror -std=gnu11 -o "$REPO/build/bench/scan-replay" \
+	cc -O2 -g -Wall -Wextra -Werror -std=gnu11 -I "$REPO/tools/sim" -o "$REPO/build/bench/scan-replay" \
 		"$REPO/tools/bench/scan-replay.c"
 fi
 rc=0

@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "splitmix64.h"
+
 #define EXTENT_SIZE	(1u << 20)
 #define SCAN_REQ	(128u << 10)
 #define HOT_REQ		(4u << 10)
@@ -37,18 +39,9 @@
 /* policy-sim's PRNG, draw for draw. */
 static uint64_t rng_state;
 
-static uint64_t rng_next(void)
-{
-	uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
-}
-
 static uint32_t rng_below(uint32_t n)
 {
-	return (uint32_t)((rng_next() >> 32) * n >> 32);
+	return splitmix64_below(&rng_state, n);
 }
 
 struct access {

@@ -51,7 +51,7 @@ say() { printf '%s\n' "$*" | tee -a "$report"; }
 replay=$MAICACHE_ROOT/build/bench/scan-replay
 if [[ ! -x $replay || $replay -ot $MAICACHE_ROOT/tools/bench/scan-replay.c ]]; then
 	replay=/tmp/scan-replay
-	cc -O2 -Wall -Wextra -Werror -std=gnu11 -o "$replay" \
+	cc -O2 -Wall -Wextra -Werror -std=gnu11 -I "$MAICACHE_ROOT/tools/sim" -o "$replay" \
 		"$MAICACHE_ROOT/tools/bench/scan-replay.c" || die "cannot build scan-replay"
 fi
 [[ -x $sim ]] || die "no $sim: run make user"

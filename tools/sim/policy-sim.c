@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "policy.h"
+#include "splitmix64.h"
 
 #define EXTENT_SIZE	(1u << 20)
 #define SCAN_REQ	(128u << 10)
@@ -26,20 +27,11 @@
 
 /* ---- deterministic PRNG: splitmix64 ---- */
 
-static u64 rng_state;
-
-static u64 rng_next(void)
-{
-	u64 z = (rng_state += 0x9E3779B97F4A7C15ull);
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
-}
+static uint64_t rng_state;
 
 static u32 rng_below(u32 n)
 {
-	return (u32)((rng_next() >> 32) * n >> 32);
+	return splitmix64_below(&rng_state, n);
 }
 
 /* ---- key -> slot map, shared by both caches ---- */

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "maicache_ring.h"
+#include "splitmix64.h"
 
 static int failures, checks;
 static size_t page;
@@ -97,12 +98,7 @@ static uint64_t rng;
 
 static uint64_t rnd(void)
 {
-	/* splitmix64 */
-	uint64_t z = (rng += 0x9E3779B97F4A7C15ULL);
-
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-	return z ^ (z >> 31);
+	return splitmix64_next(&rng);
 }
 
 static void fill_random(void *buf, size_t len)
