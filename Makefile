@@ -20,8 +20,14 @@ CPPFLAGS += -I$(ROOT)/proto -I$(ROOT)/userd
 PKG_CFLAGS = $(shell pkg-config --cflags libnl-genl-3.0)
 PKG_LIBS = $(shell pkg-config --libs libnl-genl-3.0)
 CHECK_LIBS = $(shell pkg-config --libs check)
+# The daemon's libraries: libcurl (Blob REST), OpenSSL (Shared Key HMAC),
+# liburing and libaio (the two event-loop engines).
+USERD_LIBS = $(PKG_LIBS) $(shell pkg-config --libs libcurl libcrypto liburing) -laio
 
-USERD_LIB_SRCS := userd/nlclient.c
+# Everything in userd/ but the daemon's main() is library code, linked into
+# maicached, maicachectl and the unit tests.
+USERD_MAIN := userd/maicached.c
+USERD_LIB_SRCS := $(filter-out $(USERD_MAIN),$(wildcard userd/*.c))
 USERD_HDRS := $(wildcard userd/*.h proto/*.h)
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/check_*.c))
 
@@ -32,7 +38,7 @@ all: user module
 deps:
 	@scripts/deps.sh
 
-user: $(BUILD)/user/maicachectl $(BUILD)/user/mc-filler $(BUILD)/user/mc-pattern-check \
+user: $(BUILD)/user/maicached $(BUILD)/user/maicachectl $(BUILD)/user/mc-filler $(BUILD)/user/mc-pattern-check \
 	$(BUILD)/user/policy-sim
 
 include tests/vm/tools/tools.mk
@@ -43,7 +49,7 @@ $(addprefix $(BUILD)/user/,$(VM_TOOLS)): $(BUILD)/user/%: tests/vm/tools/%.c $(U
 	$(CC) $(CPPFLAGS) -Itools/sim $(PKG_CFLAGS) $(CFLAGS) $(WARNFLAGS) -o $@ $< $(PKG_LIBS) $(LDLIBS)
 
 # The test daemon and pattern checker used by the VM tests.
-FILLER_SRCS := tests/filler/filler.c
+FILLER_SRCS := tests/filler/filler.c userd/ring_hdr.c
 $(BUILD)/user/mc-%: tests/filler/mc-%.c $(FILLER_SRCS) tests/filler/filler.h proto/maicache_ring.h | deps
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/filler $(CFLAGS) $(WARNFLAGS) -o $@ $< $(FILLER_SRCS) -luring
@@ -56,15 +62,26 @@ $(BUILD)/user/policy-sim: tools/sim/policy-sim.c kmod/policy.c kmod/policy.h too
 $(BUILD)/user/maicachectl: tools/maicachectl.c $(USERD_LIB_SRCS) $(USERD_HDRS) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNFLAGS) -o $@ \
-		tools/maicachectl.c $(USERD_LIB_SRCS) $(PKG_LIBS)
+		tools/maicachectl.c $(USERD_LIB_SRCS) $(USERD_LIBS)
+
+$(BUILD)/user/maicached: $(USERD_MAIN) $(USERD_LIB_SRCS) $(USERD_HDRS) | deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNFLAGS) -o $@ \
+		$(USERD_MAIN) $(USERD_LIB_SRCS) $(USERD_LIBS)
 
 # Unit tests always run under AddressSanitizer and UBSan.
 $(BUILD)/unit/%: tests/unit/%.c $(USERD_LIB_SRCS) $(USERD_HDRS) $(wildcard tests/filler/*.[ch]) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) -O1 -g $(WARNFLAGS) $(SANFLAGS) -o $@ \
-		$< $(USERD_LIB_SRCS) $(PKG_LIBS) $(CHECK_LIBS)
+		$< $(USERD_LIB_SRCS) $(USERD_LIBS) $(CHECK_LIBS)
 
 unit: $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
+
+# `make build/unit/check_x` from the top of the tree works too.
+ifneq ($(BUILD),build)
+build/unit/%: $(BUILD)/unit/% ; @:
+build/user/%: $(BUILD)/user/% ; @:
+endif
 
 # One build tree per kernel: scripts/build-kmod.sh fails on any warning.
 module: | deps

@@ -77,6 +77,9 @@ int mc_cache_get(struct mc_dev *dev, struct mc_cmd *cmd, u64 extent,
 			cpu_relax();
 			continue;
 		}
+		/* A fill now would mix two versions of the source. */
+		if (READ_ONCE(dev->stale))
+			return -ESTALE;
 		slot = mc_pool_alloc_slot(mc_pool, dev, extent, off, len);
 		if (!slot)
 			return -EBUSY;

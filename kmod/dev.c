@@ -75,8 +75,14 @@ static blk_status_t mc_queue_rq(struct blk_mq_hw_ctx *hctx,
 		u64 ext_start = extent << dev->extent_shift;
 		u64 ext_end = ext_start + (1ULL << dev->extent_shift);
 		u32 len = min(end, ext_end) - pos;
+		int ret = mc_cache_get(dev, cmd, extent, pos - ext_start, len);
 
-		if (mc_cache_get(dev, cmd, extent, pos - ext_start, len) < 0) {
+		if (ret == -ESTALE) {
+			this_cpu_inc(dev->stats->fill_errors);
+			cmd->status = BLK_STS_IOERR;
+			break;
+		}
+		if (ret < 0) {
 			/* The pool is busy: retry once the fills started end. */
 			cmd->status = BLK_STS_RESOURCE;
 			break;
@@ -165,6 +171,13 @@ static ssize_t extent_size_show(struct device *d,
 }
 static DEVICE_ATTR_RO(extent_size);
 
+static ssize_t stale_show(struct device *d, struct device_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(disk_to_mc(d)->stale));
+}
+static DEVICE_ATTR_RO(stale);
+
 static struct attribute *mc_dev_attrs[] = {
 	&mc_stat_attrs[0].attr.attr,
 	&mc_stat_attrs[1].attr.attr,
@@ -175,6 +188,7 @@ static struct attribute *mc_dev_attrs[] = {
 	&dev_attr_fill_latency_us.attr,
 	&dev_attr_cookie.attr,
 	&dev_attr_extent_size.attr,
+	&dev_attr_stale.attr,
 	NULL,
 };
 

@@ -112,6 +112,7 @@ struct mc_dev {
 	struct blk_mq_tag_set tag_set;
 	struct gendisk *disk;
 	bool dying;			/* being removed: new reads fail */
+	bool stale;			/* source changed: no new fills */
 	struct list_head list;		/* mc_devs, under mc_devs_lock */
 };
 

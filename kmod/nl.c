@@ -30,6 +30,7 @@ static const struct nla_policy maicache_nl_policy[MAICACHE_ATTR_MAX + 1] = {
 	[MAICACHE_ATTR_DAEMON_PID]	= { .type = NLA_REJECT },
 	[MAICACHE_ATTR_BAD_COMPLETIONS]	= { .type = NLA_REJECT },
 	[MAICACHE_ATTR_DAEMON_TIMEOUT_MS] = { .type = NLA_U32 },
+	[MAICACHE_ATTR_DEV_STALE]	= NLA_POLICY_MAX(NLA_U8, 1),
 };
 
 static struct genl_family maicache_genl_family;
@@ -60,7 +61,8 @@ static int maicache_nl_fill_dev(struct sk_buff *skb, struct mc_dev *dev)
 			1U << dev->extent_shift) ||
 	    nla_put_u8(skb, MAICACHE_ATTR_DEV_READ_ONLY, 1) ||
 	    nla_put_u64_64bit(skb, MAICACHE_ATTR_DEV_COOKIE, dev->cookie,
-			      MAICACHE_ATTR_PAD))
+			      MAICACHE_ATTR_PAD) ||
+	    nla_put_u8(skb, MAICACHE_ATTR_DEV_STALE, READ_ONCE(dev->stale)))
 		return -EMSGSIZE;
 	mc_dev_stats(dev, &stats);
 	return maicache_nl_fill_stats(skb, &stats);
@@ -198,6 +200,42 @@ static int maicache_nl_dev_del(struct sk_buff *skb, struct genl_info *info)
 	if (ret == -ENODEV)
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MAICACHE_ATTR_DEV_ID],
 				    "no such device");
+	return ret;
+}
+
+static int maicache_nl_dev_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **a = info->attrs;
+	struct mc_dev *dev;
+	bool newly = false;
+	int ret = 0;
+
+	if (!maicache_nl_capable(skb, info))
+		return -EPERM;
+	if (GENL_REQ_ATTR_CHECK(info, MAICACHE_ATTR_DEV_ID))
+		return -EINVAL;
+	if (a[MAICACHE_ATTR_DEV_STALE] && !nla_get_u8(a[MAICACHE_ATTR_DEV_STALE])) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a[MAICACHE_ATTR_DEV_STALE],
+				    "a stale device cannot be made fresh: remove it and add it again");
+		return -EINVAL;
+	}
+	mutex_lock(&mc_devs_lock);
+	dev = mc_dev_find(nla_get_u32(a[MAICACHE_ATTR_DEV_ID]));
+	if (!dev) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a[MAICACHE_ATTR_DEV_ID],
+				    "no such device");
+		ret = -ENODEV;
+	} else if (a[MAICACHE_ATTR_DEV_STALE] && !dev->stale) {
+		WRITE_ONCE(dev->stale, true);
+		newly = true;
+	}
+	/*
+	 * Fills already queued need no help: the daemon reads with If-Match
+	 * on the old version, so they fail rather than mix versions.
+	 */
+	if (newly)
+		maicache_nl_notify_dev(dev, MAICACHE_CMD_EVT_DEV_STALE);
+	mutex_unlock(&mc_devs_lock);
 	return ret;
 }
 
@@ -344,6 +382,10 @@ static const struct genl_small_ops maicache_nl_ops[] = {
 	{
 		.cmd	= MAICACHE_CMD_DEV_DEL,
 		.doit	= maicache_nl_dev_del,
+	},
+	{
+		.cmd	= MAICACHE_CMD_DEV_SET,
+		.doit	= maicache_nl_dev_set,
 	},
 	{
 		.cmd	= MAICACHE_CMD_DEV_GET,

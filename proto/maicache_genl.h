@@ -48,6 +48,15 @@ enum maicache_cmd {
 	MAICACHE_CMD_EVT_DEV_REMOVED,		/* DEV_ID, DEV_NAME, DEV_COOKIE */
 	MAICACHE_CMD_EVT_DAEMON_ATTACHED,	/* DAEMON_PID */
 	MAICACHE_CMD_EVT_DAEMON_DETACHED,	/* DAEMON_PID */
+	/*
+	 * Change a device (DEV_ID). DEV_STALE 1: its source changed under it
+	 * (the daemon saw the blob's ETag change); extents already cached
+	 * stay readable (one version, the old), every read that needs a fill
+	 * fails with EIO at once. Setting it back to 0 is refused: a stale
+	 * device is detached and attached again.
+	 */
+	MAICACHE_CMD_DEV_SET,
+	MAICACHE_CMD_EVT_DEV_STALE,		/* DEV_ID, DEV_NAME, DEV_COOKIE */
 	__MAICACHE_CMD_MAX,
 };
 
@@ -75,6 +84,7 @@ enum maicache_attr {
 	MAICACHE_ATTR_DAEMON_PID,	/* u32 */
 	MAICACHE_ATTR_BAD_COMPLETIONS,	/* u64: rejected ring completions */
 	MAICACHE_ATTR_DAEMON_TIMEOUT_MS, /* u32 */
+	MAICACHE_ATTR_DEV_STALE,	/* u8: 1 once the source changed */
 	__MAICACHE_ATTR_MAX,
 };
 

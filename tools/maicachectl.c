@@ -368,6 +368,7 @@ static int print_event(int cmd, struct nlattr **tb, void *arg)
 		[MAICACHE_CMD_EVT_DEV_REMOVED] = "device-removed",
 		[MAICACHE_CMD_EVT_DAEMON_ATTACHED] = "daemon-attached",
 		[MAICACHE_CMD_EVT_DAEMON_DETACHED] = "daemon-detached",
+		[MAICACHE_CMD_EVT_DEV_STALE] = "device-stale",
 	};
 	const char *name = cmd >= 0 && cmd <= MAICACHE_CMD_MAX && names[cmd] ?
 			   names[cmd] : "unknown";

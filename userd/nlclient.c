@@ -45,6 +45,7 @@ static struct nla_policy mc_policy[MAICACHE_ATTR_MAX + 1] = {
 	[MAICACHE_ATTR_DAEMON_PID]	= { .type = NLA_U32 },
 	[MAICACHE_ATTR_BAD_COMPLETIONS]	= { .type = NLA_U64 },
 	[MAICACHE_ATTR_DAEMON_TIMEOUT_MS] = { .type = NLA_U32 },
+	[MAICACHE_ATTR_DEV_STALE]	= { .type = NLA_U8 },
 };
 
 struct mc_nl *mc_nl_open(char *err, size_t errlen)
@@ -165,6 +166,8 @@ int mc_dev_from_attrs(struct nlattr *tb[MAICACHE_ATTR_MAX + 1],
 		out->block_size = nla_get_u32(tb[MAICACHE_ATTR_DEV_BLOCK_SIZE]);
 	if (tb[MAICACHE_ATTR_DEV_EXTENT_SIZE])
 		out->extent_size = nla_get_u32(tb[MAICACHE_ATTR_DEV_EXTENT_SIZE]);
+	if (tb[MAICACHE_ATTR_DEV_STALE])
+		out->stale = nla_get_u8(tb[MAICACHE_ATTR_DEV_STALE]);
 	if (tb[MAICACHE_ATTR_DEV_STATS])
 		return mc_stats_from_attr(tb[MAICACHE_ATTR_DEV_STATS], &out->stats);
 	return 0;
@@ -342,6 +345,18 @@ int mc_nl_dev_del(struct mc_nl *nl, uint32_t id, char *err, size_t errlen)
 		return snprintf(err, errlen, "out of memory"), -ENOMEM;
 	}
 	return mc_nl_request(nl, msg, "remove", NULL, NULL, err, errlen);
+}
+
+int mc_nl_dev_set_stale(struct mc_nl *nl, uint32_t id, char *err, size_t errlen)
+{
+	struct nl_msg *msg = mc_nl_msg(nl, MAICACHE_CMD_DEV_SET, 0);
+
+	if (!msg || nla_put_u32(msg, MAICACHE_ATTR_DEV_ID, id) ||
+	    nla_put_u8(msg, MAICACHE_ATTR_DEV_STALE, 1)) {
+		nlmsg_free(msg);
+		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+	}
+	return mc_nl_request(nl, msg, "mark stale", NULL, NULL, err, errlen);
 }
 
 int mc_nl_dev_get(struct mc_nl *nl, uint32_t id, struct mc_dev_info *out,

@@ -36,6 +36,7 @@ struct mc_dev_info {
 	uint32_t block_size;
 	uint32_t extent_size;
 	uint64_t cookie;
+	bool stale;		/* the source changed: no more fills */
 	struct mc_dev_stats stats;
 };
 
@@ -65,6 +66,8 @@ int mc_nl_get_version(struct mc_nl *nl, struct mc_version *out,
 int mc_nl_dev_add(struct mc_nl *nl, const struct mc_dev_spec *spec,
 		  struct mc_dev_info *out, char *err, size_t errlen);
 int mc_nl_dev_del(struct mc_nl *nl, uint32_t id, char *err, size_t errlen);
+/* Mark the device stale: reads that need a fill fail; an event goes out. */
+int mc_nl_dev_set_stale(struct mc_nl *nl, uint32_t id, char *err, size_t errlen);
 int mc_nl_dev_get(struct mc_nl *nl, uint32_t id, struct mc_dev_info *out,
 		  char *err, size_t errlen);
 /* Calls fn for each device; fn returns 0 to go on. */

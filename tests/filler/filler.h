@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "maicache_ring.h"
+#include "ring_hdr.h"
 
 /* Word at device byte offset o: o ^ (cookie * MC_PATTERN_MULT), little-endian. */
 #define MC_PATTERN_MULT 0x9E3779B97F4A7C15ULL
@@ -34,15 +35,6 @@ void mc_pattern_fill(void *buf, uint64_t cookie, uint64_t dev_off, size_t len);
  */
 long mc_pattern_check(const void *buf, uint64_t cookie, uint64_t dev_off,
 		      size_t len, uint64_t *expected, uint64_t *got);
-
-/* Byte sizes of the MISS and CPL regions for a validated header. */
-size_t mc_miss_region_size(const struct maicache_miss_hdr *h, size_t page);
-size_t mc_cpl_region_size(const struct maicache_miss_hdr *h, size_t page);
-/*
- * NULL when the header is one this filler speaks, else a message saying
- * what is wrong (static storage).
- */
-const char *mc_hdr_check(const struct maicache_miss_hdr *h);
 
 struct mc_ring {
 	const struct maicache_miss_hdr *mhdr;

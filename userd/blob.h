@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Azure Blob client of maicached: Get Blob Properties and ranged Get Blob,
+ * on libcurl's multi interface driven by the daemon's event loop (one multi
+ * handle per client, connections reused across requests).
+ *
+ * Every ranged read sends If-Match with the ETag pinned at attach, so all
+ * extents of a device come from one version of the blob: a changed blob
+ * answers 412 and the read fails with -ESTALE. Reads retry with exponential
+ * backoff and jitter on 5xx, 408/429, timeouts and connection errors, up to
+ * the options' limits; other errors fail at once.
+ *
+ * Results are 0 or a negative errno, always with a message for the user:
+ *   -ENOENT     404 (BlobNotFound, ContainerNotFound)
+ *   -EACCES     401/403 (authentication failed, SAS expired, no permission)
+ *   -ENXIO      unknown account (name does not resolve, InvalidAccount...)
+ *   -ESTALE     412: the blob changed since it was attached
+ *   -ERANGE     416: range outside the blob
+ *   -ETIMEDOUT  retries exhausted on timeouts / no connection
+ *   -EIO        retries exhausted on 5xx, or an unexpected status
+ *   -EPROTO     a response that breaks the protocol (wrong Content-Range,
+ *               short or long body, missing ETag)
+ *   -ECANCELED  the request was cancelled (mc_blob_close / client free)
+ */
+#ifndef MAICACHE_BLOB_H
+#define MAICACHE_BLOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "az_cred.h"
+#include "loop.h"
+
+struct mc_blob_client;
+struct mc_blob;
+
+struct mc_blob_opts {
+	unsigned int max_parallel;	/* requests in flight per client (16) */
+	unsigned int max_retries;	/* after the first attempt (5) */
+	uint64_t backoff_base_ms;	/* first retry delay before jitter (100) */
+	uint64_t backoff_max_ms;	/* cap of one delay (5000) */
+	uint64_t request_timeout_ms;	/* one attempt, connect to last byte (30000) */
+	uint64_t deadline_ms;		/* one read, all attempts; 0: none (60000) */
+	bool verbose;			/* curl's own trace to stderr */
+};
+
+/* Fill o with the defaults above. */
+void mc_blob_opts_default(struct mc_blob_opts *o);
+
+struct mc_blob_stats {
+	uint64_t gets;		/* ranged GETs sent, retries included */
+	uint64_t heads;		/* property requests sent */
+	uint64_t retries;
+	uint64_t bytes;		/* body bytes received into caller buffers */
+	uint64_t errors;	/* reads that failed after all retries */
+	uint64_t stale;		/* 412 answers */
+};
+
+struct mc_blob_props {
+	uint64_t size;
+	char etag[128];		/* as sent by the service, quotes included */
+};
+
+typedef void (*mc_blob_props_cb)(void *arg, int res,
+				 const struct mc_blob_props *props,
+				 const char *msg);
+typedef void (*mc_blob_read_cb)(void *arg, int res, const char *msg);
+
+int mc_blob_client_new(struct mc_blob_client **out, struct mc_loop *loop,
+		       const struct mc_blob_opts *opts, char *err, size_t errlen);
+/* Cancels everything outstanding (callbacks get -ECANCELED) and frees. */
+void mc_blob_client_free(struct mc_blob_client *c);
+void mc_blob_client_stats(const struct mc_blob_client *c,
+			  struct mc_blob_stats *out);
+
+/*
+ * Parse url (http or https; the account is the first label of a
+ * *.blob.* host, else the first path segment, as with Azurite's
+ * http://127.0.0.1:10000/devstoreaccount1/container/blob) and bind cred.
+ * A SAS in the URL's query is used when cred is NONE. No I/O.
+ */
+int mc_blob_open(struct mc_blob_client *c, const char *url,
+		 const struct az_cred *cred, struct mc_blob **out,
+		 char *err, size_t errlen);
+/* Cancels the blob's outstanding requests (-ECANCELED) and frees it. */
+void mc_blob_close(struct mc_blob *b);
+/* The URL without its query (no SAS), for logs and listings. */
+const char *mc_blob_url(const struct mc_blob *b);
+void mc_blob_stats(const struct mc_blob *b, struct mc_blob_stats *out);
+
+/* Get Blob Properties (HEAD), retried like reads. */
+int mc_blob_get_props(struct mc_blob *b, mc_blob_props_cb cb, void *arg);
+/* Pin the version every later read must match (If-Match). */
+void mc_blob_pin(struct mc_blob *b, const struct mc_blob_props *props);
+
+/*
+ * Read [off, off + len) into dst (any memory, the pool mapping included);
+ * the pinned size bounds the range. cb runs exactly once, from the loop,
+ * never from inside this call. dst must stay valid until then.
+ */
+int mc_blob_read(struct mc_blob *b, uint64_t off, void *dst, size_t len,
+		 mc_blob_read_cb cb, void *arg);
+
+#endif /* MAICACHE_BLOB_H */

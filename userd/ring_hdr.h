@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Checks and sizes of the miss ring's header (proto/maicache_ring.h), shared
+ * by maicached and the test filler.
+ */
+#ifndef MAICACHE_RING_HDR_H
+#define MAICACHE_RING_HDR_H
+
+#include <stddef.h>
+
+#include "maicache_ring.h"
+
+/* Byte sizes of the MISS and CPL regions for a validated header. */
+size_t mc_miss_region_size(const struct maicache_miss_hdr *h, size_t page);
+size_t mc_cpl_region_size(const struct maicache_miss_hdr *h, size_t page);
+/*
+ * NULL when the header is one this build speaks, else a message saying
+ * what is wrong (static storage).
+ */
+const char *mc_hdr_check(const struct maicache_miss_hdr *h);
+
+#endif /* MAICACHE_RING_HDR_H */
