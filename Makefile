@@ -59,10 +59,11 @@ $(BUILD)/user/policy-sim: tools/sim/policy-sim.c kmod/policy.c kmod/policy.h too
 	@mkdir -p $(@D)
 	$(CC) -Itools/sim -Ikmod $(CFLAGS) $(WARNFLAGS) -o $@ tools/sim/policy-sim.c kmod/policy.c
 
-$(BUILD)/user/maicachectl: tools/maicachectl.c $(USERD_LIB_SRCS) $(USERD_HDRS) | deps
+CTL_SRCS := tools/maicachectl.c tools/ctl_volumes.c
+$(BUILD)/user/maicachectl: $(CTL_SRCS) tools/maicachectl.h $(USERD_LIB_SRCS) $(USERD_HDRS) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNFLAGS) -o $@ \
-		tools/maicachectl.c $(USERD_LIB_SRCS) $(USERD_LIBS)
+		$(CTL_SRCS) $(USERD_LIB_SRCS) $(USERD_LIBS)
 
 $(BUILD)/user/maicached: $(USERD_MAIN) $(USERD_LIB_SRCS) $(USERD_HDRS) | deps
 	@mkdir -p $(@D)

@@ -3,12 +3,12 @@
 # under ASan/UBSan), kernel unit tests (KUnit in UML) and the VM tests on every
 # kernel from scripts/kernels.sh. Ends with one line: "N passed, N failed".
 #
-# MAICACHE_CHECK selects parts (default "unit,sim,kunit,dkms,vm"); MAICACHE_VM_TESTS is
+# MAICACHE_CHECK selects parts (default "unit,sim,blob,kunit,dkms,vm"); MAICACHE_VM_TESTS is
 # a glob of VM test names (default "*").
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-parts=${MAICACHE_CHECK:-unit,sim,kunit,dkms,vm}
+parts=${MAICACHE_CHECK:-unit,sim,blob,kunit,dkms,vm}
 vm_glob=${MAICACHE_VM_TESTS:-*}
 passed=0
 failed=0
@@ -94,8 +94,24 @@ run_sim() {
 	fi
 }
 
+# The blob client against Azurite on this host, on both engines.
+run_blob() {
+	local out rc line
+	out=$("$root/tests/blob/run.sh" 2>&1)
+	rc=$?
+	echo "$out"
+	pass "$(grep -c '^PASS' <<<"$out")"
+	while read -r line; do
+		[ -n "$line" ] && fail "blob: ${line#FAIL }"
+	done < <(grep '^FAIL' <<<"$out")
+	if [ "$rc" -ne 0 ] && ! grep -q '^FAIL' <<<"$out"; then
+		fail "blob: tests/blob/run.sh exited $rc"
+	fi
+}
+
 want unit && { echo "== unit tests"; run_unit; }
 want sim && { echo "== policy simulation"; run_sim; }
+want blob && { echo "== blob client (Azurite)"; run_blob; }
 want kunit && { echo "== KUnit"; run_kunit; }
 want dkms && { echo "== DKMS"; run_dkms; }
 want vm && { echo "== VM tests"; run_vm; }

@@ -11,22 +11,30 @@
 #include <string.h>
 
 #include "maicache_version.h"
+#include "maicachectl.h"
 #include "nlclient.h"
 
-static bool json;
+bool json;
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: maicachectl [--json] <command> [args]\n"
+		"usage: maicachectl [--json] [--socket PATH] <command> [args]\n"
 		"\n"
-		"commands:\n"
+		"commands (through maicached):\n"
+		"  attach SOURCE [--extent-size N] [--name NAME] [credentials]\n"
+		"                                serve a blob or file as /dev/maicacheN;\n"
+		"                                prints the path (attach --help: credentials)\n"
+		"  detach DEVICE|ID|NAME|URL     stop serving it and remove the device\n"
+		"\n"
+		"commands (the module):\n"
 		"  version                       versions of maicachectl and the module\n"
 		"  add --size N --cookie C [--extent-size N] [--block-size N] [--id N]\n"
 		"                                create /dev/maicacheN and print its path\n"
 		"  remove ID                     remove /dev/maicacheID\n"
-		"  list                          the devices\n"
-		"  stats ID                      a device's counters and fill latency\n"
+		"  list                          the devices (and their sources)\n"
+		"  stats [ID]                    counters of a device, or of the daemon\n"
+		"                                and every device\n"
 		"  pool [--size N] [--daemon-timeout-ms MS]\n"
 		"                                show (or set) the pool and daemon state\n"
 		"  monitor                       print events as they happen\n"
@@ -34,17 +42,19 @@ static void usage(FILE *f)
 		"Sizes take K, M, G or T suffixes (powers of 1024).\n"
 		"options:\n"
 		"  -j, --json  machine-readable output\n"
+		"  --socket PATH  maicached's control socket (default $MAICACHE_SOCKET,\n"
+		"                 else /run/maicache/maicached.sock)\n"
 		"  -h, --help  this text\n");
 }
 
-static int fail(const char *err)
+int fail(const char *err)
 {
 	fprintf(stderr, "maicachectl: %s\n", err);
 	return 1;
 }
 
 /* "64K", "1M", "4096": bytes, or -1 with a message. */
-static int parse_size(const char *opt, const char *s, uint64_t *out)
+int parse_size(const char *opt, const char *s, uint64_t *out)
 {
 	char *end;
 	unsigned long long v;
@@ -70,7 +80,7 @@ bad:
 	return -1;
 }
 
-static int parse_u32(const char *opt, const char *s, uint32_t *out)
+int parse_u32(const char *opt, const char *s, uint32_t *out)
 {
 	uint64_t v;
 
@@ -137,7 +147,7 @@ static void print_dev(const struct mc_dev_info *d, bool stats)
 				printf("%s%" PRIu64, i ? "," : "", s->fill_latency[i]);
 			printf("]");
 		}
-		printf("}");
+		/* The caller closes the object: it may add fields. */
 		return;
 	}
 	printf("/dev/%s size %" PRIu64 " block %u extent %u cookie 0x%" PRIx64 "\n",
@@ -221,7 +231,7 @@ static int cmd_add(int argc, char **argv)
 		return fail(err);
 	if (json) {
 		print_dev(&d, false);
-		printf("\n");
+		printf("}\n");
 	} else {
 		printf("/dev/%s\n", d.name);
 	}
@@ -262,29 +272,69 @@ static int cmd_remove(int argc, char **argv)
 	return ret ? fail(err) : 0;
 }
 
+struct list_ctx {
+	int n;
+	bool stats;
+	struct mc_vols vols;
+};
+
+/* A device, then what maicached says about it, if anything. */
+static void print_dev_vol(const struct mc_dev_info *d, bool stats,
+			  const struct mc_vols *vs)
+{
+	const struct mc_msg *v = mc_vols_by_id(vs, d->id);
+
+	if (!json) {
+		print_dev(d, stats);
+		if (v)
+			mc_vol_print(v);
+		if (d->stale)
+			printf("  STALE: the source changed; reads that miss fail\n");
+		return;
+	}
+	print_dev(d, stats);
+	printf(",\"stale\":%s", d->stale ? "true" : "false");
+	if (v)
+		mc_vol_print(v);
+	printf("}");
+}
+
 static int list_one(const struct mc_dev_info *d, void *arg)
 {
-	int *n = arg;
+	struct list_ctx *ctx = arg;
 
-	if (json && (*n)++)
+	if (json && ctx->n++)
 		printf(",");
-	print_dev(d, json);
+	print_dev_vol(d, ctx->stats, &ctx->vols);
 	return 0;
+}
+
+static int list_devices(bool stats)
+{
+	struct mc_nl *nl = connect_or_die();
+	struct list_ctx ctx = { .stats = stats };
+	char err[256];
+	int ret;
+
+	mc_vols_get(&ctx.vols, stats);
+	if (json) {
+		printf("{\"daemon\":");
+		mc_daemon_print(&ctx.vols);
+		printf(",\"devices\":[");
+	} else if (stats || !ctx.vols.ok) {
+		mc_daemon_print(&ctx.vols);
+	}
+	ret = mc_nl_dev_list(nl, list_one, &ctx, err, sizeof(err));
+	mc_nl_close(nl);
+	if (json)
+		printf("]}\n");
+	mc_vols_free(&ctx.vols);
+	return ret ? fail(err) : 0;
 }
 
 static int cmd_list(void)
 {
-	struct mc_nl *nl = connect_or_die();
-	char err[256];
-	int n = 0, ret;
-
-	if (json)
-		printf("[");
-	ret = mc_nl_dev_list(nl, list_one, &n, err, sizeof(err));
-	mc_nl_close(nl);
-	if (json)
-		printf("]\n");
-	return ret ? fail(err) : 0;
+	return list_devices(false);
 }
 
 static int cmd_stats(int argc, char **argv)
@@ -295,8 +345,12 @@ static int cmd_stats(int argc, char **argv)
 	uint32_t id;
 	int ret;
 
+	struct mc_vols vs;
+
+	if (argc == 1)
+		return list_devices(true);
 	if (argc != 2) {
-		fprintf(stderr, "maicachectl: stats needs a device id\n");
+		fprintf(stderr, "maicachectl: stats takes at most a device id\n");
 		return 2;
 	}
 	if (parse_id(argv[1], &id))
@@ -306,7 +360,9 @@ static int cmd_stats(int argc, char **argv)
 	mc_nl_close(nl);
 	if (ret)
 		return fail(err);
-	print_dev(&d, true);
+	mc_vols_get(&vs, false);
+	print_dev_vol(&d, true, &vs);
+	mc_vols_free(&vs);
 	if (json)
 		printf("\n");
 	return 0;
@@ -401,6 +457,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "socket", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -412,6 +469,9 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'j':
 			json = true;
+			break;
+		case 'S':
+			mc_ctl_set_socket(optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -430,6 +490,10 @@ int main(int argc, char **argv)
 	argv += optind;
 	if (!strcmp(cmd, "version"))
 		return cmd_version();
+	if (!strcmp(cmd, "attach"))
+		return cmd_attach(argc, argv);
+	if (!strcmp(cmd, "detach"))
+		return cmd_detach(argc, argv);
 	if (!strcmp(cmd, "add"))
 		return cmd_add(argc, argv);
 	if (!strcmp(cmd, "remove"))

@@ -23,6 +23,7 @@ enum az_auth {
 #define AZ_KEY_MAX	64	/* decoded account key bytes (Azure keys are 64) */
 #define AZ_SAS_MAX	2048
 #define AZ_PATH_MAX	4096
+#define AZ_ORIGIN_MAX	128
 
 struct az_cred {
 	enum az_auth kind;
@@ -31,6 +32,33 @@ struct az_cred {
 	size_t key_len;
 	char sas[AZ_SAS_MAX];			/* SAS: query, no leading '?' */
 	char token_file[AZ_PATH_MAX];		/* BEARER: file with the token */
+	char origin[AZ_ORIGIN_MAX];		/* where it came from, for messages */
 };
+
+struct mc_msg;
+
+/*
+ * One line for logs and errors, never a secret, e.g.
+ * "shared key for account 'devstoreaccount1' (from AZURE_STORAGE_KEY)".
+ */
+void az_cred_describe(const struct az_cred *c, char *buf, size_t len);
+
+/*
+ * Carry a credential in a control message or state record, as fields
+ * PREFIX auth, account, key (base64), sas, token_file, origin. The
+ * message then holds the secret: mc_msg_wipe() it after use.
+ * to_msg: 0 or the mc_msg_add() error.
+ * from_msg: 0 or -EINVAL with a message naming the field; checks
+ * everything (known auth, only the fields of that kind, valid base64 of at
+ * most AZ_KEY_MAX bytes, a SAS with sig=, an absolute token path, no
+ * unknown PREFIX field) and wipes c on error.
+ */
+int az_cred_to_msg(const struct az_cred *c, struct mc_msg *m,
+		   const char *prefix);
+int az_cred_from_msg(struct az_cred *c, const struct mc_msg *m,
+		     const char *prefix, char *err, size_t errlen);
+
+/* Zero c, secrets included, in a way the compiler keeps. */
+void az_cred_wipe(struct az_cred *c);
 
 #endif /* MAICACHE_AZ_CRED_H */

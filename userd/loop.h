@@ -43,15 +43,25 @@ struct mc_timer {
 };
 
 /*
- * depth: I/O operations in flight at most (reads + writes); further
- * submissions queue inside the loop until space frees up.
- * Returns 0 or a negative errno with a message in err.
+ * depth: I/O operations in flight at most (reads + writes), 1..65536;
+ * further submissions queue inside the loop until space frees up.
+ * Returns 0 or a negative errno with a message in err. On success err is ""
+ * or, when AUTO fell back to aio, the line to log: "io_uring unavailable
+ * (io_uring_setup: Operation not permitted): using libaio+epoll".
  */
 int mc_loop_new(struct mc_loop **out, enum mc_engine engine, unsigned int depth,
 		char *err, size_t errlen);
+/*
+ * Waits for (or cancels) the I/O in flight, so its buffers may be freed
+ * afterwards; no callback runs. Armed timers are left disarmed.
+ */
 void mc_loop_free(struct mc_loop *l);
 /* "io_uring" or "aio": the engine actually in use. */
 const char *mc_loop_engine_name(const struct mc_loop *l);
+/* Why AUTO did not get io_uring ("io_uring_setup: ..."), or NULL. */
+const char *mc_loop_fallback_reason(const struct mc_loop *l);
+/* I/O operations submitted to the engine and not yet finished (<= depth). */
+unsigned int mc_loop_io_inflight(const struct mc_loop *l);
 /* Parse "auto", "io_uring"/"uring", "aio"; -EINVAL otherwise. */
 int mc_engine_parse(const char *s, enum mc_engine *out);
 
@@ -62,12 +72,22 @@ int mc_engine_parse(const char *s, enum mc_engine *out);
  * After a stop (or mc_loop_forget()) cb is never called again for the old
  * registration, even if the engine had already seen the event.
  */
+/*
+ * Returns 0, -EBADF (fd not open), -EINVAL (other event bits, no cb),
+ * -ENOMEM, or an engine error (epoll refuses regular files: -EPERM).
+ */
 int mc_loop_watch(struct mc_loop *l, int fd, unsigned int events,
 		  mc_fd_cb cb, void *arg);
 /* Stop watching fd before it is closed. */
 void mc_loop_forget(struct mc_loop *l, int fd);
 
-/* Asynchronous pread/pwrite; cb gets the result. O_DIRECT fds work. */
+/*
+ * Asynchronous pread/pwrite; cb gets the result. O_DIRECT fds work. Meant
+ * for files and block devices: on the aio engine a read of an empty pipe
+ * would block inside the submission. Returns 0, or -EINVAL (len above
+ * INT_MAX, off above INT64_MAX, no cb) or -ENOMEM; every other error,
+ * including a bad fd, reaches cb.
+ */
 int mc_loop_read(struct mc_loop *l, int fd, void *buf, size_t len,
 		 uint64_t off, mc_io_cb cb, void *arg);
 int mc_loop_write(struct mc_loop *l, int fd, const void *buf, size_t len,

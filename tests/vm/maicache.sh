@@ -18,10 +18,15 @@ pcheck=$bin/mc-pattern-check
 fpid=""
 devs=()
 bgpids=()
+# Functions mc_cleanup runs first (other helper files add theirs).
+cleanup_hooks=()
 
 # Kill bgpids and the filler, remove devs; for `trap mc_cleanup EXIT`.
 mc_cleanup() {
 	local p id
+	for p in "${cleanup_hooks[@]}"; do
+		"$p" || true
+	done
 	for p in "${bgpids[@]}"; do
 		kill "$p" 2>/dev/null || true
 	done

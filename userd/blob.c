@@ -1,0 +1,1061 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The Azure Blob client of maicached (see blob.h): Get Blob Properties and
+ * ranged Get Blob on libcurl's multi interface, driven by the daemon's loop.
+ *
+ * Life of a request: mc_blob_read() queues it (FIFO) and returns; up to
+ * max_parallel run at once, each on an easy handle taken from a free list
+ * (the multi handle keeps the connections, so handles and connections are
+ * reused). curl tells us which sockets to watch (mc_loop_watch) and when to
+ * call it back (one mc_timer). When a transfer ends, the answer is checked
+ * and classified (az_resp.c); transient failures wait a jittered backoff on
+ * the request's own timer (retry.c) and queue again. The result reaches the
+ * caller through a 0 ms timer, so callbacks always run from the loop and
+ * never inside mc_blob_read() or inside a curl callback.
+ *
+ * Secrets: the account key only feeds HMAC, SAS and bearer tokens only go
+ * into the request; none of them is put in a message. curl's own trace
+ * (opts.verbose) prints request headers and URLs, SAS and tokens included,
+ * so it is for debugging only.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+
+#include "az_resp.h"
+#include "az_sign.h"
+#include "az_url.h"
+#include "blob.h"
+#include "retry.h"
+
+#define MSG_MAX		512
+#define ERRBODY_MAX	2048
+#define TOKEN_MAX	16384
+#define WHAT_MAX	256	/* how much of the URL messages repeat */
+
+struct link {
+	struct link *prev, *next;
+};
+
+static void list_init(struct link *h)
+{
+	h->prev = h->next = h;
+}
+
+static bool list_empty(const struct link *h)
+{
+	return h->next == h;
+}
+
+static void list_add(struct link *h, struct link *n, bool front)
+{
+	struct link *prev = front ? h : h->prev;
+
+	n->prev = prev;
+	n->next = prev->next;
+	prev->next->prev = n;
+	prev->next = n;
+}
+
+static void list_del(struct link *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	n->prev = n->next = n;
+}
+
+#define container_of(p, type, member) \
+	((type *)((char *)(p) - offsetof(type, member)))
+
+enum req_kind { REQ_PROPS, REQ_READ };
+enum req_state { RQ_QUEUED, RQ_RUNNING, RQ_BACKOFF, RQ_DONE };
+
+struct req {
+	struct link blob_link;		/* b->reqs, always */
+	struct link queue_link;		/* c->queue, while QUEUED */
+	struct mc_blob *b;
+	enum req_kind kind;
+	enum req_state state;
+	uint64_t off;
+	char *dst;
+	size_t len;
+	mc_blob_read_cb read_cb;
+	mc_blob_props_cb props_cb;
+	void *arg;
+	unsigned int retries;
+	uint64_t start_ms;
+	struct mc_timer timer;		/* backoff, then delivery */
+	CURL *easy;
+	struct curl_slist *hdrs;
+
+	/* The answer of the current attempt. */
+	long status;
+	size_t got;
+	bool range_checked;
+	int abort_res;			/* why the write callback stopped it */
+	uint64_t clen;
+	bool have_clen;
+	char etag[128];
+	char content_range[96];
+	char error_code[64];
+	char errbody[ERRBODY_MAX];
+	size_t errbody_len;
+
+	/* The outcome, for the delivery timer. */
+	int res;
+	char msg[MSG_MAX];
+	struct mc_blob_props props;
+};
+
+struct mc_blob_client {
+	struct mc_loop *loop;
+	struct mc_blob_opts opts;
+	CURLM *multi;
+	struct mc_timer timer;		/* curl's timeout */
+	struct link queue;		/* requests waiting for a slot */
+	struct link blobs;
+	unsigned int running;
+	CURL **idle;			/* easy handles to reuse */
+	unsigned int n_idle;
+	struct mc_rng rng;
+	struct mc_blob_stats stats;
+};
+
+struct mc_blob {
+	struct link link;		/* c->blobs */
+	struct mc_blob_client *c;
+	struct az_url url;
+	struct az_cred cred;
+	enum az_auth auth;		/* in effect: NONE with a query is SAS */
+	const char *query;		/* SAS to append, or NULL */
+	char base[AZ_URL_MAX];		/* URL without query */
+	char what[WHAT_MAX];		/* base, shortened for messages */
+	bool pinned;
+	struct mc_blob_props pin;
+	bool closing;
+	struct link reqs;
+	struct mc_blob_stats stats;
+	char *token;			/* bearer token, cached */
+	struct stat token_st;
+};
+
+void mc_blob_opts_default(struct mc_blob_opts *o)
+{
+	*o = (struct mc_blob_opts){
+		.max_parallel = 16,
+		.max_retries = 5,
+		.backoff_base_ms = 100,
+		.backoff_max_ms = 5000,
+		.request_timeout_ms = 30000,
+		.deadline_ms = 60000,
+		.verbose = false,
+	};
+}
+
+static void stat_add(struct mc_blob *b, size_t field, uint64_t n)
+{
+	*(uint64_t *)((char *)&b->stats + field) += n;
+	*(uint64_t *)((char *)&b->c->stats + field) += n;
+}
+
+#define STAT(b, f, n) stat_add(b, offsetof(struct mc_blob_stats, f), n)
+
+/* ---- easy handles ---- */
+
+static CURL *easy_get(struct mc_blob_client *c)
+{
+	if (c->n_idle)
+		return c->idle[--c->n_idle];
+	return curl_easy_init();
+}
+
+static void easy_put(struct mc_blob_client *c, CURL *e)
+{
+	if (c->n_idle < c->opts.max_parallel)
+		c->idle[c->n_idle++] = e;
+	else
+		curl_easy_cleanup(e);
+}
+
+/* ---- answers ---- */
+
+static void copy_value(char *dst, size_t len, const char *v, size_t n)
+{
+	if (n >= len)
+		n = len - 1;
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+}
+
+static void parse_status_line(struct req *q, const char *line)
+{
+	const char *sp = strchr(line, ' ');
+
+	/* A new response (after 100 Continue, say): forget the old one. */
+	q->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+	q->have_clen = false;
+	q->etag[0] = q->content_range[0] = q->error_code[0] = '\0';
+}
+
+static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct req *q = arg;
+	size_t n = size * nmemb, name_len;
+	const char *colon, *v, *end = p + n;
+
+	while (end > p && (end[-1] == '\r' || end[-1] == '\n'))
+		end--;
+	if ((size_t)(end - p) > 5 && !strncmp(p, "HTTP/", 5)) {
+		char line[64];
+
+		copy_value(line, sizeof(line), p, (size_t)(end - p));
+		parse_status_line(q, line);
+		return n;
+	}
+	colon = memchr(p, ':', (size_t)(end - p));
+	if (!colon)
+		return n;
+	name_len = (size_t)(colon - p);
+	for (v = colon + 1; v < end && (*v == ' ' || *v == '\t'); v++)
+		;
+	while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	if (name_len == 14 && !strncasecmp(p, "Content-Length", 14)) {
+		char num[32];
+
+		copy_value(num, sizeof(num), v, (size_t)(end - v));
+		q->clen = strtoull(num, NULL, 10);
+		q->have_clen = num[0] >= '0' && num[0] <= '9';
+	} else if (name_len == 4 && !strncasecmp(p, "ETag", 4)) {
+		copy_value(q->etag, sizeof(q->etag), v, (size_t)(end - v));
+	} else if (name_len == 13 && !strncasecmp(p, "Content-Range", 13)) {
+		copy_value(q->content_range, sizeof(q->content_range), v,
+			   (size_t)(end - v));
+	} else if (name_len == 15 && !strncasecmp(p, "x-ms-error-code", 15)) {
+		copy_value(q->error_code, sizeof(q->error_code), v,
+			   (size_t)(end - v));
+	}
+	return n;
+}
+
+/* The first body byte of a success: is it the range that was asked for? */
+static int check_range(struct req *q)
+{
+	if (q->status == 206)
+		return az_check_partial(q->content_range[0] ? q->content_range : NULL,
+					q->off, q->len, UINT64_MAX, q->msg,
+					sizeof(q->msg));
+	/* 200: the whole blob, acceptable only if that is what was asked. */
+	if (q->off == 0 && q->have_clen && q->clen == q->len)
+		return 0;
+	snprintf(q->msg, sizeof(q->msg),
+		 "answer %ld with the whole blob, asked for bytes %llu-%llu",
+		 q->status, (unsigned long long)q->off,
+		 (unsigned long long)(q->off + q->len - 1));
+	return -EPROTO;
+}
+
+static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct req *q = arg;
+	size_t n = size * nmemb;
+
+	if (q->status < 200 || q->status >= 300) {
+		size_t room = sizeof(q->errbody) - 1 - q->errbody_len;
+
+		n = n < room ? n : room;
+		memcpy(q->errbody + q->errbody_len, p, n);
+		q->errbody_len += n;
+		q->errbody[q->errbody_len] = '\0';
+		return size * nmemb;
+	}
+	if (q->kind != REQ_READ)
+		return n;
+	if (!q->range_checked) {
+		q->range_checked = true;
+		q->abort_res = check_range(q);
+		if (q->abort_res)
+			return 0;
+	}
+	if (n > q->len - q->got) {
+		snprintf(q->msg, sizeof(q->msg),
+			 "answer longer than the %zu bytes asked for", q->len);
+		q->abort_res = -EPROTO;
+		return 0;
+	}
+	memcpy(q->dst + q->got, p, n);
+	q->got += n;
+	return n;
+}
+
+/* ---- credentials ---- */
+
+static int load_token(struct mc_blob *b, char *msg, size_t msglen)
+{
+	const char *path = b->cred.token_file;
+	struct stat st;
+	char *tok, *s, *e;
+	FILE *f;
+	size_t n;
+
+	if (stat(path, &st) < 0)
+		goto fail;
+	if (b->token && st.st_ino == b->token_st.st_ino &&
+	    st.st_size == b->token_st.st_size &&
+	    st.st_mtim.tv_sec == b->token_st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == b->token_st.st_mtim.tv_nsec)
+		return 0;
+	f = fopen(path, "re");
+	if (!f)
+		goto fail;
+	tok = calloc(1, TOKEN_MAX);
+	if (!tok) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	n = fread(tok, 1, TOKEN_MAX - 1, f);
+	fclose(f);
+	tok[n] = '\0';
+	for (s = tok; *s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'; s++)
+		;
+	for (e = s + strlen(s); e > s && (e[-1] == ' ' || e[-1] == '\t' ||
+					  e[-1] == '\r' || e[-1] == '\n'); e--)
+		;
+	*e = '\0';
+	if (s == e || strpbrk(s, "\r\n")) {
+		OPENSSL_cleanse(tok, TOKEN_MAX);
+		free(tok);
+		snprintf(msg, msglen, "%s: the token file %.200s is empty or has several lines",
+			 b->what, path);
+		return -EACCES;
+	}
+	memmove(tok, s, (size_t)(e - s) + 1);
+	if (b->token) {
+		OPENSSL_cleanse(b->token, TOKEN_MAX);
+		free(b->token);
+	}
+	b->token = tok;
+	b->token_st = st;
+	return 0;
+fail:
+	snprintf(msg, msglen, "%s: cannot read the token file %.200s: %s", b->what,
+		 path, strerror(errno));
+	return -EACCES;
+}
+
+static int add_header(struct curl_slist **l, const char *fmt, const char *a,
+		      const char *v)
+{
+	char line[TOKEN_MAX + 64];
+	struct curl_slist *n;
+
+	snprintf(line, sizeof(line), fmt, a, v);
+	n = curl_slist_append(*l, line);
+	OPENSSL_cleanse(line, sizeof(line));
+	if (!n)
+		return -ENOMEM;
+	*l = n;
+	return 0;
+}
+
+/* The headers of one attempt, Authorization last (it signs the others). */
+static int build_headers(struct req *q, char *msg, size_t msglen)
+{
+	struct mc_blob *b = q->b;
+	struct az_hdr h[4];
+	size_t nh = 0, i;
+	char date[AZ_DATE_LEN], range[64], auth[AZ_AUTH_LEN];
+	int r = 0;
+
+	az_http_date(time(NULL), date);
+	h[nh++] = (struct az_hdr){ "x-ms-date", date };
+	h[nh++] = (struct az_hdr){ "x-ms-version", AZ_API_VERSION };
+	if (q->kind == REQ_READ) {
+		snprintf(range, sizeof(range), "bytes=%llu-%llu",
+			 (unsigned long long)q->off,
+			 (unsigned long long)(q->off + q->len - 1));
+		h[nh++] = (struct az_hdr){ "x-ms-range", range };
+		if (b->pinned)
+			h[nh++] = (struct az_hdr){ "If-Match", b->pin.etag };
+	}
+	for (i = 0; i < nh && !r; i++)
+		r = add_header(&q->hdrs, "%s: %s", h[i].name, h[i].value);
+	if (r)
+		return r;
+
+	if (b->auth == AZ_AUTH_SHARED_KEY) {
+		const struct az_sign_req sr = {
+			.verb = q->kind == REQ_READ ? "GET" : "HEAD",
+			.account = b->url.account, .path = b->url.path,
+			.query = b->query, .hdrs = h, .nhdrs = nh,
+		};
+
+		r = az_sign_shared_key(&sr, b->cred.key, b->cred.key_len, auth,
+				       sizeof(auth));
+		if (r < 0) {
+			snprintf(msg, msglen, "%s: cannot sign the request (%s)",
+				 b->what, strerror(-r));
+			return r;
+		}
+		return add_header(&q->hdrs, "%s: %s", "Authorization", auth);
+	}
+	if (b->auth == AZ_AUTH_BEARER) {
+		r = load_token(b, msg, msglen);
+		if (r)
+			return r;
+		return add_header(&q->hdrs, "%s: Bearer %s", "Authorization",
+				  b->token);
+	}
+	return 0;
+}
+
+/* ---- attempts ---- */
+
+static void deliver(void *arg);
+static void pump(struct mc_blob_client *c);
+
+/* The outcome is known: hand it to the caller from the loop. */
+static void complete(struct req *q, int res)
+{
+	struct mc_blob *b = q->b;
+
+	q->res = res;
+	q->state = RQ_DONE;
+	if (res && res != -ECANCELED)
+		STAT(b, errors, 1);
+	mc_timer_arm(b->c->loop, &q->timer, 0, deliver, q);
+}
+
+static void attempt_reset(struct req *q)
+{
+	q->status = 0;
+	q->got = 0;
+	q->range_checked = false;
+	q->abort_res = 0;
+	q->have_clen = false;
+	q->etag[0] = q->content_range[0] = q->error_code[0] = '\0';
+	q->errbody[0] = '\0';
+	q->errbody_len = 0;
+	q->msg[0] = '\0';
+}
+
+static int setup_easy(struct req *q, uint64_t timeout_ms)
+{
+	struct mc_blob *b = q->b;
+	struct mc_blob_client *c = b->c;
+	char url[AZ_URL_MAX + AZ_SAS_MAX + 2];
+	CURL *e = q->easy;
+	bool ok;
+
+	snprintf(url, sizeof(url), "%s%s%s", b->base, b->query ? "?" : "",
+		 b->query ? b->query : "");
+	curl_easy_reset(e);
+	ok = !curl_easy_setopt(e, CURLOPT_URL, url) &&
+	     !curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") &&
+	     !curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1) &&
+	     !curl_easy_setopt(e, CURLOPT_HTTPHEADER, q->hdrs) &&
+	     !curl_easy_setopt(e, CURLOPT_NOBODY, (long)(q->kind == REQ_PROPS)) &&
+	     !curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header) &&
+	     !curl_easy_setopt(e, CURLOPT_HEADERDATA, q) &&
+	     !curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body) &&
+	     !curl_easy_setopt(e, CURLOPT_WRITEDATA, q) &&
+	     !curl_easy_setopt(e, CURLOPT_PRIVATE, q) &&
+	     !curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms) &&
+	     !curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) &&
+	     !curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) &&
+	     /* Would print the Authorization header and the SAS: debug only. */
+	     !curl_easy_setopt(e, CURLOPT_VERBOSE, (long)c->opts.verbose);
+	OPENSSL_cleanse(url, sizeof(url));
+	return ok ? 0 : -ENOMEM;
+}
+
+/* Remaining time of the request's deadline; UINT64_MAX when none. */
+static uint64_t time_left(const struct req *q)
+{
+	uint64_t d = q->b->c->opts.deadline_ms, el = mc_now_ms() - q->start_ms;
+
+	if (!d)
+		return UINT64_MAX;
+	return el >= d ? 0 : d - el;
+}
+
+static void start_attempt(struct req *q)
+{
+	struct mc_blob *b = q->b;
+	struct mc_blob_client *c = b->c;
+	uint64_t left = time_left(q), timeout = c->opts.request_timeout_ms;
+	int r;
+
+	attempt_reset(q);
+	if (left == 0) {
+		snprintf(q->msg, sizeof(q->msg), "%s: deadline of %llu ms passed",
+			 b->what, (unsigned long long)c->opts.deadline_ms);
+		complete(q, -ETIMEDOUT);
+		return;
+	}
+	if (!timeout || timeout > left)
+		timeout = left == UINT64_MAX ? 0 : left;
+	r = build_headers(q, q->msg, sizeof(q->msg));
+	if (!r) {
+		q->easy = easy_get(c);
+		r = q->easy ? setup_easy(q, timeout) : -ENOMEM;
+	}
+	if (!r && curl_multi_add_handle(c->multi, q->easy))
+		r = -ENOMEM;
+	if (r) {
+		if (q->easy)
+			easy_put(c, q->easy);
+		q->easy = NULL;
+		curl_slist_free_all(q->hdrs);
+		q->hdrs = NULL;
+		if (!q->msg[0])
+			snprintf(q->msg, sizeof(q->msg), "%s: cannot start the request (%s)",
+				 b->what, strerror(-r));
+		complete(q, r);
+		return;
+	}
+	q->state = RQ_RUNNING;
+	c->running++;
+	if (q->kind == REQ_READ)
+		STAT(b, gets, 1);
+	else
+		STAT(b, heads, 1);
+}
+
+/* Release what the attempt held on curl's side. */
+static void detach(struct req *q)
+{
+	struct mc_blob_client *c = q->b->c;
+
+	curl_multi_remove_handle(c->multi, q->easy);
+	easy_put(c, q->easy);
+	q->easy = NULL;
+	curl_slist_free_all(q->hdrs);
+	q->hdrs = NULL;
+	c->running--;
+}
+
+static int check_success(struct req *q)
+{
+	if (q->kind == REQ_PROPS) {
+		if (!q->have_clen || !q->etag[0]) {
+			snprintf(q->msg, sizeof(q->msg), "%s: properties without %s",
+				 q->b->what, q->etag[0] ? "Content-Length" : "ETag");
+			return -EPROTO;
+		}
+		q->props.size = q->clen;
+		copy_value(q->props.etag, sizeof(q->props.etag), q->etag,
+			   strlen(q->etag));
+		return 0;
+	}
+	if (!q->range_checked) {
+		int r = check_range(q);
+
+		if (r)
+			return r;
+	}
+	if (q->got != q->len) {
+		snprintf(q->msg, sizeof(q->msg), "body of %zu bytes, asked for %zu",
+			 q->got, q->len);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/* Prefix the message with the blob it is about. */
+static void name_msg(struct req *q)
+{
+	char detail[MSG_MAX];
+
+	memcpy(detail, q->msg, sizeof(detail));
+	snprintf(q->msg, sizeof(q->msg), "%.*s: %.*s", WHAT_MAX - 1, q->b->what,
+		 MSG_MAX - WHAT_MAX - 4, detail);
+}
+
+/* The outcome of a finished attempt; *retry for transient failures. */
+static int judge(struct req *q, CURLcode rc, bool *retry)
+{
+	struct mc_blob *b = q->b;
+	struct az_failure f = {
+		.status = q->status, .curl_code = (int)rc, .auth = b->auth,
+		.what = b->what, .etag = b->pinned ? b->pin.etag : NULL,
+	};
+	char code[64];
+	int r;
+
+	*retry = false;
+	if (q->abort_res) {
+		name_msg(q);
+		return q->abort_res;
+	}
+	curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &f.status);
+	q->status = f.status;
+	if (q->error_code[0])
+		f.error_code = q->error_code;
+	else if (!az_xml_error_code(q->errbody, q->errbody_len, code, sizeof(code)))
+		f.error_code = code;
+	r = az_classify(&f, retry, q->msg, sizeof(q->msg));
+	if (q->status == 412)
+		STAT(b, stale, 1);
+	if (r)
+		return r;
+	STAT(b, bytes, q->got);
+	r = check_success(q);
+	if (r && q->kind == REQ_READ)
+		name_msg(q);
+	return r;
+}
+
+static void on_backoff(void *arg)
+{
+	struct req *q = arg;
+
+	q->state = RQ_QUEUED;
+	/* Older than anything queued since: it goes first. */
+	list_add(&q->b->c->queue, &q->queue_link, true);
+	pump(q->b->c);
+}
+
+static void finished(struct req *q, CURLcode rc)
+{
+	struct mc_blob *b = q->b;
+	struct mc_blob_client *c = b->c;
+	const struct mc_retry_policy pol = {
+		.max_retries = c->opts.max_retries,
+		.base_ms = c->opts.backoff_base_ms,
+		.max_ms = c->opts.backoff_max_ms,
+		.deadline_ms = c->opts.deadline_ms,
+	};
+	bool retry;
+	int res = judge(q, rc, &retry);
+	int64_t delay;
+	size_t n;
+
+	detach(q);
+	if (res && retry) {
+		delay = mc_retry_next(&pol, q->retries, mc_now_ms() - q->start_ms,
+				      &c->rng);
+		if (delay >= 0) {
+			q->retries++;
+			STAT(b, retries, 1);
+			q->state = RQ_BACKOFF;
+			mc_timer_arm(c->loop, &q->timer, (uint64_t)delay,
+				     on_backoff, q);
+			return;
+		}
+		n = strlen(q->msg);
+		snprintf(q->msg + n, sizeof(q->msg) - n, " (gave up after %u %s)",
+			 q->retries, q->retries == 1 ? "retry" : "retries");
+	}
+	complete(q, res);
+}
+
+/* ---- curl <-> loop ---- */
+
+static void drain(struct mc_blob_client *c)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(c->multi, &left))) {
+		struct req *q = NULL;
+		CURLcode rc = m->data.result;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&q);
+		if (q)
+			finished(q, rc);
+	}
+	pump(c);
+}
+
+static void on_fd(void *arg, int fd, unsigned int revents)
+{
+	struct mc_blob_client *c = arg;
+	int flags = 0, running;
+
+	if (revents & POLLIN)
+		flags |= CURL_CSELECT_IN;
+	if (revents & POLLOUT)
+		flags |= CURL_CSELECT_OUT;
+	if (revents & (POLLERR | POLLHUP))
+		flags |= CURL_CSELECT_ERR;
+	curl_multi_socket_action(c->multi, fd, flags, &running);
+	drain(c);
+}
+
+static int on_socket(CURL *e, curl_socket_t s, int what, void *userp,
+		     void *socketp)
+{
+	struct mc_blob_client *c = userp;
+	unsigned int ev = 0;
+
+	(void)e;
+	(void)socketp;
+	if (what == CURL_POLL_REMOVE) {
+		mc_loop_forget(c->loop, s);
+		return 0;
+	}
+	if (what & CURL_POLL_IN)
+		ev |= POLLIN;
+	if (what & CURL_POLL_OUT)
+		ev |= POLLOUT;
+	return mc_loop_watch(c->loop, s, ev, on_fd, c) < 0 ? -1 : 0;
+}
+
+static void on_curl_timeout(void *arg)
+{
+	struct mc_blob_client *c = arg;
+	int running;
+
+	curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	drain(c);
+}
+
+static int on_timer_set(CURLM *m, long timeout_ms, void *userp)
+{
+	struct mc_blob_client *c = userp;
+
+	(void)m;
+	if (timeout_ms < 0)
+		mc_timer_cancel(c->loop, &c->timer);
+	else
+		mc_timer_arm(c->loop, &c->timer, (uint64_t)timeout_ms,
+			     on_curl_timeout, c);
+	return 0;
+}
+
+static void pump(struct mc_blob_client *c)
+{
+	while (c->running < c->opts.max_parallel && !list_empty(&c->queue)) {
+		struct req *q = container_of(c->queue.next, struct req, queue_link);
+
+		list_del(&q->queue_link);
+		start_attempt(q);
+	}
+}
+
+static void deliver(void *arg)
+{
+	struct req *q = arg;
+	enum req_kind kind = q->kind;
+	mc_blob_read_cb read_cb = q->read_cb;
+	mc_blob_props_cb props_cb = q->props_cb;
+	void *cb_arg = q->arg;
+	struct mc_blob_props props = q->props;
+	char msg[MSG_MAX];
+	int res = q->res;
+
+	memcpy(msg, q->msg, sizeof(msg));
+	list_del(&q->blob_link);
+	free(q);
+	/* Nothing of q is touched after this: the callback may close all. */
+	if (kind == REQ_READ)
+		read_cb(cb_arg, res, res ? msg : NULL);
+	else
+		props_cb(cb_arg, res, res ? NULL : &props, res ? msg : NULL);
+}
+
+/* ---- the API ---- */
+
+int mc_blob_client_new(struct mc_blob_client **out, struct mc_loop *loop,
+		       const struct mc_blob_opts *opts, char *err, size_t errlen)
+{
+	struct mc_blob_client *c;
+
+	*out = NULL;
+	if (!opts->max_parallel) {
+		snprintf(err, errlen, "max_parallel must be at least 1");
+		return -EINVAL;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
+		snprintf(err, errlen, "cannot initialise libcurl");
+		return -ENOMEM;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c)
+		c->idle = calloc(opts->max_parallel, sizeof(*c->idle));
+	if (c && c->idle)
+		c->multi = curl_multi_init();
+	if (!c || !c->idle || !c->multi) {
+		if (c)
+			free(c->idle);
+		free(c);
+		curl_global_cleanup();
+		snprintf(err, errlen, "out of memory for the blob client");
+		return -ENOMEM;
+	}
+	c->loop = loop;
+	c->opts = *opts;
+	list_init(&c->queue);
+	list_init(&c->blobs);
+	mc_rng_seed(&c->rng, mc_now_ns() ^ ((uint64_t)getpid() << 32) ^
+			     (uint64_t)(uintptr_t)c);
+	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_timer_set);
+	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+	/* Room to keep one idle connection per slot. */
+	curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)opts->max_parallel + 4);
+	*out = c;
+	return 0;
+}
+
+void mc_blob_client_free(struct mc_blob_client *c)
+{
+	if (!c)
+		return;
+	while (!list_empty(&c->blobs))
+		mc_blob_close(container_of(c->blobs.next, struct mc_blob, link));
+	mc_timer_cancel(c->loop, &c->timer);
+	curl_multi_cleanup(c->multi);
+	while (c->n_idle)
+		curl_easy_cleanup(c->idle[--c->n_idle]);
+	free(c->idle);
+	free(c);
+	curl_global_cleanup();
+}
+
+void mc_blob_client_stats(const struct mc_blob_client *c,
+			  struct mc_blob_stats *out)
+{
+	*out = c->stats;
+}
+
+static int check_cred(struct mc_blob *b, const struct az_cred *cred,
+		      char *err, size_t errlen)
+{
+	switch (cred->kind) {
+	case AZ_AUTH_SHARED_KEY:
+		if (!cred->key_len || cred->key_len > sizeof(cred->key)) {
+			snprintf(err, errlen, "%s: shared key credential without a key", b->what);
+			return -EINVAL;
+		}
+		if (cred->account[0] && strcmp(cred->account, b->url.account)) {
+			snprintf(err, errlen, "%s: the account key is for account '%s' but the URL names account '%s'",
+				 b->what, cred->account, b->url.account);
+			return -EINVAL;
+		}
+		break;
+	case AZ_AUTH_SAS:
+		if (!cred->sas[0]) {
+			snprintf(err, errlen, "%s: empty SAS", b->what);
+			return -EINVAL;
+		}
+		if (b->url.query[0]) {
+			snprintf(err, errlen, "%s: a SAS was given and the URL has a query too: give the SAS once",
+				 b->what);
+			return -EINVAL;
+		}
+		break;
+	case AZ_AUTH_BEARER:
+		if (!cred->token_file[0]) {
+			snprintf(err, errlen, "%s: bearer credential without a token file", b->what);
+			return -EINVAL;
+		}
+		if (!b->url.https && !b->url.loopback) {
+			snprintf(err, errlen, "%s: bearer tokens are only sent over https (or to a loopback emulator)",
+				 b->what);
+			return -EINVAL;
+		}
+		break;
+	case AZ_AUTH_NONE:
+		break;
+	default:
+		snprintf(err, errlen, "%s: unknown credential kind %d", b->what, (int)cred->kind);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int mc_blob_open(struct mc_blob_client *c, const char *url,
+		 const struct az_cred *cred, struct mc_blob **out,
+		 char *err, size_t errlen)
+{
+	static const struct az_cred anonymous = { .kind = AZ_AUTH_NONE };
+	struct mc_blob *b;
+	int r;
+
+	*out = NULL;
+	b = calloc(1, sizeof(*b));
+	if (!b) {
+		snprintf(err, errlen, "out of memory for a blob");
+		return -ENOMEM;
+	}
+	r = az_url_parse(url, &b->url, err, errlen);
+	if (!r && az_url_base(&b->url, b->base, sizeof(b->base)) < 0) {
+		snprintf(err, errlen, "URL too long");
+		r = -EINVAL;
+	}
+	if (!r) {
+		size_t n = strlen(b->base);
+
+		copy_value(b->what, sizeof(b->what), b->base, n);
+		if (n >= sizeof(b->what))
+			memcpy(b->what + sizeof(b->what) - 4, "...", 4);
+		r = check_cred(b, cred ? cred : &anonymous, err, errlen);
+	}
+	if (r) {
+		free(b);
+		return r;
+	}
+	b->cred = cred ? *cred : anonymous;
+	b->auth = b->cred.kind;
+	if (b->auth == AZ_AUTH_SAS) {
+		b->query = b->cred.sas;
+	} else if (b->url.query[0]) {
+		b->query = b->url.query;
+		if (b->auth == AZ_AUTH_NONE)
+			b->auth = AZ_AUTH_SAS;
+	}
+	b->c = c;
+	list_init(&b->reqs);
+	list_add(&c->blobs, &b->link, false);
+	*out = b;
+	return 0;
+}
+
+/* Take q out of whatever it waits on; it is then only on b->reqs. */
+static void cancel(struct req *q)
+{
+	struct mc_blob_client *c = q->b->c;
+
+	switch (q->state) {
+	case RQ_QUEUED:
+		list_del(&q->queue_link);
+		break;
+	case RQ_RUNNING:
+		detach(q);
+		break;
+	case RQ_BACKOFF:
+	case RQ_DONE:
+		mc_timer_cancel(c->loop, &q->timer);
+		break;
+	}
+}
+
+void mc_blob_close(struct mc_blob *b)
+{
+	struct mc_blob_client *c;
+
+	if (!b || b->closing)
+		return;
+	c = b->c;
+	b->closing = true;
+	while (!list_empty(&b->reqs)) {
+		struct req *q = container_of(b->reqs.next, struct req, blob_link);
+		char msg[MSG_MAX];
+
+		cancel(q);
+		list_del(&q->blob_link);
+		snprintf(msg, sizeof(msg), "%s: cancelled", b->what);
+		if (q->kind == REQ_READ)
+			q->read_cb(q->arg, -ECANCELED, msg);
+		else
+			q->props_cb(q->arg, -ECANCELED, NULL, msg);
+		free(q);
+	}
+	list_del(&b->link);
+	if (b->token) {
+		OPENSSL_cleanse(b->token, TOKEN_MAX);
+		free(b->token);
+	}
+	OPENSSL_cleanse(&b->cred, sizeof(b->cred));
+	OPENSSL_cleanse(b->url.query, sizeof(b->url.query));
+	free(b);
+	pump(c);
+}
+
+const char *mc_blob_url(const struct mc_blob *b)
+{
+	return b->base;
+}
+
+void mc_blob_stats(const struct mc_blob *b, struct mc_blob_stats *out)
+{
+	*out = b->stats;
+}
+
+void mc_blob_pin(struct mc_blob *b, const struct mc_blob_props *props)
+{
+	b->pin = *props;
+	b->pinned = true;
+}
+
+static struct req *req_new(struct mc_blob *b, enum req_kind kind, void *arg)
+{
+	struct req *q = calloc(1, sizeof(*q));
+
+	if (!q)
+		return NULL;
+	q->b = b;
+	q->kind = kind;
+	q->arg = arg;
+	q->start_ms = mc_now_ms();
+	list_init(&q->queue_link);
+	list_add(&b->reqs, &q->blob_link, false);
+	return q;
+}
+
+static void enqueue(struct req *q)
+{
+	q->state = RQ_QUEUED;
+	list_add(&q->b->c->queue, &q->queue_link, false);
+	pump(q->b->c);
+}
+
+int mc_blob_get_props(struct mc_blob *b, mc_blob_props_cb cb, void *arg)
+{
+	struct req *q;
+
+	if (!b || !cb)
+		return -EINVAL;
+	if (b->closing)
+		return -ECANCELED;
+	q = req_new(b, REQ_PROPS, arg);
+	if (!q)
+		return -ENOMEM;
+	q->props_cb = cb;
+	enqueue(q);
+	return 0;
+}
+
+int mc_blob_read(struct mc_blob *b, uint64_t off, void *dst, size_t len,
+		 mc_blob_read_cb cb, void *arg)
+{
+	struct req *q;
+
+	if (!b || !cb || (!dst && len))
+		return -EINVAL;
+	if (b->closing)
+		return -ECANCELED;
+	q = req_new(b, REQ_READ, arg);
+	if (!q)
+		return -ENOMEM;
+	q->read_cb = cb;
+	q->off = off;
+	q->dst = dst;
+	q->len = len;
+	if (b->pinned && (off > b->pin.size || len > b->pin.size - off)) {
+		snprintf(q->msg, sizeof(q->msg),
+			 "%s: read of %zu bytes at %llu past the end of the blob (%llu bytes)",
+			 b->what, len, (unsigned long long)off,
+			 (unsigned long long)b->pin.size);
+		complete(q, -ERANGE);
+	} else if (len == 0) {
+		complete(q, 0);
+	} else {
+		enqueue(q);
+	}
+	return 0;
+}
