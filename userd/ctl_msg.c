@@ -326,7 +326,7 @@ static int decode_line(struct mc_msg *m, const char *line, size_t len,
 {
 	const char *eq = memchr(line, '=', len);
 	const char *why = NULL;
-	size_t klen, at;
+	size_t klen, at = 0;
 	char *dst;
 	long vlen;
 

@@ -76,8 +76,10 @@ static int uring_probe(struct io_uring *ring, char *err, size_t errlen)
 		return -EOPNOTSUPP;
 	}
 	probe = calloc(1, sizeof(*probe) + 256 * sizeof(probe->ops[0]));
-	if (!probe)
+	if (!probe) {
+		snprintf(err, errlen, "io_uring: out of memory");
 		return -ENOMEM;
+	}
 	rc = io_uring_register_probe(ring, probe, 256);
 	if (rc < 0) {
 		snprintf(err, errlen, "io_uring_register: %s", strerror(-rc));

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests for maicached's configuration: defaults, the file format,
+ * ranges, suffixes, overrides and the error messages.
+ */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static char tmpdir[64];
+static char cfg_path[128];
+
+static void setup(void)
+{
+	strcpy(tmpdir, "/tmp/check_config.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+	snprintf(cfg_path, sizeof(cfg_path), "%s/maicached.conf", tmpdir);
+}
+
+static void teardown(void)
+{
+	unlink(cfg_path);
+	rmdir(tmpdir);
+}
+
+static void write_cfg(const char *text)
+{
+	int fd = open(cfg_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+START_TEST(defaults)
+{
+	struct mc_config c;
+	char err[256] = "";
+
+	memset(&c, 0xa5, sizeof(c));
+	mc_config_defaults(&c);
+	ck_assert_int_eq(c.engine, MC_ENGINE_AUTO);
+	ck_assert_str_eq(c.socket, "/run/maicache/maicached.sock");
+	ck_assert_str_eq(c.state_dir, "/var/lib/maicache");
+	ck_assert_str_eq(c.device, "/dev/maicache");
+	ck_assert_uint_eq(c.max_parallel, 16);
+	ck_assert_uint_eq(c.max_retries, 5);
+	ck_assert_uint_eq(c.backoff_base_ms, 100);
+	ck_assert_uint_eq(c.backoff_max_ms, 5000);
+	ck_assert_uint_eq(c.request_timeout_ms, 30000);
+	ck_assert_uint_eq(c.read_deadline_ms, 60000);
+	ck_assert_int_eq(c.log_level, MC_LOG_INFO);
+	ck_assert_int_eq(mc_config_check(&c, err, sizeof(err)), 0);
+	ck_assert_str_eq(mc_log_level_name(c.log_level), "info");
+}
+END_TEST
+
+START_TEST(load_every_key)
+{
+	struct mc_config c;
+	char err[256] = "";
+
+	write_cfg("# maicached\n"
+		  "\n"
+		  "engine = aio\n"
+		  "socket=/run/mc.sock\n"
+		  "\tstate_dir = /srv/mc state # not a comment\r\n"
+		  "device = /dev/mcx\n"
+		  "max_parallel = 64\n"
+		  "max_retries = 0\n"
+		  "backoff_base = 250ms\n"
+		  "backoff_max = 2s\n"
+		  "request_timeout = 1500\n"
+		  "read_deadline = 0\n"
+		  "   # indented comment\n"
+		  "log_level = debug");
+	ck_assert_msg(mc_config_load(cfg_path, &c, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(c.engine, MC_ENGINE_AIO);
+	ck_assert_str_eq(c.socket, "/run/mc.sock");
+	ck_assert_str_eq(c.state_dir, "/srv/mc state # not a comment");
+	ck_assert_str_eq(c.device, "/dev/mcx");
+	ck_assert_uint_eq(c.max_parallel, 64);
+	ck_assert_uint_eq(c.max_retries, 0);
+	ck_assert_uint_eq(c.backoff_base_ms, 250);
+	ck_assert_uint_eq(c.backoff_max_ms, 2000);
+	ck_assert_uint_eq(c.request_timeout_ms, 1500);
+	ck_assert_uint_eq(c.read_deadline_ms, 0);
+	ck_assert_int_eq(c.log_level, MC_LOG_DEBUG);
+}
+END_TEST
+
+START_TEST(load_resets_to_defaults)
+{
+	struct mc_config c;
+	char err[256] = "";
+
+	mc_config_defaults(&c);
+	c.max_parallel = 99;
+	write_cfg("engine = io_uring\n");
+	ck_assert_int_eq(mc_config_load(cfg_path, &c, err, sizeof(err)), 0);
+	ck_assert_int_eq(c.engine, MC_ENGINE_URING);
+	ck_assert_uint_eq(c.max_parallel, 16);
+}
+END_TEST
+
+START_TEST(named_file_must_exist)
+{
+	struct mc_config c;
+	char err[256] = "";
+
+	ck_assert_int_eq(mc_config_load(cfg_path, &c, err, sizeof(err)), -ENOENT);
+	ck_assert_msg(strstr(err, cfg_path) && strstr(err, "No such file"), "%s", err);
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	const char *want;	/* after "PATH:" */
+} bad_file[] = {
+	{ "engine = aio\nfoo = 1\n", "2: unknown key 'foo'" },
+	{ "engine\n", "1: missing '=' (want key = value)" },
+	{ "engine = fast\n", "1: engine: 'fast' is not auto, io_uring or aio" },
+	{ "log_level = trace\n", "1: log_level: 'trace' is not error, warn, info or debug" },
+	{ "max_parallel = 0\n", "1: max_parallel: 0 is out of range (1-1024)" },
+	{ "max_parallel = 1025\n", "1: max_parallel: 1025 is out of range (1-1024)" },
+	{ "max_parallel = 99999999999999999999999\n", "1: max_parallel: 99999999999999999999999 is out of range" },
+	{ "max_parallel = -1\n", "1: max_parallel: '-1' is not a whole number" },
+	{ "max_parallel = 4k\n", "1: max_parallel: '4k' is not a whole number" },
+	{ "max_retries = 101\n", "1: max_retries: 101 is out of range (0-100)" },
+	{ "backoff_base = 0\n", "1: backoff_base: 0 is out of range (1ms-60s)" },
+	{ "backoff_base = 5m\n", "1: backoff_base: '5m' is not a duration" },
+	{ "backoff_base = 1.5s\n", "1: backoff_base: '1.5s' is not a duration" },
+	{ "backoff_max = 601s\n", "1: backoff_max: 601s is out of range (1ms-600s)" },
+	{ "request_timeout = 99ms\n", "1: request_timeout: 99ms is out of range (100ms-3600s)" },
+	{ "read_deadline = 50\n", "1: read_deadline: 50 is out of range (0 for none, or 100ms-86400s)" },
+	{ "socket = run/mc.sock\n", "1: socket: 'run/mc.sock' is not an absolute path" },
+	{ "socket = /run/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+	  "1: socket: path is too long (112 bytes, at most 107)" },
+	{ "state_dir =\n", "1: state_dir: no value" },
+	{ "engine = aio\n\nengine = auto\n", "3: engine: already set on line 1" },
+	{ "backoff_base = 2s\nbackoff_max = 1s\n", " backoff_max (1s) is below backoff_base (2s)" },
+	{ "request_timeout = 60s\nread_deadline = 30s\n", " read_deadline (30s) is below request_timeout (60s)" },
+};
+
+START_TEST(load_rejects)
+{
+	struct mc_config c;
+	char err[512] = "", want[512];
+
+	write_cfg(bad_file[_i].text);
+	ck_assert_int_eq(mc_config_load(cfg_path, &c, err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want), "%s:%s", cfg_path, bad_file[_i].want);
+	ck_assert_msg(strstr(err, want), "want '%s', got '%s'", want, err);
+}
+END_TEST
+
+START_TEST(load_rejects_nul)
+{
+	struct mc_config c;
+	char err[256] = "";
+	int fd = open(cfg_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	ck_assert_int_eq(write(fd, "engine = aio\nmax_parallel = 1\0 2\n", 33), 33);
+	close(fd);
+	ck_assert_int_eq(mc_config_load(cfg_path, &c, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, ":2: holds a NUL byte"), "%s", err);
+}
+END_TEST
+
+START_TEST(set_overrides)
+{
+	struct mc_config c;
+	char err[256] = "";
+
+	mc_config_defaults(&c);
+	ck_assert_int_eq(mc_config_set(&c, "max_retries", "9", err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.max_retries, 9);
+	ck_assert_int_eq(mc_config_set_arg(&c, "backoff_max=10s", err, sizeof(err)), 0);
+	ck_assert_uint_eq(c.backoff_max_ms, 10000);
+	ck_assert_int_eq(mc_config_set_arg(&c, "state_dir=/x=y", err, sizeof(err)), 0);
+	ck_assert_str_eq(c.state_dir, "/x=y");
+	ck_assert_int_eq(mc_config_set_arg(&c, "max_retries", err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "'max_retries' has no '=' (want key=value)");
+	ck_assert_int_eq(mc_config_set(&c, "nope", "1", err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "unknown key 'nope'");
+	ck_assert_int_eq(mc_config_set(&c, "max_retries", "200", err, sizeof(err)), -EINVAL);
+	ck_assert_str_eq(err, "max_retries: 200 is out of range (0-100)");
+	ck_assert_uint_eq(c.max_retries, 9);	/* unchanged on error */
+	/* set checks one value; check sees the combination */
+	ck_assert_int_eq(mc_config_set(&c, "backoff_base", "20s", err, sizeof(err)), 0);
+	ck_assert_int_eq(mc_config_check(&c, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "backoff_max (10s) is below backoff_base (20s)"), "%s", err);
+}
+END_TEST
+
+START_TEST(parse_size_suffixes)
+{
+	static const struct {
+		const char *s;
+		int res;
+		uint64_t v;
+	} cases[] = {
+		{ "0", 0, 0 }, { "4096", 0, 4096 }, { "1K", 0, 1024 }, { "1k", 0, 1024 },
+		{ "3M", 0, 3 << 20 }, { "2g", 0, 2ULL << 30 }, { "1T", 0, 1ULL << 40 },
+		{ "16777215T", 0, 16777215ULL << 40 },
+		{ "16777216T", -ERANGE, 0 }, { "18446744073709551616", -ERANGE, 0 },
+		{ "", -EINVAL, 0 }, { "K", -EINVAL, 0 }, { "1KB", -EINVAL, 0 },
+		{ "1 K", -EINVAL, 0 }, { "-1", -EINVAL, 0 }, { "1P", -EINVAL, 0 },
+		{ "0x10", -EINVAL, 0 }, { "1.5M", -EINVAL, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t v = 7;
+
+		ck_assert_msg(mc_parse_size(cases[i].s, &v) == cases[i].res, "'%s'", cases[i].s);
+		ck_assert_msg(v == (cases[i].res ? 7 : cases[i].v), "'%s' gave %llu",
+			      cases[i].s, (unsigned long long)v);
+	}
+}
+END_TEST
+
+START_TEST(parse_ms_suffixes)
+{
+	static const struct {
+		const char *s;
+		int res;
+		uint64_t v;
+	} cases[] = {
+		{ "0", 0, 0 }, { "250", 0, 250 }, { "250ms", 0, 250 }, { "5s", 0, 5000 },
+		{ "18446744073709551s", 0, 18446744073709551000ULL },
+		{ "18446744073709552s", -ERANGE, 0 },
+		{ "5 s", -EINVAL, 0 }, { "5S", -EINVAL, 0 }, { "5sec", -EINVAL, 0 },
+		{ "ms", -EINVAL, 0 }, { "5m", -EINVAL, 0 }, { "", -EINVAL, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t v = 7;
+
+		ck_assert_msg(mc_parse_ms(cases[i].s, &v) == cases[i].res, "'%s'", cases[i].s);
+		ck_assert_msg(v == (cases[i].res ? 7 : cases[i].v), "'%s' gave %llu",
+			      cases[i].s, (unsigned long long)v);
+	}
+}
+END_TEST
+
+static Suite *config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("config");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, load_every_key);
+	tcase_add_test(tc, load_resets_to_defaults);
+	tcase_add_test(tc, named_file_must_exist);
+	tcase_add_loop_test(tc, load_rejects, 0, sizeof(bad_file) / sizeof(bad_file[0]));
+	tcase_add_test(tc, load_rejects_nul);
+	tcase_add_test(tc, set_overrides);
+	tcase_add_test(tc, parse_size_suffixes);
+	tcase_add_test(tc, parse_ms_suffixes);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(config_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

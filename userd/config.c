@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: MIT
+/*
+ * maicached's configuration file and overrides: one table of keys, each
+ * with its type and range, used by the file parser and by --set alike.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+#define LINE_MAX_LEN	8192
+#define SEC		1000ULL
+#define MIN		(60 * SEC)
+#define HOUR		(60 * MIN)
+
+enum key_type { T_ENGINE, T_LOG_LEVEL, T_PATH, T_UINT, T_MS };
+
+struct key_desc {
+	const char *name;
+	enum key_type type;
+	size_t off;		/* in struct mc_config */
+	size_t size;		/* T_PATH: buffer size */
+	uint64_t min, max;	/* T_UINT, T_MS */
+	bool zero_ok;		/* T_MS: 0 means none, below min */
+};
+
+#define FIELD(f) offsetof(struct mc_config, f)
+
+static const struct key_desc keys[] = {
+	{ "engine", T_ENGINE, FIELD(engine), 0, 0, 0, false },
+	{ "socket", T_PATH, FIELD(socket), MC_SOCKET_PATH_MAX, 0, 0, false },
+	{ "state_dir", T_PATH, FIELD(state_dir), MC_CONFIG_PATH_MAX, 0, 0, false },
+	{ "device", T_PATH, FIELD(device), MC_CONFIG_PATH_MAX, 0, 0, false },
+	{ "max_parallel", T_UINT, FIELD(max_parallel), 0, 1, 1024, false },
+	{ "max_retries", T_UINT, FIELD(max_retries), 0, 0, 100, false },
+	{ "backoff_base", T_MS, FIELD(backoff_base_ms), 0, 1, MIN, false },
+	{ "backoff_max", T_MS, FIELD(backoff_max_ms), 0, 1, 10 * MIN, false },
+	{ "request_timeout", T_MS, FIELD(request_timeout_ms), 0, 100, HOUR, false },
+	{ "read_deadline", T_MS, FIELD(read_deadline_ms), 0, 100, 24 * HOUR, true },
+	{ "log_level", T_LOG_LEVEL, FIELD(log_level), 0, 0, 0, false },
+};
+
+#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+
+static const char *const level_names[] = {
+	[MC_LOG_ERROR] = "error",
+	[MC_LOG_WARN] = "warn",
+	[MC_LOG_INFO] = "info",
+	[MC_LOG_DEBUG] = "debug",
+};
+
+static int errf(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+void mc_config_defaults(struct mc_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->engine = MC_ENGINE_AUTO;
+	strcpy(cfg->socket, MC_CONFIG_SOCKET);
+	strcpy(cfg->state_dir, MC_CONFIG_STATE_DIR);
+	strcpy(cfg->device, MC_CONFIG_DEVICE);
+	cfg->max_parallel = 16;
+	cfg->max_retries = 5;
+	cfg->backoff_base_ms = 100;
+	cfg->backoff_max_ms = 5 * SEC;
+	cfg->request_timeout_ms = 30 * SEC;
+	cfg->read_deadline_ms = 60 * SEC;
+	cfg->log_level = MC_LOG_INFO;
+}
+
+const char *mc_log_level_name(enum mc_log_level level)
+{
+	return (unsigned int)level < sizeof(level_names) / sizeof(level_names[0])
+	       ? level_names[level] : "?";
+}
+
+/* Leading decimal digits into *v; the rest of s in *end. */
+static int parse_digits(const char *s, uint64_t *v, const char **end)
+{
+	uint64_t x = 0;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		unsigned int d = (unsigned int)(*s - '0');
+
+		if (x > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		x = x * 10 + d;
+	}
+	*v = x;
+	*end = s;
+	return 0;
+}
+
+static int scale(uint64_t v, uint64_t mul, uint64_t *out)
+{
+	if (v > UINT64_MAX / mul)
+		return -ERANGE;
+	*out = v * mul;
+	return 0;
+}
+
+int mc_parse_size(const char *s, uint64_t *out)
+{
+	static const char units[] = "KMGT";
+	const char *end, *u;
+	uint64_t v;
+	int res;
+
+	res = parse_digits(s, &v, &end);
+	if (res)
+		return res;
+	if (!*end) {
+		*out = v;
+		return 0;
+	}
+	u = end[1] ? NULL : strchr(units, *end & ~0x20);
+	if (!u || !*end)
+		return -EINVAL;
+	return scale(v, 1ULL << (10 * (u - units + 1)), out);
+}
+
+int mc_parse_ms(const char *s, uint64_t *out)
+{
+	const char *end;
+	uint64_t v;
+	int res;
+
+	res = parse_digits(s, &v, &end);
+	if (res)
+		return res;
+	if (!*end || !strcmp(end, "ms")) {
+		*out = v;
+		return 0;
+	}
+	if (!strcmp(end, "s"))
+		return scale(v, SEC, out);
+	return -EINVAL;
+}
+
+/* "1500ms" -> "1.5s" style text for range messages. */
+static void fmt_ms(uint64_t ms, char *buf, size_t len)
+{
+	if (ms >= SEC && ms % SEC == 0)
+		snprintf(buf, len, "%llus", (unsigned long long)(ms / SEC));
+	else
+		snprintf(buf, len, "%llums", (unsigned long long)ms);
+}
+
+static int set_uint(const struct key_desc *k, void *field, const char *value,
+		    char *err, size_t errlen)
+{
+	const char *end = value;
+	uint64_t v = 0;
+	int res;
+
+	res = parse_digits(value, &v, &end);
+	if (res == -EINVAL || (!res && *end))
+		return errf(err, errlen, "%s: '%s' is not a whole number", k->name, value);
+	if (res || v < k->min || v > k->max)
+		return errf(err, errlen, "%s: %s is out of range (%llu-%llu)", k->name,
+			    value, (unsigned long long)k->min,
+			    (unsigned long long)k->max);
+	*(unsigned int *)field = (unsigned int)v;
+	return 0;
+}
+
+static int set_ms(const struct key_desc *k, void *field, const char *value,
+		  char *err, size_t errlen)
+{
+	char lo[32], hi[32];
+	uint64_t v = 0;
+	int res;
+
+	res = mc_parse_ms(value, &v);
+	if (res == -EINVAL)
+		return errf(err, errlen,
+			    "%s: '%s' is not a duration (milliseconds, or a number with ms or s)",
+			    k->name, value);
+	if (res || ((v < k->min || v > k->max) && !(v == 0 && k->zero_ok))) {
+		fmt_ms(k->min, lo, sizeof(lo));
+		fmt_ms(k->max, hi, sizeof(hi));
+		return errf(err, errlen, "%s: %s is out of range (%s%s-%s)", k->name,
+			    value, k->zero_ok ? "0 for none, or " : "", lo, hi);
+	}
+	*(uint64_t *)field = v;
+	return 0;
+}
+
+static int set_path(const struct key_desc *k, char *field, const char *value,
+		    char *err, size_t errlen)
+{
+	size_t n = strlen(value);
+
+	if (value[0] != '/')
+		return errf(err, errlen, "%s: '%s' is not an absolute path", k->name, value);
+	if (n >= k->size)
+		return errf(err, errlen, "%s: path is too long (%zu bytes, at most %zu)",
+			    k->name, n, k->size - 1);
+	for (const char *c = value; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return errf(err, errlen, "%s: path holds a control character",
+				    k->name);
+	memcpy(field, value, n + 1);
+	return 0;
+}
+
+static int set_engine(enum mc_engine *field, const char *value, char *err,
+		      size_t errlen)
+{
+	if (!strcmp(value, "auto"))
+		*field = MC_ENGINE_AUTO;
+	else if (!strcmp(value, "io_uring"))
+		*field = MC_ENGINE_URING;
+	else if (!strcmp(value, "aio"))
+		*field = MC_ENGINE_AIO;
+	else
+		return errf(err, errlen, "engine: '%s' is not auto, io_uring or aio", value);
+	return 0;
+}
+
+static int set_level(enum mc_log_level *field, const char *value, char *err,
+		     size_t errlen)
+{
+	for (unsigned int i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+		if (!strcmp(value, level_names[i])) {
+			*field = (enum mc_log_level)i;
+			return 0;
+		}
+	}
+	return errf(err, errlen, "log_level: '%s' is not error, warn, info or debug", value);
+}
+
+static const struct key_desc *find_key(const char *name)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (!strcmp(keys[i].name, name))
+			return &keys[i];
+	return NULL;
+}
+
+int mc_config_set(struct mc_config *cfg, const char *key, const char *value,
+		  char *err, size_t errlen)
+{
+	const struct key_desc *k = find_key(key);
+	void *field;
+
+	if (!k)
+		return errf(err, errlen, "unknown key '%s'", key);
+	if (!*value)
+		return errf(err, errlen, "%s: no value", key);
+	field = (char *)cfg + k->off;
+	switch (k->type) {
+	case T_ENGINE:
+		return set_engine(field, value, err, errlen);
+	case T_LOG_LEVEL:
+		return set_level(field, value, err, errlen);
+	case T_PATH:
+		return set_path(k, field, value, err, errlen);
+	case T_UINT:
+		return set_uint(k, field, value, err, errlen);
+	case T_MS:
+		return set_ms(k, field, value, err, errlen);
+	}
+	return -EINVAL;
+}
+
+int mc_config_set_arg(struct mc_config *cfg, const char *arg, char *err,
+		      size_t errlen)
+{
+	const char *eq = strchr(arg, '=');
+	char key[64];
+
+	if (!eq)
+		return errf(err, errlen, "'%s' has no '=' (want key=value)", arg);
+	if ((size_t)(eq - arg) >= sizeof(key))
+		return errf(err, errlen, "unknown key '%.*s...'", 32, arg);
+	memcpy(key, arg, (size_t)(eq - arg));
+	key[eq - arg] = '\0';
+	return mc_config_set(cfg, key, eq + 1, err, errlen);
+}
+
+int mc_config_check(const struct mc_config *cfg, char *err, size_t errlen)
+{
+	char a[32], b[32];
+
+	if (cfg->backoff_max_ms < cfg->backoff_base_ms) {
+		fmt_ms(cfg->backoff_max_ms, a, sizeof(a));
+		fmt_ms(cfg->backoff_base_ms, b, sizeof(b));
+		return errf(err, errlen,
+			    "backoff_max (%s) is below backoff_base (%s): raise backoff_max or lower backoff_base",
+			    a, b);
+	}
+	if (cfg->read_deadline_ms && cfg->read_deadline_ms < cfg->request_timeout_ms) {
+		fmt_ms(cfg->read_deadline_ms, a, sizeof(a));
+		fmt_ms(cfg->request_timeout_ms, b, sizeof(b));
+		return errf(err, errlen,
+			    "read_deadline (%s) is below request_timeout (%s): raise read_deadline or lower request_timeout",
+			    a, b);
+	}
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	size_t n;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' ||
+		     s[n - 1] == '\n'))
+		s[--n] = '\0';
+	return s;
+}
+
+/* One file line; seen[] holds the line each key was set on. */
+static int load_line(struct mc_config *cfg, char *line, unsigned int lineno,
+		     unsigned int seen[NKEYS], const char *path,
+		     char *err, size_t errlen)
+{
+	char *s = trim(line), *eq, *key, msg[512];
+	const struct key_desc *k;
+
+	if (!*s || *s == '#')
+		return 0;
+	eq = strchr(s, '=');
+	if (!eq)
+		return errf(err, errlen, "%s:%u: missing '=' (want key = value)",
+			    path, lineno);
+	*eq = '\0';
+	key = trim(s);
+	k = find_key(key);
+	if (k && seen[k - keys])
+		return errf(err, errlen, "%s:%u: %s: already set on line %u",
+			    path, lineno, key, seen[k - keys]);
+	if (mc_config_set(cfg, key, trim(eq + 1), msg, sizeof(msg)))
+		return errf(err, errlen, "%s:%u: %s", path, lineno, msg);
+	seen[k - keys] = lineno;
+	return 0;
+}
+
+int mc_config_load(const char *path, struct mc_config *cfg, char *err,
+		   size_t errlen)
+{
+	unsigned int seen[NKEYS] = { 0 }, lineno = 0;
+	const char *p = path ? path : MC_CONFIG_FILE;
+	char *line = NULL, msg[512];
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+	int res = 0;
+
+	mc_config_defaults(cfg);
+	f = fopen(p, "re");
+	if (!f) {
+		res = -errno;
+		if (res == -ENOENT && !path)
+			return 0;
+		snprintf(err, errlen, "%s: %s", p, strerror(-res));
+		return res;
+	}
+	while (!res && (n = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		if ((size_t)n != strlen(line))
+			res = errf(err, errlen, "%s:%u: holds a NUL byte", p, lineno);
+		else if (n > LINE_MAX_LEN)
+			res = errf(err, errlen, "%s:%u: line longer than %d bytes",
+				   p, lineno, LINE_MAX_LEN);
+		else
+			res = load_line(cfg, line, lineno, seen, p, err, errlen);
+	}
+	if (!res && ferror(f))
+		res = errf(err, errlen, "%s: read error", p);
+	free(line);
+	fclose(f);
+	if (!res && mc_config_check(cfg, msg, sizeof(msg)))
+		res = errf(err, errlen, "%s: %s", p, msg);
+	return res;
+}

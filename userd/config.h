@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * maicached's configuration: defaults, the config file and command-line
+ * overrides (--set key=value), all through the same validation.
+ *
+ * File format (default MC_CONFIG_FILE; a missing default file means all
+ * defaults):
+ *
+ *   # comment (whole lines only: paths may hold '#')
+ *   engine = io_uring
+ *   max_parallel = 32
+ *   backoff_base = 200ms
+ *   request_timeout = 30s
+ *
+ * Unknown keys, repeated keys and out-of-range values are errors naming
+ * file:line and the key. Durations take a bare number of milliseconds or
+ * an "ms" or "s" suffix; sizes take K, M, G or T (powers of 1024).
+ */
+#ifndef MAICACHE_CONFIG_H
+#define MAICACHE_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "loop.h"
+
+#define MC_CONFIG_FILE		"/etc/maicache/maicached.conf"
+#define MC_CONFIG_SOCKET	"/run/maicache/maicached.sock"
+#define MC_CONFIG_STATE_DIR	"/var/lib/maicache"
+#define MC_CONFIG_DEVICE	"/dev/maicache"
+#define MC_SOCKET_PATH_MAX	108	/* sizeof(sun_path), NUL included */
+#define MC_CONFIG_PATH_MAX	4096
+
+enum mc_log_level {
+	MC_LOG_ERROR,
+	MC_LOG_WARN,
+	MC_LOG_INFO,
+	MC_LOG_DEBUG,
+};
+
+struct mc_config {
+	enum mc_engine engine;			/* auto */
+	char socket[MC_SOCKET_PATH_MAX];	/* MC_CONFIG_SOCKET */
+	char state_dir[MC_CONFIG_PATH_MAX];	/* MC_CONFIG_STATE_DIR */
+	char device[MC_CONFIG_PATH_MAX];	/* MC_CONFIG_DEVICE */
+	unsigned int max_parallel;		/* 16, 1..1024 */
+	unsigned int max_retries;		/* 5, 0..100 */
+	uint64_t backoff_base_ms;		/* 100, 1ms..60s */
+	uint64_t backoff_max_ms;		/* 5000, 1ms..10min, >= base */
+	uint64_t request_timeout_ms;		/* 30000, 100ms..1h */
+	uint64_t read_deadline_ms;		/* 60000, 0 (none) or 100ms..24h,
+						 * >= request_timeout */
+	enum mc_log_level log_level;		/* info */
+};
+
+void mc_config_defaults(struct mc_config *cfg);
+
+/*
+ * Fill cfg with the defaults, then apply the file. path NULL: the default
+ * file, which may be missing; a path the user gave must exist. Ends with
+ * mc_config_check(). 0 or a negative errno with "FILE:LINE: KEY: ..." in
+ * err.
+ */
+int mc_config_load(const char *path, struct mc_config *cfg,
+		   char *err, size_t errlen);
+
+/*
+ * Set one key from its text form, as in the file. 0, or -EINVAL with
+ * "KEY: ..." (or "unknown key 'KEY'") in err. Checks the value alone: run
+ * mc_config_check() after the last override.
+ */
+int mc_config_set(struct mc_config *cfg, const char *key, const char *value,
+		  char *err, size_t errlen);
+/* The same from "key=value" (a --set argument). */
+int mc_config_set_arg(struct mc_config *cfg, const char *arg,
+		      char *err, size_t errlen);
+
+/* Rules between keys (backoff_max >= backoff_base, ...). 0 or -EINVAL. */
+int mc_config_check(const struct mc_config *cfg, char *err, size_t errlen);
+
+/* "error", "warn", "info", "debug". */
+const char *mc_log_level_name(enum mc_log_level level);
+
+/*
+ * Strict parsers, shared with the command line. 0, -EINVAL (not of the
+ * form), or -ERANGE (over UINT64_MAX).
+ * mc_parse_size: digits with an optional K, M, G or T (either case).
+ * mc_parse_ms: digits with an optional "ms" or "s"; bare means ms.
+ */
+int mc_parse_size(const char *s, uint64_t *out);
+int mc_parse_ms(const char *s, uint64_t *out);
+
+#endif /* MAICACHE_CONFIG_H */

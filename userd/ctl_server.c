@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The control socket of maicached: a SOCK_SEQPACKET Unix socket, mode 0600,
+ * root only (checked again with SO_PEERCRED: credentials travel on it).
+ * Each connection sends requests (ctl_msg.h) and reads replies:
+ *
+ *   op=attach url= [extent_size=] [name=] [id=] cred.*  -> ok, dev, id, size, etag
+ *   op=detach dev=                                      -> ok
+ *   op=list                                             -> ok, count, then one message per volume
+ *   op=stats                                            -> ok + daemon counters, then volumes
+ *
+ * A failed request answers ok=0 with errno= and error= (a message for the
+ * user, naming what to fix). An attach answers once its source is open.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ctl_msg.h"
+#include "ctl_server.h"
+
+/* One request per connection: maicachectl connects for each command. */
+struct mc_ctl_conn {
+	struct mc_daemon *d;
+	int fd;
+	bool busy;		/* an attach is waiting for its source */
+	bool in_handler;	/* mc_ctl_done() must not free it yet */
+	bool done;
+};
+
+static void conn_free(struct mc_ctl_conn *c)
+{
+	mc_loop_forget(c->d->loop, c->fd);
+	close(c->fd);
+	free(c);
+}
+
+static void send_msg(struct mc_ctl_conn *c, struct mc_msg *m)
+{
+	int ret = mc_msg_send(c->fd, m);
+
+	if (ret && ret != -EPIPE && ret != -ECONNRESET)
+		mc_log(c->d, 1, "control: cannot send a reply: %s", strerror(-ret));
+}
+
+void mc_ctl_reply_error(struct mc_ctl_conn *c, int err, const char *msg)
+{
+	struct mc_msg *m = malloc(sizeof(*m));
+
+	if (m) {
+		mc_msg_init(m);
+		mc_msg_add(m, "ok", "0");
+		mc_msg_add_u64(m, "errno", (uint64_t)(err < 0 ? -err : err));
+		mc_msg_add(m, "error", msg && *msg ? msg : strerror(err < 0 ? -err : err));
+		send_msg(c, m);
+		free(m);
+	}
+}
+
+void mc_ctl_reply(struct mc_ctl_conn *c, struct mc_msg *m)
+{
+	send_msg(c, m);
+}
+
+void mc_ctl_done(struct mc_ctl_conn *c)
+{
+	if (c->in_handler)
+		c->done = true;
+	else
+		conn_free(c);
+}
+
+static void vol_to_msg(const struct mc_vol *v, struct mc_msg *m)
+{
+	mc_msg_add_u64(m, "id", v->dev_id);
+	mc_msg_addf(m, "dev", "/dev/maicache%u", v->dev_id);
+	mc_msg_add(m, "name", v->name);
+	mc_msg_add(m, "url", v->shown_url);
+	mc_msg_add(m, "kind", v->src ? v->src->ops->kind :
+		   mc_source_is_file(v->url) ? "file" : "blob");
+	mc_msg_add(m, "state", mc_vol_state_name(v->state));
+	mc_msg_add_u64(m, "size", v->dev_size);
+	mc_msg_add_u64(m, "extent_size", v->extent_size);
+	mc_msg_add_u64(m, "cookie", v->cookie);
+	mc_msg_add(m, "etag", v->etag);
+	mc_msg_add(m, "auth", v->cred.kind == AZ_AUTH_SHARED_KEY ? "shared-key" :
+		   v->cred.kind == AZ_AUTH_SAS ? "sas" :
+		   v->cred.kind == AZ_AUTH_BEARER ? "bearer" : "none");
+	mc_msg_add_u64(m, "fills", v->fills);
+	mc_msg_add_u64(m, "fill_bytes", v->fill_bytes);
+	mc_msg_add_u64(m, "fill_errors", v->fill_errors);
+	mc_msg_add_u64(m, "inflight", v->inflight);
+	mc_msg_add(m, "last_error", v->last_error);
+}
+
+static void send_vols(struct mc_ctl_conn *c, struct mc_msg *m)
+{
+	struct mc_vol *v;
+
+	for (v = c->d->vols; v; v = v->next) {
+		if (v->state == MC_VOL_DETACHING)
+			continue;
+		mc_msg_init(m);
+		vol_to_msg(v, m);
+		send_msg(c, m);
+	}
+}
+
+static unsigned int count_vols(struct mc_daemon *d)
+{
+	unsigned int n = 0;
+	struct mc_vol *v;
+
+	for (v = d->vols; v; v = v->next)
+		n += v->state != MC_VOL_DETACHING;
+	return n;
+}
+
+static void op_list(struct mc_ctl_conn *c, struct mc_msg *m, bool stats)
+{
+	struct mc_daemon *d = c->d;
+	struct mc_blob_stats bs;
+
+	mc_msg_init(m);
+	mc_msg_add(m, "ok", "1");
+	mc_msg_add_u64(m, "count", count_vols(d));
+	if (stats) {
+		mc_blob_client_stats(d->blob, &bs);
+		mc_msg_add_u64(m, "pid", (uint64_t)getpid());
+		mc_msg_add(m, "engine", mc_loop_engine_name(d->loop));
+		mc_msg_add_u64(m, "uptime_ms", mc_now_ms() - d->start_ms);
+		mc_msg_add_u64(m, "inflight", d->inflight);
+		mc_msg_add_u64(m, "blob_gets", bs.gets);
+		mc_msg_add_u64(m, "blob_heads", bs.heads);
+		mc_msg_add_u64(m, "blob_retries", bs.retries);
+		mc_msg_add_u64(m, "blob_bytes", bs.bytes);
+		mc_msg_add_u64(m, "blob_errors", bs.errors);
+		mc_msg_add_u64(m, "blob_stale", bs.stale);
+		mc_msg_add_u64(m, "unknown_misses", d->unknown_misses);
+		mc_msg_add_u64(m, "bad_misses", d->bad_misses);
+		mc_msg_add_u64(m, "ring_kicks", d->ring.kicks);
+		mc_msg_add_u64(m, "ring_full", d->ring.ring_full);
+	}
+	send_msg(c, m);
+	send_vols(c, m);
+}
+
+static void op_detach(struct mc_ctl_conn *c, struct mc_msg *m)
+{
+	const char *what = mc_msg_get(m, "dev");
+	char err[512];
+	struct mc_vol *v;
+	int ret;
+
+	if (!what) {
+		mc_ctl_reply_error(c, -EINVAL, "detach needs dev= (a device, id, name or URL)");
+		return;
+	}
+	v = mc_vol_find(c->d, what);
+	if (!v) {
+		snprintf(err, sizeof(err),
+			 "'%s' is not attached: see `maicachectl list`", what);
+		mc_ctl_reply_error(c, -ENOENT, err);
+		return;
+	}
+	ret = mc_vol_detach(v, err, sizeof(err));
+	if (ret) {
+		mc_ctl_reply_error(c, ret, err);
+		return;
+	}
+	mc_msg_init(m);
+	mc_msg_add(m, "ok", "1");
+	send_msg(c, m);
+}
+
+static void handle(struct mc_ctl_conn *c, struct mc_msg *m)
+{
+	const char *op = mc_msg_get(m, "op");
+
+	if (!op) {
+		mc_ctl_reply_error(c, -EINVAL, "request without op=");
+	} else if (!strcmp(op, "attach")) {
+		c->busy = true;
+		mc_vol_attach(c->d, c, m);	/* replies now or later */
+	} else if (!strcmp(op, "detach")) {
+		op_detach(c, m);
+	} else if (!strcmp(op, "list")) {
+		op_list(c, m, false);
+	} else if (!strcmp(op, "stats")) {
+		op_list(c, m, true);
+	} else {
+		char err[128];
+
+		snprintf(err, sizeof(err), "unknown op '%.32s'", op);
+		mc_ctl_reply_error(c, -EOPNOTSUPP, err);
+	}
+}
+
+static void conn_ready(void *arg, int fd, unsigned int revents)
+{
+	struct mc_ctl_conn *c = arg;
+	struct mc_msg *m;
+	char err[256];
+	int ret;
+
+	(void)fd;
+	(void)revents;
+	if (c->busy)
+		return;
+	m = malloc(sizeof(*m));
+	if (!m) {
+		conn_free(c);
+		return;
+	}
+	ret = mc_msg_recv(c->fd, m, err, sizeof(err));
+	if (ret == -EAGAIN) {
+		free(m);
+		return;
+	}
+	if (ret) {
+		if (ret != -ECONNRESET) {
+			mc_log(c->d, 1, "control: bad request: %s", err);
+			mc_ctl_reply_error(c, ret, err);
+		}
+		free(m);
+		conn_free(c);
+		return;
+	}
+	c->in_handler = true;
+	handle(c, m);
+	c->in_handler = false;
+	free(m);
+	/* An attach keeps the connection until its reply: mc_ctl_done(). */
+	if (c->busy && !c->done)
+		mc_loop_watch(c->d->loop, c->fd, 0, NULL, NULL);
+	else
+		conn_free(c);
+}
+
+static bool peer_is_root(int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	return !getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) && cr.uid == 0;
+}
+
+static void listen_ready(void *arg, int fd, unsigned int revents)
+{
+	struct mc_daemon *d = arg;
+	struct mc_ctl_conn *c;
+	int cfd;
+
+	(void)revents;
+	cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (cfd < 0)
+		return;
+	if (!peer_is_root(cfd)) {
+		mc_log(d, 1, "control: refused a connection from a non-root peer");
+		close(cfd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(cfd);
+		return;
+	}
+	c->d = d;
+	c->fd = cfd;
+	if (mc_loop_watch(d->loop, cfd, POLLIN, conn_ready, c)) {
+		close(cfd);
+		free(c);
+	}
+}
+
+int mc_ctl_listen(struct mc_daemon *d, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *path = d->cfg.socket;
+	char dir[sizeof(sa.sun_path)];
+	char *slash;
+	int fd, ret;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "socket path '%s' is too long", path);
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, path);
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		mkdir(dir, 0755);
+	}
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return snprintf(err, errlen, "socket: %s", strerror(errno)), -errno;
+	/* A socket file left by a daemon that died: nobody listens on it. */
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    chmod(path, 0600) < 0 || listen(fd, 16) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
+		close(fd);
+		return ret;
+	}
+	ret = mc_loop_watch(d->loop, fd, POLLIN, listen_ready, d);
+	if (ret) {
+		snprintf(err, errlen, "cannot watch the control socket: %s", strerror(-ret));
+		close(fd);
+		return ret;
+	}
+	d->ctl_fd = fd;
+	return 0;
+}
+
+void mc_ctl_close(struct mc_daemon *d)
+{
+	if (d->ctl_fd < 0)
+		return;
+	mc_loop_forget(d->loop, d->ctl_fd);
+	close(d->ctl_fd);
+	unlink(d->cfg.socket);
+	d->ctl_fd = -1;
+}
