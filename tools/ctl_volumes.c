@@ -84,7 +84,8 @@ int cmd_attach(int argc, char **argv)
 	char err[1024];
 	int c, ret = 1;
 
-	optind = 1;
+	/* 0: a full restart of getopt, which main() ran with "+" (no permuting). */
+	optind = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 'x':

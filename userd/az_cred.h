@@ -51,7 +51,7 @@ void az_cred_describe(const struct az_cred *c, char *buf, size_t len);
  * from_msg: 0 or -EINVAL with a message naming the field; checks
  * everything (known auth, only the fields of that kind, valid base64 of at
  * most AZ_KEY_MAX bytes, a SAS with sig=, an absolute token path, no
- * unknown PREFIX field) and wipes c on error.
+ * unknown field under a non-empty PREFIX) and wipes c on error.
  */
 int az_cred_to_msg(const struct az_cred *c, struct mc_msg *m,
 		   const char *prefix);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 
@@ -364,6 +365,7 @@ int mc_config_load(const char *path, struct mc_config *cfg, char *err,
 	const char *p = path ? path : MC_CONFIG_FILE;
 	char *line = NULL, msg[512];
 	size_t cap = 0;
+	struct stat st;
 	ssize_t n;
 	FILE *f;
 	int res = 0;
@@ -377,6 +379,8 @@ int mc_config_load(const char *path, struct mc_config *cfg, char *err,
 		snprintf(err, errlen, "%s: %s", p, strerror(-res));
 		return res;
 	}
+	if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode))
+		res = errf(err, errlen, "%s: not a regular file", p);
 	while (!res && (n = getline(&line, &cap, f)) >= 0) {
 		lineno++;
 		if ((size_t)n != strlen(line))

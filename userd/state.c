@@ -479,11 +479,14 @@ int mc_state_load_all(const char *dir, mc_state_cb cb, void *arg, char *err,
 	for (int i = 0; i < n; i++) {
 		if (snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name) >=
 		    (int)sizeof(path)) {
-			cb(arg, list[i]->d_name, NULL, "path too long");
+			if (cb)
+				cb(arg, list[i]->d_name, NULL, "path too long");
 		} else if (mc_state_load(path, r, msg, sizeof(msg))) {
-			cb(arg, path, NULL, msg);
+			if (cb)
+				cb(arg, path, NULL, msg);
 		} else {
-			cb(arg, path, r, NULL);
+			if (cb)
+				cb(arg, path, r, NULL);
 			good++;
 		}
 		free(list[i]);

@@ -72,7 +72,7 @@ typedef void (*mc_state_cb)(void *arg, const char *path,
 
 /*
  * Load every record of dir (created when missing). A bad file is reported
- * through cb and skipped; the others still load. Temporary files left by
+ * through cb (may be NULL: count only) and skipped; the others still load. Temporary files left by
  * an interrupted save are removed. Returns the number of good records, or
  * a negative errno when dir itself cannot be used.
  */

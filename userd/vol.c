@@ -339,6 +339,9 @@ static int attach_parse(struct mc_vol *v, const struct mc_msg *req, char *err,
 		v->dev_id = (uint32_t)n;
 		v->has_dev = true;	/* asks for this id; cleared on failure */
 	}
+	/* A file needs no credential. */
+	if (mc_source_is_file(url))
+		return 0;
 	return az_cred_from_msg(&v->cred, req, "cred.", err, errlen);
 }
 

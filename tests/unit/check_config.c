@@ -249,6 +249,16 @@ START_TEST(parse_ms_suffixes)
 }
 END_TEST
 
+START_TEST(load_refuses_directory)
+{
+	struct mc_config c;
+	char err[256] = "";
+
+	ck_assert_int_eq(mc_config_load(tmpdir, &c, err, sizeof(err)), -EINVAL);
+	ck_assert_msg(strstr(err, "not a regular file"), "%s", err);
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -261,6 +271,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, named_file_must_exist);
 	tcase_add_loop_test(tc, load_rejects, 0, sizeof(bad_file) / sizeof(bad_file[0]));
 	tcase_add_test(tc, load_rejects_nul);
+	tcase_add_test(tc, load_refuses_directory);
 	tcase_add_test(tc, set_overrides);
 	tcase_add_test(tc, parse_size_suffixes);
 	tcase_add_test(tc, parse_ms_suffixes);
