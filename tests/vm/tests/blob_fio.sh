@@ -1,0 +1,95 @@
+#!/bin/bash
+# A blob of fio-verifiable data in Azurite, attached with maicachectl
+# (credentials from AZURE_STORAGE_CONNECTION_STRING), read through
+# /dev/maicacheN by fio verify jobs (512 B to 1 MiB, sequential and random,
+# several jobs) cold and then warm, on both event-loop engines. Cold: one
+# GET per extent, no more (the kernel coalesces concurrent misses). Warm:
+# no GET at all, counted by the daemon and by Azurite's own request log.
+set -euo pipefail
+# shellcheck source=tests/vm/lib.sh
+. "$MAICACHE_ROOT/tests/vm/lib.sh"
+# shellcheck source=tests/vm/maicache.sh
+. "$MAICACHE_ROOT/tests/vm/maicache.sh"
+# shellcheck source=tests/vm/daemon.sh
+. "$MAICACHE_ROOT/tests/vm/daemon.sh"
+# shellcheck source=tests/vm/blob.sh
+. "$MAICACHE_ROOT/tests/vm/blob.sh"
+trap mc_cleanup EXIT
+
+run_fio() { # LABEL JOBFILE [fio options...]
+	local label=$1 job=$2
+	shift 2
+	if ! fio --output="$MAICACHE_OUT/fio-$label.log" "$@" "$job"; then
+		cat "$MAICACHE_OUT/fio-$label.log" >&2 || true
+		die "fio $label failed"
+	fi
+	! grep -qE 'err= *[1-9]' "$MAICACHE_OUT/fio-$label.log" || die "fio $label reported errors"
+}
+
+cd /tmp
+img=/tmp/blob.img
+size=$((8 << 20))
+job=/tmp/blob.fio
+cat >"$job" <<EOF
+[global]
+size=2m
+verify=crc32c
+verify_fatal=1
+randseed=777
+
+[seq512]
+offset=0m
+rw=write
+bs=512
+
+[rand4k]
+offset=2m
+rw=randwrite
+bs=4k
+
+[seq64k]
+offset=4m
+size=1m
+offset_increment=1m
+numjobs=2
+rw=write
+bs=64k
+
+[rand1m]
+offset=6m
+rw=randwrite
+bs=1m
+EOF
+truncate -s "$size" "$img"
+run_fio write "$job" --do_verify=0 --direct=0 --ioengine=psync --filename="$img"
+
+azurite_start
+blob_mkcontainer data
+blob_put data fio.img "$img" >/dev/null
+url=$(blob_url data fio.img)
+export AZURE_STORAGE_CONNECTION_STRING="UseDevelopmentStorage=true"
+read_opts=(--verify_only=1 --do_verify=1 --direct=1 --ioengine=io_uring --iodepth=8)
+extents=$((size / (256 << 10)))
+
+for engine in io_uring aio; do
+	rm -rf "$mc_state"
+	start_daemon --engine "$engine"
+	dev=$(attach "$url" --extent-size 256K)
+	id=$(dev_id "$dev")
+	g0=$(daemon_stat blob_gets)
+	a0=$(azurite_requests)
+	run_fio "cold-$engine" "$job" "${read_opts[@]}" --filename="$dev"
+	g1=$(daemon_stat blob_gets)
+	a1=$(azurite_requests)
+	assert_eq "$(stat_of "$id" misses)" "$extents" "$engine: cold misses"
+	assert_eq $((g1 - g0)) "$extents" "$engine: GETs of the cold pass (one per extent)"
+	(((a1 - a0) >= extents)) || die "$engine: Azurite saw $((a1 - a0)) requests for $extents extents"
+	run_fio "warm-$engine" "$job" "${read_opts[@]}" --filename="$dev"
+	assert_eq "$(stat_of "$id" misses)" "$extents" "$engine: misses of the warm pass"
+	assert_eq "$(daemon_stat blob_gets)" "$g1" "$engine: GETs of the warm pass"
+	assert_eq "$(azurite_requests)" "$a1" "$engine: requests Azurite saw in the warm pass"
+	"$ctl" stats "$id"
+	"$ctl" detach "$dev"
+	stop_daemon
+done
+echo "blob fio verify: cold one GET per extent, warm none, both engines"
