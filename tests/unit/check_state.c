@@ -65,6 +65,7 @@ static struct mc_dev_record *make_record(uint64_t cookie, enum az_auth kind)
 		r->cred.key_len = 64;
 	} else if (kind == AZ_AUTH_SAS) {
 		strcpy(r->cred.sas, "sv=2022-11-02&sp=r&sig=abc%2B");
+		r->stale = true;	/* a stale volume stays stale */
 	} else if (kind == AZ_AUTH_BEARER) {
 		strcpy(r->cred.token_file, "/run/secrets/token");
 	}
@@ -328,6 +329,8 @@ static const struct {
 	{ "url", "", "url is empty" },
 	{ "url", "http://x/\n", "url holds a control character" },
 	{ "etag", NULL, "etag is missing" },
+	{ "stale", "2", "stale is not 0 or 1" },
+	{ "stale", "yes", "stale is not 0 or 1" },
 	{ "name", NULL, "name is missing" },
 	{ "cred.auth", "root", "cred.auth must be none" },
 	{ "cred.key", "%%%", "cred.key is not valid base64" },
