@@ -162,7 +162,7 @@ void mc_vol_mark_stale(struct mc_vol *v, const char *msg)
 	if (v->state == MC_VOL_STALE || v->state == MC_VOL_DETACHING)
 		return;
 	v->state = MC_VOL_STALE;
-	mc_log(v->d, 0, "/dev/maicache%u (%s) is stale: %s; its misses now fail with EIO: detach and attach it again",
+	mc_log(v->d, 0, "/dev/maicache%u (%s) is stale: %s (its misses fail with EIO from now on)",
 	       v->dev_id, v->shown_url, msg ? msg : "the source changed");
 	snprintf(v->last_error, sizeof(v->last_error), "%s", msg ? msg : "the source changed");
 	/* The kernel fails further misses at once and tells the listeners. */

@@ -173,14 +173,16 @@ azurite_request_log() {
 	[[ -f $azurite_debug ]] || die "azurite_request_log: no Azurite debug log ($azurite_debug)"
 	_azurite_stable_count "RequestMethod=" >/dev/null
 	awk 'match($0, /RequestMethod=[A-Z]+ RequestURL=[^ ]+/) {
-		split(substr($0, RSTART, RLENGTH), f, /[= ]/)
+		split(substr($0, RSTART, RLENGTH), f, / /)
+		sub(/^[^=]*=/, "", f[1])
+		sub(/^[^=]*=/, "", f[2])
 		range = "-"
 		if (match($0, /"(x-ms-)?range":"[^"]*"/)) {
 			range = substr($0, RSTART, RLENGTH)
 			sub(/^"[^"]*":"/, "", range)
 			sub(/"$/, "", range)
 		}
-		print f[2], f[4], range
+		print f[1], f[2], range
 	}' "$azurite_debug"
 }
 
