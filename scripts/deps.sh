@@ -53,3 +53,5 @@ if [ ! -x "$azurite/node_modules/.bin/azurite-blob" ]; then
 	mkdir -p "$azurite"
 	npm install --prefix "$azurite" --no-audit --no-fund --loglevel=error azurite@3 >/dev/null
 fi
+# Azurite's modules as one tar: it starts twice as fast in the VM from it.
+"$root/tests/blob/azurite-pack.sh"

@@ -89,6 +89,7 @@ print("%d files, %d bytes" % (len(files), total))
 set -o pipefail
 
 cd "$dir"
-find . -type f ! -name SHA256SUMS -printf '%P\0' | LC_ALL=C sort -z | xargs -0r sha256sum >SHA256SUMS
+sums=$(find . -type f -printf '%P\0' | LC_ALL=C sort -z | xargs -0r sha256sum)
+printf '%s\n' "$sums" >SHA256SUMS
 # Fixed times too, so that images made from the dataset are the same bytes.
 find . -print0 | xargs -0 touch -h -d @1700000000

@@ -7,9 +7,10 @@
 # read), root-owned, 4 KiB blocks, no reserved blocks; the size is the
 # data's blocks plus inode tables and a margin, and the result is checked
 # with e2fsck. erofs: mkfs.erofs, uncompressed, all files root-owned.
-# Both are deterministic for the same DIR contents (fixed UUID and
-# timestamps), and both are padded to a multiple of 4096 bytes, the largest
-# logical block size a maicache device may have.
+# Both get a fixed UUID and timestamps: an erofs image depends only on the
+# files (names are sorted), an ext4 one also on the order readdir gives
+# them. Both are padded to a multiple of 4096 bytes, so that a block device
+# with 4 KiB blocks serves the image whole.
 #
 # Prints the image's size in bytes.
 set -euo pipefail
@@ -20,7 +21,7 @@ type=$1 dir=$2 image=$3
 [[ -d $dir ]] || die "$dir is not a directory"
 [[ ! -e $image || -f $image ]] || die "$image exists and is not a regular file"
 
-# Fixed identity and times, so that the same data makes the same image.
+# Fixed identity and times: the image does not change with the clock.
 uuid=6d616963-6163-6865-0000-000000000001
 epoch=1700000000
 
@@ -31,7 +32,7 @@ pad4k() {
 }
 
 make_ext4() {
-	local files dirs blocks inodes size_kib try
+	local files dirs blocks inodes size_kib
 	files=$(find "$dir" -type f | wc -l)
 	dirs=$(find "$dir" -type d | wc -l)
 	# Each file's data in 4 KiB blocks, plus one block per directory.
@@ -41,7 +42,7 @@ make_ext4() {
 	# Inode tables (256 B each), extent tree blocks and group metadata come
 	# to a few percent: an eighth more, plus 4 MiB, leaves room for them.
 	size_kib=$(((blocks + blocks / 8) * 4 + inodes / 4 + 4096))
-	for try in 1 2 3; do
+	for _ in 1 2 3; do
 		size_kib=$(((size_kib + 1023) / 1024 * 1024))
 		rm -f "$image"
 		truncate -s "${size_kib}K" "$image"

@@ -9,6 +9,7 @@
 # made; a paused Azurite leaves a reader hanging until its timeout; and a
 # stopped and restarted Azurite still has the blobs.
 # vm: no-load
+# shellcheck disable=SC2119 # azurite_start takes optional arguments
 set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
