@@ -86,6 +86,7 @@ azurite_start() {
 		die "Azurite is not installed in $azurite_home (make deps)"
 	main=$(azurite_main)
 	mkdir -p "$azurite_location"
+	echo "== azurite_start $* at $(cut -d' ' -f1 /proc/uptime)s" >>"$azurite_out"
 	t0=$EPOCHREALTIME
 	node "$main" --disableTelemetry --blobHost 127.0.0.1 --blobPort 10000 \
 		--location "$azurite_location" --silent --skipApiVersionCheck \
