@@ -4,6 +4,7 @@
 # /dev/maicacheN, erofs mounted on it, every file read and checked cold and
 # then warm, and a report of where the bytes came from.
 set -euo pipefail
+# shellcheck disable=SC2119 # azurite_* take optional arguments
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
 # shellcheck source=tests/vm/maicache.sh

@@ -24,12 +24,17 @@
 #   blob_url CONTAINER NAME
 #   blob_get CONTAINER NAME OUT [FIRST-LAST]   anonymous GET (public
 #                             container) with curl, optionally a byte range
+#   azurite_save_logs         copy Azurite's logs to $MAICACHE_OUT
+#                             (blob_cleanup does it too)
 #
 # Data in --location survives azurite_stop/azurite_start (not azurite_kill
 # necessarily: Azurite may not have written its metadata yet). Startup is
-# slow under emulation (about 8-12 s with the module tar, 20-25 s without):
-# start it once per test where possible. The request counts come from
-# Azurite's debug log (--debug), which lists every request it receives.
+# slow under emulation: about 10 s on an idle host with the module tar of
+# tests/blob/azurite-pack.sh, 20-25 s without it, up to twice that while
+# another VM runs. Start it once per test where possible. Each request costs
+# Azurite 50-80 ms of emulated CPU (a 64 KiB range GET), and it streams
+# about 10 MB/s. The request counts come from Azurite's debug log (--debug),
+# which lists every request it receives; it costs no measurable time.
 
 declare -F mc_cleanup >/dev/null || { echo "blob.sh: source lib.sh and maicache.sh first" >&2; exit 1; }
 

@@ -4,6 +4,7 @@
 # logs to $MAICACHE_OUT/maicached.log; mc_cleanup stops it and removes every
 # device it made.
 
+# shellcheck disable=SC2154 # $ctl and $bin come from maicache.sh
 declare -F mc_cleanup >/dev/null || { echo "daemon.sh: source maicache.sh first" >&2; exit 1; }
 
 # The command line of the daemon; a test may put a launcher in front.

@@ -217,7 +217,7 @@ VMDIR=$(dirname "$0")
 # shellcheck source=/dev/null
 . "$VMDIR/params.sh"
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export MAICACHE_ROOT MAICACHE_KVER MAICACHE_KO MAICACHE_OUT MAICACHE_MODROOT
+export MAICACHE_ROOT MAICACHE_KVER MAICACHE_KO MAICACHE_OUT MAICACHE_MODROOT MAICACHE_CACHE
 export HOME=/root TERM=dumb LANG=C.UTF-8
 out=$MAICACHE_OUT
 herr() { echo "harness: $*"; echo "$*" >>"$out/harness.err"; }
@@ -282,6 +282,7 @@ printf '%s\n' "$RUNNER_SCRIPT" >"$OUTDIR/.vm/runner.sh"
 	printf 'MAICACHE_KVER=%q\n' "$KVER"
 	printf 'MAICACHE_KO=%q\n' "$KO"
 	printf 'MAICACHE_OUT=%q\n' "$OUTDIR"
+	printf 'MAICACHE_CACHE=%q\n' "$CACHE"
 	printf 'MAICACHE_MODROOT=%q\n' "$KROOT"
 	printf 'LOAD=%q\n' "$LOAD"
 	printf 'TEST_PATH=%q\n' "$TEST_PATH"

@@ -8,6 +8,7 @@
 # Run by tools/bench/run-bench.sh --blob; alone:
 #   tests/vm/run.sh --kernel KVER tools/bench/blob-cold.sh [SIZE_MB] [PAR]
 set -euo pipefail
+# shellcheck disable=SC2119 # azurite_* take optional arguments
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
 # shellcheck source=tests/vm/maicache.sh

@@ -11,6 +11,7 @@
 #     reader sees no error and correct data (aio engine here; the others
 #     run io_uring).
 set -euo pipefail
+# shellcheck disable=SC2119 # azurite_* take optional arguments
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
 # shellcheck source=tests/vm/maicache.sh

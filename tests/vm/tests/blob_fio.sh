@@ -6,6 +6,7 @@
 # GET per extent, no more (the kernel coalesces concurrent misses). Warm:
 # no GET at all, counted by the daemon and by Azurite's own request log.
 set -euo pipefail
+# shellcheck disable=SC2119 # azurite_* take optional arguments
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
 # shellcheck source=tests/vm/maicache.sh
@@ -70,6 +71,24 @@ url=$(blob_url data fio.img)
 export AZURE_STORAGE_CONNECTION_STRING="UseDevelopmentStorage=true"
 read_opts=(--verify_only=1 --do_verify=1 --direct=1 --ioengine=io_uring --iodepth=8)
 extents=$((size / (256 << 10)))
+
+# Attach errors name the problem and the option to fix.
+start_daemon
+bad_key=$(head -c 64 /dev/urandom | base64 -w0)
+out=$(AZURE_STORAGE_CONNECTION_STRING="" AZURE_STORAGE_KEY=$bad_key "$ctl" attach "$url" 2>&1) &&
+	die "attach with a wrong key worked"
+grep -q "403.*AZURE_STORAGE_KEY" <<<"$out" || die "wrong key: '$out'"
+out=$("$ctl" attach "$(blob_url data no-such.img)" 2>&1) && die "attach of a missing blob worked"
+grep -q "BlobNotFound" <<<"$out" || die "missing blob: '$out'"
+out=$("$ctl" attach "$(blob_url nocontainer fio.img)" 2>&1) && die "attach from a missing container worked"
+grep -q "ContainerNotFound" <<<"$out" || die "missing container: '$out'"
+out=$("$ctl" attach "http://127.0.0.1:10000/otheraccount/data/fio.img" 2>&1) &&
+	die "attach with another account's credential worked"
+if ! grep -q "otheraccount" <<<"$out" || ! grep -q "devstoreaccount1" <<<"$out"; then
+	die "account mismatch: '$out'"
+fi
+[[ -z $("$ctl" --json list | json_num id) ]] || die "a failed attach left a device"
+stop_daemon
 
 for engine in io_uring aio; do
 	rm -rf "$mc_state"

@@ -4,6 +4,7 @@
 # uploaded to Azurite, attached, mounted read-only; every file's sha256
 # matches, cold and again warm (page cache dropped) with no new GET.
 set -euo pipefail
+# shellcheck disable=SC2119 # azurite_* take optional arguments
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
 # shellcheck source=tests/vm/maicache.sh
