@@ -1,10 +1,10 @@
 #!/bin/bash
+# shellcheck disable=SC2119 # azurite_* take optional arguments
 # The demo, inside the VM: Azurite on loopback, the dataset image (built on
 # the host in build/demo) uploaded as a blob, maicached attaching it as
 # /dev/maicacheN, erofs mounted on it, every file read and checked cold and
 # then warm, and a report of where the bytes came from.
 set -euo pipefail
-# shellcheck disable=SC2119 # azurite_* take optional arguments
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
 # shellcheck source=tests/vm/maicache.sh

@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2119 # azurite_* take optional arguments
 # Cold reads from Blob, inside the VM: the same blob read (a) through a
 # fresh maicache device (every extent a miss: one ranged GET each, by
 # maicached) and (b) with plain parallel ranged GETs by curl, the ceiling
@@ -8,7 +9,6 @@
 # Run by tools/bench/run-bench.sh --blob; alone:
 #   tests/vm/run.sh --kernel KVER tools/bench/blob-cold.sh [SIZE_MB] [PAR]
 set -euo pipefail
-# shellcheck disable=SC2119 # azurite_* take optional arguments
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
 # shellcheck source=tests/vm/maicache.sh

@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2119 # azurite_* take optional arguments
 # Blob sources when things go wrong:
 #  1. the blob is overwritten under an attached device: extents already
 #     cached still read (one version), reads that need a GET fail with EIO,
@@ -11,7 +12,6 @@
 #     reader sees no error and correct data (aio engine here; the others
 #     run io_uring).
 set -euo pipefail
-# shellcheck disable=SC2119 # azurite_* take optional arguments
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
 # shellcheck source=tests/vm/maicache.sh

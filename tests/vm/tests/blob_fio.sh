@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2119 # azurite_* take optional arguments
 # A blob of fio-verifiable data in Azurite, attached with maicachectl
 # (credentials from AZURE_STORAGE_CONNECTION_STRING), read through
 # /dev/maicacheN by fio verify jobs (512 B to 1 MiB, sequential and random,
@@ -6,7 +7,6 @@
 # GET per extent, no more (the kernel coalesces concurrent misses). Warm:
 # no GET at all, counted by the daemon and by Azurite's own request log.
 set -euo pipefail
-# shellcheck disable=SC2119 # azurite_* take optional arguments
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
 # shellcheck source=tests/vm/maicache.sh

@@ -1,10 +1,10 @@
 #!/bin/bash
+# shellcheck disable=SC2119 # azurite_* take optional arguments
 # Filesystems on blob volumes, the real job: a generated dataset (many small
 # files, a few large ones) made into an ext4 image and an erofs image,
 # uploaded to Azurite, attached, mounted read-only; every file's sha256
 # matches, cold and again warm (page cache dropped) with no new GET.
 set -euo pipefail
-# shellcheck disable=SC2119 # azurite_* take optional arguments
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
 # shellcheck source=tests/vm/maicache.sh
