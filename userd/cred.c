@@ -18,6 +18,7 @@
 
 #include <openssl/evp.h>
 
+#include "errmsg.h"
 #include "az_url.h"
 #include "cred.h"
 #include "ctl_msg.h"
@@ -25,20 +26,6 @@
 #define SECRET_FILE_MAX	(AZ_SAS_MAX + 64)	/* key, SAS or token file read here */
 #define CRED_FILE_MAX	(1024 * 1024)
 
-static int errf(char *err, size_t errlen, int res, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int errf(char *err, size_t errlen, int res, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return res;
-}
 
 void az_cred_wipe(struct az_cred *c)
 {
@@ -82,13 +69,13 @@ static int check_account(const char *a, const char *what, char *err, size_t errl
 	size_t n = strlen(a);
 
 	if (n == 0 || n >= AZ_ACCOUNT_MAX)
-		return errf(err, errlen, -EINVAL,
+		return mc_errf(err, errlen, -EINVAL,
 			    "%s: account name must be 1-%d characters",
 			    what, AZ_ACCOUNT_MAX - 1);
 	for (const char *c = a; *c; c++)
 		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
 		      (*c >= '0' && *c <= '9') || *c == '-'))
-			return errf(err, errlen, -EINVAL,
+			return mc_errf(err, errlen, -EINVAL,
 				    "%s: account name may hold only letters, digits and '-'",
 				    what);
 	return 0;
@@ -120,26 +107,26 @@ int az_key_decode(const char *b64, const char *what, unsigned char *key,
 	int got;
 
 	if (n == 0)
-		return errf(err, errlen, -EINVAL, "%s is empty", what);
+		return mc_errf(err, errlen, -EINVAL, "%s is empty", what);
 	if (n % 4)
-		return errf(err, errlen, -EINVAL,
+		return mc_errf(err, errlen, -EINVAL,
 			    "%s is not valid base64 (length %zu is not a multiple of 4)",
 			    what, n);
 	if (b64[n - 1] == '=')
 		pad = b64[n - 2] == '=' ? 2 : 1;
 	for (size_t i = 0; i < n - pad; i++)
 		if (!b64_char(b64[i]))
-			return errf(err, errlen, -EINVAL,
+			return mc_errf(err, errlen, -EINVAL,
 				    "%s is not valid base64 (bad character at position %zu)",
 				    what, i + 1);
 	if (n / 4 * 3 - pad > AZ_KEY_MAX)
-		return errf(err, errlen, -EINVAL,
+		return mc_errf(err, errlen, -EINVAL,
 			    "%s is too long for an account key (more than %d bytes decoded)",
 			    what, AZ_KEY_MAX);
 	got = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)n);
 	if (got < 0 || (size_t)got < pad) {
 		explicit_bzero(out, sizeof(out));
-		return errf(err, errlen, -EINVAL, "%s is not valid base64", what);
+		return mc_errf(err, errlen, -EINVAL, "%s is not valid base64", what);
 	}
 	*key_len = (size_t)got - pad;
 	memcpy(key, out, *key_len);
@@ -178,21 +165,21 @@ int az_sas_check(const char *sas, const char *what, char *out,
 		sas++;
 	n = strlen(sas);
 	if (n == 0)
-		return errf(err, errlen, -EINVAL, "%s is empty", what);
+		return mc_errf(err, errlen, -EINVAL, "%s is empty", what);
 	if (n >= AZ_SAS_MAX)
-		return errf(err, errlen, -EINVAL,
+		return mc_errf(err, errlen, -EINVAL,
 			    "%s is too long (%zu bytes, at most %d)", what, n,
 			    AZ_SAS_MAX - 1);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)sas[i];
 
 		if (c <= 0x20 || c >= 0x7f || c == '#')
-			return errf(err, errlen, -EINVAL,
+			return mc_errf(err, errlen, -EINVAL,
 				    "%s holds a character not allowed in a URL query (position %zu)",
 				    what, i + 1);
 	}
 	if (!has_sig(sas))
-		return errf(err, errlen, -EINVAL,
+		return mc_errf(err, errlen, -EINVAL,
 			    "%s does not look like a SAS token (no sig= parameter)",
 			    what);
 	memcpy(out, sas, n + 1);
@@ -228,7 +215,7 @@ static int cs_copy(char *dst, size_t len, const char *val, const char *what,
 		   const char *name, char *err, size_t errlen)
 {
 	if (strlen(val) >= len)
-		return errf(err, errlen, -EINVAL, "%s: %s is too long (at most %zu bytes)",
+		return mc_errf(err, errlen, -EINVAL, "%s: %s is too long (at most %zu bytes)",
 			    what, name, len - 1);
 	strcpy(dst, val);
 	return 0;
@@ -243,7 +230,7 @@ static int cs_value(struct az_conn_str *cs, int k, const char *val,
 	switch (k) {
 	case CS_PROTOCOL:
 		if (strcasecmp(val, "http") && strcasecmp(val, "https"))
-			return errf(err, errlen, -EINVAL,
+			return mc_errf(err, errlen, -EINVAL,
 				    "%s must be http or https", sub);
 		return cs_copy(cs->protocol, sizeof(cs->protocol), val, what,
 			       cs_names[k], err, errlen);
@@ -256,7 +243,7 @@ static int cs_value(struct az_conn_str *cs, int k, const char *val,
 		return az_key_decode(val, sub, cs->key, &cs->key_len, err, errlen);
 	case CS_BLOB_ENDPOINT:
 		if (strncasecmp(val, "http://", 7) && strncasecmp(val, "https://", 8))
-			return errf(err, errlen, -EINVAL,
+			return mc_errf(err, errlen, -EINVAL,
 				    "%s must start with http:// or https://", sub);
 		return cs_copy(cs->blob_endpoint, sizeof(cs->blob_endpoint), val,
 			       what, cs_names[k], err, errlen);
@@ -269,7 +256,7 @@ static int cs_value(struct az_conn_str *cs, int k, const char *val,
 		if (!strcasecmp(val, "true"))
 			cs->dev_storage = true;
 		else if (strcasecmp(val, "false"))
-			return errf(err, errlen, -EINVAL,
+			return mc_errf(err, errlen, -EINVAL,
 				    "%s must be true or false", sub);
 		return 0;
 	}
@@ -284,7 +271,7 @@ static int cs_dev(struct az_conn_str *cs, const bool seen[CS_NKEYS],
 
 	for (size_t i = 0; i < sizeof(alone) / sizeof(alone[0]); i++)
 		if (seen[alone[i]])
-			return errf(err, errlen, -EINVAL,
+			return mc_errf(err, errlen, -EINVAL,
 				    "%s: UseDevelopmentStorage=true cannot be combined with %s",
 				    what, cs_names[alone[i]]);
 	strcpy(cs->account, AZ_DEV_ACCOUNT);
@@ -312,7 +299,7 @@ static int cs_parse_parts(char *buf, const char *what, struct az_conn_str *cs,
 			continue;
 		eq = strchr(p, '=');
 		if (!eq)
-			return errf(err, errlen, -EINVAL,
+			return mc_errf(err, errlen, -EINVAL,
 				    "%s: part %u has no '=' (want Key=Value;Key=Value...)",
 				    what, part);
 		*eq = '\0';
@@ -322,11 +309,11 @@ static int cs_parse_parts(char *buf, const char *what, struct az_conn_str *cs,
 		if (k < 0)
 			continue;
 		if (seen[k])
-			return errf(err, errlen, -EINVAL, "%s: %s is given twice",
+			return mc_errf(err, errlen, -EINVAL, "%s: %s is given twice",
 				    what, cs_names[k]);
 		seen[k] = true;
 		if (!*val)
-			return errf(err, errlen, -EINVAL, "%s: %s is empty", what,
+			return mc_errf(err, errlen, -EINVAL, "%s: %s is empty", what,
 				    cs_names[k]);
 		res = cs_value(cs, k, val, what, err, errlen);
 		if (res)
@@ -335,10 +322,10 @@ static int cs_parse_parts(char *buf, const char *what, struct az_conn_str *cs,
 	if (cs->dev_storage)
 		return cs_dev(cs, seen, what, err, errlen);
 	if (cs->key_len && !cs->account[0])
-		return errf(err, errlen, -EINVAL,
+		return mc_errf(err, errlen, -EINVAL,
 			    "%s has an AccountKey but no AccountName", what);
 	if (!cs->key_len && !cs->sas[0])
-		return errf(err, errlen, -EINVAL,
+		return mc_errf(err, errlen, -EINVAL,
 			    "%s has neither AccountKey nor SharedAccessSignature (nor UseDevelopmentStorage=true)",
 			    what);
 	return 0;
@@ -354,7 +341,7 @@ int az_conn_str_parse(const char *s, const char *what, struct az_conn_str *out,
 	explicit_bzero(out, sizeof(*out));
 	buf = malloc(n + 1);
 	if (!buf)
-		return errf(err, errlen, -ENOMEM, "%s: out of memory", what);
+		return mc_errf(err, errlen, -ENOMEM, "%s: out of memory", what);
 	memcpy(buf, s, n + 1);
 	res = cs_parse_parts(buf, what, out, err, errlen);
 	explicit_bzero(buf, n);
@@ -402,7 +389,7 @@ struct resolve {
 
 static int mismatch(struct resolve *r, const char *what, const char *account)
 {
-	return errf(r->err, r->errlen, -EINVAL,
+	return mc_errf(r->err, r->errlen, -EINVAL,
 		    "the URL is for account '%s' but %s is for account '%s'",
 		    r->account, what, account);
 }
@@ -416,7 +403,7 @@ static int use_key(struct resolve *r, const char *b64, const char *what)
 	if (res)
 		return res;
 	if (c->key_len == 0)
-		return errf(r->err, r->errlen, -EINVAL, "%s is an empty key", what);
+		return mc_errf(r->err, r->errlen, -EINVAL, "%s is an empty key", what);
 	c->kind = AZ_AUTH_SHARED_KEY;
 	strcpy(c->account, r->account);
 	set_origin(c, "%s", what);
@@ -445,7 +432,7 @@ static int use_conn_str(struct resolve *r, const char *s, const char *what)
 	int res;
 
 	if (!cs)
-		return errf(r->err, r->errlen, -ENOMEM, "out of memory");
+		return mc_errf(r->err, r->errlen, -ENOMEM, "out of memory");
 	res = az_conn_str_parse(s, what, cs, r->err, r->errlen);
 	if (res)
 		goto out;
@@ -484,10 +471,10 @@ static int read_secret_file(struct resolve *r, const char *path, const char *wha
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return errf(r->err, r->errlen, -errno, "%s %s: %s", what, path,
+		return mc_errf(r->err, r->errlen, -errno, "%s %s: %s", what, path,
 			    strerror(errno));
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		res = errf(r->err, r->errlen, -EINVAL, "%s %s: not a regular file",
+		res = mc_errf(r->err, r->errlen, -EINVAL, "%s %s: not a regular file",
 			   what, path);
 		goto out;
 	}
@@ -495,25 +482,25 @@ static int read_secret_file(struct resolve *r, const char *path, const char *wha
 		n = read(fd, buf, size);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
-		res = errf(r->err, r->errlen, -errno, "%s %s: %s", what, path,
+		res = mc_errf(r->err, r->errlen, -errno, "%s %s: %s", what, path,
 			   strerror(errno));
 		goto out;
 	}
 	if ((size_t)n == size) {
-		res = errf(r->err, r->errlen, -EINVAL,
+		res = mc_errf(r->err, r->errlen, -EINVAL,
 			   "%s %s: larger than %zu bytes", what, path, size - 1);
 		goto out;
 	}
 	buf[n] = '\0';
 	if (memchr(buf, '\0', (size_t)n)) {
-		res = errf(r->err, r->errlen, -EINVAL, "%s %s: holds a NUL byte",
+		res = mc_errf(r->err, r->errlen, -EINVAL, "%s %s: holds a NUL byte",
 			   what, path);
 		goto out;
 	}
 	t = trim(buf);
 	memmove(buf, t, strlen(t) + 1);
 	if (!buf[0])
-		res = errf(r->err, r->errlen, -EINVAL, "%s %s is empty", what, path);
+		res = mc_errf(r->err, r->errlen, -EINVAL, "%s %s is empty", what, path);
 out:
 	if (res)
 		explicit_bzero(buf, size);
@@ -564,21 +551,21 @@ static int use_token_file(struct resolve *r, const char *path, const char *what)
 		n = snprintf(c->token_file, sizeof(c->token_file), "%s", path);
 	} else {
 		if (!getcwd(cwd, sizeof(cwd)))
-			return errf(r->err, r->errlen, -errno,
+			return mc_errf(r->err, r->errlen, -errno,
 				    "%s %s: cannot make it absolute: %s", what,
 				    path, strerror(errno));
 		n = snprintf(c->token_file, sizeof(c->token_file), "%s/%s", cwd, path);
 	}
 	if (n < 0 || (size_t)n >= sizeof(c->token_file))
-		return errf(r->err, r->errlen, -ENAMETOOLONG, "%s: path too long", what);
+		return mc_errf(r->err, r->errlen, -ENAMETOOLONG, "%s: path too long", what);
 	if (!printable(c->token_file))
-		return errf(r->err, r->errlen, -EINVAL,
+		return mc_errf(r->err, r->errlen, -EINVAL,
 			    "%s: path holds control characters", what);
 	if (stat(c->token_file, &st))
-		return errf(r->err, r->errlen, -errno, "%s %s: %s", what, path,
+		return mc_errf(r->err, r->errlen, -errno, "%s %s: %s", what, path,
 			    strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return errf(r->err, r->errlen, -EINVAL, "%s %s: not a regular file",
+		return mc_errf(r->err, r->errlen, -EINVAL, "%s %s: not a regular file",
 			    what, path);
 	c->kind = AZ_AUTH_BEARER;
 	strcpy(c->account, r->account);
@@ -608,7 +595,7 @@ static int from_options(struct resolve *r)
 		if (!given[i].set)
 			continue;
 		if (first)
-			return errf(r->err, r->errlen, -EINVAL,
+			return mc_errf(r->err, r->errlen, -EINVAL,
 				    "%s and %s cannot be used together: give one credential",
 				    first, given[i].name);
 		first = given[i].name;
@@ -651,7 +638,7 @@ static int from_env(struct resolve *r)
 		return use_conn_str(r, v, "AZURE_STORAGE_CONNECTION_STRING");
 	v = env_get(r, "AZURE_STORAGE_KEY");
 	if (v && !account)
-		return errf(r->err, r->errlen, -EINVAL,
+		return mc_errf(r->err, r->errlen, -EINVAL,
 			    "AZURE_STORAGE_KEY is set but AZURE_STORAGE_ACCOUNT is not: set it to the key's account");
 	if ((v || env_get(r, "AZURE_STORAGE_SAS_TOKEN")) &&
 	    strcasecmp(account ? account : r->account, r->account))
@@ -831,15 +818,15 @@ static int cf_read(struct cf_parse *p, int fd, char **text)
 	char *buf;
 
 	if (fstat(fd, &st))
-		return errf(r->err, r->errlen, -errno, "%s: %s", p->path, strerror(errno));
+		return mc_errf(r->err, r->errlen, -errno, "%s: %s", p->path, strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return errf(r->err, r->errlen, -EINVAL, "%s: not a regular file", p->path);
+		return mc_errf(r->err, r->errlen, -EINVAL, "%s: not a regular file", p->path);
 	if (st.st_size > CRED_FILE_MAX)
-		return errf(r->err, r->errlen, -EINVAL, "%s: larger than %d bytes",
+		return mc_errf(r->err, r->errlen, -EINVAL, "%s: larger than %d bytes",
 			    p->path, CRED_FILE_MAX);
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf)
-		return errf(r->err, r->errlen, -ENOMEM, "%s: out of memory", p->path);
+		return mc_errf(r->err, r->errlen, -ENOMEM, "%s: out of memory", p->path);
 	while (got < (size_t)st.st_size) {
 		n = read(fd, buf + got, (size_t)st.st_size - got);
 		if (n < 0 && errno == EINTR)
@@ -852,7 +839,7 @@ static int cf_read(struct cf_parse *p, int fd, char **text)
 	if (memchr(buf, '\0', got)) {
 		explicit_bzero(buf, got);
 		free(buf);
-		return errf(r->err, r->errlen, -EINVAL, "%s: holds a NUL byte", p->path);
+		return mc_errf(r->err, r->errlen, -EINVAL, "%s: holds a NUL byte", p->path);
 	}
 	*text = buf;
 	return (int)got;
@@ -888,7 +875,7 @@ static int cf_load(struct resolve *r, const char *path, int fd)
 	int res, len;
 
 	if (!p)
-		return errf(r->err, r->errlen, -ENOMEM, "%s: out of memory", path);
+		return mc_errf(r->err, r->errlen, -ENOMEM, "%s: out of memory", path);
 	p->r = r;
 	p->path = path;
 	p->hit_key = -1;
@@ -899,7 +886,7 @@ static int cf_load(struct resolve *r, const char *path, int fd)
 	}
 	res = cf_parse_text(p, text);
 	if (!res && p->secret_line && !fstat(fd, &st) && (st.st_mode & 077))
-		res = errf(r->err, r->errlen, -EACCES,
+		res = mc_errf(r->err, r->errlen, -EACCES,
 			   "%s holds a secret (line %u) but is accessible by group or others (mode %04o): run chmod 600 %s",
 			   path, p->secret_line, (unsigned int)(st.st_mode & 07777), path);
 	if (!res && p->hit_key >= 0)
@@ -927,7 +914,7 @@ static int from_file(struct resolve *r)
 	if (fd < 0) {
 		if (errno == ENOENT && !what)
 			return 0;	/* the default file is optional */
-		return errf(r->err, r->errlen, -errno, "credentials file %s%s%s%s: %s",
+		return mc_errf(r->err, r->errlen, -errno, "credentials file %s%s%s%s: %s",
 			    path, what ? " (from " : "", what ? what : "",
 			    what ? ")" : "", strerror(errno));
 	}
@@ -951,7 +938,7 @@ int mc_cred_resolve(const char *url, const struct mc_cred_opts *opts,
 
 	az_cred_wipe(out);
 	if (!u)
-		return errf(err, errlen, -ENOMEM, "out of memory");
+		return mc_errf(err, errlen, -ENOMEM, "out of memory");
 	res = az_url_parse(url, u, err, errlen);
 	if (!res) {
 		snprintf(r.account, sizeof(r.account), "%s", u->account);
@@ -1105,7 +1092,7 @@ static int check_unknown(const struct mc_msg *m, const char *prefix,
 			if (!strcmp(k + plen, fields[f]))
 				break;
 		if (f == F_N)
-			return errf(err, errlen, -EINVAL, "unknown credential field '%s'", k);
+			return mc_errf(err, errlen, -EINVAL, "unknown credential field '%s'", k);
 	}
 	return 0;
 }
@@ -1123,20 +1110,20 @@ static int from_msg_field(struct az_cred *c, int f, const char *key,
 		if (az_key_decode(val, key, c->key, &c->key_len, err, errlen))
 			return -EINVAL;
 		if (!c->key_len)
-			return errf(err, errlen, -EINVAL, "%s is an empty key", key);
+			return mc_errf(err, errlen, -EINVAL, "%s is an empty key", key);
 		return 0;
 	case F_SAS:
 		return az_sas_check(val, key, c->sas, err, errlen);
 	case F_TOKEN_FILE:
 		if (val[0] != '/' || strlen(val) >= sizeof(c->token_file) || !printable(val))
-			return errf(err, errlen, -EINVAL,
+			return mc_errf(err, errlen, -EINVAL,
 				    "%s must be an absolute path of printable characters, shorter than %zu bytes",
 				    key, sizeof(c->token_file));
 		strcpy(c->token_file, val);
 		return 0;
 	case F_ORIGIN:
 		if (strlen(val) >= sizeof(c->origin) || !printable(val))
-			return errf(err, errlen, -EINVAL,
+			return mc_errf(err, errlen, -EINVAL,
 				    "%s must be printable and shorter than %zu bytes",
 				    key, sizeof(c->origin));
 		strcpy(c->origin, val);
@@ -1154,25 +1141,25 @@ static int cred_from_msg(struct az_cred *c, const struct mc_msg *m,
 	int res;
 
 	if (field_key(key, prefix, F_AUTH))
-		return errf(err, errlen, -EINVAL, "credential prefix too long");
+		return mc_errf(err, errlen, -EINVAL, "credential prefix too long");
 	val = mc_msg_get(m, key);
 	if (!val)
-		return errf(err, errlen, -EINVAL, "%s is missing", key);
+		return mc_errf(err, errlen, -EINVAL, "%s is missing", key);
 	for (kind = 0; kind < N_AUTH; kind++)
 		if (!strcmp(val, auth_names[kind]))
 			break;
 	if (kind == N_AUTH)
-		return errf(err, errlen, -EINVAL,
+		return mc_errf(err, errlen, -EINVAL,
 			    "%s must be none, shared_key, sas or bearer", key);
 	c->kind = (enum az_auth)kind;
 	res = check_unknown(m, prefix, err, errlen);
 	for (int f = F_ACCOUNT; f < F_N && !res; f++) {
 		if (field_key(key, prefix, f))
-			return errf(err, errlen, -EINVAL, "credential prefix too long");
+			return mc_errf(err, errlen, -EINVAL, "credential prefix too long");
 		val = mc_msg_get(m, key);
 		if (!field_allowed(c->kind, f)) {
 			if (val)
-				res = errf(err, errlen, -EINVAL,
+				res = mc_errf(err, errlen, -EINVAL,
 					   "%s is not allowed with auth=%s", key,
 					   auth_names[c->kind]);
 			continue;
@@ -1182,7 +1169,7 @@ static int cred_from_msg(struct az_cred *c, const struct mc_msg *m,
 				      (f == F_ACCOUNT && c->kind == AZ_AUTH_SHARED_KEY);
 
 			if (needed)
-				res = errf(err, errlen, -EINVAL, "%s is missing (auth=%s)",
+				res = mc_errf(err, errlen, -EINVAL, "%s is missing (auth=%s)",
 					   key, auth_names[c->kind]);
 			continue;
 		}

@@ -8,16 +8,7 @@
 #include <string.h>
 
 #include "miss_ring.h"
-
-static uint32_t load_acquire32(const __le32 *p)
-{
-	return le32toh(__atomic_load_n(p, __ATOMIC_ACQUIRE));
-}
-
-static void store_release32(__le32 *p, uint32_t v)
-{
-	__atomic_store_n(p, htole32(v), __ATOMIC_RELEASE);
-}
+#include "ring_hdr.h"
 
 int mc_miss_ring_start(struct mc_miss_ring *r, const void *miss, void *cpl,
 		       void *pool)

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "ctl_msg.h"
 #include "maicache_genl.h"
 #include "state.h"
@@ -26,20 +27,6 @@
 #define RECORD_NAME_LEN	(sizeof(RECORD_PREFIX) - 1 + 16 + sizeof(RECORD_SUFFIX) - 1)
 #define TEMP_PREFIX	".dev-"
 
-static int errf(char *err, size_t errlen, int res, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int errf(char *err, size_t errlen, int res, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return res;
-}
 
 /* --- record <-> message ------------------------------------------------- */
 
@@ -72,9 +59,9 @@ static int get_u64(const struct mc_msg *m, const char *key, uint64_t *v,
 	int res = mc_msg_get_u64(m, key, v);
 
 	if (res == -ENOENT)
-		return errf(err, errlen, -EINVAL, "%s is missing", key);
+		return mc_errf(err, errlen, -EINVAL, "%s is missing", key);
 	if (res)
-		return errf(err, errlen, -EINVAL, "%s is not a number", key);
+		return mc_errf(err, errlen, -EINVAL, "%s is not a number", key);
 	return 0;
 }
 
@@ -85,14 +72,14 @@ static int get_str(const struct mc_msg *m, const char *key, char *dst,
 	const char *v = mc_msg_get(m, key);
 
 	if (!v)
-		return errf(err, errlen, -EINVAL, "%s is missing", key);
+		return mc_errf(err, errlen, -EINVAL, "%s is missing", key);
 	if (!*v && !empty_ok)
-		return errf(err, errlen, -EINVAL, "%s is empty", key);
+		return mc_errf(err, errlen, -EINVAL, "%s is empty", key);
 	if (strlen(v) >= len)
-		return errf(err, errlen, -EINVAL, "%s is too long (at most %zu bytes)",
+		return mc_errf(err, errlen, -EINVAL, "%s is too long (at most %zu bytes)",
 			    key, len - 1);
 	if (!printable(v))
-		return errf(err, errlen, -EINVAL, "%s holds a control character", key);
+		return mc_errf(err, errlen, -EINVAL, "%s holds a control character", key);
 	strcpy(dst, v);
 	return 0;
 }
@@ -105,12 +92,12 @@ static int record_from_msg(struct mc_dev_record *r, const struct mc_msg *m,
 	int res;
 
 	if (!format || strcmp(format, RECORD_FORMAT))
-		return errf(err, errlen, -EINVAL, "format is not %s", RECORD_FORMAT);
+		return mc_errf(err, errlen, -EINVAL, "format is not %s", RECORD_FORMAT);
 	if ((res = get_u64(m, "cookie", &r->cookie, err, errlen)) ||
 	    (res = get_u64(m, "dev_id", &v, err, errlen)))
 		return res;
 	if (v > UINT32_MAX)
-		return errf(err, errlen, -EINVAL, "dev_id %llu is out of range",
+		return mc_errf(err, errlen, -EINVAL, "dev_id %llu is out of range",
 			    (unsigned long long)v);
 	r->dev_id = (uint32_t)v;
 	if ((res = get_u64(m, "extent_size", &r->extent_size, err, errlen)) ||
@@ -119,12 +106,12 @@ static int record_from_msg(struct mc_dev_record *r, const struct mc_msg *m,
 	if (r->extent_size < MAICACHE_EXTENT_SIZE_MIN ||
 	    r->extent_size > MAICACHE_EXTENT_SIZE_MAX ||
 	    (r->extent_size & (r->extent_size - 1)))
-		return errf(err, errlen, -EINVAL,
+		return mc_errf(err, errlen, -EINVAL,
 			    "extent_size %llu is not a power of two from %u to %u",
 			    (unsigned long long)r->extent_size,
 			    MAICACHE_EXTENT_SIZE_MIN, MAICACHE_EXTENT_SIZE_MAX);
 	if (r->size == 0)
-		return errf(err, errlen, -EINVAL, "size is 0");
+		return mc_errf(err, errlen, -EINVAL, "size is 0");
 	if ((res = get_str(m, "name", r->name, sizeof(r->name), true, err, errlen)) ||
 	    (res = get_str(m, "url", r->url, sizeof(r->url), false, err, errlen)) ||
 	    (res = get_str(m, "etag", r->etag, sizeof(r->etag), true, err, errlen)))
@@ -134,7 +121,7 @@ static int record_from_msg(struct mc_dev_record *r, const struct mc_msg *m,
 	if (res == -ENOENT)
 		v = 0;
 	else if (res || v > 1)
-		return errf(err, errlen, -EINVAL, "stale is not 0 or 1");
+		return mc_errf(err, errlen, -EINVAL, "stale is not 0 or 1");
 	r->stale = v;
 	return az_cred_from_msg(&r->cred, m, "cred.", err, errlen);
 }
@@ -168,7 +155,7 @@ int mc_state_dir_init(const char *dir, char *err, size_t errlen)
 	size_t n = strlen(dir);
 
 	if (n == 0 || n >= sizeof(path))
-		return errf(err, errlen, -EINVAL, "state directory '%s': bad path", dir);
+		return mc_errf(err, errlen, -EINVAL, "state directory '%s': bad path", dir);
 	memcpy(path, dir, n + 1);
 	/* each missing component, parents first */
 	for (char *p = path + 1; ; p++) {
@@ -180,10 +167,10 @@ int mc_state_dir_init(const char *dir, char *err, size_t errlen)
 		if (mkdir(path, 0700) == 0) {
 			/* exactly 0700 whatever the umask */
 			if (chmod(path, 0700))
-				return errf(err, errlen, -errno, "state directory %s: %s",
+				return mc_errf(err, errlen, -errno, "state directory %s: %s",
 					    path, strerror(errno));
 		} else if (errno != EEXIST) {
-			return errf(err, errlen, -errno, "state directory %s: %s",
+			return mc_errf(err, errlen, -errno, "state directory %s: %s",
 				    path, strerror(errno));
 		}
 		*p = c;
@@ -191,10 +178,10 @@ int mc_state_dir_init(const char *dir, char *err, size_t errlen)
 			break;
 	}
 	if (stat(dir, &st))
-		return errf(err, errlen, -errno, "state directory %s: %s", dir,
+		return mc_errf(err, errlen, -errno, "state directory %s: %s", dir,
 			    strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return errf(err, errlen, -ENOTDIR, "state directory %s: not a directory",
+		return mc_errf(err, errlen, -ENOTDIR, "state directory %s: not a directory",
 			    dir);
 	return 0;
 }
@@ -205,9 +192,9 @@ static int fsync_dir(const char *dir, char *err, size_t errlen)
 	int res = 0;
 
 	if (fd < 0)
-		return errf(err, errlen, -errno, "%s: %s", dir, strerror(errno));
+		return mc_errf(err, errlen, -errno, "%s: %s", dir, strerror(errno));
 	if (fsync(fd))
-		res = errf(err, errlen, -errno, "fsync %s: %s", dir, strerror(errno));
+		res = mc_errf(err, errlen, -errno, "fsync %s: %s", dir, strerror(errno));
 	close(fd);
 	return res;
 }
@@ -235,10 +222,10 @@ static int write_temp(const char *dir, uint64_t cookie, const char *buf,
 
 	if (snprintf(tmp, tmplen, "%s/" TEMP_PREFIX "%016llx" RECORD_SUFFIX ".XXXXXX",
 		     dir, (unsigned long long)cookie) >= (int)tmplen)
-		return errf(err, errlen, -ENAMETOOLONG, "%s: path too long", dir);
+		return mc_errf(err, errlen, -ENAMETOOLONG, "%s: path too long", dir);
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
-		return errf(err, errlen, -errno, "creating a record in %s: %s", dir,
+		return mc_errf(err, errlen, -errno, "creating a record in %s: %s", dir,
 			    strerror(errno));
 	res = fchmod(fd, 0600) ? -errno : 0;
 	if (!res)
@@ -249,7 +236,7 @@ static int write_temp(const char *dir, uint64_t cookie, const char *buf,
 		res = -errno;
 	if (res) {
 		unlink(tmp);
-		return errf(err, errlen, res, "writing %s: %s", tmp, strerror(-res));
+		return mc_errf(err, errlen, res, "writing %s: %s", tmp, strerror(-res));
 	}
 	return 0;
 }
@@ -263,21 +250,21 @@ int mc_state_save(const char *dir, const struct mc_dev_record *r,
 	int res;
 
 	if (!m || !(buf = malloc(MC_MSG_MAX))) {
-		res = errf(err, errlen, -ENOMEM, "out of memory");
+		res = mc_errf(err, errlen, -ENOMEM, "out of memory");
 		goto out;
 	}
 	res = mc_state_dir_init(dir, err, errlen);
 	if (res)
 		goto out;
 	if (mc_state_path(dir, r->cookie, path, sizeof(path))) {
-		res = errf(err, errlen, -ENAMETOOLONG, "%s: path too long", dir);
+		res = mc_errf(err, errlen, -ENAMETOOLONG, "%s: path too long", dir);
 		goto out;
 	}
 	mc_msg_init(m);
 	res = mc_dev_record_to_msg(r, m);
 	len = res ? res : mc_msg_encode(m, buf, MC_MSG_MAX);
 	if (len < 0) {
-		res = errf(err, errlen, (int)len, "record for cookie 0x%016llx does not encode: %s",
+		res = mc_errf(err, errlen, (int)len, "record for cookie 0x%016llx does not encode: %s",
 			   (unsigned long long)r->cookie, strerror((int)-len));
 		goto out;
 	}
@@ -285,7 +272,7 @@ int mc_state_save(const char *dir, const struct mc_dev_record *r,
 	if (res)
 		goto out;
 	if (rename(tmp, path)) {
-		res = errf(err, errlen, -errno, "renaming %s to %s: %s", tmp, path,
+		res = mc_errf(err, errlen, -errno, "renaming %s to %s: %s", tmp, path,
 			   strerror(errno));
 		unlink(tmp);
 		goto out;
@@ -306,11 +293,11 @@ int mc_state_remove(const char *dir, uint64_t cookie, char *err, size_t errlen)
 	char path[4096];
 
 	if (mc_state_path(dir, cookie, path, sizeof(path)))
-		return errf(err, errlen, -ENAMETOOLONG, "%s: path too long", dir);
+		return mc_errf(err, errlen, -ENAMETOOLONG, "%s: path too long", dir);
 	if (unlink(path)) {
 		if (errno == ENOENT)
 			return 0;
-		return errf(err, errlen, -errno, "removing %s: %s", path, strerror(errno));
+		return mc_errf(err, errlen, -errno, "removing %s: %s", path, strerror(errno));
 	}
 	return fsync_dir(dir, err, errlen);
 }
@@ -325,13 +312,13 @@ static long read_record(const char *path, char *buf, char *err, size_t errlen)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 	if (fd < 0)
-		return errf(err, errlen, -errno, "%s: %s", path, strerror(errno));
+		return mc_errf(err, errlen, -errno, "%s: %s", path, strerror(errno));
 	if (fstat(fd, &st)) {
-		res = errf(err, errlen, -errno, "%s: %s", path, strerror(errno));
+		res = mc_errf(err, errlen, -errno, "%s: %s", path, strerror(errno));
 	} else if (!S_ISREG(st.st_mode)) {
-		res = errf(err, errlen, -EINVAL, "%s: not a regular file", path);
+		res = mc_errf(err, errlen, -EINVAL, "%s: not a regular file", path);
 	} else if (st.st_size > MC_MSG_MAX) {
-		res = errf(err, errlen, -EFBIG, "%s: larger than %d bytes", path, MC_MSG_MAX);
+		res = mc_errf(err, errlen, -EFBIG, "%s: larger than %d bytes", path, MC_MSG_MAX);
 	} else {
 		res = 0;
 		while (got < (size_t)st.st_size) {
@@ -340,7 +327,7 @@ static long read_record(const char *path, char *buf, char *err, size_t errlen)
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0) {
-				res = errf(err, errlen, -errno, "%s: %s", path, strerror(errno));
+				res = mc_errf(err, errlen, -errno, "%s: %s", path, strerror(errno));
 				break;
 			}
 			if (n == 0)
@@ -363,7 +350,7 @@ static int load_into(const char *path, struct mc_dev_record *r, struct mc_msg *m
 		return (int)len;
 	if (mc_msg_decode(m, buf, (size_t)len, msg, sizeof(msg)) ||
 	    mc_dev_record_from_msg(r, m, msg, sizeof(msg)))
-		return errf(err, errlen, -EINVAL, "%s: %s", path, msg);
+		return mc_errf(err, errlen, -EINVAL, "%s: %s", path, msg);
 	return 0;
 }
 
@@ -402,7 +389,7 @@ int mc_state_load(const char *path, struct mc_dev_record *r, char *err,
 
 	explicit_bzero(r, sizeof(*r));
 	if (!m || !buf) {
-		res = errf(err, errlen, -ENOMEM, "out of memory");
+		res = mc_errf(err, errlen, -ENOMEM, "out of memory");
 		goto out;
 	}
 	mc_msg_init(m);
@@ -410,7 +397,7 @@ int mc_state_load(const char *path, struct mc_dev_record *r, char *err,
 	base = base ? base + 1 : path;
 	/* a record copied under another cookie's name would attach twice */
 	if (!res && !record_name_cookie(base, &cookie) && cookie != r->cookie) {
-		res = errf(err, errlen, -EINVAL,
+		res = mc_errf(err, errlen, -EINVAL,
 			   "%s: holds cookie 0x%016llx, not the one in its name",
 			   path, (unsigned long long)r->cookie);
 		explicit_bzero(r, sizeof(*r));
@@ -465,14 +452,14 @@ int mc_state_load_all(const char *dir, mc_state_cb cb, void *arg, char *err,
 	int n, good = 0, res;
 
 	if (!r)
-		return errf(err, errlen, -ENOMEM, "out of memory");
+		return mc_errf(err, errlen, -ENOMEM, "out of memory");
 	res = mc_state_dir_init(dir, err, errlen);
 	if (res)
 		goto out;
 	remove_temps(dir);
 	n = scandir(dir, &list, is_record, alphasort);
 	if (n < 0) {
-		res = errf(err, errlen, -errno, "state directory %s: %s", dir,
+		res = mc_errf(err, errlen, -errno, "state directory %s: %s", dir,
 			   strerror(errno));
 		goto out;
 	}

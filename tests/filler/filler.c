@@ -14,16 +14,6 @@
 
 #include "filler.h"
 
-static uint32_t load_acquire32(const __le32 *p)
-{
-	return le32toh(__atomic_load_n(p, __ATOMIC_ACQUIRE));
-}
-
-static void store_release32(__le32 *p, uint32_t v)
-{
-	__atomic_store_n(p, htole32(v), __ATOMIC_RELEASE);
-}
-
 static void flog(struct mc_filler *f, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

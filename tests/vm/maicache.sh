@@ -104,3 +104,16 @@ kill_filler() {
 	wait "$fpid" 2>/dev/null || true
 	fpid=""
 }
+
+# run_fio LABEL JOBFILE [fio options...]: fio, its output in
+# $MAICACHE_OUT/fio-LABEL.log; dies on any error it reports.
+run_fio() { # LABEL JOBFILE [fio options...]
+	local label=$1 job=$2
+	shift 2
+	if ! fio --output="$MAICACHE_OUT/fio-$label.log" "$@" "$job"; then
+		cat "$MAICACHE_OUT/fio-$label.log" >&2 || true
+		die "fio $label failed"
+	fi
+	grep -q 'err= 0' "$MAICACHE_OUT/fio-$label.log" || die "fio $label: no 'err= 0' in its output"
+	! grep -qE 'err= *[1-9]' "$MAICACHE_OUT/fio-$label.log" || die "fio $label reported errors"
+}

@@ -24,16 +24,6 @@ set -euo pipefail
 . "$MAICACHE_ROOT/tests/vm/maicache.sh"
 trap mc_cleanup EXIT
 
-run_fio() { # LABEL JOBFILE [fio options...]
-	local label=$1 job=$2
-	shift 2
-	if ! fio --output="$MAICACHE_OUT/fio-$label.log" "$@" "$job"; then
-		cat "$MAICACHE_OUT/fio-$label.log" >&2 || true
-		die "fio $label failed"
-	fi
-	grep -q 'err= 0' "$MAICACHE_OUT/fio-$label.log" || die "fio $label: no 'err= 0' in its output"
-	! grep -qE 'err= *[1-9]' "$MAICACHE_OUT/fio-$label.log" || die "fio $label reported errors"
-}
 
 # fio keeps its verify state files in the working directory.
 cd /tmp
