@@ -69,7 +69,10 @@ typedef void (*mc_blob_read_cb)(void *arg, int res, const char *msg);
 
 int mc_blob_client_new(struct mc_blob_client **out, struct mc_loop *loop,
 		       const struct mc_blob_opts *opts, char *err, size_t errlen);
-/* Cancels everything outstanding (callbacks get -ECANCELED) and frees. */
+/*
+ * Cancels everything outstanding and frees. The -ECANCELED callbacks run
+ * inside this call, before the memory goes away.
+ */
 void mc_blob_client_free(struct mc_blob_client *c);
 void mc_blob_client_stats(const struct mc_blob_client *c,
 			  struct mc_blob_stats *out);
@@ -83,7 +86,10 @@ void mc_blob_client_stats(const struct mc_blob_client *c,
 int mc_blob_open(struct mc_blob_client *c, const char *url,
 		 const struct az_cred *cred, struct mc_blob **out,
 		 char *err, size_t errlen);
-/* Cancels the blob's outstanding requests (-ECANCELED) and frees it. */
+/*
+ * Cancels the blob's outstanding requests and frees it; their -ECANCELED
+ * callbacks run inside this call. Safe from inside the blob's own callback.
+ */
 void mc_blob_close(struct mc_blob *b);
 /* The URL without its query (no SAS), for logs and listings. */
 const char *mc_blob_url(const struct mc_blob *b);
@@ -96,8 +102,14 @@ void mc_blob_pin(struct mc_blob *b, const struct mc_blob_props *props);
 
 /*
  * Read [off, off + len) into dst (any memory, the pool mapping included);
- * the pinned size bounds the range. cb runs exactly once, from the loop,
- * never from inside this call. dst must stay valid until then.
+ * the pinned size bounds the range (past it: -ERANGE through cb). cb runs
+ * exactly once, from the loop, never from inside this call; dst must stay
+ * valid until then. Returns a negative errno, and then never calls cb, only
+ * for bad arguments or a closing blob. Before mc_blob_pin() reads go out
+ * without If-Match and without a size bound.
+ *
+ * Shared Key signs the encoded URI path, as the service does; SAS and
+ * bearer tokens are never logged.
  */
 int mc_blob_read(struct mc_blob *b, uint64_t off, void *dst, size_t len,
 		 mc_blob_read_cb cb, void *arg);
