@@ -321,7 +321,7 @@ static int list_devices(bool stats)
 		printf("{\"daemon\":");
 		mc_daemon_print(&ctx.vols);
 		printf(",\"devices\":[");
-	} else if (stats || !ctx.vols.ok) {
+	} else if (stats) {
 		mc_daemon_print(&ctx.vols);
 	}
 	ret = mc_nl_dev_list(nl, list_one, &ctx, err, sizeof(err));

@@ -48,6 +48,7 @@
 #define M_ID		"device id must be below 65536"
 #define M_INUSE		"device id in use"
 #define M_NODEV		"no such device"
+#define M_FRESH		"a stale device cannot be made fresh: remove it and add it again"
 #define M_SEGMENT	"the pool must hold at least one 4 MiB segment"
 #define M_NOMEM		"not enough available memory for this pool"
 #define M_BUSY		"remove all devices before resizing the pool"
@@ -439,6 +440,15 @@ static struct nl_msg *id_msg(uint8_t cmd, uint32_t id)
 	return msg;
 }
 
+static struct nl_msg *stale_msg(uint32_t id, uint8_t stale)
+{
+	struct nl_msg *msg = id_msg(MAICACHE_CMD_DEV_SET, id);
+
+	if (nla_put_u8(msg, MAICACHE_ATTR_DEV_STALE, stale))
+		fatal("nla_put");
+	return msg;
+}
+
 static struct nl_msg *pool_msg(uint64_t size)
 {
 	struct nl_msg *msg = new_msg(MAICACHE_CMD_POOL_SET, 0);
@@ -642,6 +652,18 @@ static void malformed_cases(void)
 	      MAICACHE_ATTR_DEV_ID);
 	check("DEV_GET without DEV_ID", new_msg(MAICACHE_CMD_DEV_GET, 0), EINVAL, NULL, -1,
 	      MAICACHE_ATTR_DEV_ID);
+
+	/* DEV_SET: only "stale", only one way, only for a device that exists. */
+	snprintf(name, sizeof(name), "DEV_SET stale 0 on id %u", RESIDENT_ID);
+	check(name, stale_msg(RESIDENT_ID, 0), EINVAL, M_FRESH, MAICACHE_ATTR_DEV_STALE, -1);
+	snprintf(name, sizeof(name), "DEV_SET stale 2 on id %u", RESIDENT_ID);
+	check(name, stale_msg(RESIDENT_ID, 2), ERANGE, M_ANY, MAICACHE_ATTR_DEV_STALE, -1);
+	snprintf(name, sizeof(name), "DEV_SET stale 1 on missing id %u", free_id);
+	check(name, stale_msg(free_id, 1), ENODEV, M_NODEV, MAICACHE_ATTR_DEV_ID, -1);
+	check("DEV_SET without DEV_ID", new_msg(MAICACHE_CMD_DEV_SET, 0), EINVAL, NULL, -1,
+	      MAICACHE_ATTR_DEV_ID);
+	check("event command EVT_DEV_STALE as a request",
+	      new_msg(MAICACHE_CMD_EVT_DEV_STALE, 0), EOPNOTSUPP, NULL, -1, -1);
 
 	/* Commands the family does not have. */
 	check("unknown command 200", new_msg(200, 0), EOPNOTSUPP, NULL, -1, -1);
