@@ -31,7 +31,7 @@ USERD_LIB_SRCS := $(filter-out $(USERD_MAIN),$(wildcard userd/*.c))
 USERD_HDRS := $(wildcard userd/*.h proto/*.h)
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/check_*.c))
 
-.PHONY: all deps user unit module check demo dkms-install clean
+.PHONY: all deps user unit module check demo dkms-install install clean
 
 all: user module
 
@@ -100,6 +100,15 @@ demo: all
 dkms-install: | deps
 	@src=$$(scripts/dkms-source.sh) && v=$${src##*-} && \
 	dkms add maicache/$$v && dkms install maicache/$$v
+
+# The daemon, the CLI, the systemd unit and the docs, on this node.
+PREFIX ?= /usr/local
+install: user
+	install -D -m 0755 $(BUILD)/user/maicached $(DESTDIR)$(PREFIX)/sbin/maicached
+	install -D -m 0755 $(BUILD)/user/maicachectl $(DESTDIR)$(PREFIX)/sbin/maicachectl
+	install -D -m 0644 dist/maicached.service $(DESTDIR)/etc/systemd/system/maicached.service
+	install -d -m 0755 $(DESTDIR)$(PREFIX)/share/doc/maicache
+	install -m 0644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/maicache/
 
 clean:
 	rm -rf $(BUILD)
