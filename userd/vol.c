@@ -390,6 +390,11 @@ int mc_vol_detach(struct mc_vol *v, char *err, size_t errlen)
 
 	if (v->waiter)
 		return snprintf(err, errlen, "the volume is still being attached"), -EBUSY;
+	/* Its source's answer is on the way and names this volume. */
+	if (v->state == MC_VOL_OPENING)
+		return snprintf(err, errlen,
+				"the volume is still opening its source: try again in a moment"),
+		       -EBUSY;
 	if (v->has_dev) {
 		ret = mc_nl_dev_del(d->nl, v->dev_id, err, errlen);
 		if (ret && ret != -ENODEV)
