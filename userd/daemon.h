@@ -49,6 +49,7 @@ struct mc_vol {
 	char etag[128];
 	struct az_cred cred;
 	struct mc_source *src;
+	struct mc_source *opening;	/* the source while it opens */
 
 	/* Misses that came in while the source was opening. */
 	struct mc_miss *held;

@@ -23,6 +23,9 @@ struct fill {
 
 static void complete(struct mc_daemon *d, uint64_t id, uint32_t status)
 {
+	/* Unmapped at shutdown: the next daemon gets the fill again. */
+	if (!d->cpl_map)
+		return;
 	if (mc_miss_ring_complete(&d->ring, id, status))
 		/* Lost only if memory is gone; the kernel times the fill out. */
 		mc_log(d, 0, "out of memory posting completion %" PRIx64, id);

@@ -45,14 +45,17 @@ int mc_source_file_open(struct mc_loop *loop, const char *url,
 
 /*
  * Open a blob source: Get Blob Properties runs in the background and cb gets
- * the result. expect_etag, when not NULL or empty, is the version the
- * device was attached with: a different one fails with -ESTALE.
+ * the result (the source on success). expect_etag, when not NULL or empty,
+ * is the version the device was attached with: a different one fails with
+ * -ESTALE. *pending is the source while it opens: mc_source_close() on it
+ * cancels the open, and cb is then never called.
  */
 typedef void (*mc_source_open_cb)(void *arg, int res, struct mc_source *s,
 				  const char *msg);
 int mc_source_blob_open(struct mc_blob_client *client, const char *url,
 			const struct az_cred *cred, const char *expect_etag,
-			mc_source_open_cb cb, void *arg, char *err, size_t errlen);
+			mc_source_open_cb cb, void *arg, struct mc_source **pending,
+			char *err, size_t errlen);
 
 static inline int mc_source_read(struct mc_source *s, uint64_t off, void *dst,
 				 size_t len, mc_source_cb cb, void *arg)

@@ -65,6 +65,8 @@ static void blob_close(struct mc_source *s)
 {
 	struct blob_source *bs = (struct blob_source *)s;
 
+	/* An open still running is cancelled without telling its caller. */
+	bs->open_cb = NULL;
 	mc_blob_close(bs->blob);
 	free(bs);
 }
@@ -81,6 +83,8 @@ static void blob_props_done(void *arg, int res,
 	struct blob_source *bs = arg;
 	char buf[512];
 
+	if (!bs->open_cb)
+		return;		/* cancelled by blob_close() */
 	if (!res && !props->size) {
 		res = -EINVAL;
 		msg = "the blob is empty: nothing to serve";
@@ -93,8 +97,12 @@ static void blob_props_done(void *arg, int res,
 		msg = buf;
 	}
 	if (res) {
-		bs->open_cb(bs->open_arg, res, NULL, msg);
+		mc_source_open_cb cb = bs->open_cb;
+		void *cb_arg = bs->open_arg;
+
+		/* The caller forgets the pending source when told. */
 		blob_close(&bs->s);
+		cb(cb_arg, res, NULL, msg);
 		return;
 	}
 	mc_blob_pin(bs->blob, props);
@@ -105,7 +113,8 @@ static void blob_props_done(void *arg, int res,
 
 int mc_source_blob_open(struct mc_blob_client *client, const char *url,
 			const struct az_cred *cred, const char *expect_etag,
-			mc_source_open_cb cb, void *arg, char *err, size_t errlen)
+			mc_source_open_cb cb, void *arg, struct mc_source **pending,
+			char *err, size_t errlen)
 {
 	struct blob_source *bs;
 	int ret;
@@ -128,6 +137,8 @@ int mc_source_blob_open(struct mc_blob_client *client, const char *url,
 		snprintf(err, errlen, "cannot start Get Blob Properties: %s",
 			 strerror(-ret));
 		blob_close(&bs->s);
+		return ret;
 	}
-	return ret;
+	*pending = &bs->s;
+	return 0;
 }

@@ -100,6 +100,7 @@ static void vol_free(struct mc_vol *v)
 		}
 	}
 	mc_source_close(v->src);
+	mc_source_close(v->opening);
 	free(v->held);
 	/* The credential held a secret. */
 	explicit_bzero(&v->cred, sizeof(v->cred));
@@ -279,6 +280,7 @@ static void source_opened(void *arg, int res, struct mc_source *src,
 {
 	struct mc_vol *v = arg;
 
+	v->opening = NULL;
 	if (v->waiter) {
 		if (res)
 			attach_fail(v, res, msg);
@@ -303,7 +305,7 @@ static int vol_open_source(struct mc_vol *v, const char *expect_etag,
 		return ret;
 	}
 	return mc_source_blob_open(v->d->blob, v->url, &v->cred, expect_etag,
-				   source_opened, v, err, errlen);
+				   source_opened, v, &v->opening, err, errlen);
 }
 
 static int attach_parse(struct mc_vol *v, const struct mc_msg *req, char *err,
