@@ -10,7 +10,8 @@
 #     reads work again once Azurite is back;
 #  3. the daemon is killed with SIGKILL while GETs hang and restarted: the
 #     reader sees no error and correct data (aio engine here; the others
-#     run io_uring).
+#     run io_uring);
+#  4. SIGTERM while a re-attach waits for Blob: a clean exit.
 set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
@@ -114,6 +115,20 @@ azurite_resume
 start_daemon --engine aio
 wait "$reader" || die "the reader failed across the daemon's SIGKILL: $(cat /tmp/dd.err)"
 cmp /tmp/killed.out /tmp/b.img || die "data read across the SIGKILL differs"
+echo "SIGKILL mid-read: no I/O error OK"
+
+# 4. SIGTERM while the re-attach of a volume still waits for Blob: a clean
+#    exit, and the next daemon re-attaches it.
+stop_daemon
+azurite_pause
+start_daemon --engine aio
+"$ctl" list | grep -q "name killme, opening" || { "$ctl" list; die "the volume is not opening"; }
+out=$("$ctl" detach killme 2>&1) && die "detach worked while the source was opening"
+grep -q "still opening" <<<"$out" || die "detach while opening: '$out'"
+stop_daemon
+azurite_resume
+start_daemon --engine aio
+"$ctl" list | grep -q "name killme, ready" || { "$ctl" list; die "not re-attached after the stop"; }
 "$ctl" detach killme
 stop_daemon
-echo "SIGKILL mid-read: no I/O error OK"
+echo "SIGTERM while re-attaching: clean OK"
