@@ -302,16 +302,30 @@ QEMU=(
 	-virtfs "local,path=${OUTDIR//,/,,},mount_tag=out,security_model=none,multidevs=remap"
 )
 
+boot() {
+	set +e
+	if [[ ${MAICACHE_VM_VERBOSE:-0} == 1 ]]; then
+		timeout --kill-after=10 "$TIMEOUT" "${QEMU[@]}" </dev/null 2>&1 | tee "$CONSOLE" >&2
+		qrc=${PIPESTATUS[0]}
+	else
+		timeout --kill-after=10 "$TIMEOUT" "${QEMU[@]}" </dev/null >"$CONSOLE" 2>&1
+		qrc=$?
+	fi
+	set -e
+}
+
 start=$SECONDS
-set +e
-if [[ ${MAICACHE_VM_VERBOSE:-0} == 1 ]]; then
-	timeout --kill-after=10 "$TIMEOUT" "${QEMU[@]}" </dev/null 2>&1 | tee "$CONSOLE" >&2
-	qrc=${PIPESTATUS[0]}
-else
-	timeout --kill-after=10 "$TIMEOUT" "${QEMU[@]}" </dev/null >"$CONSOLE" 2>&1
-	qrc=$?
+boot
+# A guest kernel that dies before our init even ran (software emulation
+# occasionally trips over the kernel patching its own text while booting)
+# says nothing about maicache: boot once more, and say so.
+if ! grep -qa 'maicache-init: up' "$CONSOLE" &&
+	grep -qaE '\[ *[0-9]+\.[0-9]+\].*(Oops|Kernel panic)' "$CONSOLE"; then
+	cp "$CONSOLE" "$CONSOLE.boot-crash"
+	echo "note: $NAME [$KVER]: the guest kernel crashed while booting, before init; booting again (first console: $CONSOLE.boot-crash)" >&2
+	rm -f "$OUTDIR/status" "$OUTDIR/harness.err"
+	boot
 fi
-set -e
 secs=$((SECONDS - start))
 
 reasons=()
