@@ -508,7 +508,10 @@ out:
 	return res;
 }
 
-static int use_key_file(struct resolve *r, const char *path, const char *what)
+/* A secret read from a file, handed to use_key() or use_sas(). */
+static int use_secret_file(struct resolve *r, const char *path, const char *what,
+			   int (*use)(struct resolve *r, const char *secret,
+				      const char *label))
 {
 	char buf[SECRET_FILE_MAX], label[AZ_ORIGIN_MAX];
 	int res;
@@ -517,23 +520,19 @@ static int use_key_file(struct resolve *r, const char *path, const char *what)
 	if (res)
 		return res;
 	snprintf(label, sizeof(label), "%s %s", what, path);
-	res = use_key(r, buf, label);
+	res = use(r, buf, label);
 	explicit_bzero(buf, sizeof(buf));
 	return res;
 }
 
+static int use_key_file(struct resolve *r, const char *path, const char *what)
+{
+	return use_secret_file(r, path, what, use_key);
+}
+
 static int use_sas_file(struct resolve *r, const char *path, const char *what)
 {
-	char buf[SECRET_FILE_MAX], label[AZ_ORIGIN_MAX];
-	int res;
-
-	res = read_secret_file(r, path, what, buf, sizeof(buf));
-	if (res)
-		return res;
-	snprintf(label, sizeof(label), "%s %s", what, path);
-	res = use_sas(r, buf, label);
-	explicit_bzero(buf, sizeof(buf));
-	return res;
+	return use_secret_file(r, path, what, use_sas);
 }
 
 /*
