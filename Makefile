@@ -71,7 +71,7 @@ $(BUILD)/user/maicached: $(USERD_MAIN) $(USERD_LIB_SRCS) $(USERD_HDRS) | deps
 		$(USERD_MAIN) $(USERD_LIB_SRCS) $(USERD_LIBS)
 
 # Unit tests always run under AddressSanitizer and UBSan.
-$(BUILD)/unit/%: tests/unit/%.c $(USERD_LIB_SRCS) $(USERD_HDRS) $(wildcard tests/filler/*.[ch]) | deps
+$(BUILD)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(USERD_LIB_SRCS) $(USERD_HDRS) $(wildcard tests/filler/*.[ch]) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) -O1 -g $(WARNFLAGS) $(SANFLAGS) -o $@ \
 		$< $(USERD_LIB_SRCS) $(USERD_LIBS) $(CHECK_LIBS)

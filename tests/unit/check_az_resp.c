@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 
 #include "az_resp.h"
+#include "check_run.h"
 
 static char msg[512];
 
@@ -190,11 +191,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mc_check_run(suite());
 }

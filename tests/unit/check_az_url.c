@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "az_url.h"
+#include "check_run.h"
 
 static struct az_url u;
 static char err[512];
@@ -152,11 +153,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mc_check_run(suite());
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "check_run.h"
 
 static char tmpdir[64];
 static char cfg_path[128];
@@ -281,11 +282,5 @@ static Suite *config_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(config_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mc_check_run(config_suite());
 }

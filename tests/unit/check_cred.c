@@ -20,6 +20,7 @@
 
 #include "cred.h"
 #include "ctl_msg.h"
+#include "check_run.h"
 
 /* Azurite's development connection string, as its documentation gives it. */
 #define AZURITE_CONN_STR \
@@ -877,11 +878,5 @@ static Suite *cred_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(cred_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mc_check_run(cred_suite());
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ctl_msg.h"
+#include "check_run.h"
 
 static struct mc_msg *msg_new(void)
 {
@@ -380,11 +381,5 @@ static Suite *ctl_msg_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(ctl_msg_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mc_check_run(ctl_msg_suite());
 }

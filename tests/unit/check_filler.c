@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../filler/filler.c"
+#include "check_run.h"
 
 #define POOL_SLOTS 64
 #define SLOT_SHIFT 16	/* 64 KiB slots; extents of the tests are small */
@@ -570,11 +571,5 @@ static Suite *filler_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(filler_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mc_check_run(filler_suite());
 }

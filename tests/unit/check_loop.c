@@ -22,6 +22,7 @@
 
 #include "loop.h"
 #include "../vm/tools/seccomp_no_uring.h"
+#include "check_run.h"
 
 static const enum mc_engine engines[] = { MC_ENGINE_URING, MC_ENGINE_AIO };
 static const char *const engine_names[] = { "io_uring", "aio" };
@@ -1052,11 +1053,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mc_check_run(suite());
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "miss_ring.h"
+#include "check_run.h"
 
 #define MISS_N 8
 #define CPL_N 4
@@ -215,8 +216,6 @@ int main(void)
 {
 	Suite *s = suite_create("miss_ring");
 	TCase *tc = tcase_create("ring");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, pop_in_order_and_give_entries_back);
@@ -225,9 +224,5 @@ int main(void)
 	tcase_add_test(tc, restart_takes_over_indices);
 	tcase_add_test(tc, garbage_indices_repaired);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mc_check_run(s);
 }

@@ -11,6 +11,7 @@
 #include <netlink/msg.h>
 
 #include "nlclient.h"
+#include "check_run.h"
 
 enum { SKIP_NONE = -1 };
 
@@ -99,11 +100,5 @@ static Suite *nlclient_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(nlclient_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mc_check_run(nlclient_suite());
 }

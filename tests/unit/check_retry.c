@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "retry.h"
+#include "check_run.h"
 
 static const struct mc_retry_policy pol = {
 	.max_retries = 5, .base_ms = 100, .max_ms = 5000, .deadline_ms = 0,
@@ -167,11 +168,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mc_check_run(suite());
 }

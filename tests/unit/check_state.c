@@ -17,6 +17,7 @@
 
 #include "ctl_msg.h"
 #include "state.h"
+#include "check_run.h"
 
 static char tmpdir[64];
 static char statedir[128];
@@ -390,11 +391,5 @@ static Suite *state_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(state_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return mc_check_run(state_suite());
 }
