@@ -2,6 +2,7 @@
 /*
  * maicachectl: control CLI for the maicache module and daemon.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "maicache_version.h"
 #include "maicachectl.h"
 #include "nlclient.h"
@@ -53,29 +55,20 @@ int fail(const char *err)
 	return 1;
 }
 
-/* "64K", "1M", "4096": bytes, or -1 with a message. */
+/* "64K", "1M", "4096" (config.c's rule) or "0x..." : bytes, or -1 with a message. */
 int parse_size(const char *opt, const char *s, uint64_t *out)
 {
 	char *end;
-	unsigned long long v;
-	int shift = 0;
 
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s || s[0] == '-')
-		goto bad;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && isxdigit((unsigned char)s[2])) {
+		errno = 0;
+		*out = strtoull(s + 2, &end, 16);
+		if (!errno && !*end)
+			return 0;
+	} else if (!mc_parse_size(s, out)) {
+		return 0;
 	}
-	if (*end || (shift && v > (UINT64_MAX >> shift)))
-		goto bad;
-	*out = (uint64_t)v << shift;
-	return 0;
-bad:
-	fprintf(stderr, "maicachectl: %s: '%s' is not a size (e.g. 4096, 64K, 1G)\n",
+	fprintf(stderr, "maicachectl: %s: '%s' is not a size (e.g. 4096, 64K, 1G, 0x1000)\n",
 		opt, s);
 	return -1;
 }

@@ -976,11 +976,6 @@ void mc_blob_close(struct mc_blob *b)
 	pump(c);
 }
 
-const char *mc_blob_url(const struct mc_blob *b)
-{
-	return b->base;
-}
-
 void mc_blob_stats(const struct mc_blob *b, struct mc_blob_stats *out)
 {
 	*out = b->stats;

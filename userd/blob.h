@@ -91,8 +91,6 @@ int mc_blob_open(struct mc_blob_client *c, const char *url,
  * callbacks run inside this call. Safe from inside the blob's own callback.
  */
 void mc_blob_close(struct mc_blob *b);
-/* The URL without its query (no SAS), for logs and listings. */
-const char *mc_blob_url(const struct mc_blob *b);
 void mc_blob_stats(const struct mc_blob *b, struct mc_blob_stats *out);
 
 /* Get Blob Properties (HEAD), retried like reads. */
