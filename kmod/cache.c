@@ -5,14 +5,19 @@
  *
  * A hit takes no lock: an RCU lookup in the device's xarray and a reference
  * on the slot. A miss allocates a slot in state FILLING and inserts it in the
- * index, so that later requests for the same extent wait on that one fill
+ * index, so that later reads of the same extent wait on that one fill
  * instead of sending another.
  */
-#include <linux/bvec.h>
-#include <linux/highmem.h>
 #include <linux/rcupdate.h>
 
 #include "maicache.h"
+
+/* The slot holds its extent, and its data can be read. */
+static bool mc_slot_ready(struct mc_slot *slot)
+{
+	/* Pairs with the release of READY in mc_slot_resolve(). */
+	return smp_load_acquire(&slot->state) == MC_SLOT_READY;
+}
 
 /* Wait on a FILLING slot; false if it is no longer filling. */
 static bool mc_slot_add_waiter(struct mc_slot *slot, struct mc_cmd *cmd,
@@ -50,8 +55,31 @@ static struct mc_slot *mc_cache_lookup(struct mc_dev *dev, u64 extent)
 }
 
 /*
- * Reference the slot of one extent of a request. Returns MC_GOT (the slot
- * is READY), MC_WAITING (the request waits for a fill, cmd->pending raised)
+ * The fast path's lookup: a referenced slot for (dev, extent) if it is
+ * READY, else NULL. Counts nothing; the caller counts the hit once it
+ * knows the whole read is served from the pool (mc_cache_hit()).
+ */
+struct mc_slot *mc_cache_get_ready(struct mc_dev *dev, u64 extent)
+{
+	struct mc_slot *slot = mc_cache_lookup(dev, extent);
+
+	if (slot && !mc_slot_ready(slot)) {
+		mc_slot_put(slot);
+		slot = NULL;
+	}
+	return slot;
+}
+
+/* A read uses bytes [off, off + len) of a READY slot. */
+void mc_cache_hit(struct mc_dev *dev, struct mc_slot *slot, u32 off, u32 len)
+{
+	mc_policy_hit(&slot->pnode, off, len);
+	this_cpu_inc(dev->stats->hits);
+}
+
+/*
+ * Reference the slot of one extent of a read. Returns MC_GOT (the slot
+ * is READY), MC_WAITING (the read waits for a fill, cmd->pending raised)
  * or a negative errno when no slot can be had right now.
  */
 int mc_cache_get(struct mc_dev *dev, struct mc_cmd *cmd, u64 extent,
@@ -63,14 +91,12 @@ int mc_cache_get(struct mc_dev *dev, struct mc_cmd *cmd, u64 extent,
 	for (;;) {
 		slot = mc_cache_lookup(dev, extent);
 		if (slot) {
-			u8 state = READ_ONCE(slot->state);
-
-			if (state == MC_SLOT_READY)
+			if (mc_slot_ready(slot))
 				goto hit;
-			if (state == MC_SLOT_FILLING &&
+			if (READ_ONCE(slot->state) == MC_SLOT_FILLING &&
 			    mc_slot_add_waiter(slot, cmd, w))
 				goto wait;
-			if (READ_ONCE(slot->state) == MC_SLOT_READY)
+			if (mc_slot_ready(slot))
 				goto hit;
 			/* FAILED: leaving the index; look again. */
 			mc_slot_put(slot);
@@ -103,8 +129,7 @@ int mc_cache_get(struct mc_dev *dev, struct mc_cmd *cmd, u64 extent,
 	return MC_WAITING;
 
 hit:
-	mc_policy_hit(&slot->pnode, off, len);
-	this_cpu_inc(dev->stats->hits);
+	mc_cache_hit(dev, slot, off, len);
 	cmd->slot[cmd->nr++] = slot;
 	return MC_GOT;
 wait:
@@ -114,7 +139,7 @@ wait:
 
 /*
  * The fill of slot ended (status 0: the slot holds the extent) or was
- * abandoned (negative errno): wake the requests waiting for it. A failed
+ * abandoned (negative errno): wake the reads waiting for it. A failed
  * extent leaves the index at once so the next read tries again. The fill's
  * own reference is the caller's business. A slot that is not FILLING is
  * left alone.
@@ -140,7 +165,8 @@ void mc_slot_resolve(struct mc_slot *slot, int status)
 				       0) == slot;
 		WRITE_ONCE(slot->dev, NULL);
 	} else {
-		WRITE_ONCE(slot->state, MC_SLOT_READY);
+		/* After the data the daemon wrote: pairs with the readers. */
+		smp_store_release(&slot->state, MC_SLOT_READY);
 	}
 	list_splice_init(&slot->waiters, &waiters);
 	spin_unlock(&slot->lock);
@@ -167,60 +193,8 @@ void mc_cache_fail_dev(struct mc_dev *dev)
 			mc_slot_resolve(slot, -ENODEV);
 }
 
-/* Copy the request's data out of its slots. All of them are READY. */
-static void mc_cmd_copy(struct mc_dev *dev, struct mc_cmd *cmd)
-{
-	struct request *rq = cmd->rq;
-	u64 pos = blk_rq_pos(rq) << SECTOR_SHIFT;
-	u64 first = pos >> dev->extent_shift;
-	u64 mask = (1ULL << dev->extent_shift) - 1;
-	struct req_iterator iter;
-	struct bio_vec bv;
-	u64 copied = 0;
-
-	rq_for_each_segment(bv, rq, iter) {
-		u32 done = 0;
-
-		/* The iterator advances by bv.bv_len: leave bv alone. */
-		while (done < bv.bv_len) {
-			struct mc_slot *slot = cmd->slot[(pos >> dev->extent_shift) - first];
-			u32 in_ext = pos & mask;
-			u32 n = min_t(u64, bv.bv_len - done, mask + 1 - in_ext);
-
-			memcpy_to_page(bv.bv_page, bv.bv_offset + done,
-				       mc_slot_mem(slot) + in_ext, n);
-			done += n;
-			pos += n;
-		}
-		copied += done;
-	}
-	this_cpu_add(dev->stats->bytes_hit, copied);
-}
-
 /*
- * Every extent of the request is resolved: copy, drop the slots, end it.
- * A request that found the pool busy is retried whole a little later; the
- * fills it started stay cached for the retry.
- */
-void mc_cmd_finish(struct mc_cmd *cmd)
-{
-	struct request *rq = cmd->rq;
-	struct mc_dev *dev = rq->q->queuedata;
-
-	if (cmd->status == BLK_STS_OK)
-		mc_cmd_copy(dev, cmd);
-	while (cmd->nr)
-		mc_slot_put(cmd->slot[--cmd->nr]);
-	if (cmd->status == BLK_STS_RESOURCE) {
-		blk_mq_requeue_request(rq, false);
-		blk_mq_delay_kick_requeue_list(rq->q, 1);
-		return;
-	}
-	blk_mq_end_request(rq, cmd->status);
-}
-
-/*
- * Empty the device's index once no request of it is left and its fills
+ * Empty the device's index once no read of it is left and its fills
  * were failed (mc_cache_fail_dev()). Fills still with the daemon keep their
  * slot, out of the index, until the daemon answers or goes away: it may be
  * writing into it.

@@ -6,14 +6,18 @@
 #ifndef MAICACHE_COMPAT_H
 #define MAICACHE_COMPAT_H
 
-#include <linux/blk-mq.h>
+#include <linux/blkdev.h>
 #include <linux/mm.h>
 
+/*
+ * A bio-based disk that takes reads of up to max_sectors, with any number
+ * of segments (read.c walks the bvecs itself), and REQ_NOWAIT reads (it
+ * never blocks in submit_bio for them).
+ */
 #ifdef MC_HAVE_ALLOC_DISK_LIMITS
-static inline struct gendisk *mc_alloc_disk(struct blk_mq_tag_set *set,
-					    unsigned int lbs,
+static inline struct gendisk *mc_alloc_disk(unsigned int lbs,
 					    unsigned int max_sectors,
-					    bool iostats, void *queuedata)
+					    bool iostats)
 {
 	struct queue_limits lim = {
 		.logical_block_size	= lbs,
@@ -22,39 +26,35 @@ static inline struct gendisk *mc_alloc_disk(struct blk_mq_tag_set *set,
 		.max_hw_sectors		= max_sectors,
 		.max_segments		= USHRT_MAX,
 		.max_segment_size	= UINT_MAX,
+		.features		= BLK_FEAT_NOWAIT |
+					  (iostats ? BLK_FEAT_IO_STAT : 0),
 	};
-	struct gendisk *disk = blk_mq_alloc_disk(set, &lim, queuedata);
 
-	/* blk-mq turns accounting on whatever the limits asked for. */
-	if (!IS_ERR(disk) && !iostats) {
-		lim = queue_limits_start_update(disk->queue);
-		lim.features &= ~BLK_FEAT_IO_STAT;
-		if (queue_limits_commit_update(disk->queue, &lim)) {
-			put_disk(disk);
-			return ERR_PTR(-EINVAL);
-		}
-	}
-	return disk;
+	return blk_alloc_disk(&lim, NUMA_NO_NODE);
 }
 #else
-static inline struct gendisk *mc_alloc_disk(struct blk_mq_tag_set *set,
-					    unsigned int lbs,
+static inline struct gendisk *mc_alloc_disk(unsigned int lbs,
 					    unsigned int max_sectors,
-					    bool iostats, void *queuedata)
+					    bool iostats)
 {
-	struct gendisk *disk = blk_mq_alloc_disk(set, queuedata);
+	struct gendisk *disk = blk_alloc_disk(NUMA_NO_NODE);
+	struct request_queue *q;
 
-	if (IS_ERR(disk))
-		return disk;
-	blk_queue_logical_block_size(disk->queue, lbs);
-	blk_queue_physical_block_size(disk->queue, lbs);
-	blk_queue_io_min(disk->queue, lbs);
-	blk_queue_max_hw_sectors(disk->queue, max_sectors);
-	blk_queue_max_segments(disk->queue, USHRT_MAX);
-	blk_queue_max_segment_size(disk->queue, UINT_MAX);
-	blk_queue_flag_set(QUEUE_FLAG_NONROT, disk->queue);
-	if (!iostats)
-		blk_queue_flag_clear(QUEUE_FLAG_IO_STAT, disk->queue);
+	if (!disk)
+		return ERR_PTR(-ENOMEM);
+	q = disk->queue;
+	blk_queue_logical_block_size(q, lbs);
+	blk_queue_physical_block_size(q, lbs);
+	blk_queue_io_min(q, lbs);
+	blk_queue_max_hw_sectors(q, max_sectors);
+	blk_queue_max_segments(q, USHRT_MAX);
+	blk_queue_max_segment_size(q, UINT_MAX);
+	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
+	blk_queue_flag_set(QUEUE_FLAG_NOWAIT, q);
+	if (iostats)
+		blk_queue_flag_set(QUEUE_FLAG_IO_STAT, q);
+	else
+		blk_queue_flag_clear(QUEUE_FLAG_IO_STAT, q);
 	return disk;
 }
 #endif

@@ -4,7 +4,7 @@
 # Included by kmod/Kbuild and by the KUnit build.
 mc_have = $(shell grep -Eqs '$(2)' $(srctree)/include/linux/$(1) && echo -D$(3))
 
-# 6.9+: blk_mq_alloc_disk() takes the queue limits.
-ccflags-y += $(call mc_have,blk-mq.h,define blk_mq_alloc_disk.set. lim. queuedata,MC_HAVE_ALLOC_DISK_LIMITS)
+# 6.9+: blk_alloc_disk() takes the queue limits.
+ccflags-y += $(call mc_have,blkdev.h,define blk_alloc_disk.lim. node_id,MC_HAVE_ALLOC_DISK_LIMITS)
 # 6.3+: vm_flags may only change through the vm_flags_*() helpers.
 ccflags-y += $(call mc_have,mm.h,static inline void vm_flags_mod,MC_HAVE_VM_FLAGS_MOD)

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * maicache block devices: /dev/maicacheN on blk-mq.
+ * maicache block devices: /dev/maicacheN, bio-based, read-only.
  *
- * A read is split at extent boundaries; each extent is a hit (copied from
- * the pool in queue_rq, without leaving the kernel) or waits for a fill
- * from the daemon. The request ends when its last extent is resolved.
+ * This file makes and removes the devices and holds their sysfs files;
+ * reads are served by read.c.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/idr.h>
 #include <linux/module.h>
@@ -19,13 +19,9 @@
 
 #define MC_MINORS	16	/* partitions per device */
 
-static unsigned int mc_queue_depth = 128;
-module_param_named(queue_depth, mc_queue_depth, uint, 0444);
-MODULE_PARM_DESC(queue_depth, "Requests in flight per hardware queue (default: 128)");
-
 /*
- * The block layer's per-disk accounting reads the clock twice per request,
- * a cost DRAM block devices such as brd do not pay; maicache keeps its own
+ * The block layer's per-disk accounting reads the clock twice per read, a
+ * cost DRAM block devices such as brd do not pay; maicache keeps its own
  * per-device counters regardless.
  */
 static bool mc_iostats;
@@ -51,64 +47,9 @@ struct mc_dev *mc_dev_find(u32 id)
 	return NULL;
 }
 
-static blk_status_t mc_queue_rq(struct blk_mq_hw_ctx *hctx,
-				const struct blk_mq_queue_data *bd)
-{
-	struct mc_dev *dev = hctx->queue->queuedata;
-	struct request *rq = bd->rq;
-	struct mc_cmd *cmd = blk_mq_rq_to_pdu(rq);
-	u64 pos = blk_rq_pos(rq) << SECTOR_SHIFT;
-	u64 end = pos + blk_rq_bytes(rq);
-	u64 extent = pos >> dev->extent_shift;
-
-	if (req_op(rq) != REQ_OP_READ)
-		return BLK_STS_NOTSUPP;
-	if (READ_ONCE(dev->dying))
-		return BLK_STS_IOERR;
-
-	blk_mq_start_request(rq);
-	cmd->rq = rq;
-	cmd->nr = 0;
-	cmd->status = BLK_STS_OK;
-	atomic_set(&cmd->pending, 1);
-	for (; pos < end; extent++) {
-		u64 ext_start = extent << dev->extent_shift;
-		u64 ext_end = ext_start + (1ULL << dev->extent_shift);
-		u32 len = min(end, ext_end) - pos;
-		int ret = mc_cache_get(dev, cmd, extent, pos - ext_start, len);
-
-		if (ret == -ESTALE) {
-			this_cpu_inc(dev->stats->fill_errors);
-			cmd->status = BLK_STS_IOERR;
-			break;
-		}
-		if (ret < 0) {
-			/* The pool is busy: retry once the fills started end. */
-			cmd->status = BLK_STS_RESOURCE;
-			break;
-		}
-		pos += len;
-	}
-	if (bd->last)
-		mc_ring_kick();
-	if (atomic_dec_and_test(&cmd->pending))
-		mc_cmd_finish(cmd);
-	return BLK_STS_OK;
-}
-
-/* blk-mq ends a batch early: wake the daemon for what was queued so far. */
-static void mc_commit_rqs(struct blk_mq_hw_ctx *hctx)
-{
-	mc_ring_kick();
-}
-
-static const struct blk_mq_ops mc_mq_ops = {
-	.queue_rq	= mc_queue_rq,
-	.commit_rqs	= mc_commit_rqs,
-};
-
 static const struct block_device_operations mc_fops = {
 	.owner		= THIS_MODULE,
+	.submit_bio	= mc_submit_bio,
 };
 
 static struct mc_dev *disk_to_mc(struct device *d)
@@ -238,28 +179,18 @@ int mc_dev_add(u32 id, u64 size, u32 block_size, u32 extent_size,
 	/* Ghost keys of a new device never match those of an old one. */
 	dev->key_base = (u64)atomic64_inc_return(&mc_key_seq) << 44;
 	xa_init(&dev->extents);
+	mc_read_dev_init(dev);
 	dev->stats = alloc_percpu(struct mc_stats);
 	if (!dev->stats) {
 		ret = -ENOMEM;
 		goto err_free;
 	}
 
-	dev->tag_set.ops = &mc_mq_ops;
-	dev->tag_set.nr_hw_queues = num_online_cpus();
-	dev->tag_set.queue_depth = mc_queue_depth;
-	dev->tag_set.numa_node = NUMA_NO_NODE;
-	dev->tag_set.cmd_size = sizeof(struct mc_cmd);
-	dev->tag_set.flags = BLK_MQ_F_SHOULD_MERGE;
-	dev->tag_set.driver_data = dev;
-	ret = blk_mq_alloc_tag_set(&dev->tag_set);
-	if (ret)
-		goto err_free;
-
-	dev->disk = mc_alloc_disk(&dev->tag_set, block_size,
-				  MC_MAX_RQ_BYTES >> SECTOR_SHIFT, mc_iostats, dev);
+	dev->disk = mc_alloc_disk(block_size, MC_MAX_IO_BYTES >> SECTOR_SHIFT,
+				  mc_iostats);
 	if (IS_ERR(dev->disk)) {
 		ret = PTR_ERR(dev->disk);
-		goto err_tags;
+		goto err_free;
 	}
 	dev->disk->major = mc_major;
 	dev->disk->first_minor = dev->id * MC_MINORS;
@@ -292,8 +223,6 @@ int mc_dev_add(u32 id, u64 size, u32 block_size, u32 extent_size,
 
 err_disk:
 	put_disk(dev->disk);
-err_tags:
-	blk_mq_free_tag_set(&dev->tag_set);
 err_free:
 	mc_dev_free(dev);
 	return ret;
@@ -318,17 +247,21 @@ int mc_dev_del(u32 id)
 
 	q = dev->disk->queue;
 	WRITE_ONCE(dev->dying, true);
-	/* After this, no queue_rq can start a fill the next line would miss. */
-	blk_mq_quiesce_queue(q);
+	/*
+	 * Wait out the reads being submitted and the retry work: after this,
+	 * nothing starts a fill that mc_cache_fail_dev() would miss.
+	 */
+	blk_mq_freeze_queue(q);
+	blk_mq_unfreeze_queue(q);
+	flush_delayed_work(&dev->retry_work);
 	mc_cache_fail_dev(dev);
-	blk_mq_unquiesce_queue(q);
+	mc_read_drain(dev);
 	mc_ring_drop_orphans();
 	del_gendisk(dev->disk);
 	mc_cache_drop_dev(dev);
 	maicache_nl_notify_dev(dev, MAICACHE_CMD_EVT_DEV_REMOVED);
 
 	put_disk(dev->disk);
-	blk_mq_free_tag_set(&dev->tag_set);
 	mc_dev_free(dev);
 	module_put(THIS_MODULE);
 	return 0;
@@ -336,12 +269,21 @@ int mc_dev_del(u32 id)
 
 int mc_dev_init(void)
 {
+	int ret = mc_read_init();
+
+	if (ret)
+		return ret;
 	mc_major = register_blkdev(0, "maicache");
-	return mc_major < 0 ? mc_major : 0;
+	if (mc_major < 0) {
+		mc_read_exit();
+		return mc_major;
+	}
+	return 0;
 }
 
 void mc_dev_exit(void)
 {
 	unregister_blkdev(mc_major, "maicache");
 	ida_destroy(&mc_ida);
+	mc_read_exit();
 }

@@ -11,7 +11,7 @@
  *   mc_ring   the miss ring shared with the daemon (/dev/maicache).
  *
  * Slot references: the device index holds one while the slot is in it; each
- * request using the slot holds one; a fill holds one from the miss until the
+ * read using the slot holds one; a fill holds one from the miss until the
  * daemon completes it (the daemon may write into the slot until then). A
  * slot is reused only when its count falls to zero, or when the evictor
  * claims a READY slot by moving the count from 1 (index only) to 0.
@@ -19,7 +19,7 @@
 #ifndef MAICACHE_H
 #define MAICACHE_H
 
-#include <linux/blk-mq.h>
+#include <linux/blkdev.h>
 #include <linux/kref.h>
 #include <linux/sizes.h>
 #include <linux/skbuff.h>
@@ -32,10 +32,10 @@
 #define MC_UNIT_SHIFT		16	/* smallest extent: 64 KiB */
 #define MC_SEG_SHIFT		22	/* largest extent, and the segment: 4 MiB */
 #define MC_NR_CLASSES		(MC_SEG_SHIFT - MC_UNIT_SHIFT + 1)
-#define MC_MAX_RQ_BYTES		SZ_1M
+#define MC_MAX_IO_BYTES		SZ_1M	/* larger bios are split */
 #define MC_MAX_DEVS		BIT(16)
-/* A request of MC_MAX_RQ_BYTES spans at most this many extents. */
-#define MC_MAX_RQ_EXTENTS	((MC_MAX_RQ_BYTES >> MC_UNIT_SHIFT) + 1)
+/* A read of MC_MAX_IO_BYTES spans at most this many extents. */
+#define MC_MAX_IO_EXTENTS	((MC_MAX_IO_BYTES >> MC_UNIT_SHIFT) + 1)
 
 enum mc_slot_state {
 	MC_SLOT_FREE,
@@ -47,7 +47,7 @@ enum mc_slot_state {
 struct mc_dev;
 struct mc_cmd;
 
-/* A request waiting for one extent to be filled. */
+/* A read waiting for one extent to be filled. */
 struct mc_wait {
 	struct list_head link;
 	struct mc_cmd *cmd;
@@ -109,21 +109,33 @@ struct mc_dev {
 	u64 key_base;			/* unique per device ever made */
 	struct xarray extents;		/* extent index -> struct mc_slot */
 	struct mc_stats __percpu *stats;
-	struct blk_mq_tag_set tag_set;
 	struct gendisk *disk;
 	bool dying;			/* being removed: new reads fail */
 	bool stale;			/* source changed: no new fills */
 	struct list_head list;		/* mc_devs, under mc_devs_lock */
+
+	atomic_t nr_cmds;		/* reads on the slow path */
+	spinlock_t retry_lock;
+	struct list_head retry;		/* mc_cmd that found the pool busy */
+	struct delayed_work retry_work;
 };
 
-/* Per request: the extents it reads and how many are still filling. */
+/*
+ * A read that could not be served at once from the pool: the extents it
+ * reads and how many are still filling. Reads that are all hits never
+ * need one (read.c).
+ */
 struct mc_cmd {
-	struct request *rq;
+	struct bio *bio;
+	struct mc_dev *dev;
 	atomic_t pending;
 	blk_status_t status;
 	u8 nr;
-	struct mc_slot *slot[MC_MAX_RQ_EXTENTS];
-	struct mc_wait wait[MC_MAX_RQ_EXTENTS];
+	bool acct;			/* block-layer iostats on */
+	unsigned long acct_start;
+	struct list_head retry_link;
+	struct mc_slot *slot[MC_MAX_IO_EXTENTS];
+	struct mc_wait wait[MC_MAX_IO_EXTENTS];
 };
 
 /* pool.c */
@@ -150,15 +162,26 @@ static inline void *mc_slot_mem(struct mc_slot *slot)
 enum { MC_GOT, MC_WAITING };		/* mc_cache_get() */
 int mc_cache_get(struct mc_dev *dev, struct mc_cmd *cmd, u64 extent,
 		 u32 off, u32 len);
+struct mc_slot *mc_cache_get_ready(struct mc_dev *dev, u64 extent);
+void mc_cache_hit(struct mc_dev *dev, struct mc_slot *slot, u32 off, u32 len);
 void mc_slot_resolve(struct mc_slot *slot, int status);
 void mc_cache_fail_dev(struct mc_dev *dev);
 void mc_cache_drop_dev(struct mc_dev *dev);
+
+/* read.c */
+void mc_submit_bio(struct bio *bio);
+void mc_read_bio(struct mc_dev *dev, struct bio *bio);
 void mc_cmd_finish(struct mc_cmd *cmd);
+void mc_read_dev_init(struct mc_dev *dev);
+void mc_read_drain(struct mc_dev *dev);
+int mc_read_init(void);
+void mc_read_exit(void);
 
 /* ring.c */
 int mc_ring_init(void);
 void mc_ring_exit(void);
 void mc_ring_queue_fill(struct mc_slot *slot);
+bool mc_ring_needs_kick(void);
 void mc_ring_kick(void);
 int mc_ring_set_pool(struct mc_pool *pool, struct mc_pool **old);
 void mc_ring_drop_orphans(void);

@@ -205,6 +205,12 @@ void mc_ring_drop_orphans(void)
 	mc_ring_put_fills(&orphans);
 }
 
+/* Misses were written since the daemon was last woken. Lockless hint. */
+bool mc_ring_needs_kick(void)
+{
+	return READ_ONCE(mc_ring.unwoken);
+}
+
 /* Wake the daemon if misses were written since it was last woken. */
 void mc_ring_kick(void)
 {
@@ -224,7 +230,7 @@ void mc_ring_kick(void)
 
 /*
  * Hand the slot's fill (and its reference) to the ring. The caller kicks
- * once per batch of requests (mc_ring_kick()).
+ * once per batch of reads (mc_ring_kick()).
  */
 void mc_ring_queue_fill(struct mc_slot *slot)
 {

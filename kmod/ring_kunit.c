@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests for the extent index, fill coalescing, eviction and the miss
- * ring's handling of what the daemon writes. The ring is driven the way the
- * daemon drives it: miss entries are read from the shared region and
- * completions written into it, then kicked.
+ * KUnit tests for the extent index, fill coalescing, eviction, the miss
+ * ring's handling of what the daemon writes, and the read path on top of
+ * them. The ring is driven the way the daemon drives it: miss entries are
+ * read from the shared region and completions written into it, then
+ * kicked. Both suites share that fixture, hence one file.
  */
 #include "ring.c"
 
@@ -57,6 +58,7 @@ static int ring_test_init(struct kunit *test)
 	t->dev.extent_shift = ilog2(TEST_EXTENT);
 	t->dev.key_base = 1ULL << 44;
 	xa_init(&t->dev.extents);
+	mc_read_dev_init(&t->dev);
 	t->dev.stats = alloc_percpu(struct mc_stats);
 	KUNIT_ASSERT_NOT_NULL(test, t->dev.stats);
 	KUNIT_ASSERT_EQ(test, mc_ring_open(NULL, NULL), 0);
@@ -69,7 +71,10 @@ static void ring_test_exit(struct kunit *test)
 	struct ring_test *t = test->priv;
 
 	mc_ring_release(NULL, NULL);
+	WRITE_ONCE(t->dev.dying, true);
+	flush_delayed_work(&t->dev.retry_work);
 	mc_cache_fail_dev(&t->dev);
+	mc_read_drain(&t->dev);
 	mc_cache_drop_dev(&t->dev);
 	/* Orphaned fills hold slots: drop them as a new daemon would. */
 	spin_lock(&mc_ring.lock);
@@ -425,14 +430,235 @@ static struct kunit_case ring_cases[] = {
 	{}
 };
 
+/* Device bytes hold a pattern of their offset, as tests/filler does. */
+static u8 test_pattern(u64 pos)
+{
+	return pos ^ (pos >> 8) ^ (pos >> 16);
+}
+
+/* What the daemon does for the i-th miss: fill the slot, then complete. */
+static void daemon_fill(u32 i, u32 status)
+{
+	struct maicache_miss *m = miss_entry(i);
+	u64 base = le64_to_cpu(m->extent) << le32_to_cpu(m->extent_shift);
+	u8 *mem = mc_pool->mem + le64_to_cpu(m->slot_off);
+	u32 k;
+
+	for (k = 0; k < le32_to_cpu(m->len); k++)
+		mem[k] = test_pattern(base + k);
+	daemon_complete(le64_to_cpu(m->id), status, 0);
+}
+
+#define TEST_READ_PAGES	4
+
+/* A read into fresh zeroed pages, as a filesystem would send it. */
+struct test_read {
+	struct bio bio;
+	struct bio_vec bvec[TEST_READ_PAGES];
+	struct page *page[TEST_READ_PAGES];
+	u64 pos;
+	int ended;
+	blk_status_t status;
+};
+
+static void test_read_endio(struct bio *bio)
+{
+	struct test_read *r = container_of(bio, struct test_read, bio);
+
+	r->status = bio->bi_status;
+	r->ended++;
+}
+
+static void test_read_free(void *data)
+{
+	struct test_read *r = data;
+	int i;
+
+	for (i = 0; i < TEST_READ_PAGES; i++)
+		if (r->page[i])
+			__free_page(r->page[i]);
+}
+
+static struct test_read *test_read(struct kunit *test, u64 pos, u32 len)
+{
+	struct test_read *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	KUNIT_ASSERT_LE(test, len, TEST_READ_PAGES * PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, test_read_free, r), 0);
+	bio_init(&r->bio, NULL, r->bvec, TEST_READ_PAGES, REQ_OP_READ);
+	r->bio.bi_iter.bi_sector = pos >> SECTOR_SHIFT;
+	r->bio.bi_end_io = test_read_endio;
+	r->pos = pos;
+	for (i = 0; len; i++) {
+		u32 n = min_t(u32, len, PAGE_SIZE);
+
+		r->page[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		KUNIT_ASSERT_NOT_NULL(test, r->page[i]);
+		__bio_add_page(&r->bio, r->page[i], n, 0);
+		len -= n;
+	}
+	return r;
+}
+
+/* Bytes of the read that differ from the device's pattern. */
+static u32 test_read_errors(struct test_read *r)
+{
+	u32 len = r->bio.bi_iter.bi_size, k, bad = 0;
+
+	for (k = 0; k < len; k++) {
+		u8 *p = page_address(r->page[k / PAGE_SIZE]);
+
+		bad += p[k % PAGE_SIZE] != test_pattern(r->pos + k);
+	}
+	return bad;
+}
+
+/* A read across two extents waits for both; the second is served inline. */
+static void read_hits_served_inline(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct test_read *a = test_read(test, TEST_EXTENT - 4096, 8192);
+	struct test_read *b = test_read(test, TEST_EXTENT - 4096, 8192);
+	struct mc_stats s;
+
+	mc_read_bio(&t->dev, &a->bio);
+	KUNIT_EXPECT_EQ(test, a->ended, 0);
+	KUNIT_ASSERT_EQ(test, misses_posted(), 2U);
+	daemon_fill(0, 0);
+	KUNIT_EXPECT_EQ(test, a->ended, 0);
+	daemon_fill(1, 0);
+	KUNIT_EXPECT_EQ(test, a->ended, 1);
+	KUNIT_EXPECT_EQ(test, a->status, BLK_STS_OK);
+	KUNIT_EXPECT_EQ(test, test_read_errors(a), 0U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->dev.nr_cmds), 0);
+
+	mc_read_bio(&t->dev, &b->bio);
+	KUNIT_EXPECT_EQ(test, b->ended, 1);
+	KUNIT_EXPECT_EQ(test, b->status, BLK_STS_OK);
+	KUNIT_EXPECT_EQ(test, test_read_errors(b), 0U);
+	KUNIT_EXPECT_EQ(test, misses_posted(), 2U);
+	mc_dev_stats(&t->dev, &s);
+	KUNIT_EXPECT_EQ(test, s.misses, 2ULL);
+	KUNIT_EXPECT_EQ(test, s.hits, 2ULL);
+	KUNIT_EXPECT_EQ(test, s.bytes_hit, 16384ULL);
+}
+
+/* Reads of one extent share its fill; a failed fill fails all of them. */
+static void read_failed_fill_fails_reads(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct test_read *a = test_read(test, 0, 4096);
+	struct test_read *b = test_read(test, 8192, 512);
+
+	mc_read_bio(&t->dev, &a->bio);
+	mc_read_bio(&t->dev, &b->bio);
+	KUNIT_ASSERT_EQ(test, misses_posted(), 1U);
+	daemon_fill(0, EIO);
+	KUNIT_EXPECT_EQ(test, a->ended, 1);
+	KUNIT_EXPECT_EQ(test, b->ended, 1);
+	KUNIT_EXPECT_EQ(test, a->status, BLK_STS_IOERR);
+	KUNIT_EXPECT_EQ(test, b->status, BLK_STS_IOERR);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->dev.nr_cmds), 0);
+	KUNIT_EXPECT_NULL(test, xa_load(&t->dev.extents, 0));
+}
+
+/* Fill the pool's eight slots with extents 0-7, each held by a test_cmd. */
+static void hold_all_slots(struct kunit *test, struct ring_test *t)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		KUNIT_ASSERT_EQ(test, mc_cache_get(&t->dev, test_cmd(t, i), i, 0, 4096),
+				MC_WAITING);
+		if (i < 7)
+			daemon_fill(i, 0);
+	}
+}
+
+/* A read that finds every slot busy is retried, and served, later. */
+static void read_busy_pool_retries(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct test_read *a = test_read(test, 8 * TEST_EXTENT + 512, 4096);
+	int i;
+
+	hold_all_slots(test, t);
+	daemon_fill(7, 0);
+	mc_read_bio(&t->dev, &a->bio);
+	KUNIT_EXPECT_EQ(test, a->ended, 0);
+	KUNIT_EXPECT_EQ(test, misses_posted(), 8U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->dev.nr_cmds), 1);
+
+	for (i = 0; i < 8; i++)
+		release_cmd(&t->cmd[i]);
+	flush_delayed_work(&t->dev.retry_work);
+	KUNIT_ASSERT_EQ(test, misses_posted(), 9U);
+	daemon_fill(8, 0);
+	KUNIT_EXPECT_EQ(test, a->ended, 1);
+	KUNIT_EXPECT_EQ(test, a->status, BLK_STS_OK);
+	KUNIT_EXPECT_EQ(test, test_read_errors(a), 0U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->dev.nr_cmds), 0);
+}
+
+/* Removal ends reads waiting for a fill or for a retry with EIO. */
+static void read_removal_ends_reads(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct test_read *a = test_read(test, 8 * TEST_EXTENT, 4096);
+	struct test_read *b = test_read(test, 0, 4096);
+	struct test_read *c = test_read(test, 7 * TEST_EXTENT, 4096);
+	int i;
+
+	hold_all_slots(test, t);		/* extent 7 still filling */
+	mc_read_bio(&t->dev, &a->bio);		/* the pool is busy: retry */
+	mc_read_bio(&t->dev, &b->bio);		/* a hit, served inline */
+	mc_read_bio(&t->dev, &c->bio);		/* waits for extent 7 */
+	KUNIT_EXPECT_EQ(test, b->ended, 1);
+	KUNIT_EXPECT_EQ(test, b->status, BLK_STS_OK);
+	KUNIT_EXPECT_EQ(test, misses_posted(), 8U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->dev.nr_cmds), 2);
+
+	/* As mc_dev_del() does. */
+	WRITE_ONCE(t->dev.dying, true);
+	flush_delayed_work(&t->dev.retry_work);
+	KUNIT_EXPECT_EQ(test, a->ended, 1);
+	KUNIT_EXPECT_EQ(test, a->status, BLK_STS_IOERR);
+	KUNIT_EXPECT_EQ(test, c->ended, 0);
+	mc_cache_fail_dev(&t->dev);
+	mc_read_drain(&t->dev);
+	KUNIT_EXPECT_EQ(test, c->ended, 1);
+	KUNIT_EXPECT_EQ(test, c->status, BLK_STS_IOERR);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->dev.nr_cmds), 0);
+	for (i = 0; i < 8; i++)
+		release_cmd(&t->cmd[i]);
+}
+
+static struct kunit_case read_cases[] = {
+	KUNIT_CASE(read_hits_served_inline),
+	KUNIT_CASE(read_failed_fill_fails_reads),
+	KUNIT_CASE(read_busy_pool_retries),
+	KUNIT_CASE(read_removal_ends_reads),
+	{}
+};
+
 static int ring_suite_init(struct kunit_suite *suite)
 {
-	return mc_ring_init();
+	int ret = mc_read_init();
+
+	if (ret)
+		return ret;
+	ret = mc_ring_init();
+	if (ret)
+		mc_read_exit();
+	return ret;
 }
 
 static void ring_suite_exit(struct kunit_suite *suite)
 {
 	mc_ring_exit();
+	mc_read_exit();
 }
 
 static struct kunit_suite ring_suite = {
@@ -444,6 +670,15 @@ static struct kunit_suite ring_suite = {
 	.test_cases = ring_cases,
 };
 
-kunit_test_suite(ring_suite);
+static struct kunit_suite read_suite = {
+	.name = "maicache-read",
+	.suite_init = ring_suite_init,
+	.suite_exit = ring_suite_exit,
+	.init = ring_test_init,
+	.exit = ring_test_exit,
+	.test_cases = read_cases,
+};
+
+kunit_test_suites(&ring_suite, &read_suite);
 
 MODULE_LICENSE("GPL");
