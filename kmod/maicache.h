@@ -80,7 +80,8 @@ struct mc_class {
 
 struct mc_pool {
 	struct kref kref;		/* module + each mapping */
-	void *mem;
+	void **seg_mem;			/* per segment: its kernel address */
+	u32 nr_contig;			/* segments in the linear map */
 	u64 size;			/* multiple of the segment size */
 	u32 nr_segments;
 	u32 nr_units;			/* 64 KiB units; slots[] entries */
@@ -153,9 +154,16 @@ u32 mc_slot_index(struct mc_slot *slot);
 u64 mc_pool_used_bytes(struct mc_pool *pool);
 int mc_pool_mmap(struct mc_pool *pool, struct vm_area_struct *vma);
 
+/* The kernel address of the pool's byte @off; slots never span segments. */
+static inline void *mc_pool_addr(struct mc_pool *pool, u64 off)
+{
+	return pool->seg_mem[off >> MC_SEG_SHIFT] +
+	       (off & (BIT_ULL(MC_SEG_SHIFT) - 1));
+}
+
 static inline void *mc_slot_mem(struct mc_slot *slot)
 {
-	return mc_pool->mem + mc_slot_offset(slot);
+	return mc_pool_addr(mc_pool, (u64)(slot - mc_pool->slots) << MC_UNIT_SHIFT);
 }
 
 /* cache.c */

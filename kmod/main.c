@@ -37,8 +37,9 @@ static int __init maicache_init(void)
 		pr_err("cannot register generic netlink family: %d\n", ret);
 		goto err_ring;
 	}
-	pr_info("version %s loaded, pool %llu MiB\n", MAICACHE_VERSION,
-		mc_pool->size >> 20);
+	pr_info("version %s loaded, pool %llu MiB (%u of %u segments contiguous)\n",
+		MAICACHE_VERSION, mc_pool->size >> 20, mc_pool->nr_contig,
+		mc_pool->nr_segments);
 	return 0;
 
 err_ring:

@@ -8,6 +8,11 @@
  * class, the eviction policy picks victims. Slot metadata lives in an array
  * with one entry per 64 KiB unit, so a slot's index in the ring ABI and its
  * offset in the pool convert with a shift.
+ *
+ * Each segment is one physically contiguous block in the kernel's linear
+ * map when the allocator has one (hits then copy from memory mapped with
+ * large pages, as a RAM disk's are), else 4 MiB of vmalloc space. Either
+ * way its pages are ordinary order-0 pages that the daemon maps one by one.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -331,6 +336,50 @@ u64 mc_pool_used_bytes(struct mc_pool *pool)
 	return used;
 }
 
+#define MC_SEG_ORDER	(MC_SEG_SHIFT - PAGE_SHIFT)
+#define MC_SEG_GFP	(GFP_KERNEL | __GFP_ZERO | __GFP_NORETRY | __GFP_NOWARN)
+
+/*
+ * One zeroed segment: a contiguous block if one is free without reclaim
+ * effort, else vmalloc space. The block is split into order-0 pages so
+ * that each can be mapped and pinned on its own.
+ */
+static void *mc_seg_alloc(u32 *nr_contig)
+{
+	struct page *page = alloc_pages(MC_SEG_GFP, MC_SEG_ORDER);
+
+	if (!page)
+		return __vmalloc(BIT(MC_SEG_SHIFT), MC_SEG_GFP);
+	split_page(page, MC_SEG_ORDER);
+	(*nr_contig)++;
+	return page_address(page);
+}
+
+static void mc_seg_free(void *mem)
+{
+	struct page *page;
+	u32 i;
+
+	if (is_vmalloc_addr(mem)) {
+		vfree(mem);
+		return;
+	}
+	page = virt_to_page(mem);
+	for (i = 0; i < BIT(MC_SEG_ORDER); i++)
+		__free_page(page + i);
+}
+
+static void mc_pool_free_mem(struct mc_pool *pool)
+{
+	u32 i;
+
+	if (!pool->seg_mem)
+		return;
+	for (i = 0; i < pool->nr_segments && pool->seg_mem[i]; i++)
+		mc_seg_free(pool->seg_mem[i]);
+	kvfree(pool->seg_mem);
+}
+
 /* Ghost FIFO length per class: its slot count, bounded to keep memory small. */
 #define MC_GHOST_MAX	BIT(16)
 
@@ -355,13 +404,18 @@ int mc_pool_create(u64 size, struct mc_pool **out)
 	pool->size = size;
 	pool->nr_segments = size >> MC_SEG_SHIFT;
 	pool->nr_units = size >> MC_UNIT_SHIFT;
-	pool->mem = __vmalloc(size, GFP_KERNEL | __GFP_ZERO | __GFP_NORETRY |
-			      __GFP_NOWARN);
+	pool->seg_mem = kvcalloc(pool->nr_segments, sizeof(*pool->seg_mem),
+				 GFP_KERNEL);
 	pool->slots = kvcalloc(pool->nr_units, sizeof(*pool->slots),
 			       GFP_KERNEL);
 	pool->seg_class = kvmalloc(pool->nr_segments, GFP_KERNEL);
-	if (!pool->mem || !pool->slots || !pool->seg_class)
+	if (!pool->seg_mem || !pool->slots || !pool->seg_class)
 		goto err;
+	for (i = 0; i < pool->nr_segments; i++) {
+		pool->seg_mem[i] = mc_seg_alloc(&pool->nr_contig);
+		if (!pool->seg_mem[i])
+			goto err;
+	}
 	memset(pool->seg_class, -1, pool->nr_segments);
 	for (i = 0; i < pool->nr_units; i++) {
 		spin_lock_init(&pool->slots[i].lock);
@@ -386,9 +440,9 @@ err_policy:
 	while (i--)
 		mc_policy_destroy(&pool->classes[i].policy);
 err:
+	mc_pool_free_mem(pool);
 	kvfree(pool->seg_class);
 	kvfree(pool->slots);
-	vfree(pool->mem);
 	kfree(pool);
 	return ret;
 }
@@ -400,9 +454,9 @@ static void mc_pool_release(struct kref *kref)
 
 	for (i = 0; i < MC_NR_CLASSES; i++)
 		mc_policy_destroy(&pool->classes[i].policy);
+	mc_pool_free_mem(pool);
 	kvfree(pool->seg_class);
 	kvfree(pool->slots);
-	vfree(pool->mem);
 	kfree(pool);
 }
 
@@ -431,19 +485,20 @@ static void mc_pool_vm_close(struct vm_area_struct *vma)
 }
 
 /*
- * Pages are handed out one by one from the vmalloc area: they are ordinary
- * pages in an ordinary shared mapping, which is what ibv_reg_mr() needs to
- * pin them for RDMA.
+ * Pages are handed out one by one: they are ordinary pages in an ordinary
+ * shared mapping, which is what ibv_reg_mr() needs to pin them for RDMA.
  */
 static vm_fault_t mc_pool_vm_fault(struct vm_fault *vmf)
 {
 	struct mc_pool *pool = vmf->vma->vm_private_data;
 	unsigned long pgoff = vmf->pgoff - (MAICACHE_MMAP_POOL >> PAGE_SHIFT);
 	struct page *page;
+	void *addr;
 
 	if (pgoff >= pool->size >> PAGE_SHIFT)
 		return VM_FAULT_SIGBUS;
-	page = vmalloc_to_page(pool->mem + (pgoff << PAGE_SHIFT));
+	addr = mc_pool_addr(pool, (u64)pgoff << PAGE_SHIFT);
+	page = is_vmalloc_addr(addr) ? vmalloc_to_page(addr) : virt_to_page(addr);
 	get_page(page);
 	vmf->page = page;
 	return 0;

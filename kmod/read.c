@@ -59,6 +59,24 @@ static void mc_bio_span(const struct mc_dev *dev, const struct bio *bio,
 	*len = end - pos;
 }
 
+/*
+ * Copy n bytes to a bio page. Whole aligned pages, the common case, go
+ * through copy_page(), the architecture's page copy.
+ */
+static void mc_copy_to_page(struct page *page, u32 off, const void *src,
+			    u32 n)
+{
+	void *dst;
+
+	if (n != PAGE_SIZE || !PAGE_ALIGNED(src)) {
+		memcpy_to_page(page, off, src, n);
+		return;
+	}
+	dst = kmap_local_page(page);
+	copy_page(dst, (void *)src);
+	kunmap_local(dst);
+}
+
 /* Copy the bio's data from slot[], the i-th slot holding its i-th extent. */
 static void mc_read_copy(struct mc_dev *dev, struct bio *bio,
 			 struct mc_slot **slot)
@@ -69,7 +87,7 @@ static void mc_read_copy(struct mc_dev *dev, struct bio *bio,
 	struct bvec_iter iter;
 	struct bio_vec bv;
 
-	/* Each bv lies within one page, as memcpy_to_page() needs. */
+	/* Each bv lies within one page. */
 	bio_for_each_segment(bv, bio, iter) {
 		u32 done = 0;
 
@@ -78,8 +96,8 @@ static void mc_read_copy(struct mc_dev *dev, struct bio *bio,
 			u32 in_ext = pos & mask;
 			u32 n = min_t(u64, bv.bv_len - done, mask + 1 - in_ext);
 
-			memcpy_to_page(bv.bv_page, bv.bv_offset + done,
-				       mc_slot_mem(s) + in_ext, n);
+			mc_copy_to_page(bv.bv_page, bv.bv_offset + done,
+					mc_slot_mem(s) + in_ext, n);
 			done += n;
 			pos += n;
 		}

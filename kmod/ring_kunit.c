@@ -441,7 +441,7 @@ static void daemon_fill(u32 i, u32 status)
 {
 	struct maicache_miss *m = miss_entry(i);
 	u64 base = le64_to_cpu(m->extent) << le32_to_cpu(m->extent_shift);
-	u8 *mem = mc_pool->mem + le64_to_cpu(m->slot_off);
+	u8 *mem = mc_pool_addr(mc_pool, le64_to_cpu(m->slot_off));
 	u32 k;
 
 	for (k = 0; k < le32_to_cpu(m->len); k++)
