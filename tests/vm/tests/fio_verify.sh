@@ -8,7 +8,7 @@
 # from DRAM alone (misses do not grow, hits do, data still verifies). A
 # device whose size is not a multiple of its extent size (short last extent)
 # is checked the same way, and with odd, extent-straddling ranges against a
-# --pattern daemon.
+# --pattern daemon, also with reads the block layer splits (max_sectors_kb).
 #
 # verify_only replays the write job without writing: fio regenerates each
 # block's offset sequence and verify header from the job's seeds, so the read
@@ -222,6 +222,21 @@ for pass in cold warm; do
 	"$pcheck" /dev/maicache2 "$cookie3" --bs 768K || die "$pass: whole-device pattern check failed"
 	echo "$pass pattern pass: misses $m_before -> $(stat_of 2 misses), hits $(stat_of 2 hits)"
 done
+# Reads larger than the queue's max_sectors_kb are split by the block layer
+# before maicache sees them (bio_split_to_limits): each piece is served and
+# the whole still matches.
+q2=/sys/block/maicache2/queue
+max_kb=$(<"$q2/max_sectors_kb")
+assert_eq "$max_kb" 1024 "max_sectors_kb"
+echo 12 >"$q2/max_sectors_kb"
+h_before=$(stat_of 2 hits)
+"$pcheck" /dev/maicache2 "$cookie3" --bs 1M >/dev/null || die "split reads: pattern check failed"
+"$pcheck" /dev/maicache2 "$cookie3" --offset 1000448 --length 1111552 --bs 1111552 >/dev/null ||
+	die "split reads: unaligned pattern check failed"
+h_after=$(stat_of 2 hits)
+# At most 12 KiB per piece: the 3 MiB + 5.5 KiB device alone is > 260 pieces.
+((h_after - h_before > 260)) || die "split reads: $((h_after - h_before)) hits, expected > 260 pieces"
+echo "$max_kb" >"$q2/max_sectors_kb"
 assert_eq "$(stat_of 2 misses)" 4 "pattern device: one miss per extent"
 assert_eq "$(stat_of 2 bytes_filled)" "$size3" "pattern device: bytes filled"
 assert_eq "$(stat_of 2 fill_errors)" 0 "pattern device: fill errors"
