@@ -545,6 +545,33 @@ static void read_hits_served_inline(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s.bytes_hit, 16384ULL);
 }
 
+/* Misses under a block plug wake the daemon once, when it is flushed. */
+static void read_misses_wake_once_per_plug(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct test_read *a = test_read(test, 0, 4096);
+	struct test_read *b = test_read(test, TEST_EXTENT, 4096);
+	struct test_read *c = test_read(test, 2 * TEST_EXTENT, 4096);
+	struct blk_plug plug;
+
+	blk_start_plug(&plug);
+	mc_read_bio(&t->dev, &a->bio);
+	mc_read_bio(&t->dev, &b->bio);
+	KUNIT_EXPECT_EQ(test, misses_posted(), 2U);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(mc_ring.unwoken));
+	blk_finish_plug(&plug);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(mc_ring.unwoken));
+
+	/* Without a plug, at once. */
+	mc_read_bio(&t->dev, &c->bio);
+	KUNIT_EXPECT_EQ(test, misses_posted(), 3U);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(mc_ring.unwoken));
+	daemon_fill(0, 0);
+	daemon_fill(1, 0);
+	daemon_fill(2, 0);
+	KUNIT_EXPECT_EQ(test, a->ended + b->ended + c->ended, 3);
+}
+
 /* Reads of one extent share its fill; a failed fill fails all of them. */
 static void read_failed_fill_fails_reads(struct kunit *test)
 {
@@ -637,6 +664,7 @@ static void read_removal_ends_reads(struct kunit *test)
 
 static struct kunit_case read_cases[] = {
 	KUNIT_CASE(read_hits_served_inline),
+	KUNIT_CASE(read_misses_wake_once_per_plug),
 	KUNIT_CASE(read_failed_fill_fails_reads),
 	KUNIT_CASE(read_busy_pool_retries),
 	KUNIT_CASE(read_removal_ends_reads),
