@@ -153,6 +153,9 @@ struct mc_slot *mc_slot_from_index(struct mc_pool *pool, u32 index);
 u32 mc_slot_index(struct mc_slot *slot);
 u64 mc_pool_used_bytes(struct mc_pool *pool);
 int mc_pool_mmap(struct mc_pool *pool, struct vm_area_struct *vma);
+struct page *mc_pool_page(struct mc_pool *pool, u64 off);
+void *mc_seg_alloc(bool contig, u32 *nr_contig);
+void mc_seg_free(void *mem);
 
 /* The kernel address of the pool's byte @off; slots never span segments. */
 static inline void *mc_pool_addr(struct mc_pool *pool, u64 off)

@@ -340,14 +340,16 @@ u64 mc_pool_used_bytes(struct mc_pool *pool)
 #define MC_SEG_GFP	(GFP_KERNEL | __GFP_ZERO | __GFP_NORETRY | __GFP_NOWARN)
 
 /*
- * One zeroed segment: a contiguous block if one is free without reclaim
- * effort, else vmalloc space. The block is split into order-0 pages so
- * that each can be mapped and pinned on its own.
+ * One zeroed segment: a contiguous block if @contig and one is free without
+ * reclaim effort, else vmalloc space. The block is split into order-0 pages
+ * so that each can be mapped and pinned on its own.
  */
-static void *mc_seg_alloc(u32 *nr_contig)
+void *mc_seg_alloc(bool contig, u32 *nr_contig)
 {
-	struct page *page = alloc_pages(MC_SEG_GFP, MC_SEG_ORDER);
+	struct page *page = NULL;
 
+	if (contig)
+		page = alloc_pages(MC_SEG_GFP, MC_SEG_ORDER);
 	if (!page)
 		return __vmalloc(BIT(MC_SEG_SHIFT), MC_SEG_GFP);
 	split_page(page, MC_SEG_ORDER);
@@ -355,7 +357,7 @@ static void *mc_seg_alloc(u32 *nr_contig)
 	return page_address(page);
 }
 
-static void mc_seg_free(void *mem)
+void mc_seg_free(void *mem)
 {
 	struct page *page;
 	u32 i;
@@ -412,7 +414,7 @@ int mc_pool_create(u64 size, struct mc_pool **out)
 	if (!pool->seg_mem || !pool->slots || !pool->seg_class)
 		goto err;
 	for (i = 0; i < pool->nr_segments; i++) {
-		pool->seg_mem[i] = mc_seg_alloc(&pool->nr_contig);
+		pool->seg_mem[i] = mc_seg_alloc(true, &pool->nr_contig);
 		if (!pool->seg_mem[i])
 			goto err;
 	}
@@ -484,6 +486,14 @@ static void mc_pool_vm_close(struct vm_area_struct *vma)
 	mc_pool_put(vma->vm_private_data);
 }
 
+/* The page holding the pool's byte @off, whichever way its segment came. */
+struct page *mc_pool_page(struct mc_pool *pool, u64 off)
+{
+	void *addr = mc_pool_addr(pool, off);
+
+	return is_vmalloc_addr(addr) ? vmalloc_to_page(addr) : virt_to_page(addr);
+}
+
 /*
  * Pages are handed out one by one: they are ordinary pages in an ordinary
  * shared mapping, which is what ibv_reg_mr() needs to pin them for RDMA.
@@ -493,12 +503,10 @@ static vm_fault_t mc_pool_vm_fault(struct vm_fault *vmf)
 	struct mc_pool *pool = vmf->vma->vm_private_data;
 	unsigned long pgoff = vmf->pgoff - (MAICACHE_MMAP_POOL >> PAGE_SHIFT);
 	struct page *page;
-	void *addr;
 
 	if (pgoff >= pool->size >> PAGE_SHIFT)
 		return VM_FAULT_SIGBUS;
-	addr = mc_pool_addr(pool, (u64)pgoff << PAGE_SHIFT);
-	page = is_vmalloc_addr(addr) ? vmalloc_to_page(addr) : virt_to_page(addr);
+	page = mc_pool_page(pool, (u64)pgoff << PAGE_SHIFT);
 	get_page(page);
 	vmf->page = page;
 	return 0;
