@@ -251,7 +251,7 @@ static void mc_slot_setup(struct mc_class *c, struct mc_slot *slot,
 
 /*
  * A slot for (dev, extent), in state FILLING with three references: the
- * index (the caller inserts it), the caller's request and the fill. NULL
+ * index (the caller inserts it), the caller's read and the fill. NULL
  * when every slot of the class is busy and no segment can be taken.
  */
 struct mc_slot *mc_pool_alloc_slot(struct mc_pool *pool, struct mc_dev *dev,

@@ -30,7 +30,7 @@ static struct mc_cmd *test_cmd(struct ring_test *t, int i)
 	struct mc_cmd *cmd = &t->cmd[i];
 
 	memset(cmd, 0, sizeof(*cmd));
-	/* As queue_rq does: its own count keeps the request from finishing. */
+	/* As mc_read_start() does: its own count keeps the read from ending. */
 	atomic_set(&cmd->pending, 1);
 	return cmd;
 }
@@ -201,7 +201,7 @@ static void index_evicts_idle_only(struct kunit *test)
 	struct mc_stats s;
 	int i;
 
-	/* Eight extents fill the eight slots; each request keeps its slot. */
+	/* Eight extents fill the eight slots; each test_cmd keeps its slot. */
 	for (i = 0; i < 8; i++) {
 		KUNIT_ASSERT_EQ(test, mc_cache_get(&t->dev, test_cmd(t, i), i, 0, 4096),
 				MC_WAITING);
