@@ -15,21 +15,59 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 WARNFLAGS := -Wall -Wextra -Werror -std=gnu11
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-CPPFLAGS += -I$(ROOT)/proto -I$(ROOT)/userd
 # Deferred: pkg-config only works once `deps` has installed the -dev packages.
-PKG_CFLAGS = $(shell pkg-config --cflags libnl-genl-3.0)
-PKG_LIBS = $(shell pkg-config --libs libnl-genl-3.0)
+NL_CFLAGS = $(shell pkg-config --cflags libnl-genl-3.0)
+NL_LIBS = $(shell pkg-config --libs libnl-genl-3.0)
 CHECK_LIBS = $(shell pkg-config --libs check)
-# The daemon's libraries: libcurl (Blob REST), OpenSSL (Shared Key HMAC),
-# liburing and libaio (the two event-loop engines).
-USERD_LIBS = $(PKG_LIBS) $(shell pkg-config --libs libcurl libcrypto liburing) -laio
 
-# Everything in userd/ but the daemon's main() is library code, linked into
-# maicached, maicachectl and the unit tests.
-USERD_MAIN := userd/maicached.c
-USERD_LIB_SRCS := $(filter-out $(USERD_MAIN),$(wildcard userd/*.c))
-USERD_HDRS := $(wildcard userd/*.h proto/*.h)
+# User space is built as one static library per folder, each compiled
+# with the include paths of the folders it may use and nothing else, so an
+# include against the dependency direction does not build
+# (docs/architecture.md):
+#
+#   lib/     libmaicache.a  ring client, netlink and control clients, utilities
+#   loop/    libmcloop.a    the event loop engines
+#   azure/   libmcazure.a   credentials and the Blob client
+#   userd/   libmaicached.a the daemon (maicached.c holds main())
+#
+# and the system libraries each needs when it is linked.
+INC_lib := -Iproto -Ilib
+INC_loop := -Ilib -Iloop
+INC_azure := -Iproto -Ilib -Iloop -Iazure
+INC_userd := -Iproto -Ilib -Iloop -Iazure -Iuserd
+INC_tools := -Iproto -Ilib -Iazure -Itools
+INC_tests := -Iproto -Ilib -Iloop -Iazure -Iuserd -Itests/filler -Itests/blob -Itests/unit
+LIBS_lib = $(NL_LIBS)
+LIBS_loop = $(shell pkg-config --libs liburing) -laio
+LIBS_azure = $(shell pkg-config --libs libcurl libcrypto)
+LIBS_cred = $(shell pkg-config --libs libcrypto)
+
+SRCS_maicache := $(wildcard lib/*.c)
+SRCS_mcloop := $(wildcard loop/*.c)
+SRCS_mcazure := $(wildcard azure/*.c)
+SRCS_maicached := $(filter-out userd/maicached.c,$(wildcard userd/*.c))
+SRCS_mcfiller := tests/filler/filler.c
+ARCHIVES := mcfiller maicached mcazure mcloop maicache
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/check_*.c))
+
+# Objects: build/obj/<path>.o, and build/asan/<path>.o for the unit tests.
+$(BUILD)/obj/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(INC_$(firstword $(subst /, ,$*))) $(NL_CFLAGS) $(CFLAGS) $(WARNFLAGS) -MMD -MP -c -o $@ $<
+$(BUILD)/asan/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(INC_$(firstword $(subst /, ,$*))) $(NL_CFLAGS) -O1 -g $(WARNFLAGS) $(SANFLAGS) -MMD -MP -c -o $@ $<
+-include $(shell find $(BUILD)/obj $(BUILD)/asan -name '*.d' 2>/dev/null)
+
+# $(1): obj or asan; $(2): archive name.
+define archive
+$(BUILD)/$(1)/lib$(2).a: $(patsubst %.c,$(BUILD)/$(1)/%.o,$(SRCS_$(2)))
+	@rm -f $$@
+	ar rcs $$@ $$^
+endef
+$(foreach v,obj asan,$(foreach a,$(ARCHIVES),$(eval $(call archive,$(v),$(a)))))
+A = $(BUILD)/obj
+S = $(BUILD)/asan
 
 .PHONY: all deps user unit module check demo dkms-install install clean
 
@@ -44,39 +82,44 @@ user: $(BUILD)/user/maicached $(BUILD)/user/maicachectl $(BUILD)/user/mc-filler 
 include tests/vm/tools/tools.mk
 user: $(addprefix $(BUILD)/user/,$(VM_TOOLS))
 # Per-tool extra libraries: `$(BUILD)/user/<name>: LDLIBS += ...` in tools.mk.
-$(addprefix $(BUILD)/user/,$(VM_TOOLS)): $(BUILD)/user/%: tests/vm/tools/%.c $(USERD_HDRS) | deps
+$(addprefix $(BUILD)/user/,$(VM_TOOLS)): $(BUILD)/user/%: tests/vm/tools/%.c | deps
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Itools/sim $(PKG_CFLAGS) $(CFLAGS) $(WARNFLAGS) -o $@ $< $(PKG_LIBS) $(LDLIBS)
+	$(CC) -Iproto -Itools/sim $(NL_CFLAGS) $(CFLAGS) $(WARNFLAGS) -o $@ $< $(NL_LIBS) $(LDLIBS)
 
 # The test daemon and pattern checker used by the VM tests.
-FILLER_SRCS := tests/filler/filler.c userd/ring_hdr.c
-$(BUILD)/user/mc-%: tests/filler/mc-%.c $(FILLER_SRCS) tests/filler/filler.h proto/maicache_ring.h | deps
+$(BUILD)/user/mc-%: $(A)/tests/filler/mc-%.o $(A)/libmcfiller.a $(A)/libmaicache.a
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Itests/filler $(CFLAGS) $(WARNFLAGS) -o $@ $< $(FILLER_SRCS) -luring
+	$(CC) $(CFLAGS) -o $@ $^ -luring
 
 # The eviction policy's own code, replayed against LRU in user space.
 $(BUILD)/user/policy-sim: tools/sim/policy-sim.c kmod/policy.c kmod/policy.h tools/sim/policy_user.h tools/sim/splitmix64.h | deps
 	@mkdir -p $(@D)
 	$(CC) -Itools/sim -Ikmod $(CFLAGS) $(WARNFLAGS) -o $@ tools/sim/policy-sim.c kmod/policy.c
 
-CTL_SRCS := tools/maicachectl.c tools/ctl_volumes.c
-$(BUILD)/user/maicachectl: $(CTL_SRCS) tools/maicachectl.h $(USERD_LIB_SRCS) $(USERD_HDRS) | deps
+# The CLI: the shared library and the credential code, and so neither
+# libcurl nor the event loop's liburing and libaio (tests/unit/ldd.sh).
+CTL_OBJS := $(A)/tools/maicachectl.o $(A)/tools/ctl_volumes.o
+$(BUILD)/user/maicachectl: $(CTL_OBJS) $(A)/libmcazure.a $(A)/libmaicache.a
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNFLAGS) -o $@ \
-		$(CTL_SRCS) $(USERD_LIB_SRCS) $(USERD_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_cred) $(LIBS_lib)
 
-$(BUILD)/user/maicached: $(USERD_MAIN) $(USERD_LIB_SRCS) $(USERD_HDRS) | deps
+$(BUILD)/user/maicached: $(A)/userd/maicached.o $(addprefix $(A)/lib,maicached.a mcazure.a mcloop.a maicache.a)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARNFLAGS) -o $@ \
-		$(USERD_MAIN) $(USERD_LIB_SRCS) $(USERD_LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_azure) $(LIBS_loop) $(LIBS_lib)
 
-# Unit tests always run under AddressSanitizer and UBSan.
-$(BUILD)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(USERD_LIB_SRCS) $(USERD_HDRS) $(wildcard tests/filler/*.[ch]) | deps
+# Unit tests always run under AddressSanitizer and UBSan, against the
+# sanitized archives (each program pulls in what it uses).
+UNIT_ARCHIVES := $(addprefix $(S)/lib,$(addsuffix .a,$(ARCHIVES)))
+$(BUILD)/unit/%: $(S)/tests/unit/%.o $(UNIT_ARCHIVES)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) -O1 -g $(WARNFLAGS) $(SANFLAGS) -o $@ \
-		$< $(USERD_LIB_SRCS) $(USERD_LIBS) $(CHECK_LIBS)
+	$(CC) $(SANFLAGS) -o $@ $< $(UNIT_ARCHIVES) $(LIBS_azure) $(LIBS_loop) $(LIBS_lib) $(CHECK_LIBS)
 
-unit: $(addprefix $(BUILD)/unit/,$(UNIT_TESTS))
+# The blob client against Azurite (tests/blob/run.sh runs it).
+$(BUILD)/blob/blob-client-test: $(S)/tests/blob/blob-client-test.o $(S)/tests/blob/blob-put.o $(UNIT_ARCHIVES)
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS_azure) $(LIBS_loop) $(LIBS_lib)
+
+unit: $(addprefix $(BUILD)/unit/,$(UNIT_TESTS)) $(BUILD)/blob/blob-client-test
 
 # `make build/unit/check_x` from the top of the tree works too.
 ifneq ($(BUILD),build)

@@ -15,7 +15,19 @@
 
 #include "cred.h"
 #include "ctl_client.h"
+#include "json.h"
 #include "maicachectl.h"
+
+/* ,"key":N from a number field of the daemon's message; null if it is not one. */
+static void json_u64(const struct mc_msg *m, const char *field, const char *key)
+{
+	uint64_t v;
+
+	if (mc_msg_get_u64(m, field, &v))
+		printf(",\"%s\":null", key);
+	else
+		printf(",\"%s\":%" PRIu64, key, v);
+}
 
 static const char *socket_opt;
 
@@ -142,11 +154,13 @@ int cmd_attach(int argc, char **argv)
 	}
 	if (call(req, reply, NULL))
 		goto out;
-	if (json)
-		printf("{\"dev\":\"%s\",\"size\":%s,\"etag\":\"%s\"}\n",
-		       mc_msg_get(reply, "dev"), mc_msg_get(reply, "size"),
-		       mc_msg_get(reply, "etag") ? mc_msg_get(reply, "etag") : "");
-	else
+	if (json) {
+		printf("{\"dev\":");
+		mc_json_str(stdout, mc_msg_get(reply, "dev"));
+		json_u64(reply, "size", "size");
+		mc_json_member(stdout, "etag", mc_msg_get(reply, "etag"));
+		printf("}\n");
+	} else
 		printf("%s\n", mc_msg_get(reply, "dev"));
 	ret = 0;
 out:
@@ -246,20 +260,6 @@ const struct mc_msg *mc_vols_by_id(const struct mc_vols *vs, uint32_t id)
 	return NULL;
 }
 
-static void json_str(const char *key, const char *val)
-{
-	printf(",\"%s\":\"", key);
-	for (; val && *val; val++) {
-		if (*val == '"' || *val == '\\')
-			printf("\\%c", *val);
-		else if ((unsigned char)*val < 0x20)
-			printf("\\u%04x", *val);
-		else
-			putchar(*val);
-	}
-	putchar('"');
-}
-
 static const char *const vol_numbers[] = {
 	"fills", "fill_bytes", "fill_errors", "inflight",
 };
@@ -270,16 +270,15 @@ void mc_vol_print(const struct mc_msg *v)
 	size_t i;
 
 	if (json) {
-		json_str("source", mc_msg_get(v, "url"));
-		json_str("source_kind", mc_msg_get(v, "kind"));
-		json_str("label", mc_msg_get(v, "name"));
-		json_str("state", mc_msg_get(v, "state"));
-		json_str("etag", mc_msg_get(v, "etag"));
-		json_str("auth", mc_msg_get(v, "auth"));
+		mc_json_member(stdout, "source", mc_msg_get(v, "url"));
+		mc_json_member(stdout, "source_kind", mc_msg_get(v, "kind"));
+		mc_json_member(stdout, "label", mc_msg_get(v, "name"));
+		mc_json_member(stdout, "state", mc_msg_get(v, "state"));
+		mc_json_member(stdout, "etag", mc_msg_get(v, "etag"));
+		mc_json_member(stdout, "auth", mc_msg_get(v, "auth"));
 		for (i = 0; i < sizeof(vol_numbers) / sizeof(vol_numbers[0]); i++)
-			printf(",\"%s\":%s", vol_numbers[i],
-			       mc_msg_get(v, vol_numbers[i]) ? mc_msg_get(v, vol_numbers[i]) : "0");
-		json_str("last_error", mc_msg_get(v, "last_error"));
+			json_u64(v, vol_numbers[i], vol_numbers[i]);
+		mc_json_member(stdout, "last_error", mc_msg_get(v, "last_error"));
 		return;
 	}
 	printf("  source %s (%s, %s auth)%s%s, %s\n", mc_msg_get(v, "url"),
@@ -305,14 +304,13 @@ void mc_daemon_print(const struct mc_vols *vs)
 	if (json) {
 		printf("{\"running\":%s", vs->ok ? "true" : "false");
 		if (!vs->ok) {
-			json_str("why", vs->why);
+			mc_json_member(stdout, "why", vs->why);
 			printf("}");
 			return;
 		}
-		json_str("engine", mc_msg_get(m, "engine"));
+		mc_json_member(stdout, "engine", mc_msg_get(m, "engine"));
 		for (i = 0; i < sizeof(daemon_numbers) / sizeof(daemon_numbers[0]); i++)
-			printf(",\"%s\":%s", daemon_numbers[i],
-			       mc_msg_get(m, daemon_numbers[i]) ? mc_msg_get(m, daemon_numbers[i]) : "0");
+			json_u64(m, daemon_numbers[i], daemon_numbers[i]);
 		printf("}");
 		return;
 	}

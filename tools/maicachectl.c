@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "parse.h"
+#include "json.h"
 #include "maicache_version.h"
 #include "maicachectl.h"
 #include "nlclient.h"
@@ -110,10 +111,12 @@ static int cmd_version(void)
 	mc_nl_close(nl);
 	if (ret)
 		return fail(err);
-	if (json)
-		printf("{\"maicachectl\":\"%s\",\"module\":\"%s\",\"genl_version\":%u}\n",
-		       MAICACHE_VERSION, v.version, v.genl_version);
-	else
+	if (json) {
+		printf("{\"maicachectl\":");
+		mc_json_str(stdout, MAICACHE_VERSION);
+		mc_json_member(stdout, "module", v.version);
+		printf(",\"genl_version\":%u}\n", v.genl_version);
+	} else
 		printf("maicachectl %s\nmodule %s (netlink family v%u)\n",
 		       MAICACHE_VERSION, v.version, v.genl_version);
 	return 0;
@@ -125,10 +128,14 @@ static void print_dev(const struct mc_dev_info *d, bool stats)
 	int i;
 
 	if (json) {
-		printf("{\"id\":%u,\"name\":\"%s\",\"path\":\"/dev/%s\",\"size\":%" PRIu64
-		       ",\"block_size\":%u,\"extent_size\":%u,\"cookie\":%" PRIu64,
-		       d->id, d->name, d->name, d->size, d->block_size,
-		       d->extent_size, d->cookie);
+		char path[64];
+
+		snprintf(path, sizeof(path), "/dev/%s", d->name);
+		printf("{\"id\":%u", d->id);
+		mc_json_member(stdout, "name", d->name);
+		mc_json_member(stdout, "path", path);
+		printf(",\"size\":%" PRIu64 ",\"block_size\":%u,\"extent_size\":%u,\"cookie\":%" PRIu64,
+		       d->size, d->block_size, d->extent_size, d->cookie);
 		if (stats) {
 			printf(",\"hits\":%" PRIu64 ",\"misses\":%" PRIu64
 			       ",\"bytes_hit\":%" PRIu64 ",\"bytes_filled\":%" PRIu64

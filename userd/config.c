@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "errmsg.h"
+#include "parse.h"
 
 #define LINE_MAX_LEN	8192
 #define SEC		1000ULL
@@ -42,6 +44,7 @@ static const struct key_desc keys[] = {
 	{ "backoff_max", T_MS, FIELD(backoff_max_ms), 0, 1, 10 * MIN, false },
 	{ "request_timeout", T_MS, FIELD(request_timeout_ms), 0, 100, HOUR, false },
 	{ "read_deadline", T_MS, FIELD(read_deadline_ms), 0, 100, 24 * HOUR, true },
+	{ "shutdown_grace", T_MS, FIELD(shutdown_grace_ms), 0, 0, 10 * MIN, false },
 	{ "log_level", T_LOG_LEVEL, FIELD(log_level), 0, 0, 0, false },
 };
 
@@ -54,34 +57,20 @@ static const char *const level_names[] = {
 	[MC_LOG_DEBUG] = "debug",
 };
 
-static int errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
 void mc_config_defaults(struct mc_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->engine = MC_ENGINE_AUTO;
-	strcpy(cfg->socket, MC_CONFIG_SOCKET);
+	strcpy(cfg->socket, MC_SOCKET_DEFAULT);
 	strcpy(cfg->state_dir, MC_CONFIG_STATE_DIR);
-	strcpy(cfg->device, MC_CONFIG_DEVICE);
+	strcpy(cfg->device, MC_RING_DEVICE);
 	cfg->max_parallel = 16;
 	cfg->max_retries = 5;
 	cfg->backoff_base_ms = 100;
 	cfg->backoff_max_ms = 5 * SEC;
 	cfg->request_timeout_ms = 30 * SEC;
 	cfg->read_deadline_ms = 60 * SEC;
+	cfg->shutdown_grace_ms = 10 * SEC;
 	cfg->log_level = MC_LOG_INFO;
 }
 
@@ -89,71 +78,6 @@ const char *mc_log_level_name(enum mc_log_level level)
 {
 	return (unsigned int)level < sizeof(level_names) / sizeof(level_names[0])
 	       ? level_names[level] : "?";
-}
-
-/* Leading decimal digits into *v; the rest of s in *end. */
-static int parse_digits(const char *s, uint64_t *v, const char **end)
-{
-	uint64_t x = 0;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	for (; *s >= '0' && *s <= '9'; s++) {
-		unsigned int d = (unsigned int)(*s - '0');
-
-		if (x > (UINT64_MAX - d) / 10)
-			return -ERANGE;
-		x = x * 10 + d;
-	}
-	*v = x;
-	*end = s;
-	return 0;
-}
-
-static int scale(uint64_t v, uint64_t mul, uint64_t *out)
-{
-	if (v > UINT64_MAX / mul)
-		return -ERANGE;
-	*out = v * mul;
-	return 0;
-}
-
-int mc_parse_size(const char *s, uint64_t *out)
-{
-	static const char units[] = "KMGT";
-	const char *end, *u;
-	uint64_t v;
-	int res;
-
-	res = parse_digits(s, &v, &end);
-	if (res)
-		return res;
-	if (!*end) {
-		*out = v;
-		return 0;
-	}
-	u = end[1] ? NULL : strchr(units, *end & ~0x20);
-	if (!u || !*end)
-		return -EINVAL;
-	return scale(v, 1ULL << (10 * (u - units + 1)), out);
-}
-
-int mc_parse_ms(const char *s, uint64_t *out)
-{
-	const char *end;
-	uint64_t v;
-	int res;
-
-	res = parse_digits(s, &v, &end);
-	if (res)
-		return res;
-	if (!*end || !strcmp(end, "ms")) {
-		*out = v;
-		return 0;
-	}
-	if (!strcmp(end, "s"))
-		return scale(v, SEC, out);
-	return -EINVAL;
 }
 
 /* "1500ms" -> "1.5s" style text for range messages. */
@@ -168,15 +92,14 @@ static void fmt_ms(uint64_t ms, char *buf, size_t len)
 static int set_uint(const struct key_desc *k, void *field, const char *value,
 		    char *err, size_t errlen)
 {
-	const char *end = value;
 	uint64_t v = 0;
 	int res;
 
-	res = parse_digits(value, &v, &end);
-	if (res == -EINVAL || (!res && *end))
-		return errf(err, errlen, "%s: '%s' is not a whole number", k->name, value);
+	res = mc_parse_uint(value, &v);
+	if (res == -EINVAL)
+		return mc_errf(err, errlen, -EINVAL, "%s: '%s' is not a whole number", k->name, value);
 	if (res || v < k->min || v > k->max)
-		return errf(err, errlen, "%s: %s is out of range (%llu-%llu)", k->name,
+		return mc_errf(err, errlen, -EINVAL, "%s: %s is out of range (%llu-%llu)", k->name,
 			    value, (unsigned long long)k->min,
 			    (unsigned long long)k->max);
 	*(unsigned int *)field = (unsigned int)v;
@@ -192,13 +115,13 @@ static int set_ms(const struct key_desc *k, void *field, const char *value,
 
 	res = mc_parse_ms(value, &v);
 	if (res == -EINVAL)
-		return errf(err, errlen,
+		return mc_errf(err, errlen, -EINVAL,
 			    "%s: '%s' is not a duration (milliseconds, or a number with ms or s)",
 			    k->name, value);
 	if (res || ((v < k->min || v > k->max) && !(v == 0 && k->zero_ok))) {
 		fmt_ms(k->min, lo, sizeof(lo));
 		fmt_ms(k->max, hi, sizeof(hi));
-		return errf(err, errlen, "%s: %s is out of range (%s%s-%s)", k->name,
+		return mc_errf(err, errlen, -EINVAL, "%s: %s is out of range (%s%s-%s)", k->name,
 			    value, k->zero_ok ? "0 for none, or " : "", lo, hi);
 	}
 	*(uint64_t *)field = v;
@@ -211,13 +134,13 @@ static int set_path(const struct key_desc *k, char *field, const char *value,
 	size_t n = strlen(value);
 
 	if (value[0] != '/')
-		return errf(err, errlen, "%s: '%s' is not an absolute path", k->name, value);
+		return mc_errf(err, errlen, -EINVAL, "%s: '%s' is not an absolute path", k->name, value);
 	if (n >= k->size)
-		return errf(err, errlen, "%s: path is too long (%zu bytes, at most %zu)",
+		return mc_errf(err, errlen, -EINVAL, "%s: path is too long (%zu bytes, at most %zu)",
 			    k->name, n, k->size - 1);
 	for (const char *c = value; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			return errf(err, errlen, "%s: path holds a control character",
+			return mc_errf(err, errlen, -EINVAL, "%s: path holds a control character",
 				    k->name);
 	memcpy(field, value, n + 1);
 	return 0;
@@ -233,7 +156,7 @@ static int set_engine(enum mc_engine *field, const char *value, char *err,
 	else if (!strcmp(value, "aio"))
 		*field = MC_ENGINE_AIO;
 	else
-		return errf(err, errlen, "engine: '%s' is not auto, io_uring or aio", value);
+		return mc_errf(err, errlen, -EINVAL, "engine: '%s' is not auto, io_uring or aio", value);
 	return 0;
 }
 
@@ -246,7 +169,7 @@ static int set_level(enum mc_log_level *field, const char *value, char *err,
 			return 0;
 		}
 	}
-	return errf(err, errlen, "log_level: '%s' is not error, warn, info or debug", value);
+	return mc_errf(err, errlen, -EINVAL, "log_level: '%s' is not error, warn, info or debug", value);
 }
 
 static const struct key_desc *find_key(const char *name)
@@ -264,9 +187,9 @@ int mc_config_set(struct mc_config *cfg, const char *key, const char *value,
 	void *field;
 
 	if (!k)
-		return errf(err, errlen, "unknown key '%s'", key);
+		return mc_errf(err, errlen, -EINVAL, "unknown key '%s'", key);
 	if (!*value)
-		return errf(err, errlen, "%s: no value", key);
+		return mc_errf(err, errlen, -EINVAL, "%s: no value", key);
 	field = (char *)cfg + k->off;
 	switch (k->type) {
 	case T_ENGINE:
@@ -290,9 +213,9 @@ int mc_config_set_arg(struct mc_config *cfg, const char *arg, char *err,
 	char key[64];
 
 	if (!eq)
-		return errf(err, errlen, "'%s' has no '=' (want key=value)", arg);
+		return mc_errf(err, errlen, -EINVAL, "'%s' has no '=' (want key=value)", arg);
 	if ((size_t)(eq - arg) >= sizeof(key))
-		return errf(err, errlen, "unknown key '%.*s...'", 32, arg);
+		return mc_errf(err, errlen, -EINVAL, "unknown key '%.*s...'", 32, arg);
 	memcpy(key, arg, (size_t)(eq - arg));
 	key[eq - arg] = '\0';
 	return mc_config_set(cfg, key, eq + 1, err, errlen);
@@ -305,14 +228,14 @@ int mc_config_check(const struct mc_config *cfg, char *err, size_t errlen)
 	if (cfg->backoff_max_ms < cfg->backoff_base_ms) {
 		fmt_ms(cfg->backoff_max_ms, a, sizeof(a));
 		fmt_ms(cfg->backoff_base_ms, b, sizeof(b));
-		return errf(err, errlen,
+		return mc_errf(err, errlen, -EINVAL,
 			    "backoff_max (%s) is below backoff_base (%s): raise backoff_max or lower backoff_base",
 			    a, b);
 	}
 	if (cfg->read_deadline_ms && cfg->read_deadline_ms < cfg->request_timeout_ms) {
 		fmt_ms(cfg->read_deadline_ms, a, sizeof(a));
 		fmt_ms(cfg->request_timeout_ms, b, sizeof(b));
-		return errf(err, errlen,
+		return mc_errf(err, errlen, -EINVAL,
 			    "read_deadline (%s) is below request_timeout (%s): raise read_deadline or lower request_timeout",
 			    a, b);
 	}
@@ -344,16 +267,16 @@ static int load_line(struct mc_config *cfg, char *line, unsigned int lineno,
 		return 0;
 	eq = strchr(s, '=');
 	if (!eq)
-		return errf(err, errlen, "%s:%u: missing '=' (want key = value)",
+		return mc_errf(err, errlen, -EINVAL, "%s:%u: missing '=' (want key = value)",
 			    path, lineno);
 	*eq = '\0';
 	key = trim(s);
 	k = find_key(key);
 	if (k && seen[k - keys])
-		return errf(err, errlen, "%s:%u: %s: already set on line %u",
+		return mc_errf(err, errlen, -EINVAL, "%s:%u: %s: already set on line %u",
 			    path, lineno, key, seen[k - keys]);
 	if (mc_config_set(cfg, key, trim(eq + 1), msg, sizeof(msg)))
-		return errf(err, errlen, "%s:%u: %s", path, lineno, msg);
+		return mc_errf(err, errlen, -EINVAL, "%s:%u: %s", path, lineno, msg);
 	seen[k - keys] = lineno;
 	return 0;
 }
@@ -380,22 +303,22 @@ int mc_config_load(const char *path, struct mc_config *cfg, char *err,
 		return res;
 	}
 	if (fstat(fileno(f), &st) == 0 && !S_ISREG(st.st_mode))
-		res = errf(err, errlen, "%s: not a regular file", p);
+		res = mc_errf(err, errlen, -EINVAL, "%s: not a regular file", p);
 	while (!res && (n = getline(&line, &cap, f)) >= 0) {
 		lineno++;
 		if ((size_t)n != strlen(line))
-			res = errf(err, errlen, "%s:%u: holds a NUL byte", p, lineno);
+			res = mc_errf(err, errlen, -EINVAL, "%s:%u: holds a NUL byte", p, lineno);
 		else if (n > LINE_MAX_LEN)
-			res = errf(err, errlen, "%s:%u: line longer than %d bytes",
+			res = mc_errf(err, errlen, -EINVAL, "%s:%u: line longer than %d bytes",
 				   p, lineno, LINE_MAX_LEN);
 		else
 			res = load_line(cfg, line, lineno, seen, p, err, errlen);
 	}
 	if (!res && ferror(f))
-		res = errf(err, errlen, "%s: read error", p);
+		res = mc_errf(err, errlen, -EINVAL, "%s: read error", p);
 	free(line);
 	fclose(f);
 	if (!res && mc_config_check(cfg, msg, sizeof(msg)))
-		res = errf(err, errlen, "%s: %s", p, msg);
+		res = mc_errf(err, errlen, -EINVAL, "%s: %s", p, msg);
 	return res;
 }

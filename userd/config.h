@@ -22,13 +22,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctl_client.h"
 #include "loop.h"
+#include "ring_map.h"
 
 #define MC_CONFIG_FILE		"/etc/maicache/maicached.conf"
-#define MC_CONFIG_SOCKET	"/run/maicache/maicached.sock"
 #define MC_CONFIG_STATE_DIR	"/var/lib/maicache"
-#define MC_CONFIG_DEVICE	"/dev/maicache"
-#define MC_SOCKET_PATH_MAX	108	/* sizeof(sun_path), NUL included */
 #define MC_CONFIG_PATH_MAX	4096
 
 enum mc_log_level {
@@ -40,9 +39,9 @@ enum mc_log_level {
 
 struct mc_config {
 	enum mc_engine engine;			/* auto */
-	char socket[MC_SOCKET_PATH_MAX];	/* MC_CONFIG_SOCKET */
+	char socket[MC_SOCKET_PATH_MAX];	/* MC_SOCKET_DEFAULT */
 	char state_dir[MC_CONFIG_PATH_MAX];	/* MC_CONFIG_STATE_DIR */
-	char device[MC_CONFIG_PATH_MAX];	/* MC_CONFIG_DEVICE */
+	char device[MC_CONFIG_PATH_MAX];	/* MC_RING_DEVICE */
 	unsigned int max_parallel;		/* 16, 1..1024 */
 	unsigned int max_retries;		/* 5, 0..100 */
 	uint64_t backoff_base_ms;		/* 100, 1ms..60s */
@@ -50,6 +49,8 @@ struct mc_config {
 	uint64_t request_timeout_ms;		/* 30000, 100ms..1h */
 	uint64_t read_deadline_ms;		/* 60000, 0 (none) or 100ms..24h,
 						 * >= request_timeout */
+	uint64_t shutdown_grace_ms;		/* 10000, 0..10min: fills may
+						 * finish after SIGTERM */
 	enum mc_log_level log_level;		/* info */
 };
 
@@ -80,14 +81,5 @@ int mc_config_check(const struct mc_config *cfg, char *err, size_t errlen);
 
 /* "error", "warn", "info", "debug". */
 const char *mc_log_level_name(enum mc_log_level level);
-
-/*
- * Strict parsers, shared with the command line. 0, -EINVAL (not of the
- * form), or -ERANGE (over UINT64_MAX).
- * mc_parse_size: digits with an optional K, M, G or T (either case).
- * mc_parse_ms: digits with an optional "ms" or "s"; bare means ms.
- */
-int mc_parse_size(const char *s, uint64_t *out);
-int mc_parse_ms(const char *s, uint64_t *out);
 
 #endif /* MAICACHE_CONFIG_H */

@@ -49,10 +49,10 @@ static void send_msg(struct mc_ctl_conn *c, struct mc_msg *m)
 	int ret = mc_msg_send(c->fd, m);
 
 	if (ret && ret != -EPIPE && ret != -ECONNRESET)
-		mc_log(c->d, 1, "control: cannot send a reply: %s", strerror(-ret));
+		mc_log(c->d, MC_LOG_WARN, "control: cannot send a reply: %s", strerror(-ret));
 }
 
-void mc_ctl_reply_error(struct mc_ctl_conn *c, int err, const char *msg)
+static void mc_ctl_reply_error(struct mc_ctl_conn *c, int err, const char *msg)
 {
 	struct mc_msg *m = malloc(sizeof(*m));
 
@@ -66,12 +66,8 @@ void mc_ctl_reply_error(struct mc_ctl_conn *c, int err, const char *msg)
 	}
 }
 
-void mc_ctl_reply(struct mc_ctl_conn *c, struct mc_msg *m)
-{
-	send_msg(c, m);
-}
-
-void mc_ctl_done(struct mc_ctl_conn *c)
+/* The request of c is answered: end the connection (after the handler). */
+static void mc_ctl_done(struct mc_ctl_conn *c)
 {
 	if (c->in_handler)
 		c->done = true;
@@ -79,22 +75,19 @@ void mc_ctl_done(struct mc_ctl_conn *c)
 		conn_free(c);
 }
 
-static void vol_to_msg(const struct mc_vol *v, struct mc_msg *m)
+static void vol_to_msg(const struct mc_vol_info *v, struct mc_msg *m)
 {
 	mc_msg_add_u64(m, "id", v->dev_id);
 	mc_msg_addf(m, "dev", "/dev/maicache%u", v->dev_id);
 	mc_msg_add(m, "name", v->name);
-	mc_msg_add(m, "url", v->shown_url);
-	mc_msg_add(m, "kind", v->src ? v->src->ops->kind :
-		   mc_source_is_file(v->url) ? "file" : "blob");
-	mc_msg_add(m, "state", mc_vol_state_name(v->state));
-	mc_msg_add_u64(m, "size", v->dev_size);
+	mc_msg_add(m, "url", v->url);
+	mc_msg_add(m, "kind", v->kind);
+	mc_msg_add(m, "state", v->state);
+	mc_msg_add_u64(m, "size", v->size);
 	mc_msg_add_u64(m, "extent_size", v->extent_size);
 	mc_msg_add_u64(m, "cookie", v->cookie);
 	mc_msg_add(m, "etag", v->etag);
-	mc_msg_add(m, "auth", v->cred.kind == AZ_AUTH_SHARED_KEY ? "shared-key" :
-		   v->cred.kind == AZ_AUTH_SAS ? "sas" :
-		   v->cred.kind == AZ_AUTH_BEARER ? "bearer" : "none");
+	mc_msg_add(m, "auth", v->auth);
 	mc_msg_add_u64(m, "fills", v->fills);
 	mc_msg_add_u64(m, "fill_bytes", v->fill_bytes);
 	mc_msg_add_u64(m, "fill_errors", v->fill_errors);
@@ -102,56 +95,113 @@ static void vol_to_msg(const struct mc_vol *v, struct mc_msg *m)
 	mc_msg_add(m, "last_error", v->last_error);
 }
 
-static void send_vols(struct mc_ctl_conn *c, struct mc_msg *m)
+struct send_ctx {
+	struct mc_ctl_conn *c;
+	struct mc_msg *m;
+};
+
+static void send_vol(void *arg, const struct mc_vol_info *info)
 {
-	struct mc_vol *v;
+	struct send_ctx *ctx = arg;
 
-	for (v = c->d->vols; v; v = v->next) {
-		if (v->state == MC_VOL_DETACHING)
-			continue;
-		mc_msg_init(m);
-		vol_to_msg(v, m);
-		send_msg(c, m);
-	}
-}
-
-static unsigned int count_vols(struct mc_daemon *d)
-{
-	unsigned int n = 0;
-	struct mc_vol *v;
-
-	for (v = d->vols; v; v = v->next)
-		n += v->state != MC_VOL_DETACHING;
-	return n;
+	mc_msg_init(ctx->m);
+	vol_to_msg(info, ctx->m);
+	send_msg(ctx->c, ctx->m);
 }
 
 static void op_list(struct mc_ctl_conn *c, struct mc_msg *m, bool stats)
 {
+	struct send_ctx ctx = { .c = c, .m = m };
 	struct mc_daemon *d = c->d;
-	struct mc_blob_stats bs;
+	struct mc_source_stats ss;
 
 	mc_msg_init(m);
 	mc_msg_add(m, "ok", "1");
-	mc_msg_add_u64(m, "count", count_vols(d));
+	mc_msg_add_u64(m, "count", mc_vol_count(d));
 	if (stats) {
-		mc_blob_client_stats(d->blob, &bs);
+		mc_sources_stats(d->sources, &ss);
 		mc_msg_add_u64(m, "pid", (uint64_t)getpid());
 		mc_msg_add(m, "engine", mc_loop_engine_name(d->loop));
 		mc_msg_add_u64(m, "uptime_ms", mc_now_ms() - d->start_ms);
 		mc_msg_add_u64(m, "inflight", d->inflight);
-		mc_msg_add_u64(m, "blob_gets", bs.gets);
-		mc_msg_add_u64(m, "blob_heads", bs.heads);
-		mc_msg_add_u64(m, "blob_retries", bs.retries);
-		mc_msg_add_u64(m, "blob_bytes", bs.bytes);
-		mc_msg_add_u64(m, "blob_errors", bs.errors);
-		mc_msg_add_u64(m, "blob_stale", bs.stale);
+		mc_msg_add_u64(m, "blob_gets", ss.blob_gets);
+		mc_msg_add_u64(m, "blob_heads", ss.blob_heads);
+		mc_msg_add_u64(m, "blob_retries", ss.blob_retries);
+		mc_msg_add_u64(m, "blob_bytes", ss.blob_bytes);
+		mc_msg_add_u64(m, "blob_errors", ss.blob_errors);
+		mc_msg_add_u64(m, "blob_stale", ss.blob_stale);
 		mc_msg_add_u64(m, "unknown_misses", d->unknown_misses);
 		mc_msg_add_u64(m, "bad_misses", d->bad_misses);
 		mc_msg_add_u64(m, "ring_kicks", d->ring.kicks);
 		mc_msg_add_u64(m, "ring_full", d->ring.ring_full);
 	}
 	send_msg(c, m);
-	send_vols(c, m);
+	mc_vol_for_each(d, send_vol, &ctx);
+}
+
+/* The attach's result: reply, and end the connection. */
+static void attach_done(void *arg, int res, const char *msg,
+			const struct mc_vol *v)
+{
+	struct mc_ctl_conn *c = arg;
+	struct mc_vol_info info;
+	struct mc_msg *m;
+
+	if (res) {
+		mc_ctl_reply_error(c, res, msg);
+	} else if ((m = malloc(sizeof(*m)))) {
+		mc_vol_info(v, &info);
+		mc_msg_init(m);
+		mc_msg_add(m, "ok", "1");
+		mc_msg_addf(m, "dev", "/dev/maicache%u", info.dev_id);
+		mc_msg_add_u64(m, "id", info.dev_id);
+		mc_msg_add_u64(m, "size", info.size);
+		mc_msg_add_u64(m, "data_size", info.data_size);
+		mc_msg_add(m, "etag", info.etag);
+		send_msg(c, m);
+		free(m);
+	}
+	mc_ctl_done(c);
+}
+
+/* op=attach url= [extent_size=] [name=] [id=] cred.* */
+static void op_attach(struct mc_ctl_conn *c, struct mc_msg *m)
+{
+	struct mc_vol_spec spec = { 0 };
+	char err[512];
+	uint64_t n;
+	int ret;
+
+	spec.url = mc_msg_get(m, "url");
+	spec.name = mc_msg_get(m, "name");
+	if (!spec.url || !*spec.url) {
+		mc_ctl_reply_error(c, -EINVAL, "attach needs url=");
+		return;
+	}
+	ret = mc_msg_get_u64(m, "extent_size", &n);
+	if (ret == -ENOENT) {
+		n = 0;
+	} else if (ret || !n || n > UINT32_MAX) {
+		mc_ctl_reply_error(c, -EINVAL, "extent_size: not a number of bytes");
+		return;
+	}
+	spec.extent_size = (uint32_t)n;
+	ret = mc_msg_get_u64(m, "id", &n);
+	if (!ret && n <= UINT32_MAX) {
+		spec.has_id = true;
+		spec.id = (uint32_t)n;
+	} else if (ret != -ENOENT) {
+		mc_ctl_reply_error(c, -EINVAL, "id: not a device number");
+		return;
+	}
+	ret = mc_source_args_from_msg(spec.url, m, &spec.args, err, sizeof(err));
+	if (!ret)
+		ret = mc_vol_attach(c->d, &spec, attach_done, c, err, sizeof(err));
+	if (!ret) {
+		c->busy = true;		/* attach_done() replies, now or later */
+		return;
+	}
+	mc_ctl_reply_error(c, ret, err);
 }
 
 static void op_detach(struct mc_ctl_conn *c, struct mc_msg *m)
@@ -168,7 +218,7 @@ static void op_detach(struct mc_ctl_conn *c, struct mc_msg *m)
 	v = mc_vol_find(c->d, what);
 	if (!v) {
 		snprintf(err, sizeof(err),
-			 "'%s' is not attached: see `maicachectl list`", what);
+			 "'%.300s' is not attached: see `maicachectl list`", what);
 		mc_ctl_reply_error(c, -ENOENT, err);
 		return;
 	}
@@ -189,8 +239,7 @@ static void handle(struct mc_ctl_conn *c, struct mc_msg *m)
 	if (!op) {
 		mc_ctl_reply_error(c, -EINVAL, "request without op=");
 	} else if (!strcmp(op, "attach")) {
-		c->busy = true;
-		mc_vol_attach(c->d, c, m);	/* replies now or later */
+		op_attach(c, m);
 	} else if (!strcmp(op, "detach")) {
 		op_detach(c, m);
 	} else if (!strcmp(op, "list")) {
@@ -228,7 +277,7 @@ static void conn_ready(void *arg, int fd, unsigned int revents)
 	}
 	if (ret) {
 		if (ret != -ECONNRESET) {
-			mc_log(c->d, 1, "control: bad request: %s", err);
+			mc_log(c->d, MC_LOG_WARN, "control: bad request: %s", err);
 			mc_ctl_reply_error(c, ret, err);
 		}
 		free(m);
@@ -265,7 +314,7 @@ static void listen_ready(void *arg, int fd, unsigned int revents)
 	if (cfd < 0)
 		return;
 	if (!peer_is_root(cfd)) {
-		mc_log(d, 1, "control: refused a connection from a non-root peer");
+		mc_log(d, MC_LOG_WARN, "control: refused a connection from a non-root peer");
 		close(cfd);
 		return;
 	}

@@ -8,6 +8,9 @@
  *   vol.c         volumes: attach, re-attach after a restart, detach, stale
  *   fill.c        misses: take them off the ring, read the source, complete
  *   ctl_server.c  the control socket maicachectl talks to
+ *
+ * Calls go one way: maicached.c -> ctl_server.c -> vol.c, and fill.c ->
+ * vol.c. Volumes know neither the control protocol nor the miss path.
  */
 #ifndef MAICACHE_DAEMON_H
 #define MAICACHE_DAEMON_H
@@ -15,13 +18,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "az_cred.h"
-#include "az_url.h"
-#include "blob.h"
 #include "config.h"
+#include "list.h"
 #include "loop.h"
 #include "miss_ring.h"
 #include "nlclient.h"
+#include "ring_map.h"
 #include "source.h"
 
 enum mc_vol_state {
@@ -32,31 +34,33 @@ enum mc_vol_state {
 	MC_VOL_DETACHING,	/* device removed, fills still running */
 };
 
-struct mc_ctl_conn;
+#define MC_VOL_NAME_MAX	64	/* --name, NUL included */
+
+/* An attach that waits for its source calls back the requester. */
+struct mc_vol;
+typedef void (*mc_vol_attach_cb)(void *arg, int res, const char *msg,
+				 const struct mc_vol *v);
 
 struct mc_vol {
 	struct mc_daemon *d;
-	struct mc_vol *next;
+	struct mc_list link;		/* d->vols */
 	enum mc_vol_state state;
 	uint64_t cookie;
 	uint32_t dev_id;
 	bool has_dev;		/* /dev/maicacheN exists */
-	char name[64];
-	char url[AZ_URL_MAX];	/* as attached; may hold a SAS: never logged */
-	char shown_url[AZ_URL_MAX]; /* without the query */
+	char name[MC_VOL_NAME_MAX];
+	char url[MC_URL_MAX];	/* as attached; may hold a SAS: never logged */
+	char shown_url[MC_URL_MAX]; /* without the query */
 	uint32_t extent_size;
 	uint64_t dev_size;
-	char etag[128];
-	struct az_cred cred;
+	char etag[MC_VERSION_MAX];
+	struct mc_source_args *args;	/* the source's, e.g. a credential */
 	struct mc_source *src;
 	struct mc_source *opening;	/* the source while it opens */
 
-	/* Misses that came in while the source was opening. */
-	struct mc_miss *held;
-	size_t nheld, held_cap;
-
-	/* An attach waiting for the source: its reply goes here. */
-	struct mc_ctl_conn *waiter;
+	/* An attach waiting for the source: told when it is done. */
+	mc_vol_attach_cb attach_cb;
+	void *attach_arg;
 
 	unsigned int inflight;
 	uint64_t fills, fill_bytes, fill_errors;
@@ -66,18 +70,21 @@ struct mc_vol {
 struct mc_daemon {
 	struct mc_config cfg;
 	struct mc_loop *loop;
-	struct mc_blob_client *blob;
+	struct mc_sources *sources;
 	struct mc_nl *nl;
 
-	int ring_fd;
-	void *miss_map, *cpl_map, *pool_map;
-	size_t miss_len, cpl_len, pool_len;
+	struct mc_ring_map map;		/* /dev/maicache and its regions */
 	struct mc_miss_ring ring;
 	bool ring_watched;
+	bool ring_closing;		/* shutdown: post no more completions */
 
 	int sig_fd;
 	int ctl_fd;
-	struct mc_vol *vols;
+	struct mc_list vols;
+
+	/* Misses of volumes still opening their source (fill.c). */
+	struct mc_miss *held;
+	size_t nheld, held_cap;
 
 	bool stopping;
 	unsigned int inflight;		/* fills running, all volumes */
@@ -86,24 +93,42 @@ struct mc_daemon {
 	uint64_t start_ms;
 };
 
-/* Logging: level names as in the config (error, warn, info, debug). */
-void mc_log(struct mc_daemon *d, int level, const char *fmt, ...)
+/* log.c: one line on stderr when level is within the configured one. */
+void mc_log(struct mc_daemon *d, enum mc_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* fill.c */
 void mc_fill_ring_ready(void *arg, int fd, unsigned int revents);
-/* Serve (or fail) the misses a volume held while its source opened. */
-void mc_fill_release_held(struct mc_vol *v);
+/* Serve (or fail) held misses whose volume is no longer opening; per loop turn. */
+void mc_fill_run_held(struct mc_daemon *d);
+void mc_fill_free(struct mc_daemon *d);
 
 /* vol.c */
-struct mc_msg;
-/* An attach request; replies through the connection, now or later. */
-void mc_vol_attach(struct mc_daemon *d, struct mc_ctl_conn *c,
-		   const struct mc_msg *req);
+struct mc_vol_spec {
+	const char *url;
+	const char *name;		/* NULL or "": none */
+	uint32_t extent_size;		/* 0: the default */
+	bool has_id;			/* ask for /dev/maicache<id> */
+	uint32_t id;
+	struct mc_source_args *args;	/* taken over, in any case */
+};
+
+/*
+ * Attach a source as a new device. 0: cb runs once with the result (maybe
+ * inside this call, and with v set on success). A negative errno with a
+ * message: refused at once, and cb never runs.
+ */
+int mc_vol_attach(struct mc_daemon *d, struct mc_vol_spec *spec,
+		  mc_vol_attach_cb cb, void *arg, char *err, size_t errlen);
 /* Remove the device and forget the volume. */
 int mc_vol_detach(struct mc_vol *v, char *err, size_t errlen);
 /* Detach nothing, but drop every volume from memory (shutdown). */
 void mc_vol_free_all(struct mc_daemon *d);
+/*
+ * Shutdown, while the loop still runs: close every source (fills still
+ * running end with -ECANCELED, opens stop) and answer waiting attaches.
+ */
+void mc_vol_cancel_all(struct mc_daemon *d);
 struct mc_vol *mc_vol_by_cookie(struct mc_daemon *d, uint64_t cookie);
 /* By "N", "/dev/maicacheN", "maicacheN", name or URL. */
 struct mc_vol *mc_vol_find(struct mc_daemon *d, const char *what);
@@ -114,5 +139,21 @@ int mc_vol_restore(struct mc_daemon *d);
 /* A fill of v finished: free a detached volume once the last one is done. */
 void mc_vol_fill_done(struct mc_vol *v);
 const char *mc_vol_state_name(enum mc_vol_state s);
+
+/* What a volume shows (lists, replies); strings live as long as v. */
+struct mc_vol_info {
+	uint32_t dev_id;
+	const char *name, *url, *kind, *state, *etag, *auth, *last_error;
+	uint64_t size, data_size, extent_size, cookie;
+	uint64_t fills, fill_bytes, fill_errors;
+	unsigned int inflight;
+};
+
+void mc_vol_info(const struct mc_vol *v, struct mc_vol_info *out);
+unsigned int mc_vol_count(struct mc_daemon *d);
+/* fn for every volume that is not being detached, newest first. */
+void mc_vol_for_each(struct mc_daemon *d,
+		     void (*fn)(void *arg, const struct mc_vol_info *info),
+		     void *arg);
 
 #endif /* MAICACHE_DAEMON_H */

@@ -6,6 +6,10 @@
  *
  * The kernel already coalesces concurrent misses on one extent into one
  * fill, so one miss here is one source read: one GET per extent per node.
+ *
+ * A miss for a volume still opening its source is held here and served
+ * after the loop turn in which the volume left OPENING (mc_fill_run_held()):
+ * volumes never call back into the miss path.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -19,16 +23,17 @@ struct fill {
 	struct mc_vol *vol;
 	uint64_t id;
 	uint32_t len;
+	struct mc_source_req rq;
 };
 
 static void complete(struct mc_daemon *d, uint64_t id, uint32_t status)
 {
-	/* Unmapped at shutdown: the next daemon gets the fill again. */
-	if (!d->cpl_map)
+	/* Shutting down: the kernel hands the fill to the next daemon. */
+	if (d->ring_closing)
 		return;
 	if (mc_miss_ring_complete(&d->ring, id, status))
 		/* Lost only if memory is gone; the kernel times the fill out. */
-		mc_log(d, 0, "out of memory posting completion %" PRIx64, id);
+		mc_log(d, MC_LOG_ERROR, "out of memory posting completion %" PRIx64, id);
 }
 
 static void fill_done(void *arg, int res, const char *msg)
@@ -49,7 +54,7 @@ static void fill_done(void *arg, int res, const char *msg)
 		if (res == -ESTALE)
 			mc_vol_mark_stale(v, msg);
 		else if (res != -ECANCELED)
-			mc_log(d, 1, "/dev/maicache%u: fill of %u bytes failed: %s",
+			mc_log(d, MC_LOG_WARN, "/dev/maicache%u: fill of %u bytes failed: %s",
 			       v->dev_id, f->len, v->last_error);
 	}
 	complete(d, f->id, res ? EIO : 0);
@@ -83,7 +88,7 @@ static void start_fill(struct mc_vol *v, const struct mc_miss *m)
 
 	if (why) {
 		d->bad_misses++;
-		mc_log(d, 1, "/dev/maicache%u: miss %" PRIx64 " rejected: %s",
+		mc_log(d, MC_LOG_WARN, "/dev/maicache%u: miss %" PRIx64 " rejected: %s",
 		       v->dev_id, m->id, why);
 		complete(d, m->id, EIO);
 		return;
@@ -98,31 +103,31 @@ static void start_fill(struct mc_vol *v, const struct mc_miss *m)
 	f->len = m->len;
 	d->inflight++;
 	v->inflight++;
-	ret = mc_source_read(v->src, m->extent * v->extent_size,
+	ret = mc_source_read(v->src, &f->rq, m->extent * v->extent_size,
 			     d->ring.pool + m->slot_off, m->len, fill_done, f);
 	if (ret) {
 		d->inflight--;
 		v->inflight--;
 		v->fill_errors++;
-		mc_log(d, 1, "/dev/maicache%u: cannot start a fill: %s", v->dev_id,
+		mc_log(d, MC_LOG_WARN, "/dev/maicache%u: cannot start a fill: %s", v->dev_id,
 		       strerror(-ret));
 		complete(d, m->id, EIO);
 		free(f);
 	}
 }
 
-static int hold(struct mc_vol *v, const struct mc_miss *m)
+static int hold(struct mc_daemon *d, const struct mc_miss *m)
 {
-	if (v->nheld == v->held_cap) {
-		size_t cap = v->held_cap ? v->held_cap * 2 : 16;
-		struct mc_miss *h = realloc(v->held, cap * sizeof(*h));
+	if (d->nheld == d->held_cap) {
+		size_t cap = d->held_cap ? d->held_cap * 2 : 16;
+		struct mc_miss *h = realloc(d->held, cap * sizeof(*h));
 
 		if (!h)
 			return -ENOMEM;
-		v->held = h;
-		v->held_cap = cap;
+		d->held = h;
+		d->held_cap = cap;
 	}
-	v->held[v->nheld++] = *m;
+	d->held[d->nheld++] = *m;
 	return 0;
 }
 
@@ -132,14 +137,14 @@ static void dispatch(struct mc_daemon *d, const struct mc_miss *m)
 
 	if (!v || v->state == MC_VOL_DETACHING) {
 		if (!d->unknown_misses++)
-			mc_log(d, 1, "miss for cookie 0x%" PRIx64 " (/dev/maicache%u), which no attached source backs: failing it (reported once)",
+			mc_log(d, MC_LOG_WARN, "miss for cookie 0x%" PRIx64 " (/dev/maicache%u), which no attached source backs: failing it (reported once)",
 			       m->cookie, m->dev_id);
 		complete(d, m->id, EIO);
 		return;
 	}
 	switch (v->state) {
 	case MC_VOL_OPENING:
-		if (hold(v, m))
+		if (hold(d, m))
 			complete(d, m->id, ENOMEM);
 		return;
 	case MC_VOL_READY:
@@ -159,7 +164,7 @@ void mc_fill_ring_ready(void *arg, int fd, unsigned int revents)
 
 	(void)fd;
 	if (revents & (POLLERR | POLLNVAL)) {
-		mc_log(d, 0, "the miss ring reports an error (revents 0x%x): stopping",
+		mc_log(d, MC_LOG_ERROR, "the miss ring reports an error (revents 0x%x): stopping",
 		       revents);
 		d->stopping = true;
 		return;
@@ -168,14 +173,28 @@ void mc_fill_ring_ready(void *arg, int fd, unsigned int revents)
 		dispatch(d, &m);
 }
 
-void mc_fill_release_held(struct mc_vol *v)
+void mc_fill_run_held(struct mc_daemon *d)
 {
-	struct mc_miss *held = v->held;
-	size_t n = v->nheld, i;
+	size_t i, kept = 0, n = d->nheld;
+	struct mc_miss m;
+	struct mc_vol *v;
 
-	v->held = NULL;
-	v->nheld = v->held_cap = 0;
-	for (i = 0; i < n; i++)
-		dispatch(v->d, &held[i]);
-	free(held);
+	/* A miss dispatch() holds again (it cannot here) would land past n. */
+	for (i = 0; i < n; i++) {
+		m = d->held[i];
+		v = mc_vol_by_cookie(d, m.cookie);
+		if (v && v->state == MC_VOL_OPENING)
+			d->held[kept++] = m;
+		else
+			dispatch(d, &m);
+	}
+	memmove(d->held + kept, d->held + n, (d->nheld - n) * sizeof(*d->held));
+	d->nheld = kept + (d->nheld - n);
+}
+
+void mc_fill_free(struct mc_daemon *d)
+{
+	free(d->held);
+	d->held = NULL;
+	d->nheld = d->held_cap = 0;
 }

@@ -8,11 +8,11 @@
 
 #include "daemon.h"
 
-void mc_log(struct mc_daemon *d, int level, const char *fmt, ...)
+void mc_log(struct mc_daemon *d, enum mc_log_level level, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (level > (int)d->cfg.log_level)
+	if (level > d->cfg.log_level)
 		return;
 	fprintf(stderr, "maicached: %s: ", mc_log_level_name(level));
 	va_start(ap, fmt);

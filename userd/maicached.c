@@ -6,11 +6,17 @@
  * straight into its pool slot, and takes requests from maicachectl on a
  * Unix socket. See docs/architecture.md.
  *
- * Start-up: configuration, the event loop (io_uring, or libaio + epoll),
+ * Start-up: configuration, the ring device first (the module lets one
+ * daemon open it: a second one stops there, before any netlink call or
+ * source request), the event loop (io_uring, or libaio + epoll), netlink,
  * the volumes of the state directory (re-attached: the module kept their
- * devices and cached extents), then the ring and the control socket.
- * SIGTERM/SIGINT: stop taking misses, let running fills finish (bounded),
- * post their completions and exit; fills not taken go to the next daemon.
+ * devices and cached extents; their misses are held until their source
+ * opens), then misses and the control socket.
+ *
+ * SIGTERM/SIGINT: stop taking misses and requests, let running fills
+ * finish for shutdown_grace, post their completions; then cancel the fills
+ * still running (no completion: the kernel hands them to the next daemon)
+ * and wait out the loop's I/O, and only then unmap the pool they read into.
  */
 #include <endian.h>
 #include <errno.h>
@@ -30,10 +36,7 @@
 
 #include "ctl_server.h"
 #include "daemon.h"
-#include "ring_hdr.h"
-
-/* Running fills get this long to finish at shutdown. */
-#define SHUTDOWN_GRACE_MS 10000
+#include "errmsg.h"
 
 static void usage(FILE *f)
 {
@@ -46,7 +49,8 @@ static void usage(FILE *f)
 		"  -v, --verbose        log level debug\n"
 		"  -h, --help\n"
 		"Keys: engine socket state_dir device max_parallel max_retries backoff_base\n"
-		"backoff_max request_timeout read_deadline log_level (docs/operations.md).\n");
+		"backoff_max request_timeout read_deadline shutdown_grace log_level\n"
+		"(docs/operations.md).\n");
 }
 
 static int parse_args(struct mc_daemon *d, int argc, char **argv)
@@ -122,96 +126,30 @@ static int parse_args(struct mc_daemon *d, int argc, char **argv)
 static int kick(struct mc_miss_ring *r)
 {
 	struct mc_daemon *d = r->priv;
-	uint64_t one = 1;
-	ssize_t n;
 
-	do {
-		n = write(d->ring_fd, &one, sizeof(one));
-	} while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	return n == sizeof(one) ? 0 : -EIO;
+	return mc_ring_kick_fd(d->map.fd);
 }
 
-static int map_region(int fd, uint64_t off, size_t len, int prot, void **out)
+/* Map the regions of the ring opened first, and take over its indices. */
+static int ring_start(struct mc_daemon *d, char *err, size_t errlen)
 {
-	void *p = mmap(NULL, len, prot, MAP_SHARED, fd, (off_t)off);
+	int ret = mc_ring_map(&d->map, d->cfg.device, err, errlen);
 
-	if (p == MAP_FAILED)
-		return -errno;
-	*out = p;
-	return 0;
-}
-
-/* Open /dev/maicache, check the ring header, map the three regions. */
-static int ring_open(struct mc_daemon *d, char *err, size_t errlen)
-{
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	struct maicache_miss_hdr h;
-	const char *why;
-	void *p;
-	int ret;
-
-	d->ring_fd = open(d->cfg.device, O_RDWR | O_CLOEXEC);
-	if (d->ring_fd < 0) {
-		ret = -errno;
-		if (errno == EBUSY)
-			snprintf(err, errlen, "%.256s: another daemon is attached", d->cfg.device);
-		else if (errno == ENOENT)
-			snprintf(err, errlen, "%.256s: no such device: is the maicache module loaded?",
-				 d->cfg.device);
-		else
-			snprintf(err, errlen, "%.256s: %s", d->cfg.device, strerror(errno));
+	if (ret)
 		return ret;
-	}
-	ret = map_region(d->ring_fd, MAICACHE_MMAP_MISS, page, PROT_READ, &p);
-	if (ret)
-		goto fail_map;
-	memcpy(&h, p, sizeof(h));
-	munmap(p, page);
-	why = mc_hdr_check(&h);
-	if (why) {
-		snprintf(err, errlen, "%.256s: %s", d->cfg.device, why);
-		return -EPROTO;
-	}
-	d->miss_len = mc_miss_region_size(&h, page);
-	d->cpl_len = mc_cpl_region_size(&h, page);
-	d->pool_len = le64toh(h.pool_size);
-	ret = map_region(d->ring_fd, MAICACHE_MMAP_MISS, d->miss_len, PROT_READ,
-			 &d->miss_map);
-	if (!ret)
-		ret = map_region(d->ring_fd, MAICACHE_MMAP_CPL, d->cpl_len,
-				 PROT_READ | PROT_WRITE, &d->cpl_map);
-	if (!ret)
-		ret = map_region(d->ring_fd, MAICACHE_MMAP_POOL, d->pool_len,
-				 PROT_READ | PROT_WRITE, &d->pool_map);
-	if (ret)
-		goto fail_map;
 	d->ring.kick = kick;
 	d->ring.priv = d;
-	if (mc_miss_ring_start(&d->ring, d->miss_map, d->cpl_map, d->pool_map))
-		mc_log(d, 1, "ring indices left by the last daemon were out of range: repaired");
+	if (mc_miss_ring_start(&d->ring, d->map.miss, d->map.cpl, d->map.pool))
+		mc_log(d, MC_LOG_WARN, "ring indices left by the last daemon were out of range: repaired");
 	return 0;
-fail_map:
-	snprintf(err, errlen, "%.256s: mmap: %s", d->cfg.device, strerror(-ret));
-	return ret;
 }
 
 static void ring_close(struct mc_daemon *d)
 {
 	if (d->ring_watched)
-		mc_loop_forget(d->loop, d->ring_fd);
+		mc_loop_forget(d->loop, d->map.fd);
 	d->ring_watched = false;
-	if (d->pool_map)
-		munmap(d->pool_map, d->pool_len);
-	if (d->cpl_map)
-		munmap(d->cpl_map, d->cpl_len);
-	if (d->miss_map)
-		munmap(d->miss_map, d->miss_len);
-	d->pool_map = d->cpl_map = d->miss_map = NULL;
-	if (d->ring_fd >= 0)
-		close(d->ring_fd);
-	d->ring_fd = -1;
+	mc_ring_close(&d->map);
 	mc_miss_ring_free(&d->ring);
 }
 
@@ -223,7 +161,7 @@ static void signal_ready(void *arg, int fd, unsigned int revents)
 	(void)revents;
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
 		if (!d->stopping)
-			mc_log(d, 2, "signal %u: shutting down", si.ssi_signo);
+			mc_log(d, MC_LOG_INFO, "signal %u: shutting down", si.ssi_signo);
 		d->stopping = true;
 	}
 }
@@ -239,49 +177,53 @@ static int signals_open(struct mc_daemon *d, char *err, size_t errlen)
 	signal(SIGPIPE, SIG_IGN);
 	d->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (d->sig_fd < 0)
-		return snprintf(err, errlen, "signalfd: %s", strerror(errno)), -errno;
+		return mc_errf(err, errlen, -errno, "signalfd: %s", strerror(errno));
 	return mc_loop_watch(d->loop, d->sig_fd, POLLIN, signal_ready, d);
 }
 
 static int setup(struct mc_daemon *d, char *err, size_t errlen)
 {
-	struct mc_blob_opts bo;
+	struct mc_source_opts so = {
+		.max_parallel = d->cfg.max_parallel,
+		.max_retries = d->cfg.max_retries,
+		.backoff_base_ms = d->cfg.backoff_base_ms,
+		.backoff_max_ms = d->cfg.backoff_max_ms,
+		.request_timeout_ms = d->cfg.request_timeout_ms,
+		.read_deadline_ms = d->cfg.read_deadline_ms,
+	};
 	int ret;
 
 	err[0] = 0;
+	/* First: a second daemon must stop here, having touched nothing. */
+	ret = mc_ring_open(&d->map, d->cfg.device, err, errlen);
+	if (ret)
+		return ret;
+	ret = ring_start(d, err, errlen);
+	if (ret)
+		return ret;
 	ret = mc_loop_new(&d->loop, d->cfg.engine, 256, err, errlen);
 	if (ret)
 		return ret;
 	if (err[0])
-		mc_log(d, 1, "%s", err);	/* why io_uring is not used */
-	mc_log(d, 2, "event loop: %s", mc_loop_engine_name(d->loop));
+		mc_log(d, MC_LOG_WARN, "%s", err);	/* why io_uring is not used */
+	mc_log(d, MC_LOG_INFO, "event loop: %s", mc_loop_engine_name(d->loop));
 	ret = signals_open(d, err, errlen);
 	if (ret)
 		return ret;
-	mc_blob_opts_default(&bo);
-	bo.max_parallel = d->cfg.max_parallel;
-	bo.max_retries = d->cfg.max_retries;
-	bo.backoff_base_ms = d->cfg.backoff_base_ms;
-	bo.backoff_max_ms = d->cfg.backoff_max_ms;
-	bo.request_timeout_ms = d->cfg.request_timeout_ms;
-	bo.deadline_ms = d->cfg.read_deadline_ms;
-	ret = mc_blob_client_new(&d->blob, d->loop, &bo, err, errlen);
+	ret = mc_sources_new(&d->sources, d->loop, &so, err, errlen);
 	if (ret)
 		return ret;
 	d->nl = mc_nl_open(err, errlen);
 	if (!d->nl)
 		return -ENOENT;
-	/* Volumes first: misses for them are held until their source opens. */
+	/* Misses for restored volumes are held until their source opens. */
 	ret = mc_vol_restore(d);
 	if (ret)
-		return snprintf(err, errlen, "cannot restore volumes from %.256s",
-				d->cfg.state_dir), ret;
-	ret = ring_open(d, err, errlen);
+		return mc_errf(err, errlen, ret, "cannot restore volumes from %.256s",
+			       d->cfg.state_dir);
+	ret = mc_loop_watch(d->loop, d->map.fd, POLLIN, mc_fill_ring_ready, d);
 	if (ret)
-		return ret;
-	ret = mc_loop_watch(d->loop, d->ring_fd, POLLIN, mc_fill_ring_ready, d);
-	if (ret)
-		return snprintf(err, errlen, "cannot watch the ring: %s", strerror(-ret)), ret;
+		return mc_errf(err, errlen, ret, "cannot watch the ring: %s", strerror(-ret));
 	d->ring_watched = true;
 	return mc_ctl_listen(d, err, errlen);
 }
@@ -294,30 +236,51 @@ static void run(struct mc_daemon *d)
 	for (;;) {
 		ret = mc_loop_run_once(d->loop, d->stopping ? 100 : -1);
 		if (ret < 0) {
-			mc_log(d, 0, "event loop failed: %s", strerror(-ret));
+			mc_log(d, MC_LOG_ERROR, "event loop failed: %s", strerror(-ret));
 			d->stopping = true;
 		}
+		mc_fill_run_held(d);
 		ret = mc_miss_ring_flush(&d->ring);
 		if (ret && ret != -EAGAIN)
-			mc_log(d, 1, "kick failed: %s", strerror(-ret));
+			mc_log(d, MC_LOG_WARN, "kick failed: %s", strerror(-ret));
 		if (!d->stopping)
 			continue;
 		if (!deadline) {
 			/* Take no new misses and no new requests. */
 			if (d->ring_watched)
-				mc_loop_watch(d->loop, d->ring_fd, 0, NULL, NULL);
+				mc_loop_watch(d->loop, d->map.fd, 0, NULL, NULL);
 			d->ring_watched = false;
 			mc_ctl_close(d);
-			deadline = mc_now_ms() + SHUTDOWN_GRACE_MS;
+			deadline = mc_now_ms() + d->cfg.shutdown_grace_ms;
 		}
 		if (!d->inflight)
 			break;
-		if (mc_now_ms() > deadline) {
-			mc_log(d, 1, "%u fills still running after %u ms: leaving them to the next daemon",
-			       d->inflight, SHUTDOWN_GRACE_MS);
+		if (mc_now_ms() >= deadline) {
+			mc_log(d, MC_LOG_WARN, "%u fills still running after %" PRIu64 " ms: cancelling them for the next daemon",
+			       d->inflight, d->cfg.shutdown_grace_ms);
 			break;
 		}
 	}
+}
+
+/*
+ * Nothing may write into the pool once it is unmapped: the fills still
+ * running are cancelled (their sources closed, the loop's own I/O waited
+ * out) and post no completion, so the kernel gives them to the next daemon.
+ */
+static void stop_fills(struct mc_daemon *d)
+{
+	unsigned int left = d->inflight;
+
+	d->ring_closing = true;
+	mc_vol_cancel_all(d);
+	mc_sources_free(d->sources);
+	d->sources = NULL;
+	if (d->loop)
+		mc_loop_free(d->loop);
+	d->loop = NULL;
+	if (left)
+		mc_log(d, MC_LOG_INFO, "%u fills cancelled, %u still running", left, d->inflight);
 }
 
 int main(int argc, char **argv)
@@ -328,36 +291,33 @@ int main(int argc, char **argv)
 
 	if (!d)
 		return 1;
-	d->ring_fd = d->sig_fd = d->ctl_fd = -1;
+	d->map.fd = d->sig_fd = d->ctl_fd = -1;
+	mc_list_init(&d->vols);
 	d->start_ms = mc_now_ms();
 	if (parse_args(d, argc, argv))
 		return 2;
 	ret = setup(d, err, sizeof(err));
 	if (ret) {
-		mc_log(d, 0, "%s", err);
+		mc_log(d, MC_LOG_ERROR, "%s", err);
 	} else {
-		mc_log(d, 2, "ready: ring %s, control socket %s, pool %" PRIu64 " MiB",
+		mc_log(d, MC_LOG_INFO, "ready: ring %s, control socket %s, pool %" PRIu64 " MiB",
 		       d->cfg.device, d->cfg.socket, d->ring.pool_size >> 20);
 		run(d);
 		mc_miss_ring_flush(&d->ring);
 	}
 	mc_ctl_close(d);
+	if (d->ring_watched)
+		mc_loop_forget(d->loop, d->map.fd);
+	d->ring_watched = false;
+	stop_fills(d);
 	/* Fills not completed go back to the kernel's queue for the next daemon. */
 	ring_close(d);
-	if (d->inflight) {
-		/* Their callbacks would write into the unmapped pool: just go. */
-		fprintf(stderr, "maicached: stopped\n");
-		_exit(0);
-	}
 	mc_vol_free_all(d);
-	if (d->blob)
-		mc_blob_client_free(d->blob);
+	mc_fill_free(d);
 	if (d->nl)
 		mc_nl_close(d->nl);
 	if (d->sig_fd >= 0)
 		close(d->sig_fd);
-	if (d->loop)
-		mc_loop_free(d->loop);
 	free(d);
 	if (!ret)
 		fprintf(stderr, "maicached: stopped\n");

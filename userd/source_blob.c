@@ -1,64 +1,134 @@
 // SPDX-License-Identifier: MIT
 /*
  * Blob source: an Azure blob pinned to the ETag it had at attach. Every read
- * is one ranged GET with If-Match on that ETag (blob.c), written straight
- * into the pool slot; a changed blob fails the read with -ESTALE.
+ * is one ranged GET with If-Match on that ETag (azure/blob.c), written
+ * straight into the pool slot; a changed blob fails the read with -ESTALE.
+ * The only file of the daemon that knows Azure: its arguments are the
+ * credential (azure/az_cred.h), its shared state the blob client.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "source.h"
+#include "az_cred.h"
+#include "blob.h"
+#include "errmsg.h"
+#include "source_kind.h"
+
+struct mc_blob_kind {
+	struct mc_blob_client *client;
+};
+
+struct mc_source_args {
+	struct az_cred cred;
+};
 
 struct blob_source {
 	struct mc_source s;
 	struct mc_blob *blob;
 	/* Until the properties are in. */
-	char expect[128];
+	char expect[MC_VERSION_MAX];
 	mc_source_open_cb open_cb;
 	void *open_arg;
 };
 
-struct blob_read {
-	uint8_t *dst;
-	size_t len, want;
-	mc_source_cb cb;
-	void *arg;
-};
-
-static void blob_read_done(void *arg, int res, const char *msg)
+int mc_blob_kind_new(struct mc_blob_kind **out, struct mc_loop *loop,
+		     const struct mc_source_opts *opts, char *err, size_t errlen)
 {
-	struct blob_read *rd = arg;
+	struct mc_blob_kind *k = calloc(1, sizeof(*k));
+	struct mc_blob_opts bo;
+	int ret;
 
-	if (!res && rd->want < rd->len)
-		memset(rd->dst + rd->want, 0, rd->len - rd->want);
-	rd->cb(rd->arg, res, msg);
-	free(rd);
+	if (!k)
+		return mc_errf(err, errlen, -ENOMEM, "out of memory");
+	mc_blob_opts_default(&bo);
+	bo.max_parallel = opts->max_parallel;
+	bo.max_retries = opts->max_retries;
+	bo.backoff_base_ms = opts->backoff_base_ms;
+	bo.backoff_max_ms = opts->backoff_max_ms;
+	bo.request_timeout_ms = opts->request_timeout_ms;
+	bo.deadline_ms = opts->read_deadline_ms;
+	ret = mc_blob_client_new(&k->client, loop, &bo, err, errlen);
+	if (ret) {
+		free(k);
+		return ret;
+	}
+	*out = k;
+	return 0;
 }
+
+void mc_blob_kind_free(struct mc_blob_kind *k)
+{
+	if (!k)
+		return;
+	mc_blob_client_free(k->client);
+	free(k);
+}
+
+void mc_blob_kind_stats(const struct mc_blob_kind *k, struct mc_source_stats *out)
+{
+	struct mc_blob_stats bs;
+
+	mc_blob_client_stats(k->client, &bs);
+	out->blob_gets = bs.gets;
+	out->blob_heads = bs.heads;
+	out->blob_retries = bs.retries;
+	out->blob_bytes = bs.bytes;
+	out->blob_errors = bs.errors;
+	out->blob_stale = bs.stale;
+}
+
+/* ---- arguments: the credential ---- */
+
+int mc_blob_args_from_msg(const struct mc_msg *m, struct mc_source_args **out,
+			  char *err, size_t errlen)
+{
+	struct mc_source_args *a = calloc(1, sizeof(*a));
+	int ret;
+
+	if (!a)
+		return mc_errf(err, errlen, -ENOMEM, "out of memory");
+	ret = az_cred_from_msg(&a->cred, m, "cred.", err, errlen);
+	if (ret) {
+		mc_blob_args_free(a);
+		return ret;
+	}
+	*out = a;
+	return 0;
+}
+
+int mc_blob_args_to_msg(const struct mc_source_args *a, struct mc_msg *m)
+{
+	return az_cred_to_msg(&a->cred, m, "cred.");
+}
+
+const char *mc_blob_args_auth(const struct mc_source_args *a)
+{
+	switch (a->cred.kind) {
+	case AZ_AUTH_SHARED_KEY:	return "shared-key";
+	case AZ_AUTH_SAS:		return "sas";
+	case AZ_AUTH_BEARER:		return "bearer";
+	case AZ_AUTH_NONE:		break;
+	}
+	return "none";
+}
+
+void mc_blob_args_free(struct mc_source_args *a)
+{
+	/* The credential held a secret. */
+	az_cred_wipe(&a->cred);
+	free(a);
+}
+
+/* ---- the source ---- */
 
 static int blob_read(struct mc_source *s, uint64_t off, void *dst, size_t len,
 		     mc_source_cb cb, void *arg)
 {
 	struct blob_source *bs = (struct blob_source *)s;
-	struct blob_read *rd;
-	int ret;
 
-	if (off >= s->size)
-		return -ERANGE;
-	rd = calloc(1, sizeof(*rd));
-	if (!rd)
-		return -ENOMEM;
-	rd->dst = dst;
-	rd->len = len;
-	/* The device is the blob rounded up to whole blocks: zeros after it. */
-	rd->want = s->size - off < len ? s->size - off : len;
-	rd->cb = cb;
-	rd->arg = arg;
-	ret = mc_blob_read(bs->blob, off, dst, rd->want, blob_read_done, rd);
-	if (ret)
-		free(rd);
-	return ret;
+	return mc_blob_read(bs->blob, off, dst, len, cb, arg);
 }
 
 static void blob_close(struct mc_source *s)
@@ -111,33 +181,35 @@ static void blob_props_done(void *arg, int res,
 	bs->open_cb(bs->open_arg, 0, &bs->s, NULL);
 }
 
-int mc_source_blob_open(struct mc_blob_client *client, const char *url,
-			const struct az_cred *cred, const char *expect_etag,
-			mc_source_open_cb cb, void *arg, struct mc_source **pending,
+int mc_blob_source_open(struct mc_blob_kind *k, const char *url,
+			const struct mc_source_args *args,
+			const char *expect_version, mc_source_open_cb cb,
+			void *arg, struct mc_source **pending,
 			char *err, size_t errlen)
 {
+	static const struct mc_source_args anonymous;
 	struct blob_source *bs;
 	int ret;
 
 	bs = calloc(1, sizeof(*bs));
 	if (!bs)
-		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+		return mc_errf(err, errlen, -ENOMEM, "out of memory");
 	bs->s.ops = &blob_ops;
 	bs->open_cb = cb;
 	bs->open_arg = arg;
-	if (expect_etag)
-		snprintf(bs->expect, sizeof(bs->expect), "%s", expect_etag);
-	ret = mc_blob_open(client, url, cred, &bs->blob, err, errlen);
+	if (expect_version)
+		snprintf(bs->expect, sizeof(bs->expect), "%s", expect_version);
+	ret = mc_blob_open(k->client, url, &(args ? args : &anonymous)->cred,
+			   &bs->blob, err, errlen);
 	if (ret) {
 		free(bs);
 		return ret;
 	}
 	ret = mc_blob_get_props(bs->blob, blob_props_done, bs);
 	if (ret) {
-		snprintf(err, errlen, "cannot start Get Blob Properties: %s",
-			 strerror(-ret));
 		blob_close(&bs->s);
-		return ret;
+		return mc_errf(err, errlen, ret, "cannot start Get Blob Properties: %s",
+			       strerror(-ret));
 	}
 	*pending = &bs->s;
 	return 0;

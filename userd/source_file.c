@@ -16,7 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "source.h"
+#include "errmsg.h"
+#include "source_kind.h"
 
 /* O_DIRECT wants offsets and lengths in logical blocks; 4 KiB fits all. */
 #define FILE_ALIGN 4096U
@@ -25,22 +26,15 @@ struct file_source {
 	struct mc_source s;
 	struct mc_loop *loop;
 	int fd;
-	char path[AZ_PATH_MAX];
+	char path[MC_URL_MAX];
 };
 
 struct file_read {
 	struct file_source *fs;
-	uint8_t *dst;
-	size_t len;		/* what the caller asked for */
-	size_t want;		/* data bytes in the range (short at EOF) */
+	size_t len;
 	mc_source_cb cb;
 	void *arg;
 };
-
-int mc_source_is_file(const char *url)
-{
-	return url[0] == '/' || strncmp(url, "file://", 7) == 0;
-}
 
 static void file_read_done(void *arg, ssize_t res)
 {
@@ -51,15 +45,12 @@ static void file_read_done(void *arg, ssize_t res)
 		snprintf(msg, sizeof(msg), "%.300s: read failed: %s", rd->fs->path,
 			 strerror((int)-res));
 		rd->cb(rd->arg, (int)res, msg);
-	} else if ((size_t)res < rd->want) {
+	} else if ((size_t)res < rd->len) {
 		snprintf(msg, sizeof(msg),
 			 "%.300s: short read (%zd of %zu bytes): did the file shrink?",
-			 rd->fs->path, res, rd->want);
+			 rd->fs->path, res, rd->len);
 		rd->cb(rd->arg, -EIO, msg);
 	} else {
-		/* Past the end of the data the device reads zeros. */
-		if (rd->want < rd->len)
-			memset(rd->dst + rd->want, 0, rd->len - rd->want);
 		rd->cb(rd->arg, 0, NULL);
 	}
 	free(rd);
@@ -73,21 +64,20 @@ static int file_read(struct mc_source *s, uint64_t off, void *dst, size_t len,
 	size_t io_len;
 	int ret;
 
-	if (off >= s->size || len > s->size - off + FILE_ALIGN)
+	if (off >= s->size || len > s->size - off)
 		return -ERANGE;
 	rd = calloc(1, sizeof(*rd));
 	if (!rd)
 		return -ENOMEM;
 	rd->fs = fs;
-	rd->dst = dst;
 	rd->len = len;
-	rd->want = s->size - off < len ? s->size - off : len;
 	rd->cb = cb;
 	rd->arg = arg;
-	/* Whole blocks for O_DIRECT; EOF makes the read short on its own. */
+	/*
+	 * Whole blocks for O_DIRECT (dst has room for them); where the data
+	 * ends inside the last block, EOF makes the read short on its own.
+	 */
 	io_len = (len + FILE_ALIGN - 1) / FILE_ALIGN * FILE_ALIGN;
-	if (io_len > len && rd->want == len)
-		io_len = len;
 	ret = mc_loop_read(fs->loop, fs->fd, dst, io_len, off, file_read_done, rd);
 	if (ret)
 		free(rd);
@@ -115,39 +105,36 @@ static int file_size(int fd, const char *path, uint64_t *size, char *err,
 	struct stat st;
 
 	if (fstat(fd, &st) < 0)
-		return snprintf(err, errlen, "%s: %s", path, strerror(errno)), -errno;
+		return mc_errf(err, errlen, -errno, "%s: %s", path, strerror(errno));
 	if (S_ISBLK(st.st_mode)) {
 		if (ioctl(fd, BLKGETSIZE64, size) < 0)
-			return snprintf(err, errlen, "%s: BLKGETSIZE64: %s", path,
-					strerror(errno)), -errno;
+			return mc_errf(err, errlen, -errno, "%s: BLKGETSIZE64: %s", path,
+				       strerror(errno));
 	} else if (S_ISREG(st.st_mode)) {
 		*size = (uint64_t)st.st_size;
 	} else {
-		snprintf(err, errlen, "%s: not a regular file or block device", path);
-		return -EINVAL;
+		return mc_errf(err, errlen, -EINVAL, "%s: not a regular file or block device",
+			       path);
 	}
-	if (!*size) {
-		snprintf(err, errlen, "%s: empty: nothing to serve", path);
-		return -EINVAL;
-	}
+	if (!*size)
+		return mc_errf(err, errlen, -EINVAL, "%s: empty: nothing to serve", path);
 	return 0;
 }
 
-int mc_source_file_open(struct mc_loop *loop, const char *url,
+int mc_file_source_open(struct mc_loop *loop, const char *url,
 			struct mc_source **out, char *err, size_t errlen)
 {
 	const char *path = strncmp(url, "file://", 7) == 0 ? url + 7 : url;
 	struct file_source *fs;
 	int ret;
 
-	if (path[0] != '/' || strlen(path) >= sizeof(fs->path)) {
-		snprintf(err, errlen, "'%s': a file source needs an absolute path (file:///path)",
-			 url);
-		return -EINVAL;
-	}
+	if (path[0] != '/' || strlen(path) >= sizeof(fs->path))
+		return mc_errf(err, errlen, -EINVAL,
+			       "'%.300s': a file source needs an absolute path (file:///path)",
+			       url);
 	fs = calloc(1, sizeof(*fs));
 	if (!fs)
-		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+		return mc_errf(err, errlen, -ENOMEM, "out of memory");
 	strcpy(fs->path, path);
 	fs->loop = loop;
 	fs->s.ops = &file_ops;
@@ -155,8 +142,7 @@ int mc_source_file_open(struct mc_loop *loop, const char *url,
 	if (fs->fd < 0 && errno == EINVAL)
 		fs->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fs->fd < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		ret = mc_errf(err, errlen, -errno, "%s: %s", path, strerror(errno));
 		free(fs);
 		return ret;
 	}

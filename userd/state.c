@@ -41,8 +41,14 @@ int mc_dev_record_to_msg(const struct mc_dev_record *r, struct mc_msg *m)
 	mc_msg_add_u64(m, "size", r->size);
 	mc_msg_add(m, "etag", r->etag);
 	mc_msg_add_u64(m, "stale", r->stale);
-	az_cred_to_msg(&r->cred, m, "cred.");
+	mc_source_args_to_msg(r->args, m);
 	return m->error;
+}
+
+void mc_dev_record_clear(struct mc_dev_record *r)
+{
+	mc_source_args_free(r->args);
+	explicit_bzero(r, sizeof(*r));
 }
 
 static bool printable(const char *s)
@@ -123,7 +129,7 @@ static int record_from_msg(struct mc_dev_record *r, const struct mc_msg *m,
 	else if (res || v > 1)
 		return mc_errf(err, errlen, -EINVAL, "stale is not 0 or 1");
 	r->stale = v;
-	return az_cred_from_msg(&r->cred, m, "cred.", err, errlen);
+	return mc_source_args_from_msg(r->url, m, &r->args, err, errlen);
 }
 
 int mc_dev_record_from_msg(struct mc_dev_record *r, const struct mc_msg *m,
@@ -134,7 +140,7 @@ int mc_dev_record_from_msg(struct mc_dev_record *r, const struct mc_msg *m,
 	explicit_bzero(r, sizeof(*r));
 	res = record_from_msg(r, m, err, errlen);
 	if (res)
-		explicit_bzero(r, sizeof(*r));
+		mc_dev_record_clear(r);
 	return res;
 }
 
@@ -400,7 +406,7 @@ int mc_state_load(const char *path, struct mc_dev_record *r, char *err,
 		res = mc_errf(err, errlen, -EINVAL,
 			   "%s: holds cookie 0x%016llx, not the one in its name",
 			   path, (unsigned long long)r->cookie);
-		explicit_bzero(r, sizeof(*r));
+		mc_dev_record_clear(r);
 	}
 out:
 	if (m)
@@ -474,6 +480,7 @@ int mc_state_load_all(const char *dir, mc_state_cb cb, void *arg, char *err,
 		} else {
 			if (cb)
 				cb(arg, path, r, NULL);
+			mc_dev_record_clear(r);
 			good++;
 		}
 		free(list[i]);
@@ -481,7 +488,7 @@ int mc_state_load_all(const char *dir, mc_state_cb cb, void *arg, char *err,
 	free(list);
 	res = good;
 out:
-	explicit_bzero(r, sizeof(*r));
+	mc_dev_record_clear(r);
 	free(r);
 	return res;
 }

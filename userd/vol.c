@@ -4,7 +4,8 @@
  * source. A volume is attached by a request (maicachectl attach), recorded
  * in the state directory, re-attached after a restart (the module kept the
  * device and its cached extents), marked stale when its source changes, and
- * detached by a request.
+ * detached by a request. Requests come from the control server through
+ * mc_vol_attach()/mc_vol_detach(); this file knows nothing of its protocol.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -14,9 +15,8 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "ctl_server.h"
-#include "cred.h"
 #include "daemon.h"
+#include "errmsg.h"
 #include "state.h"
 
 /* Device sizes are whole 4 KiB blocks; the tail past the data reads zeros. */
@@ -38,7 +38,7 @@ struct mc_vol *mc_vol_by_cookie(struct mc_daemon *d, uint64_t cookie)
 {
 	struct mc_vol *v;
 
-	for (v = d->vols; v; v = v->next)
+	mc_list_for_each(v, &d->vols, link)
 		if (v->cookie == cookie && v->state != MC_VOL_DETACHING)
 			return v;
 	return NULL;
@@ -57,7 +57,7 @@ struct mc_vol *mc_vol_find(struct mc_daemon *d, const char *what)
 		num += 8;
 	errno = 0;
 	id = strtoul(num, &end, 10);
-	for (v = d->vols; v; v = v->next) {
+	mc_list_for_each(v, &d->vols, link) {
 		if (v->state == MC_VOL_DETACHING)
 			continue;
 		if (*num && !*end && !errno && v->has_dev && v->dev_id == id)
@@ -84,38 +84,62 @@ static struct mc_vol *vol_new(struct mc_daemon *d)
 	if (!v)
 		return NULL;
 	v->d = d;
-	v->next = d->vols;
-	d->vols = v;
+	mc_list_add_head(&d->vols, &v->link);
 	return v;
+}
+
+/* Tell a waiting attach, once. */
+static void attach_tell(struct mc_vol *v, int res, const char *msg)
+{
+	mc_vol_attach_cb cb = v->attach_cb;
+
+	if (!cb)
+		return;
+	v->attach_cb = NULL;
+	cb(v->attach_arg, res, msg, res ? NULL : v);
 }
 
 static void vol_free(struct mc_vol *v)
 {
-	struct mc_vol **p;
-
-	for (p = &v->d->vols; *p; p = &(*p)->next) {
-		if (*p == v) {
-			*p = v->next;
-			break;
-		}
-	}
+	mc_list_del(&v->link);
 	mc_source_close(v->src);
 	mc_source_close(v->opening);
-	free(v->held);
-	/* The credential held a secret. */
-	explicit_bzero(&v->cred, sizeof(v->cred));
+	mc_source_args_free(v->args);
 	free(v);
 }
 
 void mc_vol_free_all(struct mc_daemon *d)
 {
-	while (d->vols) {
-		if (d->vols->waiter) {
-			mc_ctl_reply_error(d->vols->waiter, -ESHUTDOWN, "maicached is stopping");
-			mc_ctl_done(d->vols->waiter);
-			d->vols->waiter = NULL;
+	struct mc_vol *v;
+
+	while ((v = mc_list_first(&d->vols, struct mc_vol, link))) {
+		attach_tell(v, -ESHUTDOWN, "maicached is stopping");
+		vol_free(v);
+	}
+}
+
+void mc_vol_cancel_all(struct mc_daemon *d)
+{
+	struct mc_vol *v;
+
+	struct mc_vol *tmp;
+
+	mc_list_for_each_safe(v, tmp, &d->vols, link) {
+		struct mc_source *src = v->src, *opening = v->opening;
+		bool waiting = v->attach_cb;
+
+		/*
+		 * Closing runs the fills' -ECANCELED callbacks, which free a
+		 * detached volume with its last fill; an open just stops.
+		 */
+		v->src = v->opening = NULL;
+		mc_source_close(opening);
+		mc_source_close(src);
+		/* Its requester hears now, while the loop still runs. */
+		if (waiting) {
+			attach_tell(v, -ESHUTDOWN, "maicached is stopping");
+			vol_free(v);
 		}
-		vol_free(d->vols);
 	}
 }
 
@@ -136,7 +160,7 @@ static void vol_to_record(const struct mc_vol *v, struct mc_dev_record *r)
 	r->size = v->dev_size;
 	snprintf(r->etag, sizeof(r->etag), "%s", v->etag);
 	r->stale = v->state == MC_VOL_STALE;
-	r->cred = v->cred;
+	r->args = v->args;	/* borrowed */
 }
 
 static int vol_save(struct mc_vol *v)
@@ -149,10 +173,9 @@ static int vol_save(struct mc_vol *v)
 		return -ENOMEM;
 	vol_to_record(v, r);
 	ret = mc_state_save(v->d->cfg.state_dir, r, err, sizeof(err));
-	explicit_bzero(r, sizeof(*r));
 	free(r);
 	if (ret)
-		mc_log(v->d, 0, "/dev/maicache%u: cannot record the volume: %s", v->dev_id, err);
+		mc_log(v->d, MC_LOG_ERROR, "/dev/maicache%u: cannot record the volume: %s", v->dev_id, err);
 	return ret;
 }
 
@@ -163,12 +186,12 @@ void mc_vol_mark_stale(struct mc_vol *v, const char *msg)
 	if (v->state == MC_VOL_STALE || v->state == MC_VOL_DETACHING)
 		return;
 	v->state = MC_VOL_STALE;
-	mc_log(v->d, 0, "/dev/maicache%u (%s) is stale: %s (its misses fail with EIO from now on)",
+	mc_log(v->d, MC_LOG_ERROR, "/dev/maicache%u (%s) is stale: %s (its misses fail with EIO from now on)",
 	       v->dev_id, v->shown_url, msg ? msg : "the source changed");
 	snprintf(v->last_error, sizeof(v->last_error), "%s", msg ? msg : "the source changed");
 	/* The kernel fails further misses at once and tells the listeners. */
 	if (v->has_dev && mc_nl_dev_set_stale(v->d->nl, v->dev_id, err, sizeof(err)))
-		mc_log(v->d, 1, "/dev/maicache%u: cannot mark the device stale: %s",
+		mc_log(v->d, MC_LOG_WARN, "/dev/maicache%u: cannot mark the device stale: %s",
 		       v->dev_id, err);
 	vol_save(v);
 }
@@ -187,31 +210,10 @@ static uint64_t new_cookie(struct mc_daemon *d)
 /* ------------------------------------------------------------------------ */
 /* Attach. */
 
-static void reply_attached(struct mc_vol *v)
-{
-	struct mc_msg *m = malloc(sizeof(*m));
-
-	if (m) {
-		mc_msg_init(m);
-		mc_msg_add(m, "ok", "1");
-		mc_msg_addf(m, "dev", "/dev/maicache%u", v->dev_id);
-		mc_msg_add_u64(m, "id", v->dev_id);
-		mc_msg_add_u64(m, "size", v->dev_size);
-		mc_msg_add_u64(m, "data_size", v->src->size);
-		mc_msg_add(m, "etag", v->etag);
-		mc_ctl_reply(v->waiter, m);
-		free(m);
-	}
-	mc_ctl_done(v->waiter);
-	v->waiter = NULL;
-}
-
 static void attach_fail(struct mc_vol *v, int err, const char *msg)
 {
-	mc_log(v->d, 1, "attach %s failed: %s", v->shown_url, msg);
-	mc_ctl_reply_error(v->waiter, err, msg);
-	mc_ctl_done(v->waiter);
-	v->waiter = NULL;
+	mc_log(v->d, MC_LOG_WARN, "attach %s failed: %s", v->shown_url, msg);
+	attach_tell(v, err, msg);
 	vol_free(v);
 }
 
@@ -230,7 +232,7 @@ static void attach_opened(struct mc_vol *v, struct mc_source *src)
 	spec.size = v->dev_size;
 	spec.extent_size = v->extent_size;
 	spec.cookie = v->cookie;
-	spec.has_id = v->has_dev;	/* an explicit id= */
+	spec.has_id = v->has_dev;	/* an explicit id */
 	spec.id = v->dev_id;
 	ret = mc_nl_dev_add(v->d->nl, &spec, &info, err, sizeof(err));
 	if (ret) {
@@ -246,12 +248,12 @@ static void attach_opened(struct mc_vol *v, struct mc_source *src)
 		attach_fail(v, -EIO, "cannot record the volume in the state directory (see the daemon's log)");
 		return;
 	}
-	mc_log(v->d, 2, "attached %s as /dev/maicache%u (%" PRIu64 " bytes, ETag %s)",
+	mc_log(v->d, MC_LOG_INFO, "attached %s as /dev/maicache%u (%" PRIu64 " bytes, ETag %s)",
 	       v->shown_url, v->dev_id, src->size, v->etag[0] ? v->etag : "-");
-	reply_attached(v);
+	attach_tell(v, 0, NULL);
 }
 
-/* A restored volume: its source is open (or not); serve what was held. */
+/* A restored volume: its source is open (or not); held misses follow. */
 static void restore_opened(struct mc_vol *v, int res, struct mc_source *src,
 			   const char *msg)
 {
@@ -265,14 +267,13 @@ static void restore_opened(struct mc_vol *v, int res, struct mc_source *src,
 	} else if (res) {
 		v->state = MC_VOL_FAILED;
 		snprintf(v->last_error, sizeof(v->last_error), "%s", msg);
-		mc_log(v->d, 0, "/dev/maicache%u (%s): cannot reopen the source: %s; its misses fail",
+		mc_log(v->d, MC_LOG_ERROR, "/dev/maicache%u (%s): cannot reopen the source: %s; its misses fail",
 		       v->dev_id, v->shown_url, msg);
 	} else {
 		v->src = src;
 		v->state = MC_VOL_READY;
-		mc_log(v->d, 2, "re-attached %s as /dev/maicache%u", v->shown_url, v->dev_id);
+		mc_log(v->d, MC_LOG_INFO, "re-attached %s as /dev/maicache%u", v->shown_url, v->dev_id);
 	}
-	mc_fill_release_held(v);
 }
 
 static void source_opened(void *arg, int res, struct mc_source *src,
@@ -281,7 +282,7 @@ static void source_opened(void *arg, int res, struct mc_source *src,
 	struct mc_vol *v = arg;
 
 	v->opening = NULL;
-	if (v->waiter) {
+	if (v->attach_cb) {
 		if (res)
 			attach_fail(v, res, msg);
 		else
@@ -292,94 +293,87 @@ static void source_opened(void *arg, int res, struct mc_source *src,
 }
 
 /* Open v's source; the result arrives in source_opened(). */
-static int vol_open_source(struct mc_vol *v, const char *expect_etag,
+static int vol_open_source(struct mc_vol *v, const char *expect_version,
 			   char *err, size_t errlen)
 {
-	struct mc_source *src;
-	int ret;
-
-	if (mc_source_is_file(v->url)) {
-		ret = mc_source_file_open(v->d->loop, v->url, &src, err, errlen);
-		if (!ret)
-			source_opened(v, 0, src, NULL);
-		return ret;
-	}
-	return mc_source_blob_open(v->d->blob, v->url, &v->cred, expect_etag,
-				   source_opened, v, &v->opening, err, errlen);
+	return mc_source_open(v->d->sources, v->url, v->args, expect_version,
+			      source_opened, v, &v->opening, err, errlen);
 }
 
-static int attach_parse(struct mc_vol *v, const struct mc_msg *req, char *err,
-			size_t errlen)
+static int attach_check(struct mc_vol *v, const struct mc_vol_spec *spec,
+			char *err, size_t errlen)
 {
-	const char *url = mc_msg_get(req, "url"), *name = mc_msg_get(req, "name");
-	uint64_t n;
-	int ret;
+	uint32_t n = spec->extent_size;
 
-	if (!url || !*url)
-		return snprintf(err, errlen, "attach needs url="), -EINVAL;
-	if (strlen(url) >= sizeof(v->url))
-		return snprintf(err, errlen, "the URL is too long"), -ENAMETOOLONG;
-	strcpy(v->url, url);
-	shown_url(url, v->shown_url, sizeof(v->shown_url));
-	if (name && strlen(name) >= sizeof(v->name))
-		return snprintf(err, errlen, "--name: at most %zu characters",
-				sizeof(v->name) - 1), -EINVAL;
-	if (name)
-		strcpy(v->name, name);
+	if (!spec->url || !*spec->url)
+		return mc_errf(err, errlen, -EINVAL, "attach needs a URL");
+	if (strlen(spec->url) >= sizeof(v->url))
+		return mc_errf(err, errlen, -ENAMETOOLONG, "the URL is too long");
+	strcpy(v->url, spec->url);
+	shown_url(spec->url, v->shown_url, sizeof(v->shown_url));
+	if (spec->name && strlen(spec->name) >= sizeof(v->name))
+		return mc_errf(err, errlen, -EINVAL, "--name: at most %zu characters",
+			       sizeof(v->name) - 1);
+	if (spec->name)
+		strcpy(v->name, spec->name);
 	v->extent_size = MAICACHE_EXTENT_SIZE_DEFAULT;
-	ret = mc_msg_get_u64(req, "extent_size", &n);
-	if (!ret) {
+	if (n) {
 		if (n < MAICACHE_EXTENT_SIZE_MIN || n > MAICACHE_EXTENT_SIZE_MAX || (n & (n - 1)))
-			return snprintf(err, errlen,
-					"--extent-size: a power of two from 64K to 4M"), -EINVAL;
-		v->extent_size = (uint32_t)n;
-	} else if (ret != -ENOENT) {
-		return snprintf(err, errlen, "extent_size: not a number"), -EINVAL;
+			return mc_errf(err, errlen, -EINVAL,
+				       "--extent-size: a power of two from 64K to 4M");
+		v->extent_size = n;
 	}
-	ret = mc_msg_get_u64(req, "id", &n);
-	if (!ret) {
-		v->dev_id = (uint32_t)n;
+	if (spec->has_id) {
+		v->dev_id = spec->id;
 		v->has_dev = true;	/* asks for this id; cleared on failure */
 	}
-	/* A file needs no credential. */
-	if (mc_source_is_file(url))
-		return 0;
-	return az_cred_from_msg(&v->cred, req, "cred.", err, errlen);
+	return 0;
 }
 
-void mc_vol_attach(struct mc_daemon *d, struct mc_ctl_conn *c,
-		   const struct mc_msg *req)
+static int attach_unique(struct mc_vol *v, char *err, size_t errlen)
 {
-	struct mc_vol *v = vol_new(d), *other;
-	char err[512];
-	int ret;
+	struct mc_vol *other;
 
-	if (!v) {
-		mc_ctl_reply_error(c, -ENOMEM, "out of memory");
-		mc_ctl_done(c);
-		return;
-	}
-	v->waiter = c;
-	ret = attach_parse(v, req, err, sizeof(err));
-	if (ret) {
-		attach_fail(v, ret, err);
-		return;
-	}
-	for (other = d->vols; other; other = other->next) {
+	mc_list_for_each(other, &v->d->vols, link) {
 		if (other == v || other->state == MC_VOL_DETACHING)
 			continue;
 		if (!strcmp(other->shown_url, v->shown_url) ||
-		    (v->name[0] && !strcmp(other->name, v->name))) {
-			snprintf(err, sizeof(err), "%.300s is already attached as /dev/maicache%u%s%.64s",
-				 other->shown_url, other->dev_id,
-				 other->name[0] ? " named " : "", other->name);
-			attach_fail(v, -EEXIST, err);
-			return;
-		}
+		    (v->name[0] && !strcmp(other->name, v->name)))
+			return mc_errf(err, errlen, -EEXIST,
+				       "%.300s is already attached as /dev/maicache%u%s%.64s",
+				       other->shown_url, other->dev_id,
+				       other->name[0] ? " named " : "", other->name);
 	}
-	ret = vol_open_source(v, NULL, err, sizeof(err));
-	if (ret && v->waiter)
-		attach_fail(v, ret, err);
+	return 0;
+}
+
+int mc_vol_attach(struct mc_daemon *d, struct mc_vol_spec *spec,
+		  mc_vol_attach_cb cb, void *arg, char *err, size_t errlen)
+{
+	struct mc_vol *v = vol_new(d);
+	int ret;
+
+	if (!v) {
+		mc_source_args_free(spec->args);
+		return mc_errf(err, errlen, -ENOMEM, "out of memory");
+	}
+	v->args = spec->args;
+	spec->args = NULL;
+	ret = attach_check(v, spec, err, errlen);
+	if (!ret)
+		ret = attach_unique(v, err, errlen);
+	if (!ret) {
+		v->attach_cb = cb;
+		v->attach_arg = arg;
+		ret = vol_open_source(v, NULL, err, errlen);
+		if (!ret)
+			return 0;
+		/* cb has not run: the open failed before it could. */
+		v->attach_cb = NULL;
+	}
+	mc_log(d, MC_LOG_WARN, "attach %s failed: %s", v->shown_url[0] ? v->shown_url : "-", err);
+	vol_free(v);
+	return ret;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -390,13 +384,12 @@ int mc_vol_detach(struct mc_vol *v, char *err, size_t errlen)
 	struct mc_daemon *d = v->d;
 	int ret;
 
-	if (v->waiter)
-		return snprintf(err, errlen, "the volume is still being attached"), -EBUSY;
+	if (v->attach_cb)
+		return mc_errf(err, errlen, -EBUSY, "the volume is still being attached");
 	/* Its source's answer is on the way and names this volume. */
 	if (v->state == MC_VOL_OPENING)
-		return snprintf(err, errlen,
-				"the volume is still opening its source: try again in a moment"),
-		       -EBUSY;
+		return mc_errf(err, errlen, -EBUSY,
+			       "the volume is still opening its source: try again in a moment");
 	if (v->has_dev) {
 		ret = mc_nl_dev_del(d->nl, v->dev_id, err, errlen);
 		if (ret && ret != -ENODEV)
@@ -404,13 +397,9 @@ int mc_vol_detach(struct mc_vol *v, char *err, size_t errlen)
 	}
 	ret = mc_state_remove(d->cfg.state_dir, v->cookie, err, errlen);
 	if (ret)
-		mc_log(d, 1, "/dev/maicache%u: %s", v->dev_id, err);
-	mc_log(d, 2, "detached /dev/maicache%u (%s)", v->dev_id, v->shown_url);
+		mc_log(d, MC_LOG_WARN, "/dev/maicache%u: %s", v->dev_id, err);
+	mc_log(d, MC_LOG_INFO, "detached /dev/maicache%u (%s)", v->dev_id, v->shown_url);
 	v->has_dev = false;
-	/* Held misses belong to a device that is gone: the kernel failed them. */
-	free(v->held);
-	v->held = NULL;
-	v->nheld = v->held_cap = 0;
 	v->state = MC_VOL_DETACHING;
 	if (!v->inflight)
 		vol_free(v);
@@ -448,11 +437,11 @@ static int restore_device(struct mc_vol *v)
 	spec.id = v->dev_id;
 	ret = mc_nl_dev_add(v->d->nl, &spec, &info, err, sizeof(err));
 	if (ret) {
-		mc_log(v->d, 0, "%s: cannot create its device again: %s", v->shown_url, err);
+		mc_log(v->d, MC_LOG_ERROR, "%s: cannot create its device again: %s", v->shown_url, err);
 		return ret;
 	}
 	if (info.id != v->dev_id)
-		mc_log(v->d, 1, "%s: /dev/maicache%u was taken: now /dev/maicache%u",
+		mc_log(v->d, MC_LOG_WARN, "%s: /dev/maicache%u was taken: now /dev/maicache%u",
 		       v->shown_url, v->dev_id, info.id);
 	v->dev_id = info.id;
 	v->has_dev = true;
@@ -460,7 +449,7 @@ static int restore_device(struct mc_vol *v)
 }
 
 static void restore_one(void *arg, const char *path,
-			const struct mc_dev_record *r, const char *error)
+			struct mc_dev_record *r, const char *error)
 {
 	struct restore_ctx *ctx = arg;
 	struct mc_vol *v;
@@ -468,7 +457,7 @@ static void restore_one(void *arg, const char *path,
 	int ret;
 
 	if (!r) {
-		mc_log(ctx->d, 0, "state: skipping %s: %s", path, error);
+		mc_log(ctx->d, MC_LOG_ERROR, "state: skipping %s: %s", path, error);
 		return;
 	}
 	v = vol_new(ctx->d);
@@ -483,7 +472,8 @@ static void restore_one(void *arg, const char *path,
 	v->extent_size = r->extent_size;
 	v->dev_size = r->size;
 	snprintf(v->etag, sizeof(v->etag), "%s", r->etag);
-	v->cred = r->cred;
+	v->args = r->args;	/* taken over */
+	r->args = NULL;
 	v->state = r->stale ? MC_VOL_STALE : MC_VOL_OPENING;
 	if (restore_device(v)) {
 		ctx->failed++;
@@ -496,7 +486,7 @@ static void restore_one(void *arg, const char *path,
 	if (ret) {
 		v->state = MC_VOL_FAILED;
 		snprintf(v->last_error, sizeof(v->last_error), "%.255s", err);
-		mc_log(ctx->d, 0, "/dev/maicache%u (%s): %s", v->dev_id, v->shown_url, err);
+		mc_log(ctx->d, MC_LOG_ERROR, "/dev/maicache%u (%s): %s", v->dev_id, v->shown_url, err);
 	}
 }
 
@@ -508,11 +498,60 @@ int mc_vol_restore(struct mc_daemon *d)
 
 	ret = mc_state_load_all(d->cfg.state_dir, restore_one, &ctx, err, sizeof(err));
 	if (ret < 0) {
-		mc_log(d, 0, "%s", err);
+		mc_log(d, MC_LOG_ERROR, "%s", err);
 		return ret;
 	}
 	if (ctx.n)
-		mc_log(d, 2, "restoring %u volume(s) from %s%s", ctx.n, d->cfg.state_dir,
+		mc_log(d, MC_LOG_INFO, "restoring %u volume(s) from %s%s", ctx.n, d->cfg.state_dir,
 		       ctx.failed ? " (some failed: see above)" : "");
 	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* What volumes show. */
+
+void mc_vol_info(const struct mc_vol *v, struct mc_vol_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->dev_id = v->dev_id;
+	out->name = v->name;
+	out->url = v->shown_url;
+	out->kind = v->src ? v->src->ops->kind : mc_source_is_file(v->url) ? "file" : "blob";
+	out->state = mc_vol_state_name(v->state);
+	out->etag = v->etag;
+	out->auth = mc_source_args_auth(v->args);
+	out->last_error = v->last_error;
+	out->size = v->dev_size;
+	out->data_size = v->src ? v->src->size : 0;
+	out->extent_size = v->extent_size;
+	out->cookie = v->cookie;
+	out->fills = v->fills;
+	out->fill_bytes = v->fill_bytes;
+	out->fill_errors = v->fill_errors;
+	out->inflight = v->inflight;
+}
+
+unsigned int mc_vol_count(struct mc_daemon *d)
+{
+	unsigned int n = 0;
+	struct mc_vol *v;
+
+	mc_list_for_each(v, &d->vols, link)
+		n += v->state != MC_VOL_DETACHING;
+	return n;
+}
+
+void mc_vol_for_each(struct mc_daemon *d,
+		     void (*fn)(void *arg, const struct mc_vol_info *info),
+		     void *arg)
+{
+	struct mc_vol_info info;
+	struct mc_vol *v;
+
+	mc_list_for_each(v, &d->vols, link) {
+		if (v->state == MC_VOL_DETACHING)
+			continue;
+		mc_vol_info(v, &info);
+		fn(arg, &info);
+	}
 }

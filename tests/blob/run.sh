@@ -21,16 +21,8 @@ if [ ! -x "$AZURITE" ] || ! command -v node >/dev/null; then
 	exit 77
 fi
 
-mkdir -p "$OUT"
-srcs=$(ls "$ROOT"/userd/*.c | grep -v '/maicached\.c$')
-# shellcheck disable=SC2086
-cc -std=gnu11 -O1 -g -Wall -Wextra -Werror \
-	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
-	-I"$ROOT/userd" -I"$ROOT/proto" -I"$ROOT/tests/blob" \
-	$(pkg-config --cflags libnl-genl-3.0) \
-	-o "$OUT/blob-client-test" \
-	"$ROOT/tests/blob/blob-client-test.c" "$ROOT/tests/blob/blob-put.c" $srcs \
-	$(pkg-config --libs libnl-genl-3.0 libcurl libcrypto liburing) -laio
+# Built by `make unit` (ASan + UBSan, against the sanitized libraries).
+make -s -C "$ROOT" "build/blob/blob-client-test" >/dev/null
 
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'

@@ -86,53 +86,29 @@ long mc_pattern_check(const void *buf, uint64_t cookie, uint64_t dev_off,
 }
 
 /* ------------------------------------------------------------------------ */
-/* The regions. */
-
-void mc_ring_attach(struct mc_ring *r, const void *miss, void *cpl, void *pool)
-{
-	const struct maicache_miss_hdr *h = miss;
-
-	r->mhdr = h;
-	r->misses = (const void *)((const uint8_t *)miss + MAICACHE_RING_ENTRIES_OFF);
-	r->chdr = cpl;
-	r->cpls = (void *)((uint8_t *)cpl + MAICACHE_RING_ENTRIES_OFF);
-	r->pool = pool;
-	r->pool_size = le64toh(h->pool_size);
-	r->miss_entries = le32toh(h->miss_entries);
-	r->cpl_entries = le32toh(h->cpl_entries);
-}
-
-/* ------------------------------------------------------------------------ */
 /* The ring. */
 
-void mc_filler_start(struct mc_filler *f)
+void mc_filler_start(struct mc_filler *f, const void *miss, void *cpl,
+		     void *pool)
 {
-	struct mc_ring *r = &f->ring;
-	uint32_t mhead = load_acquire32(&r->mhdr->head);
-	uint32_t kcpl_tail = load_acquire32(&r->mhdr->cpl_tail);
+	struct mc_miss_ring *r = &f->ring;
+	uint32_t old_tail = le32toh(((const struct maicache_cpl_hdr *)cpl)->miss_tail);
+	uint32_t old_head = le32toh(((const struct maicache_cpl_hdr *)cpl)->head);
+	int fixed;
 
 	f->rng = f->seed;
-	f->cpl_head = le32toh(__atomic_load_n(&r->chdr->head, __ATOMIC_RELAXED));
-	f->miss_tail = le32toh(__atomic_load_n(&r->chdr->miss_tail, __ATOMIC_RELAXED));
-	if (mhead - f->miss_tail > r->miss_entries) {
+	fixed = mc_miss_ring_start(r, miss, cpl, pool);
+	if (fixed & MC_RING_FIXED_MISS_TAIL)
 		flog(f, "warning: cpl.miss_tail %u does not fit miss.head %u (ring of %u): starting at the head",
-		     f->miss_tail, mhead, r->miss_entries);
-		f->miss_tail = mhead;
-	}
-	if (f->cpl_head - kcpl_tail > r->cpl_entries) {
+		     old_tail, load_acquire32(&r->mhdr->head), r->miss_entries);
+	if (fixed & MC_RING_FIXED_CPL_HEAD)
 		flog(f, "warning: cpl.head %u does not fit miss.cpl_tail %u (ring of %u): dropping unconsumed completions",
-		     f->cpl_head, kcpl_tail, r->cpl_entries);
-		f->cpl_head = kcpl_tail;
-	}
-	store_release32(&r->chdr->miss_tail, f->miss_tail);
-	store_release32(&r->chdr->head, f->cpl_head);
-	/* Completions a previous filler left behind want a kick. */
-	f->unkicked = f->cpl_head != kcpl_tail;
+		     old_head, load_acquire32(&r->mhdr->cpl_tail), r->cpl_entries);
 }
 
 uint32_t mc_filler_pending(const struct mc_filler *f)
 {
-	return load_acquire32(&f->ring.mhdr->head) - f->miss_tail;
+	return mc_miss_ring_pending(&f->ring);
 }
 
 bool mc_filler_done(const struct mc_filler *f)
@@ -140,30 +116,9 @@ bool mc_filler_done(const struct mc_filler *f)
 	return f->exit_after && f->c.misses >= f->exit_after;
 }
 
-static uint32_t cpl_space(struct mc_filler *f)
-{
-	struct mc_ring *r = &f->ring;
-	uint32_t used = f->cpl_head - load_acquire32(&r->mhdr->cpl_tail);
-
-	return used > r->cpl_entries ? 0 : r->cpl_entries - used;
-}
-
 static void post(struct mc_filler *f, uint64_t id, uint32_t status, uint32_t flags)
 {
-	struct mc_ring *r = &f->ring;
-	struct maicache_cpl *c = &r->cpls[f->cpl_head & (r->cpl_entries - 1)];
-
-	c->id = htole64(id);
-	c->status = htole32(status);
-	c->flags = htole32(flags);
-	f->cpl_head++;
-	f->unkicked = true;
-}
-
-static void publish(struct mc_filler *f)
-{
-	store_release32(&f->ring.chdr->head, f->cpl_head);
-	store_release32(&f->ring.chdr->miss_tail, f->miss_tail);
+	mc_miss_ring_post(&f->ring, id, status, flags);
 }
 
 static int kick(struct mc_filler *f, bool wait)
@@ -177,7 +132,7 @@ static int kick(struct mc_filler *f, bool wait)
 	}
 	if (!err) {
 		f->c.kicks++;
-		f->unkicked = false;
+		f->ring.unkicked = false;
 	}
 	return err;
 }
@@ -202,12 +157,12 @@ static void warn_cookie(struct mc_filler *f, uint64_t cookie)
 }
 
 /* Fill the slot of one miss; returns the completion status. */
-static uint32_t fill(struct mc_filler *f, const struct maicache_miss *m)
+static uint32_t fill(struct mc_filler *f, const struct mc_miss *m)
 {
-	struct mc_ring *r = &f->ring;
-	uint64_t id = le64toh(m->id), cookie = le64toh(m->cookie);
-	uint64_t extent = le64toh(m->extent), slot = le64toh(m->slot_off);
-	uint32_t len = le32toh(m->len), shift = le32toh(m->extent_shift);
+	struct mc_miss_ring *r = &f->ring;
+	uint64_t id = m->id, cookie = m->cookie;
+	uint64_t extent = m->extent, slot = m->slot_off;
+	uint32_t len = m->len, shift = m->extent_shift;
 	struct mc_source *src;
 	uint64_t dev_off;
 	uint8_t *dst;
@@ -326,18 +281,18 @@ static void post_garbage(struct mc_filler *f)
  */
 static int hostile_indices(struct mc_filler *f)
 {
-	struct mc_ring *r = &f->ring;
+	struct mc_miss_ring *r = &f->ring;
 	uint64_t roll = mc_rand(&f->rng);
 	int err;
 
 	if (roll % 4 == 0) {
-		uint32_t bogus = f->cpl_head + 0x40000000U + (uint32_t)((roll >> 8) % 0x10000000U);
+		uint32_t bogus = r->cpl_head + 0x40000000U + (uint32_t)((roll >> 8) % 0x10000000U);
 
 		if ((err = kick(f, true)))
 			return err;
 		store_release32(&r->chdr->head, bogus);
 		err = kick(f, true);	/* may well be refused */
-		store_release32(&r->chdr->head, f->cpl_head);
+		store_release32(&r->chdr->head, r->cpl_head);
 		f->c.hostile_posted++;
 		f->c.hostile_idx++;
 		if (err)
@@ -347,14 +302,14 @@ static int hostile_indices(struct mc_filler *f)
 	}
 	if ((roll >> 4) % 4 == 0) {
 		uint32_t bogus = (roll >> 40) & 1
-			? f->miss_tail + 0x40000000U + (uint32_t)((roll >> 8) % 0x10000000U)
-			: f->miss_tail - r->miss_entries - 1 - (uint32_t)((roll >> 8) % 0x1000U);
+			? r->miss_tail + 0x40000000U + (uint32_t)((roll >> 8) % 0x10000000U)
+			: r->miss_tail - r->miss_entries - 1 - (uint32_t)((roll >> 8) % 0x1000U);
 
 		if ((err = kick(f, true)))
 			return err;
 		store_release32(&r->chdr->miss_tail, bogus);
 		err = kick(f, true);	/* may well be refused */
-		store_release32(&r->chdr->miss_tail, f->miss_tail);
+		store_release32(&r->chdr->miss_tail, r->miss_tail);
 		f->c.hostile_posted++;
 		f->c.hostile_idx++;
 		if (err)
@@ -373,14 +328,14 @@ static int wait_space(struct mc_filler *f, uint32_t n, bool *gave_up)
 	int err;
 
 	*gave_up = false;
-	if (cpl_space(f) >= n)
+	if (mc_miss_ring_cpl_space(&f->ring) >= n)
 		return 0;
 	f->c.ring_full++;
 	for (;;) {
-		publish(f);
+		mc_miss_ring_publish(&f->ring);
 		if ((err = kick(f, true)))
 			return err;
-		if (cpl_space(f) >= n)
+		if (mc_miss_ring_cpl_space(&f->ring) >= n)
 			return 0;
 		if (f->stall && f->stall(f)) {
 			*gave_up = true;
@@ -391,22 +346,22 @@ static int wait_space(struct mc_filler *f, uint32_t n, bool *gave_up)
 
 long mc_filler_batch(struct mc_filler *f)
 {
-	struct mc_ring *r = &f->ring;
+	struct mc_miss_ring *r = &f->ring;
 	uint32_t head = load_acquire32(&r->mhdr->head);
 	long completed = 0;
 	bool gave_up = false;
 	int err;
 
-	if (head - f->miss_tail > r->miss_entries) {
+	if (head - r->miss_tail > r->miss_entries) {
 		flog(f, "warning: miss.head %u is more than a ring (%u) ahead of our tail %u: skipping to it",
-		     head, r->miss_entries, f->miss_tail);
-		f->miss_tail = head;
-		publish(f);
+		     head, r->miss_entries, r->miss_tail);
+		r->miss_tail = head;
+		mc_miss_ring_publish(&f->ring);
 		return 0;
 	}
-	while (f->miss_tail != head && !mc_filler_done(f)) {
+	while (r->miss_tail != head && !mc_filler_done(f)) {
 		uint32_t extra = f->hostile ? (uint32_t)(mc_rand(&f->rng) % 4) : 0;
-		struct maicache_miss m;
+		struct mc_miss m;
 		uint32_t status;
 
 		if (extra >= r->cpl_entries)
@@ -415,20 +370,20 @@ long mc_filler_batch(struct mc_filler *f)
 			return err;
 		if (gave_up)
 			break;
-		memcpy(&m, &r->misses[f->miss_tail & (r->miss_entries - 1)], sizeof(m));
+		if (!mc_miss_ring_pop(r, &m))
+			break;
 		status = fill(f, &m);
-		post(f, le64toh(m.id), status, 0);
-		f->miss_tail++;
+		post(f, m.id, status, 0);
 		f->c.misses++;
 		if (status)
 			f->c.errors++;
-		remember(f, le64toh(m.id));
+		remember(f, m.id);
 		completed++;
 		for (uint32_t i = 0; i < extra; i++)
 			post_garbage(f);
 	}
-	publish(f);
-	if (f->unkicked) {
+	mc_miss_ring_publish(&f->ring);
+	if (r->unkicked) {
 		if ((err = kick(f, false)))
 			return err;
 	}

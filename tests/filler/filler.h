@@ -4,9 +4,10 @@
  * mmap so that tests/unit/check_filler.c can drive it against plain memory.
  *
  * The caller maps the three regions of /dev/maicache (or of any stand-in),
- * fills in struct mc_ring with mc_ring_attach(), sets the options and the
- * callbacks in struct mc_filler, then calls mc_filler_batch() whenever the
- * miss ring may hold work.
+ * sets the options and the callbacks in struct mc_filler, calls
+ * mc_filler_start() with the regions, then mc_filler_batch() whenever the
+ * miss ring may hold work. Entries and indices are handled by lib/'s ring
+ * client (miss_ring.h), the one the daemon uses.
  */
 #ifndef MC_FILLER_H
 #define MC_FILLER_H
@@ -16,6 +17,7 @@
 #include <stdint.h>
 
 #include "maicache_ring.h"
+#include "miss_ring.h"
 #include "ring_hdr.h"
 
 /* Word at device byte offset o: o ^ (cookie * MC_PATTERN_MULT), little-endian. */
@@ -35,20 +37,6 @@ void mc_pattern_fill(void *buf, uint64_t cookie, uint64_t dev_off, size_t len);
  */
 long mc_pattern_check(const void *buf, uint64_t cookie, uint64_t dev_off,
 		      size_t len, uint64_t *expected, uint64_t *got);
-
-struct mc_ring {
-	const struct maicache_miss_hdr *mhdr;
-	const struct maicache_miss *misses;
-	struct maicache_cpl_hdr *chdr;
-	struct maicache_cpl *cpls;
-	uint8_t *pool;
-	uint64_t pool_size;
-	uint32_t miss_entries;
-	uint32_t cpl_entries;
-};
-
-/* Point r at regions already mapped (miss region, cpl region, pool). */
-void mc_ring_attach(struct mc_ring *r, const void *miss, void *cpl, void *pool);
 
 struct mc_source {
 	uint64_t cookie;
@@ -71,7 +59,7 @@ struct mc_counters {
 #define MC_RECENT_IDS 64
 
 struct mc_filler {
-	struct mc_ring ring;
+	struct mc_miss_ring ring;	/* lib/'s ring client: indices, entries */
 
 	/* Options. */
 	struct mc_source *sources;
@@ -94,9 +82,6 @@ struct mc_filler {
 	void *priv;
 
 	/* State. */
-	uint32_t cpl_head;	/* next completion index (ours) */
-	uint32_t miss_tail;	/* next miss to consume (ours) */
-	bool unkicked;		/* completions posted since the last kick */
 	uint64_t rng;
 	uint64_t seen;		/* real misses consumed, for --fail-every */
 	uint64_t recent[MC_RECENT_IDS]; /* ids completed, for duplicates */
@@ -107,11 +92,13 @@ struct mc_filler {
 };
 
 /*
- * Take over the ring indices left in the CPL region (a restarted filler
- * resumes where the last one stopped); repairs them when they cannot be
- * right. Call after mc_ring_attach() and setting the options.
+ * Attach to the regions and take over the ring indices left in the CPL
+ * region (a restarted filler resumes where the last one stopped); repairs
+ * them, with a warning, when they cannot be right. Call after setting the
+ * options.
  */
-void mc_filler_start(struct mc_filler *f);
+void mc_filler_start(struct mc_filler *f, const void *miss, void *cpl,
+		     void *pool);
 
 /*
  * Complete every miss posted so far (up to --exit-after), then kick once.

@@ -34,6 +34,7 @@
 #include <liburing.h>
 
 #include "filler.h"
+#include "ring_map.h"
 
 /* Where kicks go when the "device" is a regular file: unused, before CPL. */
 #define MC_FILE_KICK_OFF (MAICACHE_MMAP_CPL - 4096)
@@ -43,7 +44,8 @@ enum { UD_POLL_DEV = 1, UD_POLL_SIG, UD_KICK };
 
 struct daemon {
 	const char *dev;
-	int fd;
+	struct mc_ring_map map;
+	int fd;		/* map.fd */
 	bool is_file;
 	int sigfd;
 	struct io_uring ring;
@@ -348,81 +350,33 @@ static void write_stats(struct daemon *d)
 	d->stats_warned = true;
 }
 
+/* The ring device, or a regular file standing in for it. */
 static void open_device(struct daemon *d)
 {
 	struct stat st;
+	char err[512];
 
-	d->fd = open(d->dev, O_RDWR | O_CLOEXEC);
-	if (d->fd < 0) {
-		switch (errno) {
-		case ENOENT:
-		case ENXIO:
-		case ENODEV:
-			die("%s: no such device: is the maicache module loaded? (modprobe maicache)",
-			    d->dev);
-		case EBUSY:
-			die("%s: busy: another daemon is attached (one at a time): stop it first",
-			    d->dev);
-		case EACCES:
-		case EPERM:
-			die("%s: permission denied: run as root", d->dev);
-		default:
-			die("%s: cannot open: %s", d->dev, strerror(errno));
-		}
-	}
+	if (mc_ring_open(&d->map, d->dev, err, sizeof(err)))
+		die("%s", err);
+	d->fd = d->map.fd;
 	if (fstat(d->fd, &st) < 0)
 		die("%s: fstat: %s", d->dev, strerror(errno));
 	d->is_file = S_ISREG(st.st_mode);
 }
 
-static void *map(struct daemon *d, const char *what, size_t len, int prot, off_t off)
-{
-	void *p = mmap(NULL, len, prot, MAP_SHARED, d->fd, off);
-
-	if (p == MAP_FAILED)
-		die("%s: cannot map the %s region (offset 0x%llx, %zu bytes): %s%s", d->dev, what,
-		    (unsigned long long)off, len, strerror(errno),
-		    errno == ENODEV || errno == EINVAL ?
-		    ": does this module build have the ring?" : "");
-	return p;
-}
-
 static void map_rings(struct daemon *d)
 {
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	const struct maicache_miss_hdr *h;
-	size_t miss_len, cpl_len, pool_len;
-	const char *bad;
-	uint64_t pool_size;
-	void *miss, *cpl, *pool;
+	char err[512];
 
-	h = map(d, "miss header", page, PROT_READ, MAICACHE_MMAP_MISS);
-	bad = mc_hdr_check(h);
-	if (bad)
-		die("%s: %s", d->dev, bad);
-	miss_len = mc_miss_region_size(h, page);
-	cpl_len = mc_cpl_region_size(h, page);
-	pool_size = le64toh(h->pool_size);
-	if (pool_size > SIZE_MAX - page)
-		die("%s: pool of %" PRIu64 " bytes does not fit the address space", d->dev, pool_size);
-	pool_len = (size_t)(pool_size + page - 1) / page * page;
-	munmap((void *)h, page);
-
-	miss = map(d, "miss", miss_len, PROT_READ, MAICACHE_MMAP_MISS);
-	/* The header may have changed under us between the two maps. */
-	bad = mc_hdr_check(miss);
-	if (bad || mc_miss_region_size(miss, page) != miss_len ||
-	    mc_cpl_region_size(miss, page) != cpl_len ||
-	    le64toh(((const struct maicache_miss_hdr *)miss)->pool_size) != pool_size)
-		die("%s: the ring header changed while attaching%s%s", d->dev,
-		    bad ? ": " : "", bad ? bad : "");
-	cpl = map(d, "completion", cpl_len, PROT_READ | PROT_WRITE, MAICACHE_MMAP_CPL);
-	pool = map(d, "pool", pool_len, PROT_READ | PROT_WRITE, MAICACHE_MMAP_POOL);
-	mc_ring_attach(&d->f.ring, miss, cpl, pool);
+	if (mc_ring_map(&d->map, d->dev, err, sizeof(err)))
+		die("%s", err);
+	h = d->map.miss;
+	mc_filler_start(&d->f, d->map.miss, d->map.cpl, d->map.pool);
 	say(d, "attached to %s: miss ring %u, completion ring %u, pool %" PRIu64
 	    " bytes, attach_seq %" PRIu64,
-	    d->dev, d->f.ring.miss_entries, d->f.ring.cpl_entries, pool_size,
-	    le64toh(((const struct maicache_miss_hdr *)miss)->attach_seq));
+	    d->dev, d->f.ring.miss_entries, d->f.ring.cpl_entries, d->map.pool_size,
+	    le64toh(h->attach_seq));
 }
 
 static void add_source(struct daemon *d, const char *arg)
@@ -537,7 +491,6 @@ int main(int argc, char **argv)
 	parse_args(d, argc, argv);
 	setup_signals(d);
 	open_device(d);
-	map_rings(d);
 
 	err = io_uring_queue_init(16, &d->ring, 0);
 	if (err < 0)
@@ -549,8 +502,8 @@ int main(int argc, char **argv)
 	f->kick = do_kick;
 	f->stall = do_stall;
 	f->log = do_log;
-	mc_filler_start(f);
-	if (f->unkicked && (err = do_kick(f, false)))
+	map_rings(d);
+	if (f->ring.unkicked && (err = do_kick(f, false)))
 		die("%s: kick failed: %s", d->dev, strerror(-err));
 	write_stats(d);
 
@@ -579,7 +532,7 @@ int main(int argc, char **argv)
 		}
 		if (d->verbose && waited == -ETIME)
 			say(d, "idle: miss.head %u cpl.miss_tail %u cpl.head %u miss.cpl_tail %u, %u kicks in flight",
-			    le32toh(f->ring.mhdr->head), f->miss_tail, f->cpl_head,
+			    le32toh(f->ring.mhdr->head), f->ring.miss_tail, f->ring.cpl_head,
 			    le32toh(f->ring.mhdr->cpl_tail), d->kicks_out);
 		if (!d->dev_ready && waited == -ETIME && !d->is_file && mc_filler_pending(f)) {
 			/*

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "parse.h"
 #include "check_run.h"
 
 static char tmpdir[64];

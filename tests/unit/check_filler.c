@@ -8,10 +8,11 @@
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "../filler/filler.c"
+#include "filler.h"
 #include "check_run.h"
 
 #define POOL_SLOTS 64
@@ -133,7 +134,6 @@ static void fake_init(struct fake *k, struct mc_filler *f, uint32_t me, uint32_t
 	k->next_gen = 7;
 
 	ck_assert_ptr_null(mc_hdr_check(k->mh));
-	mc_ring_attach(&f->ring, k->mh, k->ch, k->pool);
 	f->priv = k;
 	f->kick = fake_kick;
 	f->stall = give_up;
@@ -263,8 +263,8 @@ START_TEST(batch_fills_and_kicks_once)
 
 	fake_init(&k, &f, 16, 16);
 	f.pattern = true;
-	mc_filler_start(&f);
-	ck_assert(!f.unkicked);
+	mc_filler_start(&f, k.mh, k.ch, k.pool);
+	ck_assert(!f.ring.unkicked);
 	for (uint32_t i = 0; i < 8; i++)
 		fake_miss(&k, i, 42 + i % 2, 100 + i, i == 7 ? 1000 : 65536);
 	ck_assert_uint_eq(mc_filler_pending(&f), 8);
@@ -300,7 +300,7 @@ START_TEST(indices_wrap)
 	fake_init(&k, &f, 4, 4);
 	f.pattern = true;
 	fake_set_base(&k, 0xfffffffa);
-	mc_filler_start(&f);
+	mc_filler_start(&f, k.mh, k.ch, k.pool);
 	for (int round = 0; round < 10; round++) {
 		for (int i = 0; i < 3; i++) {
 			fake_miss(&k, slot, 9, slot, 4096);
@@ -325,7 +325,7 @@ START_TEST(full_completion_ring)
 
 	fake_init(&k, &f, 16, 2);
 	f.pattern = true;
-	mc_filler_start(&f);
+	mc_filler_start(&f, k.mh, k.ch, k.pool);
 	for (uint32_t i = 0; i < 15; i++)
 		fake_miss(&k, i, 5, i, 512);
 	ck_assert_int_eq(mc_filler_batch(&f), 15);
@@ -341,10 +341,10 @@ START_TEST(full_completion_ring)
 	for (uint32_t i = 15; i < 20; i++)
 		fake_miss(&k, i, 5, i, 512);
 	ck_assert_int_eq(mc_filler_batch(&f), 2);
-	ck_assert_uint_eq(f.cpl_head - le32toh(k.mh->cpl_tail), 2);
+	ck_assert_uint_eq(f.ring.cpl_head - le32toh(k.mh->cpl_tail), 2);
 	ck_assert_uint_eq(mc_filler_pending(&f), 3);
-	ck_assert_uint_eq(le32toh(k.ch->head), f.cpl_head);
-	ck_assert_uint_eq(le32toh(k.ch->miss_tail), f.miss_tail);
+	ck_assert_uint_eq(le32toh(k.ch->head), f.ring.cpl_head);
+	ck_assert_uint_eq(le32toh(k.ch->miss_tail), f.ring.miss_tail);
 	/* Once the kernel catches up, the rest goes through. */
 	f.kick = fake_kick;
 	ck_assert_int_eq(fake_kick(&f, true), 0);
@@ -378,7 +378,7 @@ START_TEST(source_file_short_read_and_fail_every)
 	f.sources = &src;
 	f.nsources = 1;
 	f.fail_every = 4;
-	mc_filler_start(&f);
+	mc_filler_start(&f, k.mh, k.ch, k.pool);
 	/* Extents of 64 KiB: only extent 0 exists; its first 4 KiB twice. */
 	fake_miss(&k, 0, 77, 0, 4096);
 	fake_miss(&k, 1, 77, 0, sizeof(data));
@@ -418,7 +418,7 @@ START_TEST(bad_miss_fails_only_itself)
 
 	fake_init(&k, &f, 16, 16);
 	f.pattern = true;
-	mc_filler_start(&f);
+	mc_filler_start(&f, k.mh, k.ch, k.pool);
 	fake_miss(&k, 0, 1, 0, 4096);
 	fake_miss(&k, 1, 1, 1, 4096);
 	m = &k.misses[1];
@@ -441,7 +441,7 @@ START_TEST(exit_after_and_resume)
 	fake_init(&k, &f, 16, 16);
 	f.pattern = true;
 	f.exit_after = 4;
-	mc_filler_start(&f);
+	mc_filler_start(&f, k.mh, k.ch, k.pool);
 	for (uint32_t i = 0; i < 10; i++)
 		fake_miss(&k, i, 3, i, 128);
 	ck_assert_int_eq(mc_filler_batch(&f), 4);
@@ -452,13 +452,12 @@ START_TEST(exit_after_and_resume)
 
 	/* The next filler picks up where this one stopped. */
 	memset(&g, 0, sizeof(g));
-	g.ring = f.ring;
 	g.priv = &k;
 	g.kick = fake_kick;
 	g.log = fake_log;
 	g.pattern = true;
-	mc_filler_start(&g);
-	ck_assert_uint_eq(g.miss_tail, 4);
+	mc_filler_start(&g, k.mh, k.ch, k.pool);
+	ck_assert_uint_eq(g.ring.miss_tail, 4);
 	ck_assert_uint_eq(mc_filler_pending(&g), 6);
 	ck_assert_int_eq(mc_filler_batch(&g), 6);
 	ck_assert_uint_eq(k.good, 10);
@@ -480,9 +479,9 @@ START_TEST(start_repairs_indices)
 	fake_miss(&k, 0, 1, 0, 64);
 	k.ch->miss_tail = htole32(1000);	/* ahead of the kernel */
 	k.ch->head = htole32(0x80000000);	/* far from cpl_tail */
-	mc_filler_start(&f);
-	ck_assert_uint_eq(f.miss_tail, 1);
-	ck_assert_uint_eq(f.cpl_head, 0);
+	mc_filler_start(&f, k.mh, k.ch, k.pool);
+	ck_assert_uint_eq(f.ring.miss_tail, 1);
+	ck_assert_uint_eq(f.ring.cpl_head, 0);
 	ck_assert_uint_eq(le32toh(k.ch->head), 0);
 	ck_assert_uint_eq(k.logs, 2);
 	fake_free(&k);
@@ -493,9 +492,9 @@ START_TEST(start_repairs_indices)
 	k.cpls[0].id = k.misses[0].id;
 	k.ch->head = htole32(1);
 	k.ch->miss_tail = htole32(1);
-	mc_filler_start(&f);
-	ck_assert(f.unkicked);
-	ck_assert_uint_eq(f.cpl_head, 1);
+	mc_filler_start(&f, k.mh, k.ch, k.pool);
+	ck_assert(f.ring.unkicked);
+	ck_assert_uint_eq(f.ring.cpl_head, 1);
 	ck_assert_uint_eq(mc_filler_pending(&f), 0);
 	fake_free(&k);
 }
@@ -515,7 +514,7 @@ static void hostile_run(uint64_t seed)
 	f.seed = seed;
 	f.stall = NULL;
 	fake_set_base(&k, 0xffffff00);
-	mc_filler_start(&f);
+	mc_filler_start(&f, k.mh, k.ch, k.pool);
 	for (int round = 0; round < 300; round++) {
 		uint32_t n = 1 + (uint32_t)(mc_rand(&rng) % 7);
 		uint32_t base = (uint32_t)(round * 7) % (POOL_SLOTS - 8);
@@ -533,7 +532,7 @@ static void hostile_run(uint64_t seed)
 		}
 		ck_assert_uint_eq(k.good, real);
 		ck_assert_uint_eq(le32toh(k.ch->miss_tail), le32toh(k.mh->head));
-		ck_assert_uint_eq(le32toh(k.ch->head), f.cpl_head);
+		ck_assert_uint_eq(le32toh(k.ch->head), f.ring.cpl_head);
 	}
 	ck_assert_uint_gt(f.c.hostile_posted, 100);
 	ck_assert_uint_gt(k.bad, 100);

@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "list.h"
+
 struct mc_loop;
 
 enum mc_engine {
@@ -39,7 +41,7 @@ struct mc_timer {
 	uint64_t deadline_ns;	/* CLOCK_MONOTONIC; 0 when not armed */
 	mc_timer_cb cb;
 	void *arg;
-	struct mc_timer *next;	/* loop-private */
+	struct mc_list link;	/* loop-private */
 };
 
 /*

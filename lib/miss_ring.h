@@ -62,10 +62,15 @@ struct mc_miss_ring {
 	uint64_t resyncs;	/* indices repaired (see mc_miss_ring_start) */
 };
 
+/* What mc_miss_ring_start() had to repair, as bits. */
+#define MC_RING_FIXED_MISS_TAIL	0x1	/* cpl.miss_tail did not fit miss.head */
+#define MC_RING_FIXED_CPL_HEAD	0x2	/* cpl.head did not fit miss.cpl_tail */
+
 /*
  * Point r at mapped regions (header validated with mc_hdr_check()) and take
  * over the indices a previous daemon left in the CPL region, repairing them
- * when they cannot be right. Returns the number of repairs.
+ * when they cannot be right (a crashed daemon may have left anything).
+ * Returns the MC_RING_FIXED_* bits of what was repaired, 0 for nothing.
  */
 int mc_miss_ring_start(struct mc_miss_ring *r, const void *miss, void *cpl,
 		       void *pool);
@@ -89,5 +94,18 @@ int mc_miss_ring_flush(struct mc_miss_ring *r);
 
 /* True when misses wait in the ring. */
 bool mc_miss_ring_has_misses(const struct mc_miss_ring *r);
+
+/*
+ * The pieces under mc_miss_ring_complete() and _flush(), for a caller that
+ * kicks in its own way (the test filler, which also posts garbage on
+ * purpose): misses posted by the kernel and not taken; completion entries
+ * free; write one entry (no space check, no backlog); make the entries and
+ * the miss tail visible to the kernel (it reads them at the next kick).
+ */
+uint32_t mc_miss_ring_pending(const struct mc_miss_ring *r);
+uint32_t mc_miss_ring_cpl_space(const struct mc_miss_ring *r);
+void mc_miss_ring_post(struct mc_miss_ring *r, uint64_t id, uint32_t status,
+		       uint32_t flags);
+void mc_miss_ring_publish(struct mc_miss_ring *r);
 
 #endif /* MAICACHE_MISS_RING_H */

@@ -460,9 +460,8 @@ out:
 	return res;
 }
 
-/* Read a small secret file, trimmed, into buf. */
-static int read_secret_file(struct resolve *r, const char *path, const char *what,
-			    char *buf, size_t size)
+int az_secret_file_read(const char *path, const char *what, char *buf,
+			size_t size, char *err, size_t errlen)
 {
 	struct stat st;
 	ssize_t n;
@@ -471,10 +470,10 @@ static int read_secret_file(struct resolve *r, const char *path, const char *wha
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return mc_errf(r->err, r->errlen, -errno, "%s %s: %s", what, path,
+		return mc_errf(err, errlen, -errno, "%s %s: %s", what, path,
 			    strerror(errno));
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		res = mc_errf(r->err, r->errlen, -EINVAL, "%s %s: not a regular file",
+		res = mc_errf(err, errlen, -EINVAL, "%s %s: not a regular file",
 			   what, path);
 		goto out;
 	}
@@ -482,25 +481,25 @@ static int read_secret_file(struct resolve *r, const char *path, const char *wha
 		n = read(fd, buf, size);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
-		res = mc_errf(r->err, r->errlen, -errno, "%s %s: %s", what, path,
+		res = mc_errf(err, errlen, -errno, "%s %s: %s", what, path,
 			   strerror(errno));
 		goto out;
 	}
 	if ((size_t)n == size) {
-		res = mc_errf(r->err, r->errlen, -EINVAL,
+		res = mc_errf(err, errlen, -EINVAL,
 			   "%s %s: larger than %zu bytes", what, path, size - 1);
 		goto out;
 	}
 	buf[n] = '\0';
 	if (memchr(buf, '\0', (size_t)n)) {
-		res = mc_errf(r->err, r->errlen, -EINVAL, "%s %s: holds a NUL byte",
+		res = mc_errf(err, errlen, -EINVAL, "%s %s: holds a NUL byte",
 			   what, path);
 		goto out;
 	}
 	t = trim(buf);
 	memmove(buf, t, strlen(t) + 1);
 	if (!buf[0])
-		res = mc_errf(r->err, r->errlen, -EINVAL, "%s %s is empty", what, path);
+		res = mc_errf(err, errlen, -EINVAL, "%s %s is empty", what, path);
 out:
 	if (res)
 		explicit_bzero(buf, size);
@@ -516,7 +515,7 @@ static int use_secret_file(struct resolve *r, const char *path, const char *what
 	char buf[SECRET_FILE_MAX], label[AZ_ORIGIN_MAX];
 	int res;
 
-	res = read_secret_file(r, path, what, buf, sizeof(buf));
+	res = az_secret_file_read(path, what, buf, sizeof(buf), r->err, r->errlen);
 	if (res)
 		return res;
 	snprintf(label, sizeof(label), "%s %s", what, path);

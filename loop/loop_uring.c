@@ -149,14 +149,14 @@ static void uring_fini(struct mc_loop *l)
 	uint64_t ud;
 	int rc;
 
-	TAILQ_FOREACH(op, &l->running, link) {
+	mc_list_for_each(op, &l->running, link) {
 		sqe = sqe_get(ring);
 		if (!sqe)
 			break;
 		io_uring_prep_cancel64(sqe, (uint64_t)(uintptr_t)op, 0);
 		io_uring_sqe_set_data64(sqe, UD_IGNORE);
 	}
-	while (!TAILQ_EMPTY(&l->running)) {
+	while (!mc_list_empty(&l->running)) {
 		rc = io_uring_submit_and_wait(ring, 1);
 		if (rc < 0 && rc != -EINTR)
 			break;

@@ -33,17 +33,17 @@ int mc_miss_ring_start(struct mc_miss_ring *r, const void *miss, void *cpl,
 	/* A crashed daemon may have left anything here. */
 	if (mhead - r->miss_tail > r->miss_entries) {
 		r->miss_tail = mhead;
-		repairs++;
+		repairs |= MC_RING_FIXED_MISS_TAIL;
+		r->resyncs++;
 	}
 	if (r->cpl_head - kcpl_tail > r->cpl_entries) {
 		r->cpl_head = kcpl_tail;
-		repairs++;
+		repairs |= MC_RING_FIXED_CPL_HEAD;
+		r->resyncs++;
 	}
-	store_release32(&r->chdr->miss_tail, r->miss_tail);
-	store_release32(&r->chdr->head, r->cpl_head);
+	mc_miss_ring_publish(r);
 	/* Completions the last daemon posted but never kicked. */
 	r->unkicked = r->cpl_head != kcpl_tail;
-	r->resyncs += repairs;
 	return repairs;
 }
 
@@ -56,7 +56,18 @@ void mc_miss_ring_free(struct mc_miss_ring *r)
 
 bool mc_miss_ring_has_misses(const struct mc_miss_ring *r)
 {
-	return load_acquire32(&r->mhdr->head) != r->miss_tail;
+	return mc_miss_ring_pending(r) != 0;
+}
+
+uint32_t mc_miss_ring_pending(const struct mc_miss_ring *r)
+{
+	return load_acquire32(&r->mhdr->head) - r->miss_tail;
+}
+
+void mc_miss_ring_publish(struct mc_miss_ring *r)
+{
+	store_release32(&r->chdr->head, r->cpl_head);
+	store_release32(&r->chdr->miss_tail, r->miss_tail);
 }
 
 bool mc_miss_ring_pop(struct mc_miss_ring *r, struct mc_miss *out)
@@ -87,20 +98,21 @@ bool mc_miss_ring_pop(struct mc_miss_ring *r, struct mc_miss *out)
 	return true;
 }
 
-static uint32_t cpl_space(const struct mc_miss_ring *r)
+uint32_t mc_miss_ring_cpl_space(const struct mc_miss_ring *r)
 {
 	uint32_t used = r->cpl_head - load_acquire32(&r->mhdr->cpl_tail);
 
 	return used > r->cpl_entries ? 0 : r->cpl_entries - used;
 }
 
-static void post(struct mc_miss_ring *r, uint64_t id, uint32_t status)
+void mc_miss_ring_post(struct mc_miss_ring *r, uint64_t id, uint32_t status,
+		       uint32_t flags)
 {
 	struct maicache_cpl *c = &r->cpls[r->cpl_head & (r->cpl_entries - 1)];
 
 	c->id = htole64(id);
 	c->status = htole32(status);
-	c->flags = 0;
+	c->flags = htole32(flags);
 	r->cpl_head++;
 	r->unkicked = true;
 }
@@ -128,8 +140,8 @@ static void backlog_drain(struct mc_miss_ring *r)
 {
 	size_t n = 0;
 
-	while (n < r->nbacklog && cpl_space(r)) {
-		post(r, r->backlog[n].id, r->backlog[n].status);
+	while (n < r->nbacklog && mc_miss_ring_cpl_space(r)) {
+		mc_miss_ring_post(r, r->backlog[n].id, r->backlog[n].status, 0);
 		n++;
 	}
 	if (!n)
@@ -141,9 +153,9 @@ static void backlog_drain(struct mc_miss_ring *r)
 int mc_miss_ring_complete(struct mc_miss_ring *r, uint64_t id, uint32_t status)
 {
 	/* Keep the order: nothing overtakes the backlog. */
-	if (r->nbacklog || !cpl_space(r))
+	if (r->nbacklog || !mc_miss_ring_cpl_space(r))
 		return backlog_push(r, id, status);
-	post(r, id, status);
+	mc_miss_ring_post(r, id, status, 0);
 	return 0;
 }
 
@@ -162,6 +174,6 @@ int mc_miss_ring_flush(struct mc_miss_ring *r)
 			return err;
 		r->kicks++;
 		r->unkicked = false;
-	} while (r->nbacklog && cpl_space(r));
+	} while (r->nbacklog && mc_miss_ring_cpl_space(r));
 	return 0;
 }

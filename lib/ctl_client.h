@@ -10,9 +10,10 @@
 
 #include "ctl_msg.h"
 
-#define MC_CTL_SOCKET_DEFAULT "/run/maicache/maicached.sock"
+#define MC_SOCKET_DEFAULT	"/run/maicache/maicached.sock"
+#define MC_SOCKET_PATH_MAX	108	/* sizeof(sun_path), NUL included */
 
-/* path NULL: $MAICACHE_SOCKET, else MC_CTL_SOCKET_DEFAULT. */
+/* path NULL: $MAICACHE_SOCKET, else MC_SOCKET_DEFAULT. */
 const char *mc_ctl_socket_path(const char *path);
 
 /* A connected socket, or a negative errno with a message for the user. */

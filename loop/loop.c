@@ -105,9 +105,10 @@ int mc_loop_new(struct mc_loop **out, enum mc_engine engine, unsigned int depth,
 		return -ENOMEM;
 	}
 	l->depth = depth;
-	TAILQ_INIT(&l->queued);
-	TAILQ_INIT(&l->running);
-	TAILQ_INIT(&l->done);
+	mc_list_init(&l->queued);
+	mc_list_init(&l->running);
+	mc_list_init(&l->done);
+	mc_list_init(&l->timers);
 
 	if (engine != MC_ENGINE_AIO) {
 		rc = engine_start(l, &mc_engine_uring, l->fallback,
@@ -135,12 +136,12 @@ out:
 	return 0;
 }
 
-static void io_list_free(struct mc_io_list *list)
+static void io_list_free(struct mc_list *list)
 {
 	struct mc_io *op;
 
-	while ((op = TAILQ_FIRST(list))) {
-		TAILQ_REMOVE(list, op, link);
+	while ((op = mc_list_first(list, struct mc_io, link))) {
+		mc_list_del(&op->link);
 		free(op);
 	}
 }
@@ -155,9 +156,8 @@ void mc_loop_free(struct mc_loop *l)
 	io_list_free(&l->running);
 	io_list_free(&l->queued);
 	io_list_free(&l->done);
-	while ((t = l->timers)) {
-		l->timers = t->next;
-		t->next = NULL;
+	while ((t = mc_list_first(&l->timers, struct mc_timer, link))) {
+		mc_list_del(&t->link);
 		t->deadline_ns = 0;
 	}
 	free(l->watches);
@@ -304,14 +304,14 @@ static void io_start(struct mc_loop *l, struct mc_io *op)
 {
 	int rc;
 
-	TAILQ_INSERT_TAIL(&l->running, op, link);
+	mc_list_add_tail(&l->running, &op->link);
 	l->inflight++;
 	rc = l->ops->submit(l, op);
 	if (rc < 0) {
-		TAILQ_REMOVE(&l->running, op, link);
+		mc_list_del(&op->link);
 		l->inflight--;
 		op->res = rc;
-		TAILQ_INSERT_TAIL(&l->done, op, link);
+		mc_list_add_tail(&l->done, &op->link);
 	}
 }
 
@@ -319,8 +319,8 @@ static void io_pump(struct mc_loop *l)
 {
 	struct mc_io *op;
 
-	while (l->inflight < l->depth && (op = TAILQ_FIRST(&l->queued))) {
-		TAILQ_REMOVE(&l->queued, op, link);
+	while (l->inflight < l->depth && (op = mc_list_first(&l->queued, struct mc_io, link))) {
+		mc_list_del(&op->link);
 		io_start(l, op);
 	}
 }
@@ -344,7 +344,7 @@ static int io_new(struct mc_loop *l, int fd, void *buf, size_t len,
 	op->arg = arg;
 	op->res = 0;
 	/* Behind anything already queued, so I/O starts in order. */
-	TAILQ_INSERT_TAIL(&l->queued, op, link);
+	mc_list_add_tail(&l->queued, &op->link);
 	io_pump(l);
 	return 0;
 }
@@ -363,7 +363,7 @@ int mc_loop_write(struct mc_loop *l, int fd, const void *buf, size_t len,
 
 int mc_loop_io_done(struct mc_loop *l, struct mc_io *op, ssize_t res)
 {
-	TAILQ_REMOVE(&l->running, op, link);
+	mc_list_del(&op->link);
 	l->inflight--;
 	io_pump(l);
 	op->cb(op->arg, res);
@@ -373,7 +373,7 @@ int mc_loop_io_done(struct mc_loop *l, struct mc_io *op, ssize_t res)
 
 void mc_loop_io_drop(struct mc_loop *l, struct mc_io *op)
 {
-	TAILQ_REMOVE(&l->running, op, link);
+	mc_list_del(&op->link);
 	l->inflight--;
 	free(op);
 }
@@ -381,14 +381,14 @@ void mc_loop_io_drop(struct mc_loop *l, struct mc_io *op)
 /* Deliver the submission failures parked before this run. */
 static int done_run(struct mc_loop *l)
 {
-	struct mc_io_list list;
+	struct mc_list list;
 	struct mc_io *op;
 	int n = 0;
 
-	TAILQ_INIT(&list);
-	TAILQ_CONCAT(&list, &l->done, link);
-	while ((op = TAILQ_FIRST(&list))) {
-		TAILQ_REMOVE(&list, op, link);
+	mc_list_init(&list);
+	mc_list_splice_tail(&list, &l->done);
+	while ((op = mc_list_first(&list, struct mc_io, link))) {
+		mc_list_del(&op->link);
 		op->cb(op->arg, op->res);
 		free(op);
 		n++;
@@ -400,24 +400,17 @@ static int done_run(struct mc_loop *l)
 
 void mc_timer_cancel(struct mc_loop *l, struct mc_timer *t)
 {
-	struct mc_timer **p;
-
+	(void)l;
 	if (!t->deadline_ns)
 		return;
-	for (p = &l->timers; *p; p = &(*p)->next) {
-		if (*p == t) {
-			*p = t->next;
-			break;
-		}
-	}
-	t->next = NULL;
+	mc_list_del(&t->link);
 	t->deadline_ns = 0;
 }
 
 void mc_timer_arm(struct mc_loop *l, struct mc_timer *t, uint64_t ms,
 		  mc_timer_cb cb, void *arg)
 {
-	struct mc_timer **p;
+	struct mc_timer *pos;
 
 	mc_timer_cancel(l, t);
 	if (ms > MC_TIMER_MAX_MS)
@@ -425,11 +418,11 @@ void mc_timer_arm(struct mc_loop *l, struct mc_timer *t, uint64_t ms,
 	t->cb = cb;
 	t->arg = arg;
 	t->deadline_ns = mc_now_ns() + ms * NSEC_PER_MSEC;
-	for (p = &l->timers; *p && (*p)->deadline_ns <= t->deadline_ns;
-	     p = &(*p)->next)
-		;
-	t->next = *p;
-	*p = t;
+	mc_list_for_each(pos, &l->timers, link)
+		if (pos->deadline_ns > t->deadline_ns)
+			break;
+	/* Before the first later one, or at the tail. */
+	mc_list_add_before(&t->link, &pos->link);
 }
 
 static int timers_run(struct mc_loop *l)
@@ -439,9 +432,9 @@ static int timers_run(struct mc_loop *l)
 	int n = 0;
 
 	/* Re-read the head each time: a callback may arm or cancel any timer. */
-	while ((t = l->timers) && t->deadline_ns <= now) {
-		l->timers = t->next;
-		t->next = NULL;
+	while ((t = mc_list_first(&l->timers, struct mc_timer, link)) &&
+	       t->deadline_ns <= now) {
+		mc_list_del(&t->link);
 		t->deadline_ns = 0;
 		if (t->cb) {
 			t->cb(t->arg);
@@ -458,11 +451,11 @@ static int64_t wait_ns(struct mc_loop *l, int timeout_ms)
 	uint64_t now, next;
 	int64_t left;
 
-	if (!TAILQ_EMPTY(&l->done))
+	if (!mc_list_empty(&l->done))
 		return 0;
-	if (l->timers) {
+	if (!mc_list_empty(&l->timers)) {
 		now = mc_now_ns();
-		next = l->timers->deadline_ns;
+		next = mc_list_first(&l->timers, struct mc_timer, link)->deadline_ns;
 		left = next > now ? (int64_t)(next - now) : 0;
 		if (ns < 0 || left < ns)
 			ns = left;

@@ -18,7 +18,7 @@ const char *mc_ctl_socket_path(const char *path)
 
 	if (path)
 		return path;
-	return env && *env ? env : MC_CTL_SOCKET_DEFAULT;
+	return env && *env ? env : MC_SOCKET_DEFAULT;
 }
 
 int mc_ctl_connect(const char *path, char *err, size_t errlen)

@@ -35,6 +35,8 @@
 #include "az_sign.h"
 #include "az_url.h"
 #include "blob.h"
+#include "cred.h"
+#include "list.h"
 #include "retry.h"
 
 #define MSG_MAX		512
@@ -42,46 +44,12 @@
 #define TOKEN_MAX	16384
 #define WHAT_MAX	256	/* how much of the URL messages repeat */
 
-struct link {
-	struct link *prev, *next;
-};
-
-static void list_init(struct link *h)
-{
-	h->prev = h->next = h;
-}
-
-static bool list_empty(const struct link *h)
-{
-	return h->next == h;
-}
-
-static void list_add(struct link *h, struct link *n, bool front)
-{
-	struct link *prev = front ? h : h->prev;
-
-	n->prev = prev;
-	n->next = prev->next;
-	prev->next->prev = n;
-	prev->next = n;
-}
-
-static void list_del(struct link *n)
-{
-	n->prev->next = n->next;
-	n->next->prev = n->prev;
-	n->prev = n->next = n;
-}
-
-#define container_of(p, type, member) \
-	((type *)((char *)(p) - offsetof(type, member)))
-
 enum req_kind { REQ_PROPS, REQ_READ };
 enum req_state { RQ_QUEUED, RQ_RUNNING, RQ_BACKOFF, RQ_DONE };
 
 struct req {
-	struct link blob_link;		/* b->reqs, always */
-	struct link queue_link;		/* c->queue, while QUEUED */
+	struct mc_list blob_link;		/* b->reqs, always */
+	struct mc_list queue_link;		/* c->queue, while QUEUED */
 	struct mc_blob *b;
 	enum req_kind kind;
 	enum req_state state;
@@ -121,8 +89,8 @@ struct mc_blob_client {
 	struct mc_blob_opts opts;
 	CURLM *multi;
 	struct mc_timer timer;		/* curl's timeout */
-	struct link queue;		/* requests waiting for a slot */
-	struct link blobs;
+	struct mc_list queue;		/* requests waiting for a slot */
+	struct mc_list blobs;
 	unsigned int running;
 	CURL **idle;			/* easy handles to reuse */
 	unsigned int n_idle;
@@ -131,7 +99,7 @@ struct mc_blob_client {
 };
 
 struct mc_blob {
-	struct link link;		/* c->blobs */
+	struct mc_list link;		/* c->blobs */
 	struct mc_blob_client *c;
 	struct az_url url;
 	struct az_cred cred;
@@ -142,7 +110,7 @@ struct mc_blob {
 	bool pinned;
 	struct mc_blob_props pin;
 	bool closing;
-	struct link reqs;
+	struct mc_list reqs;
 	struct mc_blob_stats stats;
 	char *token;			/* bearer token, cached */
 	struct stat token_st;
@@ -302,43 +270,35 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
 static int load_token(struct mc_blob *b, char *msg, size_t msglen)
 {
 	const char *path = b->cred.token_file;
+	char why[512];
 	struct stat st;
-	char *tok, *s, *e;
-	FILE *f;
-	size_t n;
+	char *tok;
+	int ret;
 
-	if (stat(path, &st) < 0)
-		goto fail;
+	if (stat(path, &st) < 0) {
+		snprintf(msg, msglen, "%s: cannot read the token file %.200s: %s", b->what,
+			 path, strerror(errno));
+		return -EACCES;
+	}
 	if (b->token && st.st_ino == b->token_st.st_ino &&
 	    st.st_size == b->token_st.st_size &&
 	    st.st_mtim.tv_sec == b->token_st.st_mtim.tv_sec &&
 	    st.st_mtim.tv_nsec == b->token_st.st_mtim.tv_nsec)
 		return 0;
-	f = fopen(path, "re");
-	if (!f)
-		goto fail;
 	tok = calloc(1, TOKEN_MAX);
-	if (!tok) {
-		fclose(f);
+	if (!tok)
 		return -ENOMEM;
+	ret = az_secret_file_read(path, "token file", tok, TOKEN_MAX, why, sizeof(why));
+	if (!ret && strpbrk(tok, "\r\n")) {
+		snprintf(why, sizeof(why), "token file %.200s has several lines", path);
+		ret = -EINVAL;
 	}
-	n = fread(tok, 1, TOKEN_MAX - 1, f);
-	fclose(f);
-	tok[n] = '\0';
-	for (s = tok; *s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'; s++)
-		;
-	for (e = s + strlen(s); e > s && (e[-1] == ' ' || e[-1] == '\t' ||
-					  e[-1] == '\r' || e[-1] == '\n'); e--)
-		;
-	*e = '\0';
-	if (s == e || strpbrk(s, "\r\n")) {
+	if (ret) {
 		OPENSSL_cleanse(tok, TOKEN_MAX);
 		free(tok);
-		snprintf(msg, msglen, "%s: the token file %.200s is empty or has several lines",
-			 b->what, path);
+		snprintf(msg, msglen, "%.200s: %.300s", b->what, why);
 		return -EACCES;
 	}
-	memmove(tok, s, (size_t)(e - s) + 1);
 	if (b->token) {
 		OPENSSL_cleanse(b->token, TOKEN_MAX);
 		free(b->token);
@@ -346,10 +306,6 @@ static int load_token(struct mc_blob *b, char *msg, size_t msglen)
 	b->token = tok;
 	b->token_st = st;
 	return 0;
-fail:
-	snprintf(msg, msglen, "%s: cannot read the token file %.200s: %s", b->what,
-		 path, strerror(errno));
-	return -EACCES;
 }
 
 static int add_header(struct curl_slist **l, const char *fmt, const char *a,
@@ -621,7 +577,7 @@ static void on_backoff(void *arg)
 
 	q->state = RQ_QUEUED;
 	/* Older than anything queued since: it goes first. */
-	list_add(&q->b->c->queue, &q->queue_link, true);
+	mc_list_add_head(&q->b->c->queue, &q->queue_link);
 	pump(q->b->c);
 }
 
@@ -737,10 +693,10 @@ static int on_timer_set(CURLM *m, long timeout_ms, void *userp)
 
 static void pump(struct mc_blob_client *c)
 {
-	while (c->running < c->opts.max_parallel && !list_empty(&c->queue)) {
-		struct req *q = container_of(c->queue.next, struct req, queue_link);
+	while (c->running < c->opts.max_parallel && !mc_list_empty(&c->queue)) {
+		struct req *q = mc_list_entry(c->queue.next, struct req, queue_link);
 
-		list_del(&q->queue_link);
+		mc_list_del(&q->queue_link);
 		start_attempt(q);
 	}
 }
@@ -757,7 +713,7 @@ static void deliver(void *arg)
 	int res = q->res;
 
 	memcpy(msg, q->msg, sizeof(msg));
-	list_del(&q->blob_link);
+	mc_list_del(&q->blob_link);
 	free(q);
 	/* Nothing of q is touched after this: the callback may close all. */
 	if (kind == REQ_READ)
@@ -797,8 +753,8 @@ int mc_blob_client_new(struct mc_blob_client **out, struct mc_loop *loop,
 	}
 	c->loop = loop;
 	c->opts = *opts;
-	list_init(&c->queue);
-	list_init(&c->blobs);
+	mc_list_init(&c->queue);
+	mc_list_init(&c->blobs);
 	mc_rng_seed(&c->rng, mc_now_ns() ^ ((uint64_t)getpid() << 32) ^
 			     (uint64_t)(uintptr_t)c);
 	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
@@ -815,8 +771,8 @@ void mc_blob_client_free(struct mc_blob_client *c)
 {
 	if (!c)
 		return;
-	while (!list_empty(&c->blobs))
-		mc_blob_close(container_of(c->blobs.next, struct mc_blob, link));
+	while (!mc_list_empty(&c->blobs))
+		mc_blob_close(mc_list_entry(c->blobs.next, struct mc_blob, link));
 	mc_timer_cancel(c->loop, &c->timer);
 	curl_multi_cleanup(c->multi);
 	while (c->n_idle)
@@ -919,8 +875,8 @@ int mc_blob_open(struct mc_blob_client *c, const char *url,
 			b->auth = AZ_AUTH_SAS;
 	}
 	b->c = c;
-	list_init(&b->reqs);
-	list_add(&c->blobs, &b->link, false);
+	mc_list_init(&b->reqs);
+	mc_list_add_tail(&c->blobs, &b->link);
 	*out = b;
 	return 0;
 }
@@ -932,7 +888,7 @@ static void cancel(struct req *q)
 
 	switch (q->state) {
 	case RQ_QUEUED:
-		list_del(&q->queue_link);
+		mc_list_del(&q->queue_link);
 		break;
 	case RQ_RUNNING:
 		detach(q);
@@ -952,12 +908,12 @@ void mc_blob_close(struct mc_blob *b)
 		return;
 	c = b->c;
 	b->closing = true;
-	while (!list_empty(&b->reqs)) {
-		struct req *q = container_of(b->reqs.next, struct req, blob_link);
+	while (!mc_list_empty(&b->reqs)) {
+		struct req *q = mc_list_entry(b->reqs.next, struct req, blob_link);
 		char msg[MSG_MAX];
 
 		cancel(q);
-		list_del(&q->blob_link);
+		mc_list_del(&q->blob_link);
 		snprintf(msg, sizeof(msg), "%s: cancelled", b->what);
 		if (q->kind == REQ_READ)
 			q->read_cb(q->arg, -ECANCELED, msg);
@@ -965,7 +921,7 @@ void mc_blob_close(struct mc_blob *b)
 			q->props_cb(q->arg, -ECANCELED, NULL, msg);
 		free(q);
 	}
-	list_del(&b->link);
+	mc_list_del(&b->link);
 	if (b->token) {
 		OPENSSL_cleanse(b->token, TOKEN_MAX);
 		free(b->token);
@@ -997,15 +953,15 @@ static struct req *req_new(struct mc_blob *b, enum req_kind kind, void *arg)
 	q->kind = kind;
 	q->arg = arg;
 	q->start_ms = mc_now_ms();
-	list_init(&q->queue_link);
-	list_add(&b->reqs, &q->blob_link, false);
+	mc_list_init(&q->queue_link);
+	mc_list_add_tail(&b->reqs, &q->blob_link);
 	return q;
 }
 
 static void enqueue(struct req *q)
 {
 	q->state = RQ_QUEUED;
-	list_add(&q->b->c->queue, &q->queue_link, false);
+	mc_list_add_tail(&q->b->c->queue, &q->queue_link);
 	pump(q->b->c);
 }
 

@@ -94,7 +94,7 @@ static void aio_fini(struct mc_loop *l)
 	struct mc_io *op;
 
 	aio_close(l->engine);
-	while ((op = TAILQ_FIRST(&l->running)))
+	while ((op = mc_list_first(&l->running, struct mc_io, link)))
 		mc_loop_io_drop(l, op);
 }
 

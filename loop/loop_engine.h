@@ -14,8 +14,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/queue.h>
 
+#include "list.h"
 #include "loop.h"
 
 /* One fd's registration. gen changes whenever events change or stop. */
@@ -29,7 +29,7 @@ struct mc_watch {
 };
 
 struct mc_io {
-	TAILQ_ENTRY(mc_io) link;	/* queued, in flight or done */
+	struct mc_list link;	/* queued, in flight or done */
 	int fd;
 	bool write;
 	void *buf;
@@ -41,7 +41,6 @@ struct mc_io {
 	uint64_t priv[];		/* the engine's per-operation data */
 };
 
-TAILQ_HEAD(mc_io_list, mc_io);
 
 struct mc_engine_ops {
 	const char *name;
@@ -74,12 +73,12 @@ struct mc_loop {
 	void *engine;			/* the engine's private state */
 	unsigned int depth;
 	unsigned int inflight;
-	struct mc_io_list queued;	/* beyond depth, not yet submitted */
-	struct mc_io_list running;	/* submitted to the engine */
-	struct mc_io_list done;		/* failed at submission, to deliver */
+	struct mc_list queued;	/* beyond depth, not yet submitted */
+	struct mc_list running;	/* submitted to the engine */
+	struct mc_list done;	/* failed at submission, to deliver */
 	struct mc_watch *watches;	/* indexed by fd */
 	unsigned int nwatches;
-	struct mc_timer *timers;	/* armed, earliest deadline first */
+	struct mc_list timers;	/* armed, earliest deadline first */
 	char fallback[160];		/* why AUTO did not get io_uring */
 };
 
