@@ -20,18 +20,14 @@ static bool mc_slot_ready(struct mc_slot *slot)
 }
 
 /* Wait on a FILLING slot; false if it is no longer filling. */
-static bool mc_slot_add_waiter(struct mc_slot *slot, struct mc_cmd *cmd,
-			       struct mc_wait *w)
+static bool mc_slot_add_waiter(struct mc_slot *slot, struct mc_wait *w)
 {
 	bool filling;
 
 	spin_lock(&slot->lock);
 	filling = slot->state == MC_SLOT_FILLING;
-	if (filling) {
-		w->cmd = cmd;
-		atomic_inc(&cmd->pending);
+	if (filling)
 		list_add_tail(&w->link, &slot->waiters);
-	}
 	spin_unlock(&slot->lock);
 	return filling;
 }
@@ -78,14 +74,14 @@ void mc_cache_hit(struct mc_dev *dev, struct mc_slot *slot, u32 off, u32 len)
 }
 
 /*
- * Reference the slot of one extent of a read. Returns MC_GOT (the slot
- * is READY), MC_WAITING (the read waits for a fill, cmd->pending raised)
- * or a negative errno when no slot can be had right now.
+ * Reference the slot of one extent of a read into *slotp. Returns MC_GOT
+ * (the slot is READY), MC_WAITING (w waits for the fill: w->done() runs
+ * once it ends, maybe before this returns) or a negative errno when no
+ * slot can be had right now (*slotp untouched).
  */
-int mc_cache_get(struct mc_dev *dev, struct mc_cmd *cmd, u64 extent,
-		 u32 off, u32 len)
+int mc_cache_get(struct mc_dev *dev, u64 extent, u32 off, u32 len,
+		 struct mc_wait *w, struct mc_slot **slotp)
 {
-	struct mc_wait *w = &cmd->wait[cmd->nr];
 	struct mc_slot *slot, *old;
 
 	for (;;) {
@@ -94,7 +90,7 @@ int mc_cache_get(struct mc_dev *dev, struct mc_cmd *cmd, u64 extent,
 			if (mc_slot_ready(slot))
 				goto hit;
 			if (READ_ONCE(slot->state) == MC_SLOT_FILLING &&
-			    mc_slot_add_waiter(slot, cmd, w))
+			    mc_slot_add_waiter(slot, w))
 				goto wait;
 			if (mc_slot_ready(slot))
 				goto hit;
@@ -123,17 +119,17 @@ int mc_cache_get(struct mc_dev *dev, struct mc_cmd *cmd, u64 extent,
 	}
 	/* Ours: the fill reference goes to the ring, ours waits. */
 	this_cpu_inc(dev->stats->misses);
-	mc_slot_add_waiter(slot, cmd, w);
-	cmd->slot[cmd->nr++] = slot;
+	mc_slot_add_waiter(slot, w);
+	*slotp = slot;
 	mc_ring_queue_fill(slot);
 	return MC_WAITING;
 
 hit:
 	mc_cache_hit(dev, slot, off, len);
-	cmd->slot[cmd->nr++] = slot;
+	*slotp = slot;
 	return MC_GOT;
 wait:
-	cmd->slot[cmd->nr++] = slot;
+	*slotp = slot;
 	return MC_WAITING;
 }
 
@@ -175,11 +171,16 @@ void mc_slot_resolve(struct mc_slot *slot, int status)
 		mc_slot_put(slot);
 	list_for_each_entry_safe(w, tmp, &waiters, link) {
 		list_del(&w->link);
-		if (status)
-			w->cmd->status = BLK_STS_IOERR;
-		if (atomic_dec_and_test(&w->cmd->pending))
-			mc_cmd_finish(w->cmd);
+		w->done(w, status);
 	}
+}
+
+/* The pool took the slot back (mc_unindex_fn): out of its device's index. */
+void mc_cache_unindex(struct mc_slot *slot, bool evicted)
+{
+	xa_cmpxchg(&slot->dev->extents, slot->extent, slot, NULL, 0);
+	if (evicted)
+		this_cpu_inc(slot->dev->stats->evictions);
 }
 
 /* Fail every fill of a device that is going away; its readers get EIO. */

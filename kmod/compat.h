@@ -73,4 +73,11 @@ static inline void mc_vm_flags_mod(struct vm_area_struct *vma,
 }
 #endif
 
+/* The ops a genetlink family's pre_doit gets. */
+#ifdef MC_HAVE_GENL_SPLIT_OPS
+#define MC_GENL_PRE_DOIT_OPS	const struct genl_split_ops
+#else
+#define MC_GENL_PRE_DOIT_OPS	const struct genl_ops
+#endif
+
 #endif /* MAICACHE_COMPAT_H */

@@ -47,9 +47,18 @@ enum mc_slot_state {
 struct mc_dev;
 struct mc_cmd;
 
-/* A read waiting for one extent to be filled. */
+/*
+ * A waiter for one extent's fill: done() runs once when the fill ends,
+ * with 0 or a negative errno. The cache knows no more of its readers.
+ */
 struct mc_wait {
 	struct list_head link;
+	void (*done)(struct mc_wait *w, int status);
+};
+
+/* read.c's waiter: one per extent of a slow-path read. */
+struct mc_read_wait {
+	struct mc_wait w;
 	struct mc_cmd *cmd;
 };
 
@@ -78,8 +87,16 @@ struct mc_class {
 	u32 nr_used;			/* slots not free */
 };
 
+/*
+ * The pool's owner takes a slot out of its index when the pool takes the
+ * slot back: evicted for another extent, or freed at device removal.
+ * Called under the slot's class lock; the pool knows nothing of indexes.
+ */
+typedef void (*mc_unindex_fn)(struct mc_slot *slot, bool evicted);
+
 struct mc_pool {
 	struct kref kref;		/* module + each mapping */
+	mc_unindex_fn unindex;
 	void **seg_mem;			/* per segment: its kernel address */
 	u32 nr_contig;			/* segments in the linear map */
 	u64 size;			/* multiple of the segment size */
@@ -136,12 +153,13 @@ struct mc_cmd {
 	unsigned long acct_start;
 	struct list_head retry_link;
 	struct mc_slot *slot[MC_MAX_IO_EXTENTS];
-	struct mc_wait wait[MC_MAX_IO_EXTENTS];
+	struct mc_read_wait wait[MC_MAX_IO_EXTENTS];
 };
 
 /* pool.c */
 extern struct mc_pool *mc_pool;
-int mc_pool_create(u64 size, struct mc_pool **out);
+int mc_pool_create(u64 size, mc_unindex_fn unindex, struct mc_pool **out);
+int mc_pool_replace(struct mc_pool *pool);
 void mc_pool_put(struct mc_pool *pool);
 struct mc_slot *mc_pool_alloc_slot(struct mc_pool *pool, struct mc_dev *dev,
 				   u64 extent, u32 off, u32 len);
@@ -171,8 +189,9 @@ static inline void *mc_slot_mem(struct mc_slot *slot)
 
 /* cache.c */
 enum { MC_GOT, MC_WAITING };		/* mc_cache_get() */
-int mc_cache_get(struct mc_dev *dev, struct mc_cmd *cmd, u64 extent,
-		 u32 off, u32 len);
+int mc_cache_get(struct mc_dev *dev, u64 extent, u32 off, u32 len,
+		 struct mc_wait *w, struct mc_slot **slotp);
+void mc_cache_unindex(struct mc_slot *slot, bool evicted);
 struct mc_slot *mc_cache_get_ready(struct mc_dev *dev, u64 extent);
 void mc_cache_hit(struct mc_dev *dev, struct mc_slot *slot, u32 off, u32 len);
 void mc_slot_resolve(struct mc_slot *slot, int status);
@@ -183,6 +202,7 @@ void mc_cache_drop_dev(struct mc_dev *dev);
 void mc_submit_bio(struct bio *bio);
 void mc_read_bio(struct mc_dev *dev, struct bio *bio);
 void mc_cmd_finish(struct mc_cmd *cmd);
+int mc_read_get(struct mc_cmd *cmd, u64 extent, u32 off, u32 len);
 void mc_read_dev_init(struct mc_dev *dev);
 void mc_read_drain(struct mc_dev *dev);
 int mc_read_init(void);
@@ -194,7 +214,8 @@ void mc_ring_exit(void);
 void mc_ring_queue_fill(struct mc_slot *slot);
 bool mc_ring_needs_kick(void);
 void mc_ring_kick(void);
-int mc_ring_set_pool(struct mc_pool *pool, struct mc_pool **old);
+int mc_ring_hold_idle(void);
+void mc_ring_release_hold(void);
 void mc_ring_drop_orphans(void);
 bool mc_ring_attached(u32 *pid);
 u64 mc_ring_bad_completions(void);

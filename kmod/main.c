@@ -21,7 +21,7 @@ static int __init maicache_init(void)
 {
 	int ret;
 
-	ret = mc_pool_create(mc_pool_mb << 20, &mc_pool);
+	ret = mc_pool_create(mc_pool_mb << 20, mc_cache_unindex, &mc_pool);
 	if (ret) {
 		pr_err("cannot create a %llu MiB pool: %d\n", mc_pool_mb, ret);
 		return ret;

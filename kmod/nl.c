@@ -6,46 +6,44 @@
 #include <linux/module.h>
 #include <net/genetlink.h>
 
+#include "compat.h"
 #include "maicache.h"
 #include "maicache_genl.h"
 
+/* The request policy, from the ABI's one table of attribute types. */
+#define MC_NLA_ANY(t)	{ .type = t }
+#define MC_NLA_MIN1(t)	NLA_POLICY_MIN(t, 1)
+#define MC_NLA_MAX1(t)	NLA_POLICY_MAX(t, 1)
+#define MC_NLA_REPLY(t)	{ .type = NLA_REJECT, .len = sizeof(t) }
+#define MAICACHE_ATTR(name, nla, rule) \
+	[MAICACHE_ATTR_##name] = MC_NLA_##rule(NLA_##nla),
+
 static const struct nla_policy maicache_nl_policy[MAICACHE_ATTR_MAX + 1] = {
-	[MAICACHE_ATTR_VERSION]		= { .type = NLA_NUL_STRING },
-	[MAICACHE_ATTR_VERSION_MAJOR]	= { .type = NLA_U32 },
-	[MAICACHE_ATTR_VERSION_MINOR]	= { .type = NLA_U32 },
-	[MAICACHE_ATTR_VERSION_PATCH]	= { .type = NLA_U32 },
-	[MAICACHE_ATTR_GENL_VERSION]	= { .type = NLA_U32 },
-	[MAICACHE_ATTR_DEV_ID]		= { .type = NLA_U32 },
-	[MAICACHE_ATTR_DEV_NAME]	= { .type = NLA_NUL_STRING },
-	[MAICACHE_ATTR_DEV_SIZE]	= NLA_POLICY_MIN(NLA_U64, 1),
-	/* Ranges are checked in code, for messages that name the rule. */
-	[MAICACHE_ATTR_DEV_BLOCK_SIZE]	= { .type = NLA_U32 },
-	[MAICACHE_ATTR_DEV_EXTENT_SIZE]	= { .type = NLA_U32 },
-	[MAICACHE_ATTR_DEV_READ_ONLY]	= NLA_POLICY_MAX(NLA_U8, 1),
-	[MAICACHE_ATTR_DEV_COOKIE]	= { .type = NLA_U64 },
-	[MAICACHE_ATTR_DEV_STATS]	= { .type = NLA_REJECT },
-	[MAICACHE_ATTR_POOL_SIZE]	= NLA_POLICY_MIN(NLA_U64, 1),
-	[MAICACHE_ATTR_POOL_USED]	= { .type = NLA_REJECT },
-	[MAICACHE_ATTR_DAEMON_ATTACHED]	= { .type = NLA_REJECT },
-	[MAICACHE_ATTR_DAEMON_PID]	= { .type = NLA_REJECT },
-	[MAICACHE_ATTR_BAD_COMPLETIONS]	= { .type = NLA_REJECT },
-	[MAICACHE_ATTR_DAEMON_TIMEOUT_MS] = { .type = NLA_U32 },
-	[MAICACHE_ATTR_DEV_STALE]	= NLA_POLICY_MAX(NLA_U8, 1),
+#include "maicache_genl_attrs.h"
 };
+
+#undef MAICACHE_ATTR
 
 static struct genl_family maicache_genl_family;
 
 /*
- * Every command is for the node's administrator. GENL_ADMIN_PERM would test
- * CAP_NET_ADMIN; the devices and the pool are storage, so ask for
- * CAP_SYS_ADMIN like the other block-device control paths.
+ * Every command is for the node's administrator, checked once for the
+ * family: in pre_doit for every doit, and in the one dump. GENL_ADMIN_PERM
+ * would test CAP_NET_ADMIN; the devices and the pool are storage, so ask
+ * for CAP_SYS_ADMIN like the other block-device control paths.
  */
-static bool maicache_nl_capable(struct sk_buff *skb, struct genl_info *info)
+static int maicache_nl_admin(struct sk_buff *skb, struct netlink_ext_ack *extack)
 {
 	if (netlink_capable(skb, CAP_SYS_ADMIN))
-		return true;
-	GENL_SET_ERR_MSG(info, "maicache control needs CAP_SYS_ADMIN");
-	return false;
+		return 0;
+	NL_SET_ERR_MSG(extack, "maicache control needs CAP_SYS_ADMIN");
+	return -EPERM;
+}
+
+static int maicache_nl_pre_doit(MC_GENL_PRE_DOIT_OPS *ops, struct sk_buff *skb,
+				struct genl_info *info)
+{
+	return maicache_nl_admin(skb, info->extack);
 }
 
 static int maicache_nl_fill_dev(struct sk_buff *skb, struct mc_dev *dev)
@@ -103,8 +101,6 @@ static int maicache_nl_version_fill(struct sk_buff *skb, void *arg)
 
 static int maicache_nl_get_version(struct sk_buff *skb, struct genl_info *info)
 {
-	if (!maicache_nl_capable(skb, info))
-		return -EPERM;
 	return maicache_nl_reply(info, MAICACHE_CMD_GET_VERSION,
 				 maicache_nl_version_fill, NULL);
 }
@@ -124,8 +120,6 @@ static int maicache_nl_dev_add(struct sk_buff *skb, struct genl_info *info)
 	u64 size;
 	int ret;
 
-	if (!maicache_nl_capable(skb, info))
-		return -EPERM;
 	if (GENL_REQ_ATTR_CHECK(info, MAICACHE_ATTR_DEV_SIZE) ||
 	    GENL_REQ_ATTR_CHECK(info, MAICACHE_ATTR_DEV_COOKIE))
 		return -EINVAL;
@@ -192,8 +186,6 @@ static int maicache_nl_dev_del(struct sk_buff *skb, struct genl_info *info)
 {
 	int ret;
 
-	if (!maicache_nl_capable(skb, info))
-		return -EPERM;
 	if (GENL_REQ_ATTR_CHECK(info, MAICACHE_ATTR_DEV_ID))
 		return -EINVAL;
 	ret = mc_dev_del(nla_get_u32(info->attrs[MAICACHE_ATTR_DEV_ID]));
@@ -210,8 +202,6 @@ static int maicache_nl_dev_set(struct sk_buff *skb, struct genl_info *info)
 	bool newly = false;
 	int ret = 0;
 
-	if (!maicache_nl_capable(skb, info))
-		return -EPERM;
 	if (GENL_REQ_ATTR_CHECK(info, MAICACHE_ATTR_DEV_ID))
 		return -EINVAL;
 	if (a[MAICACHE_ATTR_DEV_STALE] && !nla_get_u8(a[MAICACHE_ATTR_DEV_STALE])) {
@@ -244,8 +234,6 @@ static int maicache_nl_dev_get(struct sk_buff *skb, struct genl_info *info)
 	struct mc_dev *dev;
 	int ret;
 
-	if (!maicache_nl_capable(skb, info))
-		return -EPERM;
 	if (GENL_REQ_ATTR_CHECK(info, MAICACHE_ATTR_DEV_ID))
 		return -EINVAL;
 	mutex_lock(&mc_devs_lock);
@@ -268,8 +256,9 @@ static int maicache_nl_dev_dump(struct sk_buff *skb, struct netlink_callback *cb
 	struct mc_dev *dev;
 	int ret = 0;
 
-	if (!netlink_capable(cb->skb, CAP_SYS_ADMIN))
-		return -EPERM;
+	ret = maicache_nl_admin(cb->skb, cb->extack);
+	if (ret)
+		return ret;
 	mutex_lock(&mc_devs_lock);
 	list_for_each_entry(dev, &mc_devs, list) {
 		void *hdr;
@@ -316,8 +305,6 @@ static int maicache_nl_pool_get(struct sk_buff *skb, struct genl_info *info)
 {
 	int ret;
 
-	if (!maicache_nl_capable(skb, info))
-		return -EPERM;
 	mutex_lock(&mc_devs_lock);
 	ret = maicache_nl_reply(info, MAICACHE_CMD_POOL_GET,
 				maicache_nl_pool_fill, NULL);
@@ -325,47 +312,61 @@ static int maicache_nl_pool_get(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
-static int maicache_nl_pool_set(struct sk_buff *skb, struct genl_info *info)
+/* A new pool of @size bytes, swapped in while no daemon can attach. */
+static int maicache_nl_pool_resize(struct genl_info *info, struct nlattr *attr)
 {
-	struct nlattr **a = info->attrs;
-	struct mc_pool *pool, *old;
-	int ret = 0;
+	struct mc_pool *pool;
+	int ret;
 
-	if (!maicache_nl_capable(skb, info))
-		return -EPERM;
-	if (a[MAICACHE_ATTR_DAEMON_TIMEOUT_MS])
-		WRITE_ONCE(mc_daemon_timeout_ms,
-			   nla_get_u32(a[MAICACHE_ATTR_DAEMON_TIMEOUT_MS]));
-	if (!a[MAICACHE_ATTR_POOL_SIZE])
-		return 0;
-
-	mutex_lock(&mc_devs_lock);
 	if (!list_empty(&mc_devs)) {
 		NL_SET_ERR_MSG(info->extack, "remove all devices before resizing the pool");
-		ret = -EBUSY;
-		goto out;
+		return -EBUSY;
 	}
-	ret = mc_pool_create(nla_get_u64(a[MAICACHE_ATTR_POOL_SIZE]), &pool);
-	if (ret) {
-		if (ret == -EINVAL)
-			NL_SET_ERR_MSG_ATTR(info->extack, a[MAICACHE_ATTR_POOL_SIZE],
-					    "the pool must hold at least one 4 MiB segment");
-		else if (ret == -ENOSPC)
-			NL_SET_ERR_MSG_ATTR(info->extack, a[MAICACHE_ATTR_POOL_SIZE],
-					    "not enough available memory for this pool");
-		else
-			NL_SET_ERR_MSG_ATTR(info->extack, a[MAICACHE_ATTR_POOL_SIZE],
-					    "cannot allocate the pool");
-		goto out;
+	ret = mc_pool_create(nla_get_u64(attr), mc_cache_unindex, &pool);
+	if (ret == -EINVAL)
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "the pool must hold at least one 4 MiB segment");
+	else if (ret == -ENOSPC)
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "not enough available memory for this pool");
+	else if (ret)
+		NL_SET_ERR_MSG_ATTR(info->extack, attr, "cannot allocate the pool");
+	if (ret)
+		return ret;
+	ret = mc_ring_hold_idle();
+	if (!ret) {
+		ret = mc_pool_replace(pool);
+		mc_ring_release_hold();
 	}
-	ret = mc_ring_set_pool(pool, &old);
 	if (ret) {
 		NL_SET_ERR_MSG(info->extack, "the pool is mapped by a daemon; stop it first");
 		mc_pool_put(pool);
-		goto out;
 	}
-	mc_pool_put(old);
-out:
+	return ret;
+}
+
+/*
+ * Resize the pool and/or set the daemon timeout: everything is checked
+ * before anything changes, and the timeout is applied only once the resize
+ * (if any) has succeeded.
+ */
+static int maicache_nl_pool_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *size = info->attrs[MAICACHE_ATTR_POOL_SIZE];
+	struct nlattr *tmo = info->attrs[MAICACHE_ATTR_DAEMON_TIMEOUT_MS];
+	int ret = 0;
+
+	if (tmo && (nla_get_u32(tmo) < MAICACHE_DAEMON_TIMEOUT_MIN_MS ||
+		    nla_get_u32(tmo) > MAICACHE_DAEMON_TIMEOUT_MAX_MS)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tmo,
+				    "the daemon timeout must be 100 ms to 1 hour");
+		return -ERANGE;
+	}
+	mutex_lock(&mc_devs_lock);
+	if (size)
+		ret = maicache_nl_pool_resize(info, size);
+	if (!ret && tmo)
+		WRITE_ONCE(mc_daemon_timeout_ms, nla_get_u32(tmo));
 	mutex_unlock(&mc_devs_lock);
 	return ret;
 }
@@ -411,6 +412,7 @@ static struct genl_family maicache_genl_family __ro_after_init = {
 	.version	= MAICACHE_GENL_VERSION,
 	.maxattr	= MAICACHE_ATTR_MAX,
 	.policy		= maicache_nl_policy,
+	.pre_doit	= maicache_nl_pre_doit,
 	.module		= THIS_MODULE,
 	.small_ops	= maicache_nl_ops,
 	.n_small_ops	= ARRAY_SIZE(maicache_nl_ops),

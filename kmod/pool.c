@@ -106,13 +106,6 @@ static bool mc_class_grow(struct mc_pool *pool, struct mc_class *c, u32 class)
 	return true;
 }
 
-/* Remove a claimed READY slot (ref 0) from its device's index. */
-static void mc_slot_unindex(struct mc_slot *slot)
-{
-	xa_cmpxchg(&slot->dev->extents, slot->extent, slot, NULL, 0);
-	this_cpu_inc(slot->dev->stats->evictions);
-}
-
 static bool mc_claim(struct mc_policy_node *n, void *arg)
 {
 	struct mc_slot *slot = node_to_slot(n);
@@ -161,7 +154,7 @@ release:
 			continue;
 		}
 		mc_policy_remove(&d->policy, &s->pnode);
-		mc_slot_unindex(s);
+		pool->unindex(s, true);
 		s->state = MC_SLOT_FREE;
 		s->dev = NULL;
 		d->nr_used--;
@@ -226,7 +219,7 @@ static struct mc_slot *mc_class_take(struct mc_pool *pool, struct mc_class *c,
 	if (!victim)
 		return NULL;
 	slot = node_to_slot(victim);
-	mc_slot_unindex(slot);
+	pool->unindex(slot, true);
 	return slot;
 }
 
@@ -310,11 +303,12 @@ bool mc_slot_reclaim(struct mc_slot *slot, struct mc_dev *dev, u64 extent)
 	bool ok = true;
 
 	spin_lock(&c->lock);
-	if (xa_load(&dev->extents, extent) != slot)
+	/* Evicted or failed (and so unindexed) already, maybe reused. */
+	if (slot->dev != dev || slot->extent != extent)
 		goto out;
 	ok = mc_claim(&slot->pnode, NULL);
 	if (ok) {
-		xa_erase(&dev->extents, extent);
+		mc_pool->unindex(slot, false);
 		mc_policy_remove(&c->policy, &slot->pnode);
 		slot->state = MC_SLOT_FREE;
 		slot->dev = NULL;
@@ -385,7 +379,7 @@ static void mc_pool_free_mem(struct mc_pool *pool)
 /* Ghost FIFO length per class: its slot count, bounded to keep memory small. */
 #define MC_GHOST_MAX	BIT(16)
 
-int mc_pool_create(u64 size, struct mc_pool **out)
+int mc_pool_create(u64 size, mc_unindex_fn unindex, struct mc_pool **out)
 {
 	u64 avail = (u64)si_mem_available() << PAGE_SHIFT;
 	struct mc_pool *pool;
@@ -402,6 +396,7 @@ int mc_pool_create(u64 size, struct mc_pool **out)
 	if (!pool)
 		return -ENOMEM;
 	kref_init(&pool->kref);
+	pool->unindex = unindex;
 	spin_lock_init(&pool->seg_lock);
 	pool->size = size;
 	pool->nr_segments = size >> MC_SEG_SHIFT;
@@ -472,6 +467,22 @@ void mc_pool_put(struct mc_pool *pool)
 bool mc_pool_mapped(struct mc_pool *pool)
 {
 	return kref_read(&pool->kref) > 1;
+}
+
+/*
+ * Make @pool the pool and free the old one. The caller holds the ring idle
+ * (no daemon, no fill) and has no device; -EBUSY while a mapping still
+ * addresses the old memory, and then @pool is left to the caller.
+ */
+int mc_pool_replace(struct mc_pool *pool)
+{
+	struct mc_pool *old = mc_pool;
+
+	if (old && mc_pool_mapped(old))
+		return -EBUSY;
+	mc_pool = pool;
+	mc_pool_put(old);
+	return 0;
 }
 
 static void mc_pool_vm_open(struct vm_area_struct *vma)

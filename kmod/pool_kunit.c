@@ -42,7 +42,8 @@ static void pool_contiguous_and_vmalloc_segments(struct kunit *test)
 	u32 contig = 0;
 	void *vseg;
 
-	KUNIT_ASSERT_EQ(test, mc_pool_create(TEST_SEGS * BIT_ULL(MC_SEG_SHIFT), &pool), 0);
+	KUNIT_ASSERT_EQ(test, mc_pool_create(TEST_SEGS * BIT_ULL(MC_SEG_SHIFT),
+					     mc_cache_unindex, &pool), 0);
 	KUNIT_EXPECT_EQ(test, pool->nr_segments, TEST_SEGS);
 	/* Swap segment 1 for a vmalloc one, as a fragmented node would get. */
 	vseg = mc_seg_alloc(false, &contig);

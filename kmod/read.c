@@ -151,6 +151,38 @@ static void mc_read_kick(void)
 		mc_ring_kick();
 }
 
+/* One extent's fill ended: the read ends with its last extent. */
+static void mc_read_wait_done(struct mc_wait *w, int status)
+{
+	struct mc_cmd *cmd = container_of(w, struct mc_read_wait, w)->cmd;
+
+	if (status)
+		cmd->status = BLK_STS_IOERR;
+	if (atomic_dec_and_test(&cmd->pending))
+		mc_cmd_finish(cmd);
+}
+
+/*
+ * The next extent of the command: its slot joins cmd->slot[] (MC_GOT or
+ * MC_WAITING), or a negative errno. The caller holds a count in pending.
+ */
+int mc_read_get(struct mc_cmd *cmd, u64 extent, u32 off, u32 len)
+{
+	struct mc_read_wait *rw = &cmd->wait[cmd->nr];
+	int ret;
+
+	rw->cmd = cmd;
+	rw->w.done = mc_read_wait_done;
+	/* Raised first: the fill may end before mc_cache_get() returns. */
+	atomic_inc(&cmd->pending);
+	ret = mc_cache_get(cmd->dev, extent, off, len, &rw->w, &cmd->slot[cmd->nr]);
+	if (ret >= 0)
+		cmd->nr++;
+	if (ret != MC_WAITING)
+		atomic_dec(&cmd->pending);
+	return ret;
+}
+
 /* Look every extent of the command's bio up, queueing fills for misses. */
 static void mc_read_start(struct mc_cmd *cmd)
 {
@@ -167,7 +199,7 @@ static void mc_read_start(struct mc_cmd *cmd)
 	nr = mc_bio_extents(dev, cmd->bio, &first);
 	for (i = 0; i < nr; i++) {
 		mc_bio_span(dev, cmd->bio, first + i, &off, &len);
-		ret = mc_cache_get(dev, cmd, first + i, off, len);
+		ret = mc_read_get(cmd, first + i, off, len);
 		if (ret == -ESTALE) {
 			this_cpu_inc(dev->stats->fill_errors);
 			cmd->status = BLK_STS_IOERR;

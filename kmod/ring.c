@@ -61,6 +61,7 @@ struct mc_ring {
 	u32 miss_head;			/* kernel-private copies of the indices */
 	u32 cpl_tail;
 	bool attached;
+	bool held;			/* mc_ring_hold_idle(): no attach */
 	u32 pid;
 	bool unwoken;			/* misses written since the last wakeup */
 
@@ -359,7 +360,7 @@ static int mc_ring_open(struct inode *inode, struct file *file)
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
 	spin_lock(&r->lock);
-	if (r->attached) {
+	if (r->attached || r->held) {
 		spin_unlock(&r->lock);
 		return -EBUSY;
 	}
@@ -531,22 +532,28 @@ void mc_ring_exit(void)
 }
 
 /*
- * Replace the pool. Only while no daemon is attached, nothing maps the pool
- * (a mapping would keep addressing the old memory) and no fill holds a slot.
+ * Keep daemons away while the pool is replaced (nl.c): -EBUSY if one is
+ * attached or a fill holds a slot, else no daemon attaches until
+ * mc_ring_release_hold().
  */
-int mc_ring_set_pool(struct mc_pool *pool, struct mc_pool **old)
+int mc_ring_hold_idle(void)
 {
 	struct mc_ring *r = &mc_ring;
 	int ret = 0;
 
 	spin_lock(&r->lock);
-	if (r->attached || (mc_pool && mc_pool_mapped(mc_pool)) ||
-	    !list_empty(&r->pending) || !list_empty(&r->inflight)) {
+	if (r->attached || r->held || !list_empty(&r->pending) ||
+	    !list_empty(&r->inflight))
 		ret = -EBUSY;
-	} else {
-		*old = mc_pool;
-		mc_pool = pool;
-	}
+	else
+		r->held = true;
 	spin_unlock(&r->lock);
 	return ret;
+}
+
+void mc_ring_release_hold(void)
+{
+	spin_lock(&mc_ring.lock);
+	mc_ring.held = false;
+	spin_unlock(&mc_ring.lock);
 }

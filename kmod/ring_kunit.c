@@ -30,6 +30,7 @@ static struct mc_cmd *test_cmd(struct ring_test *t, int i)
 	struct mc_cmd *cmd = &t->cmd[i];
 
 	memset(cmd, 0, sizeof(*cmd));
+	cmd->dev = &t->dev;
 	/* As mc_read_start() does: its own count keeps the read from ending. */
 	atomic_set(&cmd->pending, 1);
 	return cmd;
@@ -47,7 +48,7 @@ static int ring_test_init(struct kunit *test)
 	struct mc_pool *pool;
 
 	KUNIT_ASSERT_NOT_NULL(test, t);
-	KUNIT_ASSERT_EQ(test, mc_pool_create(TEST_POOL, &pool), 0);
+	KUNIT_ASSERT_EQ(test, mc_pool_create(TEST_POOL, mc_cache_unindex, &pool), 0);
 	t->old_pool = mc_pool;
 	mc_pool = pool;
 	mc_ring_reset(&mc_ring);
@@ -127,7 +128,7 @@ static void index_miss_posts_one_fill(struct kunit *test)
 	struct mc_cmd *a = test_cmd(t, 0);
 	struct maicache_miss *m;
 
-	KUNIT_EXPECT_EQ(test, mc_cache_get(&t->dev, a, 2, 4096, 4096), MC_WAITING);
+	KUNIT_EXPECT_EQ(test, mc_read_get(a, 2, 4096, 4096), MC_WAITING);
 	KUNIT_ASSERT_EQ(test, misses_posted(), 1U);
 	m = miss_entry(0);
 	KUNIT_EXPECT_EQ(test, le64_to_cpu(m->cookie), 0xc0ffeeULL);
@@ -145,8 +146,8 @@ static void index_misses_coalesce(struct kunit *test)
 	struct ring_test *t = test->priv;
 	struct mc_cmd *a = test_cmd(t, 0), *b = test_cmd(t, 1);
 
-	KUNIT_EXPECT_EQ(test, mc_cache_get(&t->dev, a, 5, 0, 512), MC_WAITING);
-	KUNIT_EXPECT_EQ(test, mc_cache_get(&t->dev, b, 5, 8192, 512), MC_WAITING);
+	KUNIT_EXPECT_EQ(test, mc_read_get(a, 5, 0, 512), MC_WAITING);
+	KUNIT_EXPECT_EQ(test, mc_read_get(b, 5, 8192, 512), MC_WAITING);
 	KUNIT_EXPECT_EQ(test, misses_posted(), 1U);
 	KUNIT_EXPECT_PTR_EQ(test, a->slot[0], b->slot[0]);
 
@@ -165,10 +166,10 @@ static void index_hit_after_fill(struct kunit *test)
 	struct mc_cmd *a = test_cmd(t, 0), *b = test_cmd(t, 1);
 	struct mc_stats s;
 
-	KUNIT_ASSERT_EQ(test, mc_cache_get(&t->dev, a, 0, 0, 4096), MC_WAITING);
+	KUNIT_ASSERT_EQ(test, mc_read_get(a, 0, 0, 4096), MC_WAITING);
 	daemon_complete(le64_to_cpu(miss_entry(0)->id), 0, 0);
 	release_cmd(a);
-	KUNIT_EXPECT_EQ(test, mc_cache_get(&t->dev, b, 0, 0, 4096), MC_GOT);
+	KUNIT_EXPECT_EQ(test, mc_read_get(b, 0, 0, 4096), MC_GOT);
 	KUNIT_EXPECT_EQ(test, atomic_read(&b->pending), 1);
 	KUNIT_EXPECT_EQ(test, misses_posted(), 1U);
 	mc_dev_stats(&t->dev, &s);
@@ -183,12 +184,12 @@ static void index_failed_fill_not_cached(struct kunit *test)
 	struct ring_test *t = test->priv;
 	struct mc_cmd *a = test_cmd(t, 0), *b = test_cmd(t, 1);
 
-	KUNIT_ASSERT_EQ(test, mc_cache_get(&t->dev, a, 1, 0, 4096), MC_WAITING);
+	KUNIT_ASSERT_EQ(test, mc_read_get(a, 1, 0, 4096), MC_WAITING);
 	daemon_complete(le64_to_cpu(miss_entry(0)->id), EIO, 0);
 	KUNIT_EXPECT_EQ(test, a->status, BLK_STS_IOERR);
 	KUNIT_EXPECT_NULL(test, xa_load(&t->dev.extents, 1));
 	release_cmd(a);
-	KUNIT_EXPECT_EQ(test, mc_cache_get(&t->dev, b, 1, 0, 4096), MC_WAITING);
+	KUNIT_EXPECT_EQ(test, mc_read_get(b, 1, 0, 4096), MC_WAITING);
 	KUNIT_EXPECT_EQ(test, misses_posted(), 2U);
 	KUNIT_EXPECT_EQ(test, mc_ring_bad_completions(), 0ULL);
 	release_cmd(b);
@@ -203,16 +204,16 @@ static void index_evicts_idle_only(struct kunit *test)
 
 	/* Eight extents fill the eight slots; each test_cmd keeps its slot. */
 	for (i = 0; i < 8; i++) {
-		KUNIT_ASSERT_EQ(test, mc_cache_get(&t->dev, test_cmd(t, i), i, 0, 4096),
+		KUNIT_ASSERT_EQ(test, mc_read_get(test_cmd(t, i), i, 0, 4096),
 				MC_WAITING);
 		consume_misses();
 		daemon_complete(le64_to_cpu(miss_entry(i)->id), 0, 0);
 	}
-	KUNIT_EXPECT_EQ(test, mc_cache_get(&t->dev, test_cmd(t, 8), 8, 0, 4096),
+	KUNIT_EXPECT_EQ(test, mc_read_get(test_cmd(t, 8), 8, 0, 4096),
 			-EBUSY);
 	for (i = 1; i < 8; i++)
 		release_cmd(&t->cmd[i]);
-	KUNIT_EXPECT_EQ(test, mc_cache_get(&t->dev, test_cmd(t, 9), 8, 0, 4096),
+	KUNIT_EXPECT_EQ(test, mc_read_get(test_cmd(t, 9), 8, 0, 4096),
 			MC_WAITING);
 	mc_dev_stats(&t->dev, &s);
 	KUNIT_EXPECT_EQ(test, s.evictions, 1ULL);
@@ -229,7 +230,7 @@ static void ring_rejects_wrong_generation(struct kunit *test)
 	struct mc_cmd *a = test_cmd(t, 0);
 	u64 id;
 
-	KUNIT_ASSERT_EQ(test, mc_cache_get(&t->dev, a, 0, 0, 4096), MC_WAITING);
+	KUNIT_ASSERT_EQ(test, mc_read_get(a, 0, 0, 4096), MC_WAITING);
 	id = le64_to_cpu(miss_entry(0)->id);
 	daemon_complete(id + (1ULL << 32), 0, 0);
 	KUNIT_EXPECT_EQ(test, mc_ring_bad_completions(), 1ULL);
@@ -250,7 +251,7 @@ static void ring_rejects_bad_slots(struct kunit *test)
 	unsigned int i;
 
 	/* Put segment 0 in use: slots of 1 MiB at units 0, 16, 32, 48. */
-	KUNIT_ASSERT_EQ(test, mc_cache_get(&t->dev, a, 0, 0, 4096), MC_WAITING);
+	KUNIT_ASSERT_EQ(test, mc_read_get(a, 0, 0, 4096), MC_WAITING);
 	good = le64_to_cpu(miss_entry(0)->id);
 	daemon_complete(good, 0, 0);
 	KUNIT_ASSERT_EQ(test, mc_ring_bad_completions(), 0ULL);
@@ -274,9 +275,9 @@ static void ring_malformed_completion_fails_fill(struct kunit *test)
 	struct ring_test *t = test->priv;
 	struct mc_cmd *a = test_cmd(t, 0), *b = test_cmd(t, 1), *c = test_cmd(t, 2);
 
-	KUNIT_ASSERT_EQ(test, mc_cache_get(&t->dev, a, 0, 0, 4096), MC_WAITING);
-	KUNIT_ASSERT_EQ(test, mc_cache_get(&t->dev, b, 1, 0, 4096), MC_WAITING);
-	KUNIT_ASSERT_EQ(test, mc_cache_get(&t->dev, c, 2, 0, 4096), MC_WAITING);
+	KUNIT_ASSERT_EQ(test, mc_read_get(a, 0, 0, 4096), MC_WAITING);
+	KUNIT_ASSERT_EQ(test, mc_read_get(b, 1, 0, 4096), MC_WAITING);
+	KUNIT_ASSERT_EQ(test, mc_read_get(c, 2, 0, 4096), MC_WAITING);
 	daemon_complete(le64_to_cpu(miss_entry(0)->id), 100000, 0);
 	daemon_complete(le64_to_cpu(miss_entry(1)->id), 0, 1);
 	daemon_complete(le64_to_cpu(miss_entry(2)->id), 0, 0);
@@ -300,13 +301,13 @@ static void ring_survives_garbage_indices(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mc_ring_bad_completions(), 1ULL);
 
 	mc_ring.cpl_hdr->miss_tail = cpu_to_le32(0x40000000);
-	KUNIT_ASSERT_EQ(test, mc_cache_get(&t->dev, a, 0, 0, 4096), MC_WAITING);
+	KUNIT_ASSERT_EQ(test, mc_read_get(a, 0, 0, 4096), MC_WAITING);
 	KUNIT_EXPECT_EQ(test, misses_posted(), 0U);
 	KUNIT_EXPECT_EQ(test, mc_ring_bad_completions(), 2ULL);
 
 	/* The daemon comes to its senses: the miss goes out and completes. */
 	mc_ring.cpl_hdr->miss_tail = 0;
-	KUNIT_ASSERT_EQ(test, mc_cache_get(&t->dev, b, 1, 0, 4096), MC_WAITING);
+	KUNIT_ASSERT_EQ(test, mc_read_get(b, 1, 0, 4096), MC_WAITING);
 	KUNIT_EXPECT_EQ(test, misses_posted(), 2U);
 	daemon_complete(le64_to_cpu(miss_entry(0)->id), 0, 0);
 	daemon_complete(le64_to_cpu(miss_entry(1)->id), 0, 0);
@@ -327,8 +328,8 @@ static void ring_full_waits(struct kunit *test)
 	/* Pretend the daemon has not consumed entries-1 earlier misses. */
 	mc_ring.miss_head = used;
 	mc_ring.miss_hdr->head = cpu_to_le32(used);
-	KUNIT_ASSERT_EQ(test, mc_cache_get(&t->dev, a, 0, 0, 4096), MC_WAITING);
-	KUNIT_ASSERT_EQ(test, mc_cache_get(&t->dev, b, 1, 0, 4096), MC_WAITING);
+	KUNIT_ASSERT_EQ(test, mc_read_get(a, 0, 0, 4096), MC_WAITING);
+	KUNIT_ASSERT_EQ(test, mc_read_get(b, 1, 0, 4096), MC_WAITING);
 	KUNIT_EXPECT_EQ(test, misses_posted(), mc_ring.entries);
 	KUNIT_EXPECT_FALSE(test, list_empty(&mc_ring.pending));
 	consume_misses();
@@ -346,7 +347,7 @@ static void ring_reattach_resends(struct kunit *test)
 	struct mc_cmd *a = test_cmd(t, 0);
 	u64 id;
 
-	KUNIT_ASSERT_EQ(test, mc_cache_get(&t->dev, a, 4, 0, 4096), MC_WAITING);
+	KUNIT_ASSERT_EQ(test, mc_read_get(a, 4, 0, 4096), MC_WAITING);
 	id = le64_to_cpu(miss_entry(0)->id);
 	mc_ring_release(NULL, NULL);
 	KUNIT_ASSERT_EQ(test, mc_ring_open(NULL, NULL), 0);
@@ -367,7 +368,7 @@ static void ring_no_daemon_times_out(struct kunit *test)
 
 	mc_ring_release(NULL, NULL);
 	mc_daemon_timeout_ms = 50;
-	KUNIT_ASSERT_EQ(test, mc_cache_get(&t->dev, a, 0, 0, 4096), MC_WAITING);
+	KUNIT_ASSERT_EQ(test, mc_read_get(a, 0, 0, 4096), MC_WAITING);
 	KUNIT_EXPECT_EQ(test, a->status, BLK_STS_OK);
 	msleep(200);
 	flush_delayed_work(&mc_ring.timeout_work);
@@ -385,7 +386,7 @@ static void ring_removal_frees_pending_fills(struct kunit *test)
 	struct mc_cmd *a = test_cmd(t, 0);
 
 	mc_ring_release(NULL, NULL);
-	KUNIT_ASSERT_EQ(test, mc_cache_get(&t->dev, a, 0, 0, 4096), MC_WAITING);
+	KUNIT_ASSERT_EQ(test, mc_read_get(a, 0, 0, 4096), MC_WAITING);
 	release_cmd(a);
 	mc_cache_fail_dev(&t->dev);
 	KUNIT_EXPECT_EQ(test, a->status, BLK_STS_IOERR);
@@ -401,7 +402,7 @@ static void ring_removal_keeps_held_fill_until_detach(struct kunit *test)
 	struct ring_test *t = test->priv;
 	struct mc_cmd *a = test_cmd(t, 0);
 
-	KUNIT_ASSERT_EQ(test, mc_cache_get(&t->dev, a, 0, 0, 4096), MC_WAITING);
+	KUNIT_ASSERT_EQ(test, mc_read_get(a, 0, 0, 4096), MC_WAITING);
 	release_cmd(a);
 	mc_cache_fail_dev(&t->dev);
 	mc_ring_drop_orphans();
@@ -597,7 +598,7 @@ static void hold_all_slots(struct kunit *test, struct ring_test *t)
 	int i;
 
 	for (i = 0; i < 8; i++) {
-		KUNIT_ASSERT_EQ(test, mc_cache_get(&t->dev, test_cmd(t, i), i, 0, 4096),
+		KUNIT_ASSERT_EQ(test, mc_read_get(test_cmd(t, i), i, 0, 4096),
 				MC_WAITING);
 		if (i < 7)
 			daemon_fill(i, 0);

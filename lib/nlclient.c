@@ -25,28 +25,15 @@ struct mc_nl {
 };
 
 /* Mirrors the kernel's types so a malformed reply is rejected here too. */
+/* Replies are parsed with the types of the ABI's one table. */
+#define MAICACHE_ATTR(name, nla, rule) \
+	[MAICACHE_ATTR_##name] = { .type = NLA_##nla },
+
 static struct nla_policy mc_policy[MAICACHE_ATTR_MAX + 1] = {
-	[MAICACHE_ATTR_VERSION]		= { .type = NLA_NUL_STRING },
-	[MAICACHE_ATTR_VERSION_MAJOR]	= { .type = NLA_U32 },
-	[MAICACHE_ATTR_VERSION_MINOR]	= { .type = NLA_U32 },
-	[MAICACHE_ATTR_VERSION_PATCH]	= { .type = NLA_U32 },
-	[MAICACHE_ATTR_GENL_VERSION]	= { .type = NLA_U32 },
-	[MAICACHE_ATTR_DEV_ID]		= { .type = NLA_U32 },
-	[MAICACHE_ATTR_DEV_NAME]	= { .type = NLA_NUL_STRING },
-	[MAICACHE_ATTR_DEV_SIZE]	= { .type = NLA_U64 },
-	[MAICACHE_ATTR_DEV_BLOCK_SIZE]	= { .type = NLA_U32 },
-	[MAICACHE_ATTR_DEV_EXTENT_SIZE]	= { .type = NLA_U32 },
-	[MAICACHE_ATTR_DEV_READ_ONLY]	= { .type = NLA_U8 },
-	[MAICACHE_ATTR_DEV_COOKIE]	= { .type = NLA_U64 },
-	[MAICACHE_ATTR_DEV_STATS]	= { .type = NLA_NESTED },
-	[MAICACHE_ATTR_POOL_SIZE]	= { .type = NLA_U64 },
-	[MAICACHE_ATTR_POOL_USED]	= { .type = NLA_U64 },
-	[MAICACHE_ATTR_DAEMON_ATTACHED]	= { .type = NLA_U8 },
-	[MAICACHE_ATTR_DAEMON_PID]	= { .type = NLA_U32 },
-	[MAICACHE_ATTR_BAD_COMPLETIONS]	= { .type = NLA_U64 },
-	[MAICACHE_ATTR_DAEMON_TIMEOUT_MS] = { .type = NLA_U32 },
-	[MAICACHE_ATTR_DEV_STALE]	= { .type = NLA_U8 },
+#include "maicache_genl_attrs.h"
 };
+
+#undef MAICACHE_ATTR
 
 struct mc_nl *mc_nl_open(char *err, size_t errlen)
 {

@@ -83,12 +83,18 @@ enum maicache_attr {
 	MAICACHE_ATTR_DAEMON_ATTACHED,	/* u8 */
 	MAICACHE_ATTR_DAEMON_PID,	/* u32 */
 	MAICACHE_ATTR_BAD_COMPLETIONS,	/* u64: rejected ring completions */
-	MAICACHE_ATTR_DAEMON_TIMEOUT_MS, /* u32 */
+	MAICACHE_ATTR_DAEMON_TIMEOUT_MS, /* u32: 100 ms .. 1 h */
 	MAICACHE_ATTR_DEV_STALE,	/* u8: 1 once the source changed */
 	__MAICACHE_ATTR_MAX,
 };
 
 #define MAICACHE_ATTR_MAX (__MAICACHE_ATTR_MAX - 1)
+
+/*
+ * Every attribute's netlink type is written once, in maicache_genl_attrs.h;
+ * the module builds its request policy from it and the client its reply
+ * policy.
+ */
 
 /* Inside MAICACHE_ATTR_DEV_STATS; all u64. */
 enum maicache_stat {
@@ -112,5 +118,9 @@ enum maicache_stat {
 #define MAICACHE_STAT_MAX (__MAICACHE_STAT_MAX - 1)
 
 #define MAICACHE_FILL_LATENCY_BUCKETS	24
+
+/* MAICACHE_ATTR_DAEMON_TIMEOUT_MS: how long misses wait for a daemon. */
+#define MAICACHE_DAEMON_TIMEOUT_MIN_MS	100
+#define MAICACHE_DAEMON_TIMEOUT_MAX_MS	3600000
 
 #endif /* _UAPI_LINUX_MAICACHE_GENL_H */

@@ -52,6 +52,7 @@
 #define M_SEGMENT	"the pool must hold at least one 4 MiB segment"
 #define M_NOMEM		"not enough available memory for this pool"
 #define M_BUSY		"remove all devices before resizing the pool"
+#define M_TIMEOUT	"the daemon timeout must be 100 ms to 1 hour"
 /* Any non-empty message (text of the kernel's policy code varies by version). */
 #define M_ANY		((const char *)1)
 
@@ -82,6 +83,7 @@ struct answer {
 	uint32_t offs;		/* NLMSGERR_ATTR_OFFS */
 	int miss_type;		/* NLMSGERR_ATTR_MISS_TYPE, or -1 */
 	uint64_t pool_size;	/* from a POOL_GET reply */
+	uint32_t timeout_ms;	/* from a POOL_GET reply */
 	int last_dev_id;	/* from a DEV_ADD/DEV_GET reply */
 };
 
@@ -153,6 +155,9 @@ static int cb_valid(struct nl_msg *msg, void *arg)
 	if (genlmsg_parse(nlmsg_hdr(msg), 0, tb, MAICACHE_ATTR_MAX, NULL) == 0) {
 		if (tb[MAICACHE_ATTR_POOL_SIZE] && nla_len(tb[MAICACHE_ATTR_POOL_SIZE]) == 8)
 			a->pool_size = nla_get_u64(tb[MAICACHE_ATTR_POOL_SIZE]);
+		if (tb[MAICACHE_ATTR_DAEMON_TIMEOUT_MS] &&
+		    nla_len(tb[MAICACHE_ATTR_DAEMON_TIMEOUT_MS]) == 4)
+			a->timeout_ms = nla_get_u32(tb[MAICACHE_ATTR_DAEMON_TIMEOUT_MS]);
 		if (tb[MAICACHE_ATTR_DEV_ID] && nla_len(tb[MAICACHE_ATTR_DEV_ID]) == 4)
 			a->last_dev_id = (int)nla_get_u32(tb[MAICACHE_ATTR_DEV_ID]);
 	}
@@ -305,6 +310,26 @@ static uint64_t pool_size(void)
 	if (a.error || !a.pool_size)
 		fatal("POOL_GET failed: %s", strerror(-a.error));
 	return a.pool_size;
+}
+
+static uint32_t daemon_timeout(void)
+{
+	struct answer a;
+
+	request(new_msg(MAICACHE_CMD_POOL_GET, 0), &a, -1, NULL);
+	if (a.error || !a.timeout_ms)
+		fatal("POOL_GET failed: %s", strerror(-a.error));
+	return a.timeout_ms;
+}
+
+static struct nl_msg *timeout_msg(uint64_t size, uint32_t ms)
+{
+	struct nl_msg *msg = new_msg(MAICACHE_CMD_POOL_SET, 0);
+
+	if ((size && nla_put_u64(msg, MAICACHE_ATTR_POOL_SIZE, size)) ||
+	    nla_put_u32(msg, MAICACHE_ATTR_DAEMON_TIMEOUT_MS, ms))
+		fatal("nla_put");
+	return msg;
 }
 
 static void dev_del(uint32_t id)
@@ -475,6 +500,23 @@ static uint64_t mem_total(void)
 	return kb << 10;
 }
 
+/* A POOL_SET case that must leave the daemon timeout as it was. */
+static void check_timeout_kept(const char *name, struct nl_msg *msg, int want_errno,
+			       const char *want_msg, int bad_attr)
+{
+	uint32_t before = daemon_timeout();
+
+	check(name, msg, want_errno, want_msg, bad_attr, -1);
+	cases++;
+	if (daemon_timeout() != before) {
+		printf("FAIL %s: the daemon timeout changed from %u to %u ms\n", name, before,
+		       daemon_timeout());
+		failures++;
+	} else {
+		printf("PASS %s: the daemon timeout stays %u ms\n", name, before);
+	}
+}
+
 static void malformed_cases(void)
 {
 	uint64_t ram = mem_total();
@@ -502,6 +544,17 @@ static void malformed_cases(void)
 	if (nla_put_u32(msg, MAICACHE_ATTR_POOL_SIZE, 64 << 20))
 		fatal("nla_put");
 	check("POOL_SET POOL_SIZE as u32", msg, EINVAL, M_ANY, MAICACHE_ATTR_POOL_SIZE, -1);
+	check_timeout_kept("POOL_SET daemon timeout 0 ms", timeout_msg(0, 0), ERANGE,
+			   M_TIMEOUT, MAICACHE_ATTR_DAEMON_TIMEOUT_MS);
+	check_timeout_kept("POOL_SET daemon timeout 99 ms", timeout_msg(0, 99), ERANGE,
+			   M_TIMEOUT, MAICACHE_ATTR_DAEMON_TIMEOUT_MS);
+	check_timeout_kept("POOL_SET daemon timeout 2^32-1 ms", timeout_msg(0, ~0U), ERANGE,
+			   M_TIMEOUT, MAICACHE_ATTR_DAEMON_TIMEOUT_MS);
+	/* A resize that fails changes nothing, the timeout sent with it included. */
+	check_timeout_kept("POOL_SET size 1 with a timeout of 5 s", timeout_msg(1, 5000), EINVAL,
+			   M_SEGMENT, MAICACHE_ATTR_POOL_SIZE);
+	check_timeout_kept("POOL_SET size 1 TiB with a timeout of 5 s",
+			   timeout_msg(1ULL << 40, 5000), ENOSPC, M_NOMEM, MAICACHE_ATTR_POOL_SIZE);
 
 	/* The refusals above are not just a pool that cannot change: it can. */
 	cases++;
