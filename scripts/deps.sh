@@ -16,7 +16,7 @@ packages=(
 	libibverbs-dev librdmacm-dev libcurl4-openssl-dev libssl-dev
 	# tests and tools
 	check rdma-core ibverbs-utils rdmacm-utils perftest fio
-	e2fsprogs erofs-utils iproute2 vde2 python3 dkms
+	e2fsprogs erofs-utils iproute2 vde2 python3 dkms strace
 	# VM harness
 	qemu-system-x86 busybox-static kmod cpio xz-utils zstd
 	# KUnit (UML kernel built from Debian's source)

@@ -11,7 +11,8 @@
 declare -F die >/dev/null || { echo "maicache.sh: source lib.sh first" >&2; exit 1; }
 
 bin=$MAICACHE_ROOT/build/user
-ctl=$bin/maicachectl
+# Every --json answer is checked by a JSON parser (ctl-json.sh).
+ctl=$MAICACHE_ROOT/tests/vm/ctl-json.sh
 filler=$bin/mc-filler
 # shellcheck disable=SC2034 # used by the tests
 pcheck=$bin/mc-pattern-check

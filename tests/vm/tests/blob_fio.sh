@@ -79,6 +79,14 @@ if ! grep -q "otheraccount" <<<"$out" || ! grep -q "devstoreaccount1" <<<"$out";
 	die "account mismatch: '$out'"
 fi
 [[ -z $("$ctl" --json list | json_num id) ]] || die "a failed attach left a device"
+# attach --json: the ETag (quotes and all) comes back as a JSON string.
+out=$("$ctl" --json attach "$url") || die "attach --json failed (or printed invalid JSON): $out"
+etag=$(/usr/bin/python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["etag"])' <<<"$out")
+[[ $etag == \"*\" ]] || die "attach --json: ETag '$etag' is not the quoted ETag"
+jdev=$(/usr/bin/python3 -c 'import json,sys; print(json.loads(sys.stdin.read())["dev"])' <<<"$out")
+[[ -b $jdev ]] || die "attach --json: dev '$jdev' is not a block device"
+"$ctl" --json list >/dev/null || die "list --json of an attached blob is not valid JSON"
+"$ctl" detach "$jdev" || die "detach $jdev"
 stop_daemon
 
 for engine in io_uring aio; do
