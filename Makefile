@@ -125,6 +125,7 @@ unit: $(addprefix $(BUILD)/unit/,$(UNIT_TESTS)) $(BUILD)/blob/blob-client-test
 ifneq ($(BUILD),build)
 build/unit/%: $(BUILD)/unit/% ; @:
 build/user/%: $(BUILD)/user/% ; @:
+build/blob/%: $(BUILD)/blob/% ; @:
 endif
 
 # One build tree per kernel: scripts/build-kmod.sh fails on any warning.

@@ -38,6 +38,17 @@ run_unit() {
 	done
 }
 
+# The layout: include direction between folders, what the CLI links.
+run_layout() {
+	local out line
+	out=$("$root/tests/unit/layout.sh" 2>&1)
+	echo "$out"
+	pass "$(grep -c '^PASS' <<<"$out")"
+	while read -r line; do
+		[ -n "$line" ] && fail "layout: ${line#FAIL }"
+	done < <(grep '^FAIL' <<<"$out")
+}
+
 run_kunit() {
 	local out summary p f
 	out=$("$root/tests/kunit/run.sh" 2>&1)
@@ -109,7 +120,7 @@ run_blob() {
 	fi
 }
 
-want unit && { echo "== unit tests"; run_unit; }
+want unit && { echo "== unit tests"; run_unit; run_layout; }
 want sim && { echo "== policy simulation"; run_sim; }
 want blob && { echo "== blob client (Azurite)"; run_blob; }
 want kunit && { echo "== KUnit"; run_kunit; }

@@ -408,6 +408,45 @@ static void test_stopped(const unsigned char *key, pid_t azurite)
 	mc_blob_client_free(c);
 }
 
+/*
+ * A bearer token is read with the credential code's one secret-file reader:
+ * a file with a NUL byte, or a directory, is refused like any secret file
+ * (before, the blob client had a reader of its own without these checks).
+ * Loopback over http is allowed for bearer (an emulator).
+ */
+static void test_token_files(struct mc_blob_client *c)
+{
+	struct az_cred cr = { .kind = AZ_AUTH_BEARER };
+	static const char nul[] = "eyJ0eXAi\0trailing";
+	char path[] = "/tmp/mc-token-XXXXXX";
+	struct mc_blob *b;
+	struct op o;
+	int fd, r;
+	FILE *f;
+
+	fd = mkstemp(path);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f || fwrite(nul, 1, sizeof(nul) - 1, f) != sizeof(nul) - 1 || fclose(f)) {
+		check(false, "token file", "cannot write %s", path);
+		return;
+	}
+	strcpy(cr.token_file, path);
+	b = open_blob(c, endpoint, CONTAINER "/data/one.bin", &cr);
+	r = b ? read_one(b, 0, buf, 4096, &o, 10000) : -1;
+	check(r == -EACCES && strstr(o.msg, "NUL byte"), "bearer token file with a NUL byte refused",
+	      "res %d %s", r, o.msg);
+	if (b)
+		mc_blob_close(b);
+	strcpy(cr.token_file, "/tmp");
+	b = open_blob(c, endpoint, CONTAINER "/data/one.bin", &cr);
+	r = b ? read_one(b, 0, buf, 4096, &o, 10000) : -1;
+	check(r == -EACCES && strstr(o.msg, "not a regular file"),
+	      "bearer token file that is a directory refused", "res %d %s", r, o.msg);
+	if (b)
+		mc_blob_close(b);
+	remove(path);
+}
+
 static void test_open_errors(struct mc_blob_client *c)
 {
 	struct az_cred cr = { .kind = AZ_AUTH_BEARER };
@@ -503,6 +542,7 @@ int main(int argc, char **argv)
 	test_stale(c, key);
 	test_cancel(c, key);
 	test_open_errors(c);
+	test_token_files(c);
 	mc_blob_client_free(c);
 	test_refused(key, atoi(argv[3]));
 	test_stopped(key, (pid_t)atoi(argv[2]));

@@ -1,0 +1,67 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The tree's layout holds (docs/architecture.md): folders include only the
+# folders below them, and maicachectl links neither libcurl nor the event
+# loop's liburing and libaio. One PASS or FAIL line per check.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root" || exit 1
+
+# check NAME COMMAND...: PASS when COMMAND succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@"; then echo "PASS $name"; else echo "FAIL $name"; fi
+}
+
+# no_include FOLDER OTHER...: no file of FOLDER includes a header of OTHER.
+no_include() {
+	local folder=$1 other h bad=0
+	shift
+	for other in "$@"; do
+		for h in "$other"/*.h; do
+			if grep -ln "#include \"$(basename "$h")\"" "$folder"/*.[ch] 2>/dev/null; then
+				echo "  $folder includes $h" >&2
+				bad=1
+			fi
+		done
+	done
+	return "$bad"
+}
+
+check "lib/ includes nothing above it" no_include lib loop azure userd tools
+check "loop/ includes only lib/" no_include loop azure userd tools
+check "azure/ includes no daemon or tool header" no_include azure userd tools
+# Of the daemon, only the blob source knows Azure.
+core_no_azure() {
+	local f h bad=0
+	for f in userd/*.[ch]; do
+		[ "$f" = userd/source_blob.c ] && continue
+		for h in azure/*.h; do
+			if grep -q "#include \"$(basename "$h")\"" "$f"; then
+				echo "  $f includes $h" >&2
+				bad=1
+			fi
+		done
+	done
+	return "$bad"
+}
+check "the daemon core includes no Azure header" core_no_azure
+
+# links_none BINARY LIB...: ldd shows none of the libraries.
+links_none() {
+	local bin=$1 l
+	shift
+	[ -x "$bin" ] || { echo "  $bin is not built" >&2; return 1; }
+	for l in "$@"; do
+		if ldd "$bin" | grep -q "$l"; then
+			echo "  $bin links $l" >&2
+			return 1
+		fi
+	done
+}
+check "maicachectl links no libcurl, liburing or libaio" \
+	links_none build/user/maicachectl libcurl liburing libaio
+# And the daemon does, so the check above can tell.
+check "maicached links libcurl, liburing and libaio" \
+	bash -c 'for l in libcurl liburing libaio; do ldd build/user/maicached | grep -q $l || exit 1; done'
