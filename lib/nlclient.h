@@ -79,7 +79,7 @@ int mc_nl_pool_get(struct mc_nl *nl, struct mc_pool_info *out,
 /* size 0 or timeout_ms UINT32_MAX: leave as is. */
 int mc_nl_pool_set(struct mc_nl *nl, uint64_t size, uint32_t timeout_ms,
 		   char *err, size_t errlen);
-/* Print events as they come, one line each, until fn returns non-zero. */
+/* Call fn for each event as it comes, until fn returns non-zero. */
 int mc_nl_monitor(struct mc_nl *nl, int (*fn)(int cmd, struct nlattr **tb,
 					      void *arg),
 		  void *arg, char *err, size_t errlen);
