@@ -10,6 +10,7 @@
 
 #include <curl/curl.h>
 
+#include "errmsg.h"
 #include "az_resp.h"
 
 static const char *skip_spaces(const char *s)
@@ -69,13 +70,11 @@ int az_check_partial(const char *content_range, uint64_t off, uint64_t len,
 	uint64_t first, last, total;
 
 	if (!content_range) {
-		snprintf(msg, msglen, "206 answer without Content-Range");
-		return -EPROTO;
+		return mc_errf(msg, msglen, -EPROTO, "206 answer without Content-Range");
 	}
 	if (az_content_range(content_range, &first, &last, &total)) {
-		snprintf(msg, msglen, "malformed Content-Range '%.64s'",
+		return mc_errf(msg, msglen, -EPROTO, "malformed Content-Range '%.64s'",
 			 content_range);
-		return -EPROTO;
 	}
 	if (len == 0 || first != off || last != off + len - 1) {
 		snprintf(msg, msglen,
@@ -86,9 +85,8 @@ int az_check_partial(const char *content_range, uint64_t off, uint64_t len,
 		return -EPROTO;
 	}
 	if (body_len != UINT64_MAX && body_len != len) {
-		snprintf(msg, msglen, "body of %llu bytes, asked for %llu",
+		return mc_errf(msg, msglen, -EPROTO, "body of %llu bytes, asked for %llu",
 			 (unsigned long long)body_len, (unsigned long long)len);
-		return -EPROTO;
 	}
 	return 0;
 }
@@ -150,17 +148,14 @@ static int curl_failure(const struct az_failure *f, bool *retry, char *msg,
 	*retry = false;
 	switch (f->curl_code) {
 	case CURLE_COULDNT_RESOLVE_HOST:
-		snprintf(msg, msglen, "unknown account/host for %s (%s): check the account name in the URL",
+		return mc_errf(msg, msglen, -ENXIO, "unknown account/host for %s (%s): check the account name in the URL",
 			 what, why);
-		return -ENXIO;
 	case CURLE_OPERATION_TIMEDOUT:
 		*retry = true;
-		snprintf(msg, msglen, "%s: timed out (%s)", what, why);
-		return -ETIMEDOUT;
+		return mc_errf(msg, msglen, -ETIMEDOUT, "%s: timed out (%s)", what, why);
 	case CURLE_COULDNT_CONNECT:
 		*retry = true;
-		snprintf(msg, msglen, "%s: cannot connect (%s)", what, why);
-		return -ETIMEDOUT;
+		return mc_errf(msg, msglen, -ETIMEDOUT, "%s: cannot connect (%s)", what, why);
 	case CURLE_RECV_ERROR:
 	case CURLE_SEND_ERROR:
 	case CURLE_GOT_NOTHING:
@@ -169,24 +164,18 @@ static int curl_failure(const struct az_failure *f, bool *retry, char *msg,
 	case CURLE_HTTP2_STREAM:
 	case CURLE_SSL_CONNECT_ERROR:
 		*retry = true;
-		snprintf(msg, msglen, "%s: connection failed (%s)", what, why);
-		return -EIO;
+		return mc_errf(msg, msglen, -EIO, "%s: connection failed (%s)", what, why);
 	case CURLE_PEER_FAILED_VERIFICATION:
-		snprintf(msg, msglen, "%s: TLS certificate of the host not trusted (%s)",
+		return mc_errf(msg, msglen, -EACCES, "%s: TLS certificate of the host not trusted (%s)",
 			 what, why);
-		return -EACCES;
 	case CURLE_OUT_OF_MEMORY:
-		snprintf(msg, msglen, "%s: out of memory", what);
-		return -ENOMEM;
+		return mc_errf(msg, msglen, -ENOMEM, "%s: out of memory", what);
 	case CURLE_ABORTED_BY_CALLBACK:
-		snprintf(msg, msglen, "%s: cancelled", what);
-		return -ECANCELED;
+		return mc_errf(msg, msglen, -ECANCELED, "%s: cancelled", what);
 	case CURLE_WRITE_ERROR:
-		snprintf(msg, msglen, "%s: answer longer than asked", what);
-		return -EPROTO;
+		return mc_errf(msg, msglen, -EPROTO, "%s: answer longer than asked", what);
 	default:
-		snprintf(msg, msglen, "%s: transfer failed (%s)", what, why);
-		return -EIO;
+		return mc_errf(msg, msglen, -EIO, "%s: transfer failed (%s)", what, why);
 	}
 }
 
@@ -232,8 +221,7 @@ static int status_4xx(const struct az_failure *f, bool *retry, char *msg,
 		return -ENOENT;
 	case 408:
 		*retry = true;
-		snprintf(msg, msglen, "%s: the service timed out (408 %s)", what, code);
-		return -ETIMEDOUT;
+		return mc_errf(msg, msglen, -ETIMEDOUT, "%s: the service timed out (408 %s)", what, code);
 	case 409:
 		if (code_is(f, "BlobArchived"))
 			snprintf(msg, msglen, "%s: the blob is in the archive tier (409 BlobArchived): rehydrate it to hot or cool first",
@@ -242,16 +230,13 @@ static int status_4xx(const struct az_failure *f, bool *retry, char *msg,
 			snprintf(msg, msglen, "%s: conflict (409 %s)", what, code);
 		return -EIO;
 	case 412:
-		snprintf(msg, msglen, "%s: the blob changed since it was attached (412 %s, attached ETag %s): attach it again",
+		return mc_errf(msg, msglen, -ESTALE, "%s: the blob changed since it was attached (412 %s, attached ETag %s): attach it again",
 			 what, code, f->etag ? f->etag : "none");
-		return -ESTALE;
 	case 416:
-		snprintf(msg, msglen, "%s: range outside the blob (416 %s)", what, code);
-		return -ERANGE;
+		return mc_errf(msg, msglen, -ERANGE, "%s: range outside the blob (416 %s)", what, code);
 	case 429:
 		*retry = true;
-		snprintf(msg, msglen, "%s: throttled by the service (429 %s)", what, code);
-		return -EIO;
+		return mc_errf(msg, msglen, -EIO, "%s: throttled by the service (429 %s)", what, code);
 	case 400:
 		if (code_is(f, "InvalidAuthenticationInfo") ||
 		    code_is(f, "AuthenticationFailed"))
@@ -260,13 +245,11 @@ static int status_4xx(const struct az_failure *f, bool *retry, char *msg,
 			break;
 		/* fall through */
 	default:
-		snprintf(msg, msglen, "%s: request refused (%ld %s)", what,
+		return mc_errf(msg, msglen, -EIO, "%s: request refused (%ld %s)", what,
 			 f->status, code);
-		return -EIO;
 	}
-	snprintf(msg, msglen, "%s: unknown account (%ld %s): check the account name in the URL",
+	return mc_errf(msg, msglen, -ENXIO, "%s: unknown account (%ld %s): check the account name in the URL",
 		 what, f->status, code);
-	return -ENXIO;
 }
 
 int az_classify(const struct az_failure *f, bool *retry, char *msg,
@@ -286,14 +269,11 @@ int az_classify(const struct az_failure *f, bool *retry, char *msg,
 	if (f->status >= 500) {
 		*retry = true;
 		if (code_is(f, "OperationTimedOut")) {
-			snprintf(msg, msglen, "%s: the service timed out (%ld OperationTimedOut)",
+			return mc_errf(msg, msglen, -ETIMEDOUT, "%s: the service timed out (%ld OperationTimedOut)",
 				 what, f->status);
-			return -ETIMEDOUT;
 		}
-		snprintf(msg, msglen, "%s: service error (%ld %s)", what,
+		return mc_errf(msg, msglen, -EIO, "%s: service error (%ld %s)", what,
 			 f->status, code_or(f, "no error code"));
-		return -EIO;
 	}
-	snprintf(msg, msglen, "%s: unexpected answer (HTTP %ld)", what, f->status);
-	return -EIO;
+	return mc_errf(msg, msglen, -EIO, "%s: unexpected answer (HTTP %ld)", what, f->status);
 }

@@ -31,6 +31,7 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
+#include "errmsg.h"
 #include "az_resp.h"
 #include "az_sign.h"
 #include "az_url.h"
@@ -276,9 +277,8 @@ static int load_token(struct mc_blob *b, char *msg, size_t msglen)
 	int ret;
 
 	if (stat(path, &st) < 0) {
-		snprintf(msg, msglen, "%s: cannot read the token file %.200s: %s", b->what,
+		return mc_errf(msg, msglen, -EACCES, "%s: cannot read the token file %.200s: %s", b->what,
 			 path, strerror(errno));
-		return -EACCES;
 	}
 	if (b->token && st.st_ino == b->token_st.st_ino &&
 	    st.st_size == b->token_st.st_size &&
@@ -296,8 +296,7 @@ static int load_token(struct mc_blob *b, char *msg, size_t msglen)
 	if (ret) {
 		OPENSSL_cleanse(tok, TOKEN_MAX);
 		free(tok);
-		snprintf(msg, msglen, "%.200s: %.300s", b->what, why);
-		return -EACCES;
+		return mc_errf(msg, msglen, -EACCES, "%.200s: %.300s", b->what, why);
 	}
 	if (b->token) {
 		OPENSSL_cleanse(b->token, TOKEN_MAX);
@@ -731,12 +730,10 @@ int mc_blob_client_new(struct mc_blob_client **out, struct mc_loop *loop,
 
 	*out = NULL;
 	if (!opts->max_parallel) {
-		snprintf(err, errlen, "max_parallel must be at least 1");
-		return -EINVAL;
+		return mc_errf(err, errlen, -EINVAL, "max_parallel must be at least 1");
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT)) {
-		snprintf(err, errlen, "cannot initialise libcurl");
-		return -ENOMEM;
+		return mc_errf(err, errlen, -ENOMEM, "cannot initialise libcurl");
 	}
 	c = calloc(1, sizeof(*c));
 	if (c)
@@ -748,8 +745,7 @@ int mc_blob_client_new(struct mc_blob_client **out, struct mc_loop *loop,
 			free(c->idle);
 		free(c);
 		curl_global_cleanup();
-		snprintf(err, errlen, "out of memory for the blob client");
-		return -ENOMEM;
+		return mc_errf(err, errlen, -ENOMEM, "out of memory for the blob client");
 	}
 	c->loop = loop;
 	c->opts = *opts;
@@ -794,42 +790,35 @@ static int check_cred(struct mc_blob *b, const struct az_cred *cred,
 	switch (cred->kind) {
 	case AZ_AUTH_SHARED_KEY:
 		if (!cred->key_len || cred->key_len > sizeof(cred->key)) {
-			snprintf(err, errlen, "%s: shared key credential without a key", b->what);
-			return -EINVAL;
+			return mc_errf(err, errlen, -EINVAL, "%s: shared key credential without a key", b->what);
 		}
 		if (cred->account[0] && strcmp(cred->account, b->url.account)) {
-			snprintf(err, errlen, "%s: the account key is for account '%s' but the URL names account '%s'",
+			return mc_errf(err, errlen, -EINVAL, "%s: the account key is for account '%s' but the URL names account '%s'",
 				 b->what, cred->account, b->url.account);
-			return -EINVAL;
 		}
 		break;
 	case AZ_AUTH_SAS:
 		if (!cred->sas[0]) {
-			snprintf(err, errlen, "%s: empty SAS", b->what);
-			return -EINVAL;
+			return mc_errf(err, errlen, -EINVAL, "%s: empty SAS", b->what);
 		}
 		if (b->url.query[0]) {
-			snprintf(err, errlen, "%s: a SAS was given and the URL has a query too: give the SAS once",
+			return mc_errf(err, errlen, -EINVAL, "%s: a SAS was given and the URL has a query too: give the SAS once",
 				 b->what);
-			return -EINVAL;
 		}
 		break;
 	case AZ_AUTH_BEARER:
 		if (!cred->token_file[0]) {
-			snprintf(err, errlen, "%s: bearer credential without a token file", b->what);
-			return -EINVAL;
+			return mc_errf(err, errlen, -EINVAL, "%s: bearer credential without a token file", b->what);
 		}
 		if (!b->url.https && !b->url.loopback) {
-			snprintf(err, errlen, "%s: bearer tokens are only sent over https (or to a loopback emulator)",
+			return mc_errf(err, errlen, -EINVAL, "%s: bearer tokens are only sent over https (or to a loopback emulator)",
 				 b->what);
-			return -EINVAL;
 		}
 		break;
 	case AZ_AUTH_NONE:
 		break;
 	default:
-		snprintf(err, errlen, "%s: unknown credential kind %d", b->what, (int)cred->kind);
-		return -EINVAL;
+		return mc_errf(err, errlen, -EINVAL, "%s: unknown credential kind %d", b->what, (int)cred->kind);
 	}
 	return 0;
 }
@@ -845,8 +834,7 @@ int mc_blob_open(struct mc_blob_client *c, const char *url,
 	*out = NULL;
 	b = calloc(1, sizeof(*b));
 	if (!b) {
-		snprintf(err, errlen, "out of memory for a blob");
-		return -ENOMEM;
+		return mc_errf(err, errlen, -ENOMEM, "out of memory for a blob");
 	}
 	r = az_url_parse(url, &b->url, err, errlen);
 	if (!r && az_url_base(&b->url, b->base, sizeof(b->base)) < 0) {

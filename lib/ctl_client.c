@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "ctl_client.h"
 
 const char *mc_ctl_socket_path(const char *path)
@@ -27,12 +28,11 @@ int mc_ctl_connect(const char *path, char *err, size_t errlen)
 	int fd, ret;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
-		return snprintf(err, errlen, "socket path '%s' is too long", path),
-		       -ENAMETOOLONG;
+		return mc_errf(err, errlen, -ENAMETOOLONG, "socket path '%s' is too long", path);
 	strcpy(sa.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return snprintf(err, errlen, "socket: %s", strerror(errno)), -errno;
+		return mc_errf(err, errlen, -errno, "socket: %s", strerror(errno));
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		ret = -errno;
 		if (errno == ENOENT || errno == ECONNREFUSED)
@@ -56,8 +56,8 @@ int mc_ctl_call(int fd, const struct mc_msg *req, struct mc_msg *reply,
 
 	ret = mc_msg_send(fd, req);
 	if (ret)
-		return snprintf(err, errlen, "cannot send to maicached: %s",
-				strerror(-ret)), ret;
+		return mc_errf(err, errlen, ret, "cannot send to maicached: %s",
+				strerror(-ret));
 	ret = mc_msg_recv(fd, reply, err, errlen);
 	if (ret == -ECONNRESET)
 		snprintf(err, errlen, "maicached closed the connection without an answer");

@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "ctl_msg.h"
+#include "errmsg.h"
 
 static const char hexdigits[] = "0123456789ABCDEF";
 
@@ -266,21 +267,6 @@ long mc_msg_encode(const struct mc_msg *m, char *buf, size_t len)
 	return (long)pos;
 }
 
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int bad(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -EBADMSG;
-}
-
 /*
  * Decode the value in [s, end) into dst (NUL-terminated); the number of
  * bytes written without the NUL, or -1 with *at set to the faulty offset.
@@ -331,17 +317,17 @@ static int decode_line(struct mc_msg *m, const char *line, size_t len,
 	long vlen;
 
 	if (!eq)
-		return bad(err, errlen, "line %u: missing '='", lineno);
+		return mc_errf(err, errlen, -EBADMSG, "line %u: missing '='", lineno);
 	klen = (size_t)(eq - line);
 	if (klen == 0 || klen >= MC_MSG_KEY_MAX || key_span(line, klen) != klen)
-		return bad(err, errlen,
+		return mc_errf(err, errlen, -EBADMSG,
 			   "line %u: bad key (want 1-%d of [a-z0-9_.])",
 			   lineno, MC_MSG_KEY_MAX - 1);
 	if (find(m, line, klen) >= 0)
-		return bad(err, errlen, "line %u: duplicate key '%.*s'",
+		return mc_errf(err, errlen, -EBADMSG, "line %u: duplicate key '%.*s'",
 			   lineno, (int)klen, line);
 	if (m->nfields == MC_MSG_FIELDS)
-		return bad(err, errlen, "line %u: more than %d fields",
+		return mc_errf(err, errlen, -EBADMSG, "line %u: more than %d fields",
 			   lineno, MC_MSG_FIELDS);
 
 	dst = m->arena + m->used;
@@ -349,10 +335,10 @@ static int decode_line(struct mc_msg *m, const char *line, size_t len,
 	dst[klen] = '\0';
 	vlen = unescape(eq + 1, line + len, dst + klen + 1, &at, &why);
 	if (vlen < 0)
-		return bad(err, errlen, "line %u: %s in the value of '%.*s' at byte %zu",
+		return mc_errf(err, errlen, -EBADMSG, "line %u: %s in the value of '%.*s' at byte %zu",
 			   lineno, why, (int)klen, line, at);
 	if (finish_field(m, klen, (size_t)vlen))
-		return bad(err, errlen, "line %u: message too big", lineno);
+		return mc_errf(err, errlen, -EBADMSG, "line %u: message too big", lineno);
 	return 0;
 }
 
@@ -364,7 +350,7 @@ int mc_msg_decode(struct mc_msg *m, const char *buf, size_t len,
 
 	mc_msg_init(m);
 	if (len > MC_MSG_MAX)
-		return bad(err, errlen, "message of %zu bytes is over the %d byte limit",
+		return mc_errf(err, errlen, -EBADMSG, "message of %zu bytes is over the %d byte limit",
 			   len, MC_MSG_MAX);
 	while (pos < len) {
 		const char *line = buf + pos;
@@ -374,7 +360,7 @@ int mc_msg_decode(struct mc_msg *m, const char *buf, size_t len,
 		lineno++;
 		if (!nl) {
 			mc_msg_wipe(m);
-			return bad(err, errlen, "line %u: no newline at the end",
+			return mc_errf(err, errlen, -EBADMSG, "line %u: no newline at the end",
 				   lineno);
 		}
 		res = decode_line(m, line, (size_t)(nl - line), lineno, err, errlen);

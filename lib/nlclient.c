@@ -13,6 +13,7 @@
 #include <netlink/netlink.h>
 #include <sys/socket.h>
 
+#include "errmsg.h"
 #include "nlclient.h"
 
 #ifndef SOL_NETLINK
@@ -235,8 +236,7 @@ static int mc_nl_request(struct mc_nl *nl, struct nl_msg *msg, const char *what,
 	cb = nl_cb_alloc(NL_CB_DEFAULT);
 	if (!cb) {
 		nlmsg_free(msg);
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
+		return mc_errf(err, errlen, -ENOMEM, "out of memory");
 	}
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, mc_req_valid, &req);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, mc_req_finish, &req);
@@ -249,12 +249,10 @@ static int mc_nl_request(struct mc_nl *nl, struct nl_msg *msg, const char *what,
 		ret = nl_recvmsgs(nl->sock, cb);
 	nl_cb_put(cb);
 	if (ret < 0 && !req.error) {
-		snprintf(err, errlen, "%s: %s", what, nl_geterror(ret));
-		return -EIO;
+		return mc_errf(err, errlen, -EIO, "%s: %s", what, nl_geterror(ret));
 	}
 	if (req.error == -EPROTO && !req.msg[0]) {
-		snprintf(err, errlen, "%s: malformed reply from the module", what);
-		return -EPROTO;
+		return mc_errf(err, errlen, -EPROTO, "%s: malformed reply from the module", what);
 	}
 	if (req.error) {
 		snprintf(err, errlen, "%s: %s%s%s%s", what,
@@ -292,7 +290,7 @@ int mc_nl_get_version(struct mc_nl *nl, struct mc_version *out,
 	struct nl_msg *msg = mc_nl_msg(nl, MAICACHE_CMD_GET_VERSION, 0);
 
 	if (!msg)
-		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+		return mc_errf(err, errlen, -ENOMEM, "out of memory");
 	return mc_nl_request(nl, msg, "version", parse_version, out, err,
 			     errlen);
 }
@@ -308,7 +306,7 @@ int mc_nl_dev_add(struct mc_nl *nl, const struct mc_dev_spec *spec,
 	struct nl_msg *msg = mc_nl_msg(nl, MAICACHE_CMD_DEV_ADD, 0);
 
 	if (!msg)
-		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+		return mc_errf(err, errlen, -ENOMEM, "out of memory");
 	if (nla_put_u64(msg, MAICACHE_ATTR_DEV_SIZE, spec->size) ||
 	    nla_put_u64(msg, MAICACHE_ATTR_DEV_COOKIE, spec->cookie) ||
 	    (spec->has_id && nla_put_u32(msg, MAICACHE_ATTR_DEV_ID, spec->id)) ||
@@ -317,8 +315,7 @@ int mc_nl_dev_add(struct mc_nl *nl, const struct mc_dev_spec *spec,
 	    (spec->extent_size &&
 	     nla_put_u32(msg, MAICACHE_ATTR_DEV_EXTENT_SIZE, spec->extent_size))) {
 		nlmsg_free(msg);
-		snprintf(err, errlen, "cannot build request");
-		return -ENOMEM;
+		return mc_errf(err, errlen, -ENOMEM, "cannot build request");
 	}
 	return mc_nl_request(nl, msg, "add", parse_dev, out, err, errlen);
 }
@@ -329,7 +326,7 @@ int mc_nl_dev_del(struct mc_nl *nl, uint32_t id, char *err, size_t errlen)
 
 	if (!msg || nla_put_u32(msg, MAICACHE_ATTR_DEV_ID, id)) {
 		nlmsg_free(msg);
-		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+		return mc_errf(err, errlen, -ENOMEM, "out of memory");
 	}
 	return mc_nl_request(nl, msg, "remove", NULL, NULL, err, errlen);
 }
@@ -341,7 +338,7 @@ int mc_nl_dev_set_stale(struct mc_nl *nl, uint32_t id, char *err, size_t errlen)
 	if (!msg || nla_put_u32(msg, MAICACHE_ATTR_DEV_ID, id) ||
 	    nla_put_u8(msg, MAICACHE_ATTR_DEV_STALE, 1)) {
 		nlmsg_free(msg);
-		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+		return mc_errf(err, errlen, -ENOMEM, "out of memory");
 	}
 	return mc_nl_request(nl, msg, "mark stale", NULL, NULL, err, errlen);
 }
@@ -353,7 +350,7 @@ int mc_nl_dev_get(struct mc_nl *nl, uint32_t id, struct mc_dev_info *out,
 
 	if (!msg || nla_put_u32(msg, MAICACHE_ATTR_DEV_ID, id)) {
 		nlmsg_free(msg);
-		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+		return mc_errf(err, errlen, -ENOMEM, "out of memory");
 	}
 	return mc_nl_request(nl, msg, "stats", parse_dev, out, err, errlen);
 }
@@ -380,7 +377,7 @@ int mc_nl_dev_list(struct mc_nl *nl,
 	struct list_ctx ctx = { .fn = fn, .arg = arg };
 
 	if (!msg)
-		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+		return mc_errf(err, errlen, -ENOMEM, "out of memory");
 	return mc_nl_request(nl, msg, "list", parse_list, &ctx, err, errlen);
 }
 
@@ -410,7 +407,7 @@ int mc_nl_pool_get(struct mc_nl *nl, struct mc_pool_info *out,
 	struct nl_msg *msg = mc_nl_msg(nl, MAICACHE_CMD_POOL_GET, 0);
 
 	if (!msg)
-		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+		return mc_errf(err, errlen, -ENOMEM, "out of memory");
 	return mc_nl_request(nl, msg, "pool", parse_pool, out, err, errlen);
 }
 
@@ -423,7 +420,7 @@ int mc_nl_pool_set(struct mc_nl *nl, uint64_t size, uint32_t timeout_ms,
 	    (timeout_ms != UINT32_MAX &&
 	     nla_put_u32(msg, MAICACHE_ATTR_DAEMON_TIMEOUT_MS, timeout_ms))) {
 		nlmsg_free(msg);
-		return snprintf(err, errlen, "out of memory"), -ENOMEM;
+		return mc_errf(err, errlen, -ENOMEM, "out of memory");
 	}
 	return mc_nl_request(nl, msg, "pool", NULL, NULL, err, errlen);
 }
@@ -456,23 +453,20 @@ int mc_nl_monitor(struct mc_nl *nl, int (*fn)(int cmd, struct nlattr **tb,
 	grp = genl_ctrl_resolve_grp(nl->sock, MAICACHE_GENL_NAME,
 				    MAICACHE_GENL_MCAST_EVENTS);
 	if (grp < 0) {
-		snprintf(err, errlen, "events group not found: %s", nl_geterror(grp));
-		return -ENOENT;
+		return mc_errf(err, errlen, -ENOENT, "events group not found: %s", nl_geterror(grp));
 	}
 	nl_socket_disable_seq_check(nl->sock);
 	ret = nl_socket_add_membership(nl->sock, grp);
 	if (ret < 0) {
-		snprintf(err, errlen, "cannot join the events group: %s",
+		return mc_errf(err, errlen, -EIO, "cannot join the events group: %s",
 			 nl_geterror(ret));
-		return -EIO;
 	}
 	nl_socket_modify_cb(nl->sock, NL_CB_VALID, NL_CB_CUSTOM, monitor_valid,
 			    &ctx);
 	while (!ctx.stop) {
 		ret = nl_recvmsgs_default(nl->sock);
 		if (ret < 0 && ret != -NLE_INTR) {
-			snprintf(err, errlen, "events: %s", nl_geterror(ret));
-			return -EIO;
+			return mc_errf(err, errlen, -EIO, "events: %s", nl_geterror(ret));
 		}
 	}
 	return 0;

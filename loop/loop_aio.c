@@ -21,6 +21,7 @@
 
 #include <libaio.h>
 
+#include "errmsg.h"
 #include "loop_engine.h"
 
 /* The eventfd's epoll data; a watch's is gen << 32 | fd, never all ones. */
@@ -53,8 +54,7 @@ static int aio_init(struct mc_loop *l, unsigned int depth, char *err,
 
 	a = calloc(1, sizeof(*a));
 	if (!a) {
-		snprintf(err, errlen, "aio: out of memory");
-		return -ENOMEM;
+		return mc_errf(err, errlen, -ENOMEM, "aio: out of memory");
 	}
 	a->epfd = -1;
 	a->efd = -1;

@@ -20,6 +20,7 @@
 
 #include <liburing.h>
 
+#include "errmsg.h"
 #include "loop_engine.h"
 
 /*
@@ -72,13 +73,11 @@ static int uring_probe(struct io_uring *ring, char *err, size_t errlen)
 	int rc;
 
 	if (!(ring->features & IORING_FEAT_NODROP)) {
-		snprintf(err, errlen, "io_uring lacks IORING_FEAT_NODROP");
-		return -EOPNOTSUPP;
+		return mc_errf(err, errlen, -EOPNOTSUPP, "io_uring lacks IORING_FEAT_NODROP");
 	}
 	probe = calloc(1, sizeof(*probe) + 256 * sizeof(probe->ops[0]));
 	if (!probe) {
-		snprintf(err, errlen, "io_uring: out of memory");
-		return -ENOMEM;
+		return mc_errf(err, errlen, -ENOMEM, "io_uring: out of memory");
 	}
 	rc = io_uring_register_probe(ring, probe, 256);
 	if (rc < 0) {
@@ -118,8 +117,7 @@ static int uring_init(struct mc_loop *l, unsigned int depth, char *err,
 
 	ring = calloc(1, sizeof(*ring));
 	if (!ring) {
-		snprintf(err, errlen, "io_uring: out of memory");
-		return -ENOMEM;
+		return mc_errf(err, errlen, -ENOMEM, "io_uring: out of memory");
 	}
 	if (entries > URING_MAX_ENTRIES)
 		entries = URING_MAX_ENTRIES;

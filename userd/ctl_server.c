@@ -25,6 +25,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "ctl_msg.h"
 #include "ctl_server.h"
 
@@ -340,8 +341,7 @@ int mc_ctl_listen(struct mc_daemon *d, char *err, size_t errlen)
 	int fd, ret;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "socket path '%s' is too long", path);
-		return -ENAMETOOLONG;
+		return mc_errf(err, errlen, -ENAMETOOLONG, "socket path '%s' is too long", path);
 	}
 	strcpy(sa.sun_path, path);
 	strcpy(dir, path);
@@ -352,7 +352,7 @@ int mc_ctl_listen(struct mc_daemon *d, char *err, size_t errlen)
 	}
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return snprintf(err, errlen, "socket: %s", strerror(errno)), -errno;
+		return mc_errf(err, errlen, -errno, "socket: %s", strerror(errno));
 	/* A socket file left by a daemon that died: nobody listens on it. */
 	unlink(path);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
