@@ -14,6 +14,7 @@
 #include <openssl/hmac.h>
 
 #include "az_sign.h"
+#include "parse.h"
 
 #define MAX_SIGNED_HDRS	64
 #define MAX_QUERY_PARAMS 64
@@ -123,17 +124,6 @@ int az_canon_headers(const struct az_hdr *hdrs, size_t n, char *out, size_t len)
 	return sb_result(&s);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* plus: '+' means a space (query strings, as the service reads them). */
 static int url_decode(const char *src, size_t n, bool plus, char *out, size_t len)
 {
@@ -147,8 +137,8 @@ static int url_decode(const char *src, size_t n, bool plus, char *out, size_t le
 
 			if (i + 2 >= n)
 				return -EINVAL;
-			hi = hexval(src[i + 1]);
-			lo = hexval(src[i + 2]);
+			hi = mc_hexval(src[i + 1]);
+			lo = mc_hexval(src[i + 2]);
 			if (hi < 0 || lo < 0)
 				return -EINVAL;
 			c = (char)(hi << 4 | lo);

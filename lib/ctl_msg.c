@@ -14,6 +14,7 @@
 
 #include "ctl_msg.h"
 #include "errmsg.h"
+#include "parse.h"
 
 static const char hexdigits[] = "0123456789ABCDEF";
 
@@ -184,17 +185,6 @@ const char *mc_msg_get(const struct mc_msg *m, const char *key)
 	return i < 0 ? NULL : m->arena + m->field[i].val;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int mc_msg_get_u64(const struct mc_msg *m, const char *key, uint64_t *v)
 {
 	const char *s = mc_msg_get(m, key);
@@ -210,7 +200,7 @@ int mc_msg_get_u64(const struct mc_msg *m, const char *key, uint64_t *v)
 	if (!*s)
 		return -EINVAL;
 	for (; *s; s++) {
-		int d = hexval(*s);
+		int d = mc_hexval(*s);
 
 		if (d < 0 || (unsigned int)d >= base)
 			return -EINVAL;
@@ -280,8 +270,8 @@ static long unescape(const char *s, const char *end, char *dst, size_t *at,
 		unsigned char c = (unsigned char)*p;
 
 		if (c == '%') {
-			int hi = p + 1 < end ? hexval(p[1]) : -1;
-			int lo = p + 2 < end ? hexval(p[2]) : -1;
+			int hi = p + 1 < end ? mc_hexval(p[1]) : -1;
+			int lo = p + 2 < end ? mc_hexval(p[2]) : -1;
 
 			if (hi < 0 || lo < 0) {
 				*at = (size_t)(p - s);

@@ -86,3 +86,14 @@ int mc_parse_uint(const char *s, uint64_t *out)
 	*out = v;
 	return 0;
 }
+
+int mc_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -16,4 +16,7 @@ int mc_parse_size(const char *s, uint64_t *out);
 /* Digits with an optional "ms" or "s"; bare means milliseconds. */
 int mc_parse_ms(const char *s, uint64_t *out);
 
+/* The value of a hex digit (either case), or -1. */
+int mc_hexval(char c);
+
 #endif /* MAICACHE_PARSE_H */

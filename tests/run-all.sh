@@ -38,15 +38,19 @@ run_unit() {
 	done
 }
 
+# tally PART OUTPUT: count a script's "PASS ..." and "FAIL ..." lines.
+tally() {
+	local line
+	echo "$2"
+	pass "$(grep -c '^PASS' <<<"$2")"
+	while read -r line; do
+		[ -n "$line" ] && fail "$1: ${line#FAIL }"
+	done < <(grep '^FAIL' <<<"$2")
+}
+
 # The layout: include direction between folders, what the CLI links.
 run_layout() {
-	local out line
-	out=$("$root/tests/unit/layout.sh" 2>&1)
-	echo "$out"
-	pass "$(grep -c '^PASS' <<<"$out")"
-	while read -r line; do
-		[ -n "$line" ] && fail "layout: ${line#FAIL }"
-	done < <(grep '^FAIL' <<<"$out")
+	tally layout "$("$root/tests/unit/layout.sh" 2>&1)"
 }
 
 run_kunit() {
@@ -87,13 +91,7 @@ run_vm() {
 }
 
 run_dkms() {
-	local out line
-	out=$("$root/tests/dkms/build.sh" 2>&1)
-	echo "$out"
-	pass "$(grep -c '^PASS' <<<"$out")"
-	while read -r line; do
-		[ -n "$line" ] && fail "dkms: ${line#FAIL }"
-	done < <(grep '^FAIL' <<<"$out")
+	tally dkms "$("$root/tests/dkms/build.sh" 2>&1)"
 }
 
 # The kernel's eviction code replayed in user space: scan resistance holds.
@@ -107,14 +105,10 @@ run_sim() {
 
 # The blob client against Azurite on this host, on both engines.
 run_blob() {
-	local out rc line
+	local out rc
 	out=$("$root/tests/blob/run.sh" 2>&1)
 	rc=$?
-	echo "$out"
-	pass "$(grep -c '^PASS' <<<"$out")"
-	while read -r line; do
-		[ -n "$line" ] && fail "blob: ${line#FAIL }"
-	done < <(grep '^FAIL' <<<"$out")
+	tally blob "$out"
 	if [ "$rc" -ne 0 ] && ! grep -q '^FAIL' <<<"$out"; then
 		fail "blob: tests/blob/run.sh exited $rc"
 	fi

@@ -62,6 +62,14 @@ links_none() {
 }
 check "maicachectl links no libcurl, liburing or libaio" \
 	links_none build/user/maicachectl libcurl liburing libaio
+# links_all BINARY LIB...: ldd shows every one of the libraries.
+links_all() {
+	local bin=$1 l
+	shift
+	for l in "$@"; do
+		ldd "$bin" | grep -q "$l" || { echo "  $bin does not link $l" >&2; return 1; }
+	done
+}
 # And the daemon does, so the check above can tell.
 check "maicached links libcurl, liburing and libaio" \
-	bash -c 'for l in libcurl liburing libaio; do ldd build/user/maicached | grep -q $l || exit 1; done'
+	links_all build/user/maicached libcurl liburing libaio
