@@ -28,26 +28,31 @@ CHECK_LIBS = $(shell pkg-config --libs check)
 #   lib/     libmaicache.a  ring client, netlink and control clients, utilities
 #   loop/    libmcloop.a    the event loop engines
 #   azure/   libmcazure.a   credentials and the Blob client
+#   peer/    libmcpeer.a    the cache group: keys, placement, wire, auth, single flight
 #   userd/   libmaicached.a the daemon (maicached.c holds main())
 #
 # and the system libraries each needs when it is linked.
 INC_lib := -Iproto -Ilib
 INC_loop := -Ilib -Iloop
 INC_azure := -Iproto -Ilib -Iloop -Iazure
-INC_userd := -Iproto -Ilib -Iloop -Iazure -Iuserd
-INC_tools := -Iproto -Ilib -Iazure -Itools
-INC_tests := -Iproto -Ilib -Iloop -Iazure -Iuserd -Itests/filler -Itests/blob -Itests/unit
+INC_peer := -Iproto -Ilib -Ipeer
+INC_userd := -Iproto -Ilib -Iloop -Iazure -Ipeer -Iuserd
+INC_tools := -Iproto -Ilib -Iazure -Ipeer -Itools -Itools/sim
+INC_tests := -Iproto -Ilib -Iloop -Iazure -Ipeer -Iuserd -Itests/filler -Itests/blob -Itests/unit
 LIBS_lib = $(NL_LIBS)
 LIBS_loop = $(shell pkg-config --libs liburing) -laio
 LIBS_azure = $(shell pkg-config --libs libcurl libcrypto)
 LIBS_cred = $(shell pkg-config --libs libcrypto)
+# ISA-L for CRC32C at memory speed (peer/crc.h says why).
+LIBS_peer = $(shell pkg-config --libs libcrypto libisal)
 
 SRCS_maicache := $(wildcard lib/*.c)
 SRCS_mcloop := $(wildcard loop/*.c)
 SRCS_mcazure := $(wildcard azure/*.c)
+SRCS_mcpeer := $(wildcard peer/*.c)
 SRCS_maicached := $(filter-out userd/maicached.c,$(wildcard userd/*.c))
 SRCS_mcfiller := tests/filler/filler.c
-ARCHIVES := mcfiller maicached mcazure mcloop maicache
+ARCHIVES := mcfiller maicached mcpeer mcazure mcloop maicache
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/check_*.c))
 
 # Objects: build/obj/<path>.o, and build/asan/<path>.o for the unit tests.
@@ -77,7 +82,7 @@ deps:
 	@scripts/deps.sh
 
 user: $(BUILD)/user/maicached $(BUILD)/user/maicachectl $(BUILD)/user/mc-filler $(BUILD)/user/mc-pattern-check \
-	$(BUILD)/user/policy-sim
+	$(BUILD)/user/policy-sim $(BUILD)/user/placement-sim
 
 include tests/vm/tools/tools.mk
 user: $(addprefix $(BUILD)/user/,$(VM_TOOLS))
@@ -98,6 +103,11 @@ $(BUILD)/user/policy-sim: tools/sim/policy-sim.c kmod/policy.c kmod/policy.h too
 
 # The CLI: the shared library and the credential code, and so neither
 # libcurl nor the event loop's liburing and libaio (tests/unit/ldd.sh).
+# The cache group's placement code over synthetic groups (docs/peers.md).
+$(BUILD)/user/placement-sim: $(A)/tools/sim/placement-sim.o $(A)/libmcpeer.a $(A)/libmaicache.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_peer)
+
 CTL_OBJS := $(A)/tools/maicachectl.o $(A)/tools/ctl_volumes.o
 $(BUILD)/user/maicachectl: $(CTL_OBJS) $(A)/libmcazure.a $(A)/libmaicache.a
 	@mkdir -p $(@D)
@@ -112,7 +122,7 @@ $(BUILD)/user/maicached: $(A)/userd/maicached.o $(addprefix $(A)/lib,maicached.a
 UNIT_ARCHIVES := $(addprefix $(S)/lib,$(addsuffix .a,$(ARCHIVES)))
 $(BUILD)/unit/%: $(S)/tests/unit/%.o $(UNIT_ARCHIVES)
 	@mkdir -p $(@D)
-	$(CC) $(SANFLAGS) -o $@ $< $(UNIT_ARCHIVES) $(LIBS_azure) $(LIBS_loop) $(LIBS_lib) $(CHECK_LIBS)
+	$(CC) $(SANFLAGS) -o $@ $< $(UNIT_ARCHIVES) $(LIBS_peer) $(LIBS_azure) $(LIBS_loop) $(LIBS_lib) $(CHECK_LIBS)
 
 # The blob client against Azurite (tests/blob/run.sh runs it).
 $(BUILD)/blob/blob-client-test: $(S)/tests/blob/blob-client-test.o $(S)/tests/blob/blob-put.o $(UNIT_ARCHIVES)

@@ -37,6 +37,7 @@
 #include "az_url.h"
 #include "blob.h"
 #include "cred.h"
+#include "secret.h"
 #include "list.h"
 #include "retry.h"
 
@@ -288,7 +289,7 @@ static int load_token(struct mc_blob *b, char *msg, size_t msglen)
 	tok = calloc(1, TOKEN_MAX);
 	if (!tok)
 		return -ENOMEM;
-	ret = az_secret_file_read(path, "token file", tok, TOKEN_MAX, why, sizeof(why));
+	ret = mc_secret_file_read(path, "token file", tok, TOKEN_MAX, 0, why, sizeof(why));
 	if (!ret && strpbrk(tok, "\r\n")) {
 		snprintf(why, sizeof(why), "token file %.200s has several lines", path);
 		ret = -EINVAL;

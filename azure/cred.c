@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "errmsg.h"
+#include "secret.h"
 #include "az_url.h"
 #include "cred.h"
 #include "ctl_msg.h"
@@ -460,53 +461,6 @@ out:
 	return res;
 }
 
-int az_secret_file_read(const char *path, const char *what, char *buf,
-			size_t size, char *err, size_t errlen)
-{
-	struct stat st;
-	ssize_t n;
-	int fd, res = 0;
-	char *t;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return mc_errf(err, errlen, -errno, "%s %s: %s", what, path,
-			    strerror(errno));
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		res = mc_errf(err, errlen, -EINVAL, "%s %s: not a regular file",
-			   what, path);
-		goto out;
-	}
-	do
-		n = read(fd, buf, size);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		res = mc_errf(err, errlen, -errno, "%s %s: %s", what, path,
-			   strerror(errno));
-		goto out;
-	}
-	if ((size_t)n == size) {
-		res = mc_errf(err, errlen, -EINVAL,
-			   "%s %s: larger than %zu bytes", what, path, size - 1);
-		goto out;
-	}
-	buf[n] = '\0';
-	if (memchr(buf, '\0', (size_t)n)) {
-		res = mc_errf(err, errlen, -EINVAL, "%s %s: holds a NUL byte",
-			   what, path);
-		goto out;
-	}
-	t = trim(buf);
-	memmove(buf, t, strlen(t) + 1);
-	if (!buf[0])
-		res = mc_errf(err, errlen, -EINVAL, "%s %s is empty", what, path);
-out:
-	if (res)
-		explicit_bzero(buf, size);
-	close(fd);
-	return res;
-}
-
 /* A secret read from a file, handed to use_key() or use_sas(). */
 static int use_secret_file(struct resolve *r, const char *path, const char *what,
 			   int (*use)(struct resolve *r, const char *secret,
@@ -515,7 +469,7 @@ static int use_secret_file(struct resolve *r, const char *path, const char *what
 	char buf[SECRET_FILE_MAX], label[AZ_ORIGIN_MAX];
 	int res;
 
-	res = az_secret_file_read(path, what, buf, sizeof(buf), r->err, r->errlen);
+	res = mc_secret_file_read(path, what, buf, sizeof(buf), 0, r->err, r->errlen);
 	if (res)
 		return res;
 	snprintf(label, sizeof(label), "%s %s", what, path);

@@ -107,15 +107,4 @@ int az_key_decode(const char *b64, const char *what, unsigned char *key,
 int az_sas_check(const char *sas, const char *what, char *out,
 		 char *err, size_t errlen);
 
-/*
- * Read a small secret file (an account key, a SAS, a bearer token) into buf,
- * trimmed of surrounding white space: the one reader of secret files, used
- * by the resolution above and by the blob client when it re-reads a token.
- * It must be a regular file of fewer than size bytes, hold no NUL byte and
- * not be empty. 0, or a negative errno with "WHAT PATH: ..." in err; buf is
- * wiped on error.
- */
-int az_secret_file_read(const char *path, const char *what, char *buf,
-			size_t size, char *err, size_t errlen);
-
 #endif /* MAICACHE_CRED_H */

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: MIT
+/* See wire.h. The layout is the structs of proto/maicache_peer.h. */
+#include <endian.h>
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "wire.h"
+
+_Static_assert(sizeof(struct maicache_peer_hdr) == MAICACHE_PEER_HDR_SIZE, "header");
+_Static_assert(sizeof(struct maicache_peer_key) == MC_PEER_KEY_LEN, "key");
+_Static_assert(sizeof(struct maicache_peer_hello) == 80, "hello");
+_Static_assert(sizeof(struct maicache_peer_data) == 56, "data");
+_Static_assert(sizeof(struct maicache_peer_turn) == 56, "turn");
+_Static_assert(sizeof(struct maicache_peer_nack) == 56, "nack");
+
+static void put16(uint8_t *p, uint16_t v) { v = htole16(v); memcpy(p, &v, 2); }
+static void put32(uint8_t *p, uint32_t v) { v = htole32(v); memcpy(p, &v, 4); }
+static void put64(uint8_t *p, uint64_t v) { v = htole64(v); memcpy(p, &v, 8); }
+static uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return le16toh(v); }
+static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return le32toh(v); }
+static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return le64toh(v); }
+
+#define FAIL(msg) do { *why = (msg); return -EPROTO; } while (0)
+
+size_t mc_peer_fixed_len(uint16_t type)
+{
+	switch (type) {
+	case MAICACHE_PEER_HELLO:	return sizeof(struct maicache_peer_hello);
+	case MAICACHE_PEER_AUTH:	return sizeof(struct maicache_peer_auth);
+	case MAICACHE_PEER_GET:		return sizeof(struct maicache_peer_key);
+	case MAICACHE_PEER_DATA:
+	case MAICACHE_PEER_PUT:		return sizeof(struct maicache_peer_data);
+	case MAICACHE_PEER_TURN:	return sizeof(struct maicache_peer_turn);
+	case MAICACHE_PEER_NACK:	return sizeof(struct maicache_peer_nack);
+	}
+	return 0;
+}
+
+static int has_payload(uint16_t type)
+{
+	return type == MAICACHE_PEER_DATA || type == MAICACHE_PEER_PUT;
+}
+
+int mc_peer_hdr_decode(const uint8_t buf[MAICACHE_PEER_HDR_SIZE],
+		       struct mc_peer_hdr *h, const char **why)
+{
+	size_t fixed;
+
+	if (get32(buf) != MAICACHE_PEER_MAGIC)
+		FAIL("bad magic");
+	if (get16(buf + 4) != MAICACHE_PEER_VERSION)
+		FAIL("unsupported protocol version");
+	h->type = get16(buf + 6);
+	h->len = get32(buf + 8);
+	if (get32(buf + 12))
+		FAIL("reserved header bits set");
+	h->seq = get64(buf + 16);
+	fixed = mc_peer_fixed_len(h->type);
+	if (!fixed)
+		FAIL("unknown frame type");
+	if (has_payload(h->type)) {
+		if (h->len <= fixed || h->len - fixed > MAICACHE_PEER_PAYLOAD_MAX)
+			FAIL("payload length out of range");
+	} else if (h->len != fixed) {
+		FAIL("body length does not fit the frame type");
+	}
+	return 0;
+}
+
+static void key_put(uint8_t *p, const struct mc_extent_key *k)
+{
+	memcpy(p, k->blob, sizeof(k->blob));
+	put32(p + 32, k->extent_shift);
+	put32(p + 36, 0);
+	put64(p + 40, k->index);
+}
+
+static const char *key_get(const uint8_t *p, struct mc_extent_key *k)
+{
+	memcpy(k->blob, p, sizeof(k->blob));
+	k->extent_shift = get32(p + 32);
+	k->index = get64(p + 40);
+	if (k->extent_shift < MC_EXTENT_SHIFT_MIN || k->extent_shift > MC_EXTENT_SHIFT_MAX)
+		return "extent size out of range";
+	if (get32(p + 36))
+		return "reserved key bits set";
+	/* The blob's byte offset must fit 64 bits. */
+	if (k->index > (UINT64_MAX >> k->extent_shift))
+		return "extent index out of range";
+	return NULL;
+}
+
+int mc_peer_body_decode(const struct mc_peer_hdr *h, const uint8_t *p,
+			size_t len, struct mc_peer_msg *m, const char **why)
+{
+	const char *bad = NULL;
+
+	if (len != mc_peer_fixed_len(h->type))
+		FAIL("fixed part of the wrong length");
+	memset(m, 0, sizeof(*m));
+	m->type = h->type;
+	m->seq = h->seq;
+	switch (h->type) {
+	case MAICACHE_PEER_HELLO:
+		memcpy(m->hello.node_id, p, MAICACHE_PEER_ID_SIZE);
+		memcpy(m->hello.nonce, p + 16, MAICACHE_PEER_NONCE_SIZE);
+		memcpy(m->hello.group, p + 48, MAICACHE_PEER_DIGEST_SIZE);
+		return 0;
+	case MAICACHE_PEER_AUTH:
+		memcpy(m->auth.mac, p, MAICACHE_PEER_MAC_SIZE);
+		return 0;
+	case MAICACHE_PEER_GET:
+		bad = key_get(p, &m->get);
+		break;
+	case MAICACHE_PEER_DATA:
+	case MAICACHE_PEER_PUT:
+		bad = key_get(p, &m->data.key);
+		m->data.len = get32(p + 48);
+		m->data.crc32c = get32(p + 52);
+		if (!bad && (m->data.len == 0 || m->data.len > (1U << m->data.key.extent_shift)))
+			bad = "payload longer than an extent, or empty";
+		if (!bad && h->len - len != m->data.len)
+			bad = "payload length differs from the frame's";
+		break;
+	case MAICACHE_PEER_TURN:
+		bad = key_get(p, &m->turn.key);
+		m->turn.lease_ms = get32(p + 48);
+		if (!bad && (!m->turn.lease_ms || m->turn.lease_ms > MC_PEER_LEASE_MAX_MS))
+			bad = "lease out of range";
+		if (!bad && get32(p + 52))
+			bad = "reserved turn bits set";
+		break;
+	case MAICACHE_PEER_NACK:
+		bad = key_get(p, &m->nack.key);
+		m->nack.code = get32(p + 48);
+		if (!bad && (!m->nack.code || m->nack.code >= __MAICACHE_PEER_NACK_MAX))
+			bad = "unknown NACK code";
+		if (!bad && get32(p + 52))
+			bad = "reserved NACK bits set";
+		break;
+	default:
+		bad = "unknown frame type";
+	}
+	if (bad)
+		FAIL(bad);
+	return 0;
+}
+
+size_t mc_peer_encode(const struct mc_peer_msg *m, uint8_t *buf, size_t cap)
+{
+	size_t fixed = mc_peer_fixed_len(m->type);
+	uint8_t *p = buf + MAICACHE_PEER_HDR_SIZE;
+	struct mc_peer_hdr h;
+	struct mc_peer_msg check;
+	const char *why;
+	uint32_t len;
+
+	if (!fixed || cap < MAICACHE_PEER_HDR_SIZE + fixed)
+		return 0;
+	len = (uint32_t)fixed + (has_payload(m->type) ? m->data.len : 0);
+	put32(buf, MAICACHE_PEER_MAGIC);
+	put16(buf + 4, MAICACHE_PEER_VERSION);
+	put16(buf + 6, m->type);
+	put32(buf + 8, len);
+	put32(buf + 12, 0);
+	put64(buf + 16, m->seq);
+	memset(p, 0, fixed);
+	switch (m->type) {
+	case MAICACHE_PEER_HELLO:
+		memcpy(p, m->hello.node_id, MAICACHE_PEER_ID_SIZE);
+		memcpy(p + 16, m->hello.nonce, MAICACHE_PEER_NONCE_SIZE);
+		memcpy(p + 48, m->hello.group, MAICACHE_PEER_DIGEST_SIZE);
+		break;
+	case MAICACHE_PEER_AUTH:
+		memcpy(p, m->auth.mac, MAICACHE_PEER_MAC_SIZE);
+		break;
+	case MAICACHE_PEER_GET:
+		key_put(p, &m->get);
+		break;
+	case MAICACHE_PEER_DATA:
+	case MAICACHE_PEER_PUT:
+		key_put(p, &m->data.key);
+		put32(p + 48, m->data.len);
+		put32(p + 52, m->data.crc32c);
+		break;
+	case MAICACHE_PEER_TURN:
+		key_put(p, &m->turn.key);
+		put32(p + 48, m->turn.lease_ms);
+		break;
+	case MAICACHE_PEER_NACK:
+		key_put(p, &m->nack.key);
+		put32(p + 48, m->nack.code);
+		break;
+	}
+	/* What we send passes our own checks, or is not sent. */
+	if (mc_peer_hdr_decode(buf, &h, &why) ||
+	    mc_peer_body_decode(&h, p, fixed, &check, &why))
+		return 0;
+	return MAICACHE_PEER_HDR_SIZE + fixed;
+}
