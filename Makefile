@@ -28,14 +28,14 @@ CHECK_LIBS = $(shell pkg-config --libs check)
 #   lib/     libmaicache.a  ring client, netlink and control clients, utilities
 #   loop/    libmcloop.a    the event loop engines
 #   azure/   libmcazure.a   credentials and the Blob client
-#   peer/    libmcpeer.a    the cache group: keys, placement, wire, auth, single flight
+#   peer/    libmcpeer.a    the cache group: keys, placement, wire, auth, single flight, TCP
 #   userd/   libmaicached.a the daemon (maicached.c holds main())
 #
 # and the system libraries each needs when it is linked.
 INC_lib := -Iproto -Ilib
 INC_loop := -Ilib -Iloop
 INC_azure := -Iproto -Ilib -Iloop -Iazure
-INC_peer := -Iproto -Ilib -Ipeer
+INC_peer := -Iproto -Ilib -Iloop -Ipeer
 INC_userd := -Iproto -Ilib -Iloop -Iazure -Ipeer -Iuserd
 INC_tools := -Iproto -Ilib -Iazure -Ipeer -Itools -Itools/sim
 INC_tests := -Iproto -Ilib -Iloop -Iazure -Ipeer -Iuserd -Itests/filler -Itests/blob -Itests/unit
