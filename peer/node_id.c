@@ -20,12 +20,8 @@ void mc_node_id_hex(const struct mc_node_id *id, char out[33])
 		snprintf(out + 2 * i, 3, "%02x", id->b[i]);
 }
 
-static int parse_id(const char *s, struct mc_node_id *id)
+int mc_node_id_parse(const char *s, size_t n, struct mc_node_id *id)
 {
-	size_t n = strlen(s);
-
-	if (n && s[n - 1] == '\n')
-		n--;
 	if (n != 2 * sizeof(id->b))
 		return -EINVAL;
 	for (size_t i = 0; i < sizeof(id->b); i++) {
@@ -79,7 +75,9 @@ int mc_node_id_load(const char *path, bool create, struct mc_node_id *id,
 	if (n < 0)
 		return mc_errf(err, errlen, -EIO, "node id %s: %s", path, strerror(errno));
 	buf[n] = '\0';
-	if (memchr(buf, '\0', (size_t)n) || parse_id(buf, id))
+	if (n && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	if (memchr(buf, '\0', (size_t)n) || mc_node_id_parse(buf, (size_t)n, id))
 		return mc_errf(err, errlen, -EINVAL,
 			       "node id %s: not 32 hex digits (remove it to make a new id)", path);
 	return 0;

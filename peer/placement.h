@@ -67,6 +67,8 @@ size_t mc_placement_rank(const struct mc_placement *p, uint64_t key_hash,
  */
 int mc_node_id_load(const char *path, bool create, struct mc_node_id *id,
 		    char *err, size_t errlen);
+/* Exactly n == 32 hex digits (either case) at s -> id. 0 or -EINVAL. */
+int mc_node_id_parse(const char *s, size_t n, struct mc_node_id *id);
 /* 32 lowercase hex digits and a NUL. */
 void mc_node_id_hex(const struct mc_node_id *id, char out[33]);
 
