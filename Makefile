@@ -38,13 +38,14 @@ INC_azure := -Iproto -Ilib -Iloop -Iazure
 INC_peer := -Iproto -Ilib -Iloop -Ipeer
 INC_userd := -Iproto -Ilib -Iloop -Iazure -Ipeer -Iuserd
 INC_tools := -Iproto -Ilib -Iazure -Ipeer -Itools -Itools/sim
-INC_tests := -Iproto -Ilib -Iloop -Iazure -Ipeer -Iuserd -Itests/filler -Itests/blob -Itests/unit
+INC_tests := -Iproto -Ilib -Iloop -Iazure -Ipeer -Iuserd -Itests/filler -Itests/blob -Itests/unit -Itests/etcd
 LIBS_lib = $(NL_LIBS)
 LIBS_loop = $(shell pkg-config --libs liburing) -laio
 LIBS_azure = $(shell pkg-config --libs libcurl libcrypto)
 LIBS_cred = $(shell pkg-config --libs libcrypto)
-# ISA-L for CRC32C at memory speed (peer/crc.h says why).
-LIBS_peer = $(shell pkg-config --libs libcrypto libisal)
+# ISA-L for CRC32C at memory speed (peer/crc.h says why); jansson for
+# etcd's JSON (peer/etcd.h).
+LIBS_peer = $(shell pkg-config --libs libcrypto libisal jansson)
 
 SRCS_maicache := $(wildcard lib/*.c)
 SRCS_mcloop := $(wildcard loop/*.c)
@@ -129,13 +130,19 @@ $(BUILD)/blob/blob-client-test: $(S)/tests/blob/blob-client-test.o $(S)/tests/bl
 	@mkdir -p $(@D)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS_azure) $(LIBS_loop) $(LIBS_lib)
 
-unit: $(addprefix $(BUILD)/unit/,$(UNIT_TESTS)) $(BUILD)/blob/blob-client-test
+# peer/etcd.c against a real etcd (tests/etcd/run.sh runs it).
+$(BUILD)/etcd/etcd-client-test: $(S)/tests/etcd/etcd-client-test.o $(UNIT_ARCHIVES)
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS_peer) $(LIBS_azure) $(LIBS_lib)
+
+unit: $(addprefix $(BUILD)/unit/,$(UNIT_TESTS)) $(BUILD)/blob/blob-client-test $(BUILD)/etcd/etcd-client-test
 
 # `make build/unit/check_x` from the top of the tree works too.
 ifneq ($(BUILD),build)
 build/unit/%: $(BUILD)/unit/% ; @:
 build/user/%: $(BUILD)/user/% ; @:
 build/blob/%: $(BUILD)/blob/% ; @:
+build/etcd/%: $(BUILD)/etcd/% ; @:
 endif
 
 # One build tree per kernel: scripts/build-kmod.sh fails on any warning.

@@ -50,7 +50,7 @@ int mc_member_parse_addr(const char *s, struct mc_member *m)
 	return 0;
 }
 
-static bool region_ok(const char *r)
+bool mc_member_region_ok(const char *r)
 {
 	if (!*r || strlen(r) >= MC_MEMBER_REGION_MAX)
 		return false;
@@ -130,7 +130,7 @@ int mc_members_parse(const char *text, const char *what, struct mc_members *out,
 			ret = mc_errf(err, errlen, -EINVAL,
 				      "%s:%zu: '%.64s' is not a numeric address with a port (10.0.0.5:7117, [fd00::5]:7117)",
 				      what, lineno, w[1]);
-		else if (n == 3 && !region_ok(w[2]))
+		else if (n == 3 && !mc_member_region_ok(w[2]))
 			ret = mc_errf(err, errlen, -EINVAL, "%s:%zu: region '%.40s': want [a-z0-9-], at most %d",
 				      what, lineno, w[2], MC_MEMBER_REGION_MAX - 1);
 		else if (n == 3)

@@ -16,6 +16,7 @@
 #ifndef MAICACHE_PEER_MEMBERS_H
 #define MAICACHE_PEER_MEMBERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "placement.h"
@@ -41,6 +42,9 @@ struct mc_members {
  * 0 or -EINVAL.
  */
 int mc_member_parse_addr(const char *s, struct mc_member *m);
+
+/* A region name: 1 to 31 of [a-z0-9-]. */
+bool mc_member_region_ok(const char *r);
 
 /* Load a static membership file into out (replaced only on success). */
 int mc_members_load(const char *path, struct mc_members *out, char *err,

@@ -13,10 +13,10 @@ packages=(
 	# build
 	build-essential pkg-config git
 	liburing-dev libaio-dev libnl-3-dev libnl-genl-3-dev
-	libibverbs-dev librdmacm-dev libcurl4-openssl-dev libssl-dev libisal-dev
+	libibverbs-dev librdmacm-dev libcurl4-openssl-dev libssl-dev libisal-dev libjansson-dev
 	# tests and tools
 	check rdma-core ibverbs-utils rdmacm-utils perftest fio
-	e2fsprogs erofs-utils iproute2 vde2 python3 dkms strace
+	e2fsprogs erofs-utils iproute2 vde2 python3 dkms strace etcd-server
 	# VM harness
 	qemu-system-x86 busybox-static kmod cpio xz-utils zstd
 	# KUnit (UML kernel built from Debian's source)

@@ -3,12 +3,12 @@
 # under ASan/UBSan), kernel unit tests (KUnit in UML) and the VM tests on every
 # kernel from scripts/kernels.sh. Ends with one line: "N passed, N failed".
 #
-# MAICACHE_CHECK selects parts (default "unit,sim,blob,kunit,dkms,vm"); MAICACHE_VM_TESTS is
+# MAICACHE_CHECK selects parts (default "unit,sim,blob,etcd,kunit,dkms,vm"); MAICACHE_VM_TESTS is
 # a glob of VM test names (default "*").
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-parts=${MAICACHE_CHECK:-unit,sim,blob,kunit,dkms,vm}
+parts=${MAICACHE_CHECK:-unit,sim,blob,etcd,kunit,dkms,vm}
 vm_glob=${MAICACHE_VM_TESTS:-*}
 passed=0
 failed=0
@@ -51,6 +51,17 @@ tally() {
 # The layout: include direction between folders, what the CLI links.
 run_layout() {
 	tally layout "$("$root/tests/unit/layout.sh" 2>&1)"
+}
+
+# The membership client's JSON against a real etcd on this host.
+run_etcd() {
+	local out rc
+	out=$("$root/tests/etcd/run.sh" 2>&1)
+	rc=$?
+	tally etcd "$out"
+	if [ "$rc" -ne 0 ] && ! grep -q '^FAIL' <<<"$out"; then
+		fail "etcd: tests/etcd/run.sh exited $rc"
+	fi
 }
 
 run_kunit() {
@@ -117,6 +128,7 @@ run_blob() {
 want unit && { echo "== unit tests"; run_unit; run_layout; }
 want sim && { echo "== policy simulation"; run_sim; }
 want blob && { echo "== blob client (Azurite)"; run_blob; }
+want etcd && { echo "== etcd membership client (etcd)"; run_etcd; }
 want kunit && { echo "== KUnit"; run_kunit; }
 want dkms && { echo "== DKMS"; run_dkms; }
 want vm && { echo "== VM tests"; run_vm; }

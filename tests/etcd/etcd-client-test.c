@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: MIT
+/*
+ * peer/etcd.c against a real etcd (tests/etcd/run.sh starts one): a member
+ * registers under a lease, is listed, keeps its lease alive; a watcher sees
+ * a second member join and leave, and the first one's key go when its lease
+ * is left to expire. Plain libcurl here; the daemon drives the same JSON
+ * from its event loop. One PASS or FAIL line per check.
+ *
+ *   etcd-client-test http://127.0.0.1:PORT
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "etcd.h"
+
+#define PREFIX "/maicache/test-group"
+
+static const char *base;
+static int failures;
+
+static void check(bool ok, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s %s", ok ? "PASS" : "FAIL", name);
+	if (fmt) {
+		printf(": ");
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+	}
+	printf("\n");
+	failures += !ok;
+}
+
+struct buf {
+	char *p;
+	size_t n;
+};
+
+static size_t collect(char *data, size_t sz, size_t nm, void *arg)
+{
+	struct buf *b = arg;
+	char *p = realloc(b->p, b->n + sz * nm + 1);
+
+	if (!p)
+		return 0;
+	memcpy(p + b->n, data, sz * nm);
+	b->p = p;
+	b->n += sz * nm;
+	p[b->n] = 0;
+	return sz * nm;
+}
+
+/* POST body to base + path; the answer in out (free it). */
+static int post(const char *path, char *body, struct buf *out)
+{
+	CURL *c = curl_easy_init();
+	char url[256];
+	CURLcode rc;
+
+	memset(out, 0, sizeof(*out));
+	snprintf(url, sizeof(url), "%s%s", base, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	rc = curl_easy_perform(c);
+	curl_easy_cleanup(c);
+	free(body);
+	return rc == CURLE_OK && out->p ? 0 : -EIO;
+}
+
+static struct mc_member member(const char *hex, const char *addr)
+{
+	struct mc_member m = { 0 };
+
+	mc_node_id_parse(hex, 32, &m.id);
+	mc_member_parse_addr(addr, &m);
+	strcpy(m.region, "local");
+	return m;
+}
+
+struct watch {
+	struct mc_etcd_watch w;
+	struct mc_members ms;
+	int puts, dels, errors;
+	char err[256];
+};
+
+static void on_event(void *arg, const struct mc_node_id *id, const struct mc_member *m)
+{
+	struct watch *wa = arg;
+
+	if (m)
+		wa->puts++;
+	else
+		wa->dels++;
+	mc_members_apply(&wa->ms, id, m);
+}
+
+static size_t watch_data(char *data, size_t sz, size_t nm, void *arg)
+{
+	struct watch *wa = arg;
+
+	if (mc_etcd_watch_feed(&wa->w, data, sz * nm, on_event, wa, wa->err, sizeof(wa->err)))
+		wa->errors++;
+	return sz * nm;
+}
+
+/* Drive the watch until cond or seconds pass. */
+#define PUMP(m, secs, cond) do {					\
+	time_t end_ = time(NULL) + (secs);				\
+	int running_;							\
+	while (!(cond) && time(NULL) < end_) {				\
+		curl_multi_perform((m), &running_);			\
+		curl_multi_poll((m), NULL, 0, 100, NULL);		\
+	}								\
+} while (0)
+
+int main(int argc, char **argv)
+{
+	struct mc_member a = member("3f9a1c0e5b7d2468ace0135792468ace", "127.0.0.1:7117");
+	struct mc_member b = member("0d1e2f3a4b5c6d7e8f90a1b2c3d4e5f6", "127.0.0.1:7118");
+	struct mc_members ms = { 0 };
+	struct watch wa = { 0 };
+	int64_t lease, ttl, rev, lease_b, ttl_b;
+	unsigned int skipped;
+	char err[256], url[256];
+	struct buf r;
+	CURLM *multi;
+	CURL *wh;
+	int ok;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s http://127.0.0.1:PORT\n", argv[0]);
+		return 2;
+	}
+	base = argv[1];
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+
+	ok = !post("/v3/lease/grant", mc_etcd_lease_grant_req(2), &r) &&
+	     !mc_etcd_lease_parse(r.p, r.n, &lease, &ttl, err, sizeof(err));
+	check(ok && ttl == 2, "lease granted", "%s", ok ? r.p : err);
+	free(r.p);
+	ok = !post("/v3/kv/put", mc_etcd_member_put_req(PREFIX, &a, lease), &r);
+	check(ok && !strstr(r.p, "error"), "member registered under its lease", "%s", r.p);
+	free(r.p);
+	ok = !post("/v3/kv/range", mc_etcd_members_range_req(PREFIX), &r) &&
+	     !mc_etcd_members_parse(r.p, r.n, PREFIX, &ms, &rev, &skipped, err, sizeof(err));
+	check(ok && ms.n == 1 && !strcmp(ms.m[0].port, "7117") && !strcmp(ms.m[0].region, "local"),
+	      "the member is listed", "%s", ok ? r.p : err);
+	free(r.p);
+	ok = !post("/v3/lease/keepalive", mc_etcd_keepalive_req(lease), &r) &&
+	     !mc_etcd_lease_parse(r.p, r.n, &lease, &ttl, err, sizeof(err));
+	check(ok && ttl == 2, "keepalive renews the lease", "%s", ok ? r.p : err);
+	free(r.p);
+
+	/* The watch from the listed revision on. */
+	mc_etcd_watch_init(&wa.w, PREFIX);
+	multi = curl_multi_init();
+	wh = curl_easy_init();
+	snprintf(url, sizeof(url), "%s/v3/watch", base);
+	char *wreq = mc_etcd_members_watch_req(PREFIX, rev + 1);
+
+	curl_easy_setopt(wh, CURLOPT_URL, url);
+	curl_easy_setopt(wh, CURLOPT_POSTFIELDS, wreq);
+	curl_easy_setopt(wh, CURLOPT_WRITEFUNCTION, watch_data);
+	curl_easy_setopt(wh, CURLOPT_WRITEDATA, &wa);
+	curl_multi_add_handle(multi, wh);
+	PUMP(multi, 2, 0);
+
+	ok = !post("/v3/lease/grant", mc_etcd_lease_grant_req(30), &r) &&
+	     !mc_etcd_lease_parse(r.p, r.n, &lease_b, &ttl_b, err, sizeof(err));
+	free(r.p);
+	ok = ok && !post("/v3/kv/put", mc_etcd_member_put_req(PREFIX, &b, lease_b), &r);
+	free(ok ? r.p : NULL);
+	PUMP(multi, 5, wa.puts >= 1);
+	check(wa.puts == 1 && wa.ms.n == 1 && !strcmp(wa.ms.m[0].port, "7118"),
+	      "the watch sees a member join", "%d puts, %zu members", wa.puts, wa.ms.n);
+	ok = !post("/v3/lease/revoke", strdup("{\"ID\":\"0\"}"), &r);
+	free(ok ? r.p : NULL);
+	{
+		char body[64];
+
+		snprintf(body, sizeof(body), "{\"ID\":\"%lld\"}", (long long)lease_b);
+		ok = !post("/v3/lease/revoke", strdup(body), &r);
+		free(ok ? r.p : NULL);
+	}
+	PUMP(multi, 5, wa.dels >= 1);
+	check(wa.dels == 1 && wa.ms.n == 0, "a revoked lease: the member leaves",
+	      "%d deletes, %zu members", wa.dels, wa.ms.n);
+	/* Member a's lease (2 s) is no longer kept alive: it expires. */
+	PUMP(multi, 10, wa.dels >= 2);
+	check(wa.dels == 2, "an expired lease: its member leaves", "%d deletes", wa.dels);
+	ok = !post("/v3/lease/keepalive", mc_etcd_keepalive_req(lease), &r) &&
+	     !mc_etcd_lease_parse(r.p, r.n, &lease, &ttl, err, sizeof(err));
+	check(ok && ttl == 0, "keepalive of an expired lease says so (TTL 0)", "%s", ok ? r.p : err);
+	free(r.p);
+	check(!wa.errors && wa.w.skipped == 0, "the watch stream parsed cleanly", "%s", wa.err);
+
+	curl_multi_remove_handle(multi, wh);
+	curl_easy_cleanup(wh);
+	curl_multi_cleanup(multi);
+	free(wreq);
+	mc_etcd_watch_free(&wa.w);
+	mc_members_free(&wa.ms);
+	mc_members_free(&ms);
+	curl_global_cleanup();
+	printf("%d failed\n", failures);
+	return failures ? 1 : 0;
+}
