@@ -76,7 +76,7 @@ static void run(size_t n, size_t per_node)
 	for (size_t i = 0; i < n; i++)
 		if (load[i] > max)
 			max = load[i];
-	printf("N=%-5zu keys=%-8zu load max/mean %.3f  leave: %.4f of keys moved (ideal %.4f, leaver owned %.4f)  join: %.4f moved (ideal %.4f)  %.1fs\n",
+	printf("N=%-5zu keys=%-8zu load max/mean %.3f  leave: %.6f of keys moved (ideal %.6f, leaver owned %.6f)  join: %.6f moved (ideal %.6f)  %.1fs\n",
 	       n, keys, (double)max * n / keys, (double)moved_leave / keys, 1.0 / n,
 	       (double)leaver_owned / keys, (double)moved_join / keys, 1.0 / (n + 1),
 	       now_s() - t0);
