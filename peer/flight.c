@@ -62,12 +62,12 @@ void mc_flight_free(struct mc_flight *t)
 	free(t);
 }
 
-static struct mc_list *bucket(struct mc_flight *t, const struct mc_extent_key *k)
+static struct mc_list *bucket(const struct mc_flight *t, const struct mc_extent_key *k)
 {
-	return &t->buckets[mc_extent_key_hash(k) & (NBUCKETS - 1)];
+	return (struct mc_list *)&t->buckets[mc_extent_key_hash(k) & (NBUCKETS - 1)];
 }
 
-static struct flight *find(struct mc_flight *t, const struct mc_extent_key *k)
+static struct flight *find(const struct mc_flight *t, const struct mc_extent_key *k)
 {
 	struct flight *f;
 
@@ -80,6 +80,14 @@ static struct flight *find(struct mc_flight *t, const struct mc_extent_key *k)
 static int same(struct mc_flight_who a, struct mc_flight_who b)
 {
 	return a.conn == b.conn && a.seq == b.seq;
+}
+
+bool mc_flight_is_fetcher(const struct mc_flight *t, const struct mc_extent_key *key,
+			  struct mc_flight_who who)
+{
+	const struct flight *f = find(t, key);
+
+	return f && same(f->fetcher, who);
 }
 
 int mc_flight_ask(struct mc_flight *t, const struct mc_extent_key *key,

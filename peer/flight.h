@@ -13,6 +13,7 @@
 #ifndef MAICACHE_PEER_FLIGHT_H
 #define MAICACHE_PEER_FLIGHT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,6 +66,10 @@ int mc_flight_ask(struct mc_flight *t, const struct mc_extent_key *key,
 int mc_flight_done(struct mc_flight *t, const struct mc_extent_key *key,
 		   struct mc_flight_who who, int ok, uint64_t now_ms,
 		   mc_flight_cb cb, void *arg);
+
+/* True when who holds the fetch turn of key. */
+bool mc_flight_is_fetcher(const struct mc_flight *t, const struct mc_extent_key *key,
+			  struct mc_flight_who who);
 
 /* Turns whose lease ended by now_ms pass to the oldest waiter (FETCH). */
 void mc_flight_expire(struct mc_flight *t, uint64_t now_ms, mc_flight_cb cb,

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: MIT
+/* See server.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "list.h"
+#include "loop.h"
+#include "server.h"
+
+/* What the PUT being read on a connection is for. */
+enum put_fate { PUT_STORE, PUT_STRAY, PUT_NOROOM };
+
+/* Per connection: the PUT whose payload is being read. */
+struct conn_state {
+	struct mc_list link;
+	struct mc_peer_conn *c;
+	enum put_fate fate;
+};
+
+/* A DATA payload from the store, pinned until sent. */
+struct sending {
+	struct mc_list link;
+	struct mc_peer_conn *c;
+	const void *bytes;
+};
+
+struct mc_peer_server {
+	struct mc_flight *fl;
+	struct mc_flight_opts fo;
+	const struct mc_extent_store_ops *store;
+	void *store_arg;
+	struct mc_list conns, sending;
+	uint8_t *scratch;	/* payloads read only to be dropped */
+	struct mc_peer_server_stats stats;
+};
+
+int mc_peer_server_new(struct mc_peer_server **out, const struct mc_flight_opts *fo,
+		       const struct mc_extent_store_ops *store, void *store_arg)
+{
+	struct mc_peer_server *s = calloc(1, sizeof(*s));
+	int ret;
+
+	if (!s)
+		return -ENOMEM;
+	s->scratch = malloc(MAICACHE_PEER_PAYLOAD_MAX);
+	ret = s->scratch ? mc_flight_new(&s->fl, fo) : -ENOMEM;
+	if (ret) {
+		free(s->scratch);
+		free(s);
+		return ret;
+	}
+	s->fo = *fo;
+	s->store = store;
+	s->store_arg = store_arg;
+	mc_list_init(&s->conns);
+	mc_list_init(&s->sending);
+	*out = s;
+	return 0;
+}
+
+void mc_peer_server_free(struct mc_peer_server *s)
+{
+	struct conn_state *cs, *tmp;
+	struct sending *sd, *stmp;
+
+	if (!s)
+		return;
+	mc_list_for_each_safe(cs, tmp, &s->conns, link) {
+		mc_list_del(&cs->link);
+		free(cs);
+	}
+	mc_list_for_each_safe(sd, stmp, &s->sending, link) {
+		mc_list_del(&sd->link);
+		s->store->release(s->store_arg, sd->bytes);
+		free(sd);
+	}
+	mc_flight_free(s->fl);
+	free(s->scratch);
+	free(s);
+}
+
+const struct mc_peer_server_stats *mc_peer_server_stats(const struct mc_peer_server *s)
+{
+	return &s->stats;
+}
+
+static struct conn_state *state_of(struct mc_peer_server *s, struct mc_peer_conn *c,
+				   bool create)
+{
+	struct conn_state *cs;
+
+	mc_list_for_each(cs, &s->conns, link)
+		if (cs->c == c)
+			return cs;
+	if (!create)
+		return NULL;
+	cs = calloc(1, sizeof(*cs));
+	if (cs) {
+		cs->c = c;
+		mc_list_add_tail(&s->conns, &cs->link);
+	}
+	return cs;
+}
+
+static void nack(struct mc_peer_conn *c, uint64_t seq, const struct mc_extent_key *key,
+		 uint32_t code)
+{
+	struct mc_peer_msg m = { .type = MAICACHE_PEER_NACK, .seq = seq };
+
+	m.nack.key = *key;
+	m.nack.code = code;
+	/* A full queue or a closing connection: the requester times out. */
+	mc_peer_conn_send(c, &m, NULL);
+}
+
+/* Serve key to c from the store, or say it is not here. */
+static void serve(struct mc_peer_server *s, struct mc_peer_conn *c, uint64_t seq,
+		  const struct mc_extent_key *key)
+{
+	struct mc_peer_msg m = { .type = MAICACHE_PEER_DATA, .seq = seq };
+	struct sending *sd;
+	const void *bytes;
+	uint32_t len, crc;
+
+	bytes = s->store->get(s->store_arg, key, &len, &crc);
+	if (!bytes) {
+		nack(c, seq, key, MAICACHE_PEER_NACK_FAILED);
+		return;
+	}
+	m.data.key = *key;
+	m.data.len = len;
+	m.data.crc32c = crc;
+	sd = calloc(1, sizeof(*sd));
+	if (!sd || mc_peer_conn_send(c, &m, bytes)) {
+		free(sd);
+		s->store->release(s->store_arg, bytes);
+		return;
+	}
+	sd->c = c;
+	sd->bytes = bytes;
+	mc_list_add_tail(&s->sending, &sd->link);
+	s->stats.served++;
+}
+
+static void turn(struct mc_peer_server *s, struct mc_peer_conn *c, uint64_t seq,
+		 const struct mc_extent_key *key)
+{
+	struct mc_peer_msg m = { .type = MAICACHE_PEER_TURN, .seq = seq };
+
+	m.turn.key = *key;
+	m.turn.lease_ms = s->fo.lease_ms;
+	if (!mc_peer_conn_send(c, &m, NULL))
+		s->stats.turns++;
+}
+
+static void verdict(void *arg, const struct mc_extent_key *key, struct mc_flight_who who,
+		    enum mc_flight_verdict v)
+{
+	struct mc_peer_server *s = arg;
+
+	if (v == MC_FLIGHT_FETCH)
+		turn(s, who.conn, who.seq, key);
+	else if (v == MC_FLIGHT_SERVE)
+		serve(s, who.conn, who.seq, key);
+}
+
+bool mc_peer_server_msg(struct mc_peer_server *s, struct mc_peer_conn *c,
+			const struct mc_peer_msg *m)
+{
+	struct mc_flight_who who = { .conn = c, .seq = m->seq };
+	uint32_t len, crc;
+	const void *held;
+	int v;
+
+	if (m->type != MAICACHE_PEER_GET)
+		return false;
+	s->stats.gets++;
+	held = s->store->get(s->store_arg, &m->get, &len, &crc);
+	if (held) {
+		s->store->release(s->store_arg, held);
+		serve(s, c, m->seq, &m->get);
+		return true;
+	}
+	v = mc_flight_ask(s->fl, &m->get, who, mc_now_ms());
+	if (v == MC_FLIGHT_FETCH) {
+		turn(s, c, m->seq, &m->get);
+	} else if (v == MC_FLIGHT_WAIT) {
+		s->stats.waits++;
+	} else {
+		s->stats.busy++;
+		nack(c, m->seq, &m->get, MAICACHE_PEER_NACK_BUSY);
+	}
+	return true;
+}
+
+bool mc_peer_server_payload_buf(struct mc_peer_server *s, struct mc_peer_conn *c,
+				const struct mc_peer_msg *m, void **buf)
+{
+	struct mc_flight_who who = { .conn = c, .seq = m->seq };
+	struct conn_state *cs;
+
+	if (m->type != MAICACHE_PEER_PUT)
+		return false;
+	cs = state_of(s, c, true);
+	*buf = s->scratch;
+	if (!cs)
+		return true;	/* no memory: read and drop it */
+	cs->fate = PUT_STRAY;
+	if (!mc_flight_is_fetcher(s->fl, &m->data.key, who))
+		return true;
+	*buf = s->store->reserve(s->store_arg, &m->data.key, m->data.len);
+	cs->fate = PUT_STORE;
+	if (!*buf) {
+		/* No room: the turn passes on; the bytes are read and dropped. */
+		*buf = s->scratch;
+		cs->fate = PUT_NOROOM;
+		mc_flight_done(s->fl, &m->data.key, who, 0, mc_now_ms(), verdict, s);
+	}
+	return true;
+}
+
+void mc_peer_server_payload(struct mc_peer_server *s, struct mc_peer_conn *c,
+			    const struct mc_peer_msg *m, void *buf, bool crc_ok)
+{
+	struct mc_flight_who who = { .conn = c, .seq = m->seq };
+	struct conn_state *cs = state_of(s, c, false);
+	enum put_fate fate = cs ? cs->fate : PUT_STRAY;
+
+	if (fate == PUT_STRAY) {
+		s->stats.stray_puts++;
+		nack(c, m->seq, &m->data.key, MAICACHE_PEER_NACK_BAD_DATA);
+		return;
+	}
+	if (fate == PUT_NOROOM) {
+		nack(c, m->seq, &m->data.key, MAICACHE_PEER_NACK_BUSY);
+		return;
+	}
+	s->store->commit(s->store_arg, &m->data.key, buf, m->data.len, m->data.crc32c, crc_ok);
+	if (!crc_ok) {
+		s->stats.bad_puts++;
+		nack(c, m->seq, &m->data.key, MAICACHE_PEER_NACK_BAD_DATA);
+	} else {
+		s->stats.puts++;
+	}
+	mc_flight_done(s->fl, &m->data.key, who, crc_ok, mc_now_ms(), verdict, s);
+}
+
+bool mc_peer_server_sent(struct mc_peer_server *s, struct mc_peer_conn *c,
+			 const void *payload)
+{
+	struct sending *sd;
+
+	mc_list_for_each(sd, &s->sending, link) {
+		if (sd->c == c && sd->bytes == payload) {
+			mc_list_del(&sd->link);
+			s->store->release(s->store_arg, sd->bytes);
+			free(sd);
+			return true;
+		}
+	}
+	return false;
+}
+
+void mc_peer_server_closed(struct mc_peer_server *s, struct mc_peer_conn *c)
+{
+	struct conn_state *cs = state_of(s, c, false);
+
+	if (cs) {
+		mc_list_del(&cs->link);
+		free(cs);
+	}
+	mc_flight_forget(s->fl, c, mc_now_ms(), verdict, s);
+}
+
+void mc_peer_server_tick(struct mc_peer_server *s, uint64_t now_ms)
+{
+	mc_flight_expire(s->fl, now_ms, verdict, s);
+}
+
+/* ---- connections that only serve ---- */
+
+static void only_ready(void *arg, struct mc_peer_conn *c)
+{
+	(void)arg;
+	(void)c;
+}
+
+static void only_msg(void *arg, struct mc_peer_conn *c, const struct mc_peer_msg *m)
+{
+	if (!mc_peer_server_msg(arg, c, m))
+		mc_peer_conn_close(c);	/* an answer to a request never made */
+}
+
+static void *only_payload_buf(void *arg, struct mc_peer_conn *c, const struct mc_peer_msg *m)
+{
+	void *buf = NULL;
+
+	return mc_peer_server_payload_buf(arg, c, m, &buf) ? buf : NULL;
+}
+
+static void only_payload(void *arg, struct mc_peer_conn *c, const struct mc_peer_msg *m,
+			 void *buf, bool ok)
+{
+	mc_peer_server_payload(arg, c, m, buf, ok);
+}
+
+static void only_sent(void *arg, struct mc_peer_conn *c, const void *payload)
+{
+	mc_peer_server_sent(arg, c, payload);
+}
+
+static void only_close(void *arg, struct mc_peer_conn *c, int err, const char *why)
+{
+	(void)err;
+	(void)why;
+	mc_peer_server_closed(arg, c);
+}
+
+const struct mc_peer_conn_ops mc_peer_server_conn_ops = {
+	.on_ready	= only_ready,
+	.on_msg		= only_msg,
+	.payload_buf	= only_payload_buf,
+	.on_payload	= only_payload,
+	.on_sent	= only_sent,
+	.on_close	= only_close,
+};

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The owner's side of the peer protocol: what a node answers to the GETs
+ * and PUTs of the extents it owns, over its connections (conn.h).
+ *
+ *   GET, held        DATA from the store (zero copy; pinned until sent)
+ *   GET, not held    the first asker gets TURN (a lease), later ones wait;
+ *                    too many: NACK BUSY
+ *   PUT by the turn  read into room the store reserves, CRC32C checked:
+ *                    good, the store commits it and every waiter gets DATA;
+ *                    bad, it is dropped, NACK BAD_DATA, the turn passes on
+ *   PUT by another   read and dropped, NACK BAD_DATA (a late or forged PUT
+ *                    never reaches the store)
+ *
+ * A connection that closes loses its waits and its turns (flight.h). The
+ * store is where the node keeps extents for the group: the pool (through
+ * the kernel) in the daemon, memory in the tests.
+ */
+#ifndef MAICACHE_PEER_SERVER_H
+#define MAICACHE_PEER_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conn.h"
+#include "flight.h"
+
+struct mc_extent_store_ops {
+	/* key's bytes if held, pinned until release(); else NULL. */
+	const void *(*get)(void *arg, const struct mc_extent_key *key, uint32_t *len,
+			   uint32_t *crc32c);
+	void (*release)(void *arg, const void *bytes);
+	/* Room for len incoming bytes of key, or NULL (none: the PUT is dropped). */
+	void *(*reserve)(void *arg, const struct mc_extent_key *key, uint32_t len);
+	/* The reserved bytes arrived: ok, they match their CRC32C and may be served. */
+	void (*commit)(void *arg, const struct mc_extent_key *key, void *buf,
+		       uint32_t len, uint32_t crc32c, bool ok);
+};
+
+struct mc_peer_server_stats {
+	uint64_t gets, served, turns, waits, busy;
+	uint64_t puts, bad_puts, stray_puts;
+};
+
+struct mc_peer_server;
+
+int mc_peer_server_new(struct mc_peer_server **out, const struct mc_flight_opts *fo,
+		       const struct mc_extent_store_ops *store, void *store_arg);
+void mc_peer_server_free(struct mc_peer_server *s);
+
+/*
+ * The owner's part of a connection's callbacks (conn.h), for a daemon whose
+ * connections carry both its requests and its peers': requests (GET, PUT)
+ * go here, answers (DATA, TURN, NACK) to the requesting side. The *_msg and
+ * *_payload_buf functions return false for a frame that is not the
+ * server's. mc_peer_server_sent() releases a DATA payload it sent (false for
+ * a payload that is not the server's); mc_peer_server_closed() must be
+ * called for every connection that closes.
+ */
+bool mc_peer_server_msg(struct mc_peer_server *s, struct mc_peer_conn *c,
+			const struct mc_peer_msg *m);
+bool mc_peer_server_payload_buf(struct mc_peer_server *s, struct mc_peer_conn *c,
+				const struct mc_peer_msg *m, void **buf);
+void mc_peer_server_payload(struct mc_peer_server *s, struct mc_peer_conn *c,
+			    const struct mc_peer_msg *m, void *buf, bool crc_ok);
+bool mc_peer_server_sent(struct mc_peer_server *s, struct mc_peer_conn *c,
+			 const void *payload);
+void mc_peer_server_closed(struct mc_peer_server *s, struct mc_peer_conn *c);
+
+/* Callbacks for connections that only serve (arg: the server). */
+extern const struct mc_peer_conn_ops mc_peer_server_conn_ops;
+
+/* Pass on the turns whose lease ended (call every few hundred ms). */
+void mc_peer_server_tick(struct mc_peer_server *s, uint64_t now_ms);
+
+const struct mc_peer_server_stats *mc_peer_server_stats(const struct mc_peer_server *s);
+
+#endif /* MAICACHE_PEER_SERVER_H */

@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Unit tests for the owner's side of the peer protocol (peer/server.c),
+ * over real connections on loopback TCP: one Blob fetch per extent for any
+ * number of askers, waiters served when the bytes arrive, wrong bytes and
+ * stray PUTs never stored, turns passed on when a fetcher fails, stalls or
+ * goes away.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check_run.h"
+#include "crc.h"
+#include "server.h"
+
+#define LEN 65536
+
+/* ---- an in-memory store ---- */
+
+struct held {
+	struct mc_extent_key key;
+	uint8_t *bytes;
+	uint32_t crc;
+	int pins;
+};
+
+static struct store {
+	struct held h[16];
+	int n;
+	bool full;		/* reserve() fails */
+	int commits, bad_commits;
+} st;
+
+static struct held *find(const struct mc_extent_key *k)
+{
+	for (int i = 0; i < st.n; i++)
+		if (mc_extent_key_eq(&st.h[i].key, k))
+			return &st.h[i];
+	return NULL;
+}
+
+static const void *store_get(void *arg, const struct mc_extent_key *key, uint32_t *len,
+			     uint32_t *crc)
+{
+	struct held *h = find(key);
+
+	(void)arg;
+	if (!h)
+		return NULL;
+	h->pins++;
+	*len = LEN;
+	*crc = h->crc;
+	return h->bytes;
+}
+
+static void store_release(void *arg, const void *bytes)
+{
+	(void)arg;
+	for (int i = 0; i < st.n; i++)
+		if (st.h[i].bytes == bytes)
+			st.h[i].pins--;
+}
+
+static void *store_reserve(void *arg, const struct mc_extent_key *key, uint32_t len)
+{
+	(void)arg;
+	(void)key;
+	return st.full ? NULL : malloc(len);
+}
+
+static void store_commit(void *arg, const struct mc_extent_key *key, void *buf, uint32_t len,
+			 uint32_t crc, bool ok)
+{
+	(void)arg;
+	ck_assert_uint_eq(len, LEN);
+	if (!ok) {
+		st.bad_commits++;
+		free(buf);
+		return;
+	}
+	st.commits++;
+	st.h[st.n].key = *key;
+	st.h[st.n].bytes = buf;
+	st.h[st.n].crc = crc;
+	st.n++;
+}
+
+static const struct mc_extent_store_ops store_ops = {
+	store_get, store_release, store_reserve, store_commit,
+};
+
+/* ---- clients ---- */
+
+struct client {
+	struct mc_peer_conn *c;
+	bool ready, closed;
+	int turns, datas, nacks;
+	struct mc_peer_msg last;
+	bool last_ok;
+	uint8_t buf[LEN];
+};
+
+static void c_ready(void *arg, struct mc_peer_conn *c)
+{
+	(void)c;
+	((struct client *)arg)->ready = true;
+}
+
+static void c_msg(void *arg, struct mc_peer_conn *c, const struct mc_peer_msg *m)
+{
+	struct client *cl = arg;
+
+	(void)c;
+	cl->last = *m;
+	cl->turns += m->type == MAICACHE_PEER_TURN;
+	cl->nacks += m->type == MAICACHE_PEER_NACK;
+}
+
+static void *c_buf(void *arg, struct mc_peer_conn *c, const struct mc_peer_msg *m)
+{
+	(void)c;
+	(void)m;
+	return ((struct client *)arg)->buf;
+}
+
+static void c_payload(void *arg, struct mc_peer_conn *c, const struct mc_peer_msg *m,
+		      void *buf, bool ok)
+{
+	struct client *cl = arg;
+
+	(void)c;
+	(void)buf;
+	cl->last = *m;
+	cl->last_ok = ok;
+	cl->datas++;
+}
+
+static void c_sent(void *arg, struct mc_peer_conn *c, const void *p)
+{
+	(void)arg;
+	(void)c;
+	(void)p;
+}
+
+static void c_close(void *arg, struct mc_peer_conn *c, int err, const char *why)
+{
+	(void)c;
+	(void)err;
+	(void)why;
+	((struct client *)arg)->closed = true;
+	((struct client *)arg)->c = NULL;
+}
+
+static const struct mc_peer_conn_ops client_ops = {
+	c_ready, c_msg, c_buf, c_payload, c_sent, c_close,
+};
+
+/* ---- the fixture ---- */
+
+static struct mc_loop *loop;
+static struct mc_group group;
+static struct mc_peer_server *srv;
+static struct client A, B, C;
+static uint8_t data[LEN];
+static char dir[64];
+
+#define RUN_UNTIL(cond) do {						\
+	uint64_t end_ = mc_now_ms() + 5000;				\
+	while (!(cond) && mc_now_ms() < end_)				\
+		ck_assert_int_ge(mc_loop_run_once(loop, 20), 0);	\
+	ck_assert_msg((cond), "timed out waiting for " #cond);		\
+} while (0)
+
+/* Let the loop run a little: for asserting that nothing arrives. */
+static void settle(void)
+{
+	uint64_t end = mc_now_ms() + 200;
+
+	while (mc_now_ms() < end)
+		mc_loop_run_once(loop, 20);
+}
+
+static void connect_client(struct client *cl, uint8_t id)
+{
+	struct mc_node_id me, owner;
+	unsigned int port;
+	char err[256], ports[16];
+	int lfd, cfd, afd;
+	struct pollfd p;
+	struct mc_peer_conn *sc;
+
+	memset(cl, 0, sizeof(*cl));
+	memset(me.b, id, sizeof(me.b));
+	memset(owner.b, 0xee, sizeof(owner.b));
+	lfd = mc_peer_tcp_listen("127.0.0.1", "0", &port, err, sizeof(err));
+	ck_assert_msg(lfd >= 0, "%s", err);
+	snprintf(ports, sizeof(ports), "%u", port);
+	cfd = mc_peer_tcp_connect("127.0.0.1", ports, err, sizeof(err));
+	ck_assert_msg(cfd >= 0, "%s", err);
+	p.fd = lfd;
+	p.events = POLLIN;
+	ck_assert_int_eq(poll(&p, 1, 5000), 1);
+	afd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	close(lfd);
+	ck_assert_int_eq(mc_peer_conn_new(&cl->c, loop, cfd, true, &group, &me, &client_ops, cl), 0);
+	ck_assert_int_eq(mc_peer_conn_new(&sc, loop, afd, false, &group, &owner,
+					  &mc_peer_server_conn_ops, srv), 0);
+	RUN_UNTIL(cl->ready);
+}
+
+static void setup(void)
+{
+	struct mc_flight_opts fo = { .lease_ms = 1000, .max_waiters = 8, .max_extents = 64 };
+	char path[128], err[256];
+	FILE *f;
+
+	strcpy(dir, "/tmp/mc-srv-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/key", dir);
+	f = fopen(path, "w");
+	fputs("0123456789abcdef0123456789abcdef0123456789abcdef\n", f);
+	fclose(f);
+	chmod(path, 0600);
+	ck_assert_int_eq(mc_group_load(&group, "g", path, err, sizeof(err)), 0);
+	ck_assert_int_eq(mc_loop_new(&loop, MC_ENGINE_AUTO, 64, err, sizeof(err)), 0);
+	memset(&st, 0, sizeof(st));
+	ck_assert_int_eq(mc_peer_server_new(&srv, &fo, &store_ops, &st), 0);
+	for (int i = 0; i < LEN; i++)
+		data[i] = (uint8_t)(i * 7 + 3);
+	connect_client(&A, 1);
+	connect_client(&B, 2);
+	connect_client(&C, 3);
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	if (A.c)
+		mc_peer_conn_close(A.c);
+	if (B.c)
+		mc_peer_conn_close(B.c);
+	if (C.c)
+		mc_peer_conn_close(C.c);
+	settle();		/* the server's sides see the closes */
+	mc_peer_server_free(srv);
+	mc_loop_free(loop);
+	for (int i = 0; i < st.n; i++) {
+		ck_assert_int_eq(st.h[i].pins, 0);	/* nothing left pinned */
+		free(st.h[i].bytes);
+	}
+	mc_group_wipe(&group);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static struct mc_extent_key key(uint64_t i)
+{
+	struct mc_extent_key k = { .extent_shift = 16, .index = i };
+
+	memset(k.blob, 5, sizeof(k.blob));
+	return k;
+}
+
+static void get(struct client *cl, uint64_t seq, uint64_t k)
+{
+	struct mc_peer_msg m = { .type = MAICACHE_PEER_GET, .seq = seq };
+
+	m.get = key(k);
+	ck_assert_int_eq(mc_peer_conn_send(cl->c, &m, NULL), 0);
+}
+
+static void put(struct client *cl, uint64_t seq, uint64_t k, bool good)
+{
+	struct mc_peer_msg m = { .type = MAICACHE_PEER_PUT, .seq = seq };
+
+	m.data.key = key(k);
+	m.data.len = LEN;
+	m.data.crc32c = mc_crc32c(data, LEN) ^ (good ? 0 : 1);
+	ck_assert_int_eq(mc_peer_conn_send(cl->c, &m, data), 0);
+}
+
+START_TEST(one_fetch_serves_everyone)
+{
+	get(&A, 1, 10);
+	RUN_UNTIL(A.turns == 1);
+	ck_assert_uint_eq(A.last.seq, 1);
+	ck_assert_uint_eq(A.last.turn.lease_ms, 1000);
+	get(&B, 7, 10);
+	settle();
+	ck_assert_int_eq(B.turns + B.datas + B.nacks, 0);	/* waits */
+	put(&A, 1, 10, true);
+	RUN_UNTIL(B.datas == 1);
+	ck_assert(B.last_ok);
+	ck_assert_uint_eq(B.last.seq, 7);
+	ck_assert_mem_eq(B.buf, data, LEN);
+	ck_assert_int_eq(st.commits, 1);
+	/* Held now: answered at once, no turn. */
+	get(&C, 3, 10);
+	RUN_UNTIL(C.datas == 1);
+	ck_assert_int_eq(C.turns, 0);
+	ck_assert_mem_eq(C.buf, data, LEN);
+	ck_assert_uint_eq(mc_peer_server_stats(srv)->turns, 1);
+	ck_assert_int_eq(A.nacks, 0);
+}
+END_TEST
+
+START_TEST(wrong_bytes_are_never_stored)
+{
+	get(&A, 1, 11);
+	RUN_UNTIL(A.turns == 1);
+	get(&B, 2, 11);
+	put(&A, 1, 11, false);
+	RUN_UNTIL(A.nacks == 1 && B.turns == 1);
+	ck_assert_uint_eq(A.last.nack.code, MAICACHE_PEER_NACK_BAD_DATA);
+	ck_assert_int_eq(st.commits, 0);
+	ck_assert_int_eq(st.bad_commits, 1);
+	ck_assert_uint_eq(B.last.seq, 2);	/* B fetches instead */
+	put(&B, 2, 11, true);
+	settle();
+	ck_assert_int_eq(st.commits, 1);
+	ck_assert_uint_eq(mc_peer_server_stats(srv)->bad_puts, 1);
+}
+END_TEST
+
+START_TEST(stray_put_is_refused)
+{
+	get(&A, 1, 12);
+	RUN_UNTIL(A.turns == 1);
+	put(&C, 9, 12, true);		/* C has no turn */
+	put(&A, 2, 12, true);		/* A, but not under its turn's seq */
+	RUN_UNTIL(C.nacks == 1 && A.nacks == 1);
+	ck_assert_uint_eq(C.last.nack.code, MAICACHE_PEER_NACK_BAD_DATA);
+	ck_assert_int_eq(st.commits, 0);
+	ck_assert_uint_eq(mc_peer_server_stats(srv)->stray_puts, 2);
+	put(&A, 1, 12, true);
+	settle();
+	ck_assert_int_eq(st.commits, 1);
+}
+END_TEST
+
+START_TEST(stalled_or_gone_fetcher_passes_the_turn)
+{
+	get(&A, 1, 13);
+	RUN_UNTIL(A.turns == 1);
+	get(&B, 2, 13);
+	settle();
+	mc_peer_server_tick(srv, mc_now_ms() + 2000);	/* A's lease is over */
+	RUN_UNTIL(B.turns == 1);
+	ck_assert_uint_eq(B.last.seq, 2);
+	/* A late PUT from A: refused. */
+	put(&A, 1, 13, true);
+	RUN_UNTIL(A.nacks == 1);
+	ck_assert_int_eq(st.commits, 0);
+
+	get(&C, 4, 14);
+	RUN_UNTIL(C.turns == 1);
+	get(&A, 5, 14);
+	settle();
+	mc_peer_conn_close(C.c);	/* the fetcher goes away */
+	RUN_UNTIL(A.turns == 2);
+	ck_assert_uint_eq(A.last.seq, 5);
+}
+END_TEST
+
+START_TEST(no_room_passes_the_turn)
+{
+	get(&A, 1, 15);
+	RUN_UNTIL(A.turns == 1);
+	get(&B, 2, 15);
+	st.full = true;
+	put(&A, 1, 15, true);
+	RUN_UNTIL(A.nacks == 1 && B.turns == 1);
+	ck_assert_uint_eq(A.last.nack.code, MAICACHE_PEER_NACK_BUSY);
+	ck_assert_int_eq(st.commits, 0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("peer_server");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, one_fetch_serves_everyone);
+	tcase_add_test(tc, wrong_bytes_are_never_stored);
+	tcase_add_test(tc, stray_put_is_refused);
+	tcase_add_test(tc, stalled_or_gone_fetcher_passes_the_turn);
+	tcase_add_test(tc, no_room_passes_the_turn);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return mc_check_run(suite());
+}
