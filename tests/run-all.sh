@@ -53,17 +53,6 @@ run_layout() {
 	tally layout "$("$root/tests/unit/layout.sh" 2>&1)"
 }
 
-# The membership client's JSON against a real etcd on this host.
-run_etcd() {
-	local out rc
-	out=$("$root/tests/etcd/run.sh" 2>&1)
-	rc=$?
-	tally etcd "$out"
-	if [ "$rc" -ne 0 ] && ! grep -q '^FAIL' <<<"$out"; then
-		fail "etcd: tests/etcd/run.sh exited $rc"
-	fi
-}
-
 run_kunit() {
 	local out summary p f
 	out=$("$root/tests/kunit/run.sh" 2>&1)
@@ -114,21 +103,22 @@ run_sim() {
 	fi
 }
 
-# The blob client against Azurite on this host, on both engines.
-run_blob() {
+# script_part PART SCRIPT: a script printing PASS/FAIL lines; a non-zero
+# exit with no FAIL line counts as one failure.
+script_part() {
 	local out rc
-	out=$("$root/tests/blob/run.sh" 2>&1)
+	out=$("$2" 2>&1)
 	rc=$?
-	tally blob "$out"
+	tally "$1" "$out"
 	if [ "$rc" -ne 0 ] && ! grep -q '^FAIL' <<<"$out"; then
-		fail "blob: tests/blob/run.sh exited $rc"
+		fail "$1: $2 exited $rc"
 	fi
 }
 
 want unit && { echo "== unit tests"; run_unit; run_layout; }
 want sim && { echo "== policy simulation"; run_sim; }
-want blob && { echo "== blob client (Azurite)"; run_blob; }
-want etcd && { echo "== etcd membership client (etcd)"; run_etcd; }
+want blob && { echo "== blob client (Azurite), both engines"; script_part blob "$root/tests/blob/run.sh"; }
+want etcd && { echo "== etcd membership client (etcd)"; script_part etcd "$root/tests/etcd/run.sh"; }
 want kunit && { echo "== KUnit"; run_kunit; }
 want dkms && { echo "== DKMS"; run_dkms; }
 want vm && { echo "== VM tests"; run_vm; }
