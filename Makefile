@@ -64,6 +64,8 @@ $(BUILD)/asan/%.o: %.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(INC_$(firstword $(subst /, ,$*))) $(NL_CFLAGS) -O1 -g $(WARNFLAGS) $(SANFLAGS) -MMD -MP -c -o $@ $<
 -include $(shell find $(BUILD)/obj $(BUILD)/asan -name '*.d' 2>/dev/null)
+# Objects made by chained pattern rules are kept, not deleted as intermediates.
+.SECONDARY:
 
 # $(1): obj or asan; $(2): archive name.
 define archive
