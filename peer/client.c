@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: MIT
+/*
+ * See client.h. Each fetch asks one member at a time under a timer; every
+ * step (and done()) runs from the loop, so no callback runs inside a call
+ * of the caller's.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "crc.h"
+#include "key.h"
+
+struct mc_peer_client {
+	struct mc_loop *loop;
+	struct mc_peer_client_opts o;
+	const struct mc_peer_client_ops *ops;
+	void *arg;
+	struct mc_list fetches;
+	uint64_t seq;
+	uint8_t *scratch;		/* answers nobody waits for: read and dropped */
+	struct mc_peer_client_stats stats;
+};
+
+int mc_peer_client_new(struct mc_peer_client **out, struct mc_loop *loop,
+		       const struct mc_peer_client_opts *o,
+		       const struct mc_peer_client_ops *ops, void *arg)
+{
+	struct mc_peer_client *cl;
+
+	if (!o->answer_ms || !o->tries || o->tries > MC_PLACEMENT_RANK_MAX)
+		return -EINVAL;
+	cl = calloc(1, sizeof(*cl));
+	if (!cl)
+		return -ENOMEM;
+	cl->scratch = malloc(MAICACHE_PEER_PAYLOAD_MAX);
+	if (!cl->scratch) {
+		free(cl);
+		return -ENOMEM;
+	}
+	cl->loop = loop;
+	cl->o = *o;
+	cl->ops = ops;
+	cl->arg = arg;
+	mc_list_init(&cl->fetches);
+	*out = cl;
+	return 0;
+}
+
+void mc_peer_client_free(struct mc_peer_client *cl)
+{
+	struct mc_peer_fetch *f, *tmp;
+
+	if (!cl)
+		return;
+	mc_list_for_each_safe(f, tmp, &cl->fetches, link) {
+		mc_timer_cancel(cl->loop, &f->timer);
+		mc_list_del(&f->link);
+	}
+	free(cl->scratch);
+	free(cl);
+}
+
+const struct mc_peer_client_stats *mc_peer_client_stats(const struct mc_peer_client *cl)
+{
+	return &cl->stats;
+}
+
+static void finish(struct mc_peer_fetch *f, int res)
+{
+	struct mc_peer_client *cl = f->cl;
+
+	mc_timer_cancel(cl->loop, &f->timer);
+	mc_list_del(&f->link);
+	f->asked = NULL;
+	cl->ops->done(cl->arg, f, res);
+}
+
+static void to_source(struct mc_peer_fetch *f)
+{
+	struct mc_peer_client *cl = f->cl;
+
+	mc_timer_cancel(cl->loop, &f->timer);
+	f->asked = NULL;
+	cl->ops->source(cl->arg, f);
+}
+
+static void step(struct mc_peer_fetch *f);
+
+static void timed_out(void *arg)
+{
+	struct mc_peer_fetch *f = arg;
+
+	if (f->asked)
+		f->cl->stats.timeouts++;
+	f->asked = NULL;
+	step(f);
+}
+
+/* Ask the next member, or go to the source when none is left. */
+static void step(struct mc_peer_fetch *f)
+{
+	struct mc_peer_client *cl = f->cl;
+	struct mc_peer_msg m = { .type = MAICACHE_PEER_GET };
+	struct mc_peer_conn *c;
+
+	while (f->next < f->nrank) {
+		c = cl->ops->conn_to(cl->arg, f->rank[f->next++]);
+		m.seq = ++cl->seq;
+		m.get = f->key;
+		if (!c || mc_peer_conn_send(c, &m, NULL)) {
+			cl->stats.no_conn++;
+			continue;
+		}
+		f->asked = c;
+		f->seq = m.seq;
+		mc_timer_arm(cl->loop, &f->timer, cl->o.answer_ms, timed_out, f);
+		return;
+	}
+	cl->stats.from_source++;
+	to_source(f);
+}
+
+static void kickoff(void *arg)
+{
+	step(arg);
+}
+
+void mc_peer_fetch_start(struct mc_peer_client *cl, struct mc_peer_fetch *f,
+			 const struct mc_placement *p, size_t self_index)
+{
+	size_t rank[MC_PLACEMENT_RANK_MAX], n, i;
+
+	f->cl = cl;
+	f->asked = NULL;
+	f->turn = false;
+	f->owner = NULL;
+	f->put_pending = false;
+	f->seq = 0;
+	f->next = f->nrank = 0;
+	memset(&f->timer, 0, sizeof(f->timer));
+	n = mc_placement_rank(p, mc_extent_key_hash(&f->key), rank,
+			      cl->o.tries + (self_index != SIZE_MAX));
+	for (i = 0; i < n && f->nrank < cl->o.tries; i++)
+		if (rank[i] != self_index)
+			f->rank[f->nrank++] = rank[i];
+	mc_list_add_tail(&cl->fetches, &f->link);
+	cl->stats.fetches++;
+	/* Never inside the caller's call. */
+	mc_timer_arm(cl->loop, &f->timer, 0, kickoff, f);
+}
+
+void mc_peer_fetch_sourced(struct mc_peer_fetch *f, int res)
+{
+	struct mc_peer_msg m = { .type = MAICACHE_PEER_PUT };
+	struct mc_peer_conn *owner = f->owner;
+
+	f->owner = NULL;
+	if (res || !owner) {
+		finish(f, res);
+		return;
+	}
+	/* Hand the bytes to the owner for the group; done once they are sent. */
+	m.seq = f->seq;
+	m.data.key = f->key;
+	m.data.len = f->len;
+	m.data.crc32c = mc_crc32c(f->dst, f->len);
+	if (mc_peer_conn_send(owner, &m, f->dst)) {
+		finish(f, 0);
+		return;
+	}
+	f->put_pending = true;
+}
+
+/* The fetch waiting for c's answer to seq, or NULL. */
+static struct mc_peer_fetch *find(struct mc_peer_client *cl, struct mc_peer_conn *c,
+				  uint64_t seq)
+{
+	struct mc_peer_fetch *f;
+
+	mc_list_for_each(f, &cl->fetches, link)
+		if (f->asked == c && f->seq == seq)
+			return f;
+	return NULL;
+}
+
+bool mc_peer_client_msg(struct mc_peer_client *cl, struct mc_peer_conn *c,
+			const struct mc_peer_msg *m)
+{
+	struct mc_peer_fetch *f;
+
+	if (m->type != MAICACHE_PEER_TURN && m->type != MAICACHE_PEER_NACK)
+		return false;
+	f = find(cl, c, m->seq);
+	if (!f || !mc_extent_key_eq(m->type == MAICACHE_PEER_TURN ? &m->turn.key : &m->nack.key,
+				    &f->key)) {
+		cl->stats.strays++;
+		return true;
+	}
+	if (m->type == MAICACHE_PEER_NACK) {
+		cl->stats.nacks++;
+		mc_timer_cancel(cl->loop, &f->timer);
+		f->asked = NULL;
+		step(f);
+		return true;
+	}
+	/* Our turn: the source, then a PUT to this owner. */
+	cl->stats.turns++;
+	f->turn = true;
+	f->owner = c;
+	to_source(f);
+	return true;
+}
+
+bool mc_peer_client_payload_buf(struct mc_peer_client *cl, struct mc_peer_conn *c,
+				const struct mc_peer_msg *m, void **buf)
+{
+	struct mc_peer_fetch *f;
+
+	if (m->type != MAICACHE_PEER_DATA)
+		return false;
+	f = find(cl, c, m->seq);
+	*buf = f && !f->turn && m->data.len == f->len &&
+	       mc_extent_key_eq(&m->data.key, &f->key) ? f->dst : cl->scratch;
+	return true;
+}
+
+void mc_peer_client_payload(struct mc_peer_client *cl, struct mc_peer_conn *c,
+			    const struct mc_peer_msg *m, void *buf, bool crc_ok)
+{
+	struct mc_peer_fetch *f = find(cl, c, m->seq);
+
+	if (buf == cl->scratch || !f) {
+		cl->stats.strays++;
+		return;
+	}
+	mc_timer_cancel(cl->loop, &f->timer);
+	if (!crc_ok) {
+		/* Wrong bytes never reach the kernel: the next member, or the source, overwrites them. */
+		cl->stats.bad_data++;
+		f->asked = NULL;
+		step(f);
+		return;
+	}
+	cl->stats.from_peers++;
+	finish(f, 0);
+}
+
+bool mc_peer_client_sent(struct mc_peer_client *cl, struct mc_peer_conn *c,
+			 const void *payload)
+{
+	struct mc_peer_fetch *f;
+
+	(void)c;
+	mc_list_for_each(f, &cl->fetches, link) {
+		if (f->put_pending && f->dst == payload) {
+			finish(f, 0);
+			return true;
+		}
+	}
+	return false;
+}
+
+void mc_peer_client_closed(struct mc_peer_client *cl, struct mc_peer_conn *c)
+{
+	struct mc_peer_fetch *f, *tmp;
+
+	mc_list_for_each_safe(f, tmp, &cl->fetches, link) {
+		if (f->owner == c)
+			f->owner = NULL;	/* no PUT to a gone owner */
+		if (f->asked == c) {
+			f->asked = NULL;
+			mc_timer_arm(cl->loop, &f->timer, 0, kickoff, f);
+		}
+	}
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The requester's side of the peer protocol: one miss of an extent the
+ * node does not hold, fetched from the group before Blob.
+ *
+ *   ask the owner (GET), then the next members in placement order;
+ *   DATA whose CRC32C matches       -> done, the bytes are in the slot
+ *   DATA that does not              -> counted against that peer, next
+ *   TURN                            -> fetch from the source (Blob, with
+ *                                      this node's own credentials), PUT
+ *                                      the bytes to the owner, done
+ *   NACK, no connection, no answer  -> next member
+ *   no member left                  -> fetch from the source, done
+ *
+ * A reader never sees an error a peer caused: the worst case is the
+ * source, after at most `tries` bounded waits. After a TURN, done() comes
+ * once the PUT is sent, so the slot is not reused while the owner reads it
+ * (until the kernel can pin slots). Answers are matched by
+ * (connection, seq), and only the member asked may answer: anything else
+ * is dropped and counted.
+ */
+#ifndef MAICACHE_PEER_CLIENT_H
+#define MAICACHE_PEER_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conn.h"
+#include "list.h"
+#include "loop.h"
+#include "placement.h"
+
+struct mc_peer_client;
+struct mc_peer_fetch;
+
+struct mc_peer_client_ops {
+	/* A connection to member (an index of the placement), or NULL. */
+	struct mc_peer_conn *(*conn_to)(void *arg, size_t member);
+	/* Read the extent from the source into f's dst; then mc_peer_fetch_sourced(). */
+	void (*source)(void *arg, struct mc_peer_fetch *f);
+	/* The miss is over: 0 (dst holds the bytes) or the source's negative errno. */
+	void (*done)(void *arg, struct mc_peer_fetch *f, int res);
+};
+
+struct mc_peer_client_opts {
+	uint32_t answer_ms;	/* wait for one member's answer (a TURN: its lease) */
+	unsigned int tries;	/* members asked at most, 1..MC_PLACEMENT_RANK_MAX */
+};
+
+struct mc_peer_client_stats {
+	uint64_t fetches, from_peers, from_source, turns;
+	uint64_t bad_data;		/* DATA that failed its CRC32C */
+	uint64_t nacks, timeouts, no_conn, strays;
+};
+
+/* One miss; the caller's memory, valid until done(). */
+struct mc_peer_fetch {
+	struct mc_extent_key key;
+	void *dst;
+	uint32_t len;			/* bytes of the extent (the slot's) */
+	void *arg;			/* the caller's */
+	/* Private. */
+	struct mc_peer_client *cl;
+	struct mc_list link;
+	size_t rank[MC_PLACEMENT_RANK_MAX];
+	size_t nrank, next;
+	struct mc_peer_conn *asked;	/* the member asked now, or NULL */
+	uint64_t seq;
+	bool turn;			/* the owner gave us the fetch */
+	struct mc_peer_conn *owner;	/* with turn: where the PUT goes, or NULL */
+	bool put_pending;		/* the PUT is queued: done() once sent */
+	struct mc_timer timer;
+};
+
+int mc_peer_client_new(struct mc_peer_client **out, struct mc_loop *loop,
+		       const struct mc_peer_client_opts *o,
+		       const struct mc_peer_client_ops *ops, void *arg);
+void mc_peer_client_free(struct mc_peer_client *cl);
+
+/*
+ * Start f (key, dst, len set) over placement p (excluding self_index, or
+ * SIZE_MAX for none). done() runs later, never inside this call.
+ */
+void mc_peer_fetch_start(struct mc_peer_client *cl, struct mc_peer_fetch *f,
+			 const struct mc_placement *p, size_t self_index);
+/* The source read that source() asked for ended: ok, dst holds the bytes. */
+void mc_peer_fetch_sourced(struct mc_peer_fetch *f, int res);
+
+/*
+ * The requester's part of a connection's callbacks: answers (DATA, TURN,
+ * NACK). False for a frame that is not the client's (a request).
+ * mc_peer_client_closed() for every connection that closes; _sent() for a
+ * PUT payload that went out (false if it was not the client's).
+ */
+bool mc_peer_client_msg(struct mc_peer_client *cl, struct mc_peer_conn *c,
+			const struct mc_peer_msg *m);
+bool mc_peer_client_payload_buf(struct mc_peer_client *cl, struct mc_peer_conn *c,
+				const struct mc_peer_msg *m, void **buf);
+void mc_peer_client_payload(struct mc_peer_client *cl, struct mc_peer_conn *c,
+			    const struct mc_peer_msg *m, void *buf, bool crc_ok);
+bool mc_peer_client_sent(struct mc_peer_client *cl, struct mc_peer_conn *c,
+			 const void *payload);
+void mc_peer_client_closed(struct mc_peer_client *cl, struct mc_peer_conn *c);
+
+const struct mc_peer_client_stats *mc_peer_client_stats(const struct mc_peer_client *cl);
+
+#endif /* MAICACHE_PEER_CLIENT_H */
