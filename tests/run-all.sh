@@ -84,6 +84,16 @@ run_vm() {
 				fail "vm: $name [$k]"
 			fi
 		done
+		# Multi-VM tests: one VM per node on a switch of their own.
+		for t in "$root"/tests/vm/multi/$vm_glob.sh; do
+			[ -e "$t" ] || continue
+			name=$(basename "$t" .sh)
+			if "$root/tests/vm/multi.sh" --kernel "$k" --nodes 2 "$t"; then
+				pass 1
+			else
+				fail "vm: $name [$k] (multi-VM)"
+			fi
+		done
 	done
 	if [ "$vm_glob" = "*" ]; then
 		if "$root/tests/vm/selftest.sh"; then pass 1; else fail "vm: harness selftest"; fi

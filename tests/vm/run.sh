@@ -1,7 +1,9 @@
 #!/bin/bash
 # Run one test script inside a qemu VM booted on a Debian kernel from the cache.
 # Usage: tests/vm/run.sh [--kernel KVER] [--timeout SECS] [--no-load] [--mem SIZE]
-#                        [--smp N] TEST_SCRIPT [ARGS...]
+#                        [--smp N] [--node I --vde SOCK] TEST_SCRIPT [ARGS...]
+# --node I --vde SOCK: node I of a multi-VM test (tests/vm/multi.sh): a NIC on
+# the VDE switch at SOCK, MAICACHE_NODE=I inside, output under node<I>/.
 # Prints one line "PASS <test> [<kver>] (<secs>s)" or "FAIL <test> [<kver>]: <reason>".
 set -euo pipefail
 
@@ -9,7 +11,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CACHE=${MAICACHE_CACHE:-$REPO/.cache}
 
 usage() {
-	sed -n '3,4p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '3,6p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 2; }
@@ -19,6 +21,8 @@ TIMEOUT=300
 LOAD=1
 MEM=2G
 SMP=2
+NODE=""
+VDE=""
 while (($#)); do
 	case $1 in
 	--kernel) KVER=${2:?}; shift 2 ;;
@@ -26,6 +30,8 @@ while (($#)); do
 	--no-load) LOAD=0; shift ;;
 	--mem) MEM=${2:?}; shift 2 ;;
 	--smp) SMP=${2:?}; shift 2 ;;
+	--node) NODE=${2:?}; shift 2 ;;
+	--vde) VDE=${2:?}; shift 2 ;;
 	-h | --help) usage ;;
 	--) shift; break ;;
 	-*) die "unknown option $1" ;;
@@ -34,6 +40,8 @@ while (($#)); do
 done
 (($#)) || usage
 [[ $TIMEOUT =~ ^[0-9]+$ ]] || die "--timeout wants seconds"
+[[ -z $NODE || ($NODE =~ ^[0-9]+$ && $NODE -lt 200 && -n $VDE) ]] ||
+	die "--node wants a number below 200, with --vde"
 TEST=$(realpath -e -- "$1") || die "no such test script: $1"
 shift
 TEST_ARGS=("$@")
@@ -217,7 +225,7 @@ VMDIR=$(dirname "$0")
 # shellcheck source=/dev/null
 . "$VMDIR/params.sh"
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export MAICACHE_ROOT MAICACHE_KVER MAICACHE_KO MAICACHE_OUT MAICACHE_MODROOT MAICACHE_CACHE
+export MAICACHE_ROOT MAICACHE_KVER MAICACHE_KO MAICACHE_OUT MAICACHE_MODROOT MAICACHE_CACHE MAICACHE_NODE MAICACHE_SHARED
 export HOME=/root TERM=dumb LANG=C.UTF-8
 out=$MAICACHE_OUT
 herr() { echo "harness: $*"; echo "$*" >>"$out/harness.err"; }
@@ -250,7 +258,7 @@ EOF
 )
 
 # ---------------------------------------------------------------------------
-OUTDIR=$REPO/build/vm-runs/$KVER/$NAME
+OUTDIR=$REPO/build/vm-runs/$KVER/$NAME${NODE:+/node$NODE}
 rm -rf "$OUTDIR"
 mkdir -p "$OUTDIR/.vm"
 CONSOLE=$OUTDIR/console.log
@@ -285,6 +293,8 @@ printf '%s\n' "$RUNNER_SCRIPT" >"$OUTDIR/.vm/runner.sh"
 	printf 'MAICACHE_CACHE=%q\n' "$CACHE"
 	printf 'MAICACHE_MODROOT=%q\n' "$KROOT"
 	printf 'LOAD=%q\n' "$LOAD"
+	printf 'MAICACHE_NODE=%q\n' "$NODE"
+	printf 'MAICACHE_SHARED=%q\n' "${MAICACHE_SHARED:-}"
 	printf 'TEST_PATH=%q\n' "$TEST_PATH"
 	printf 'TEST_ARGS=('
 	((${#TEST_ARGS[@]} == 0)) || printf ' %q' "${TEST_ARGS[@]}"
@@ -301,6 +311,17 @@ QEMU=(
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
 	-virtfs "local,path=${OUTDIR//,/,,},mount_tag=out,security_model=none,multidevs=remap"
 )
+
+# A node of a multi-VM test: one NIC on the test's own VDE switch, nothing else.
+if [[ -n $NODE ]]; then
+	for i in "${!QEMU[@]}"; do
+		if [[ ${QEMU[i]} == -nic && ${QEMU[i + 1]} == none ]]; then
+			QEMU[i]=-netdev
+			QEMU[i + 1]="vde,id=n0,sock=$VDE"
+		fi
+	done
+	QEMU+=(-device "virtio-net-pci,netdev=n0,mac=52:54:00:4d:43:$(printf '%02x' "$NODE")")
+fi
 
 boot() {
 	set +e
@@ -356,11 +377,11 @@ kline=$(
 [[ -z $kline ]] || reasons+=("kernel log: $kline")
 
 if ((${#reasons[@]} == 0)); then
-	echo "PASS $NAME [$KVER] (${secs}s)"
+	echo "PASS $NAME${NODE:+ node $NODE} [$KVER] (${secs}s)"
 	exit 0
 fi
 reason=$(printf '%s; ' "${reasons[@]}")
-echo "FAIL $NAME [$KVER]: ${reason%; }"
+echo "FAIL $NAME${NODE:+ node $NODE} [$KVER]: ${reason%; }"
 echo "--- last 60 lines of $CONSOLE"
 tail -n 60 "$CONSOLE" | tr -d '\r'
 exit 1

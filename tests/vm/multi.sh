@@ -1,0 +1,67 @@
+#!/bin/bash
+# shellcheck disable=SC2317 # cleanup runs from the EXIT trap
+# Run a multi-VM test: N nodes, one VM each (its own kernel, module and
+# daemon), on a VDE switch of their own that reaches nothing else (no tap,
+# no route to the host). Every node runs the same script with
+# MAICACHE_NODE=0..N-1; tests/vm/net.sh gives node i the address 10.77.0.(i+1).
+# Files every node needs (a group key) go in $MAICACHE_SHARED, a directory
+# of the host the nodes read through the read-only host root.
+#
+# Usage: tests/vm/multi.sh [--kernel KVER] [--timeout SECS] --nodes N TEST_SCRIPT
+# Prints "PASS <test> [<kver>] (N nodes, <secs>s)" or FAIL with each node's line.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+KVER=""
+TIMEOUT=300
+NODES=""
+while (($#)); do
+	case $1 in
+	--kernel) KVER=${2:?}; shift 2 ;;
+	--timeout) TIMEOUT=${2:?}; shift 2 ;;
+	--nodes) NODES=${2:?}; shift 2 ;;
+	*) break ;;
+	esac
+done
+if (($# != 1)) || ! [[ $NODES =~ ^[0-9]+$ ]] || ((NODES < 2 || NODES > 16)); then
+	sed -n '9,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	exit 2
+fi
+TEST=$(realpath -e -- "$1")
+NAME=$(basename "$TEST" .sh)
+[[ -n $KVER ]] || KVER=$("$REPO/scripts/kernels.sh" | tail -n1)
+
+run=$REPO/build/vm-runs/$KVER/$NAME
+rm -rf "$run"
+mkdir -p "$run/shared"
+# The group key every node holds (read through the read-only host root).
+(umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$run/shared/group.key")
+sw=$run/switch
+vde_switch -d -s "$sw" -p "$run/switch.pid" -M "$run/switch.mgmt" >/dev/null
+cleanup() {
+	if [[ -f $run/switch.pid ]]; then
+		kill "$(cat "$run/switch.pid")" 2>/dev/null || true
+	fi
+}
+trap cleanup EXIT
+
+start=$SECONDS
+pids=()
+for ((i = 0; i < NODES; i++)); do
+	MAICACHE_SHARED=$run/shared "$REPO/tests/vm/run.sh" --kernel "$KVER" --timeout "$TIMEOUT" \
+		--smp 1 --mem 1G --node "$i" --vde "$sw" "$TEST" >"$run/node$i.result" 2>&1 &
+	pids+=($!)
+done
+rc=0
+for p in "${pids[@]}"; do
+	wait "$p" || rc=1
+done
+if ((rc == 0)); then
+	echo "PASS $NAME [$KVER] ($NODES nodes, $((SECONDS - start))s)"
+	exit 0
+fi
+echo "FAIL $NAME [$KVER]: a node failed"
+for ((i = 0; i < NODES; i++)); do
+	sed 's/^/  /' "$run/node$i.result"
+done
+exit 1

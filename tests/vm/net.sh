@@ -1,0 +1,23 @@
+# shellcheck shell=bash
+# The network of a multi-VM node, sourced after lib.sh: node i is
+# 10.77.0.(i+1)/24 on its one NIC, which reaches only the test's VDE switch.
+declare -F die >/dev/null || { echo "net.sh: source lib.sh first" >&2; exit 1; }
+[[ -n ${MAICACHE_NODE:-} ]] || die "net.sh: not a node of a multi-VM test (tests/vm/multi.sh)"
+
+node_ip() { echo "10.77.0.$(($1 + 1))"; }
+
+net_up() {
+	local nic="" n
+	modprobe -q -d "$MAICACHE_MODROOT" virtio_net || die "cannot load virtio_net"
+	ip link set lo up
+	for _ in $(seq 50); do
+		for n in /sys/class/net/*; do
+			[[ ${n##*/} == lo ]] || nic=${n##*/}
+		done
+		[[ -n $nic ]] && break
+		sleep 0.1
+	done
+	[[ -n $nic ]] || die "no NIC"
+	ip addr add "$(node_ip "$MAICACHE_NODE")/24" dev "$nic"
+	ip link set "$nic" up
+}
