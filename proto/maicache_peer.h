@@ -37,7 +37,7 @@
 #ifndef MAICACHE_PEER_H
 #define MAICACHE_PEER_H
 
-#include <stdint.h>
+#include <linux/types.h>
 
 #define MAICACHE_PEER_MAGIC		0x4550434dU	/* "MCPE" */
 #define MAICACHE_PEER_VERSION		1
@@ -71,47 +71,47 @@ enum maicache_peer_nack_code {
 };
 
 struct maicache_peer_hdr {
-	uint32_t magic;
-	uint16_t version;
-	uint16_t type;
-	uint32_t len;		/* body bytes after this header */
-	uint32_t reserved;	/* 0 */
-	uint64_t seq;		/* request id; an answer carries its request's */
+	__u32 magic;
+	__u16 version;
+	__u16 type;
+	__u32 len;		/* body bytes after this header */
+	__u32 reserved;	/* 0 */
+	__u64 seq;		/* request id; an answer carries its request's */
 };
 
 struct maicache_peer_hello {
-	uint8_t node_id[MAICACHE_PEER_ID_SIZE];
-	uint8_t nonce[MAICACHE_PEER_NONCE_SIZE];
-	uint8_t group[MAICACHE_PEER_DIGEST_SIZE];	/* SHA-256 of the group name */
+	__u8 node_id[MAICACHE_PEER_ID_SIZE];
+	__u8 nonce[MAICACHE_PEER_NONCE_SIZE];
+	__u8 group[MAICACHE_PEER_DIGEST_SIZE];	/* SHA-256 of the group name */
 };
 
 struct maicache_peer_auth {
-	uint8_t mac[MAICACHE_PEER_MAC_SIZE];
+	__u8 mac[MAICACHE_PEER_MAC_SIZE];
 };
 
 struct maicache_peer_key {
-	uint8_t blob[MAICACHE_PEER_DIGEST_SIZE];	/* digest of the blob's identity */
-	uint32_t extent_shift;	/* 16..22 */
-	uint32_t reserved;	/* 0 */
-	uint64_t index;		/* extent number within the blob */
+	__u8 blob[MAICACHE_PEER_DIGEST_SIZE];	/* digest of the blob's identity */
+	__u32 extent_shift;	/* 16..22 */
+	__u32 reserved;	/* 0 */
+	__u64 index;		/* extent number within the blob */
 };
 
 struct maicache_peer_data {
 	struct maicache_peer_key key;
-	uint32_t len;		/* payload bytes: 1..extent size */
-	uint32_t crc32c;	/* of the payload */
+	__u32 len;		/* payload bytes: 1..extent size */
+	__u32 crc32c;	/* of the payload */
 };
 
 struct maicache_peer_turn {
 	struct maicache_peer_key key;
-	uint32_t lease_ms;	/* PUT within this, or the turn goes to the next */
-	uint32_t reserved;	/* 0 */
+	__u32 lease_ms;	/* PUT within this, or the turn goes to the next */
+	__u32 reserved;	/* 0 */
 };
 
 struct maicache_peer_nack {
 	struct maicache_peer_key key;
-	uint32_t code;		/* enum maicache_peer_nack_code */
-	uint32_t reserved;	/* 0 */
+	__u32 code;		/* enum maicache_peer_nack_code */
+	__u32 reserved;	/* 0 */
 };
 
 #endif /* MAICACHE_PEER_H */

@@ -20,6 +20,7 @@
 #include "check_run.h"
 #include "client.h"
 #include "crc.h"
+#include "peer_fixture.h"
 #include "server.h"
 
 #define LEN 65536
@@ -179,21 +180,10 @@ static const struct mc_peer_conn_ops req_ops = { nop_ready, r_msg, r_buf, r_payl
 static void pair(int member, const struct mc_peer_conn_ops *ops, void *arg)
 {
 	struct mc_node_id me;
-	unsigned int port;
-	char err[256], ports[16];
-	int lfd, cfd, afd;
-	struct pollfd p;
 	struct mc_peer_conn *sc;
+	int cfd, afd = fixture_tcp_pair(&cfd);
 
 	memset(me.b, 0x99, sizeof(me.b));
-	lfd = mc_peer_tcp_listen("127.0.0.1", "0", &port, err, sizeof(err));
-	snprintf(ports, sizeof(ports), "%u", port);
-	cfd = mc_peer_tcp_connect("127.0.0.1", ports, err, sizeof(err));
-	p.fd = lfd;
-	p.events = POLLIN;
-	ck_assert_int_eq(poll(&p, 1, 5000), 1);
-	afd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	close(lfd);
 	ck_assert_int_eq(mc_peer_conn_new(&to[member], loop, cfd, true, &group, &me, &req_ops, cl), 0);
 	ck_assert_int_eq(mc_peer_conn_new(&sc, loop, afd, false, &group, &ids[member], ops, arg), 0);
 	have_conn[member] = true;
@@ -203,17 +193,11 @@ static void setup(void)
 {
 	struct mc_flight_opts fo = { .lease_ms = 2000, .max_waiters = 8, .max_extents = 64 };
 	struct mc_peer_client_opts co = { .answer_ms = 300, .tries = 3 };
-	char path[128], err[256];
-	FILE *f;
+	char err[256];
 
 	strcpy(dir, "/tmp/mc-cli-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/key", dir);
-	f = fopen(path, "w");
-	fputs("0123456789abcdef0123456789abcdef0123456789abcdef\n", f);
-	fclose(f);
-	chmod(path, 0600);
-	ck_assert_int_eq(mc_group_load(&group, "g", path, err, sizeof(err)), 0);
+	group = fixture_group(dir, "g", FIXTURE_KEY);
 	ck_assert_int_eq(mc_loop_new(&loop, MC_ENGINE_AUTO, 64, err, sizeof(err)), 0);
 	memset(&st, 0, sizeof(st));
 	for (int i = 0; i < LEN; i++) {

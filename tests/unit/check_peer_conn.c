@@ -22,6 +22,7 @@
 #include "conn.h"
 #include "crc.h"
 #include "loop.h"
+#include "peer_fixture.h"
 
 #define BIG (1U << 20)
 
@@ -101,18 +102,7 @@ static struct mc_loop *loop;
 
 static struct mc_group group(const char *key)
 {
-	char path[128], err[256];
-	struct mc_group g;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/key", dir);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(key, f);
-	fclose(f);
-	chmod(path, 0600);
-	ck_assert_msg(mc_group_load(&g, "test-group", path, err, sizeof(err)) == 0, "%s", err);
-	return g;
+	return fixture_group(dir, "test-group", key);
 }
 
 #define KEY1 "0123456789abcdef0123456789abcdef0123456789abcdef\n"
@@ -135,28 +125,6 @@ static void teardown_engine(void)
 	mc_loop_free(loop);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	ck_assert_int_eq(system(cmd), 0);
-}
-
-/* A connected TCP pair on loopback: *client connected, returns the accepted fd. */
-static int tcp_pair(int *client)
-{
-	unsigned int port;
-	char err[256], ports[16];
-	int lfd, afd;
-	struct pollfd p;
-
-	lfd = mc_peer_tcp_listen("127.0.0.1", "0", &port, err, sizeof(err));
-	ck_assert_msg(lfd >= 0, "%s", err);
-	snprintf(ports, sizeof(ports), "%u", port);
-	*client = mc_peer_tcp_connect("127.0.0.1", ports, err, sizeof(err));
-	ck_assert_msg(*client >= 0, "%s", err);
-	p.fd = lfd;
-	p.events = POLLIN;
-	ck_assert_int_eq(poll(&p, 1, 5000), 1);
-	afd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	ck_assert_int_ge(afd, 0);
-	close(lfd);
-	return afd;
 }
 
 /* Run the loop until cond holds or 5 s pass. */
@@ -187,7 +155,7 @@ static void connect_pair(struct side *a, struct side *b, const struct mc_group *
 			 const struct mc_group *gb)
 {
 	struct mc_node_id ia = id_of(1), ib = id_of(2);
-	int cfd, afd = tcp_pair(&cfd);
+	int cfd, afd = fixture_tcp_pair(&cfd);
 
 	ck_assert_int_eq(mc_peer_conn_new(&a->c, loop, cfd, true, ga, &ia, &ops, a), 0);
 	ck_assert_int_eq(mc_peer_conn_new(&b->c, loop, afd, false, gb, &ib, &ops, b), 0);
@@ -275,7 +243,7 @@ static void raw_at_server(const void *bytes, size_t n, bool then_close, struct s
 {
 	struct mc_group g = group(KEY1);
 	struct mc_node_id ib = id_of(2);
-	int cfd, afd = tcp_pair(&cfd);
+	int cfd, afd = fixture_tcp_pair(&cfd);
 
 	ck_assert_int_eq(mc_peer_conn_new(&b->c, loop, afd, false, &g, &ib, &ops, b), 0);
 	ck_assert_int_eq(send(cfd, bytes, n, MSG_NOSIGNAL), (ssize_t)n);

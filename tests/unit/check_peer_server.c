@@ -19,6 +19,7 @@
 
 #include "check_run.h"
 #include "crc.h"
+#include "peer_fixture.h"
 #include "server.h"
 
 #define LEN 65536
@@ -191,25 +192,12 @@ static void settle(void)
 static void connect_client(struct client *cl, uint8_t id)
 {
 	struct mc_node_id me, owner;
-	unsigned int port;
-	char err[256], ports[16];
-	int lfd, cfd, afd;
-	struct pollfd p;
 	struct mc_peer_conn *sc;
+	int cfd, afd = fixture_tcp_pair(&cfd);
 
 	memset(cl, 0, sizeof(*cl));
 	memset(me.b, id, sizeof(me.b));
 	memset(owner.b, 0xee, sizeof(owner.b));
-	lfd = mc_peer_tcp_listen("127.0.0.1", "0", &port, err, sizeof(err));
-	ck_assert_msg(lfd >= 0, "%s", err);
-	snprintf(ports, sizeof(ports), "%u", port);
-	cfd = mc_peer_tcp_connect("127.0.0.1", ports, err, sizeof(err));
-	ck_assert_msg(cfd >= 0, "%s", err);
-	p.fd = lfd;
-	p.events = POLLIN;
-	ck_assert_int_eq(poll(&p, 1, 5000), 1);
-	afd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	close(lfd);
 	ck_assert_int_eq(mc_peer_conn_new(&cl->c, loop, cfd, true, &group, &me, &client_ops, cl), 0);
 	ck_assert_int_eq(mc_peer_conn_new(&sc, loop, afd, false, &group, &owner,
 					  &mc_peer_server_conn_ops, srv), 0);
@@ -219,17 +207,11 @@ static void connect_client(struct client *cl, uint8_t id)
 static void setup(void)
 {
 	struct mc_flight_opts fo = { .lease_ms = 1000, .max_waiters = 8, .max_extents = 64 };
-	char path[128], err[256];
-	FILE *f;
+	char err[256];
 
 	strcpy(dir, "/tmp/mc-srv-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/key", dir);
-	f = fopen(path, "w");
-	fputs("0123456789abcdef0123456789abcdef0123456789abcdef\n", f);
-	fclose(f);
-	chmod(path, 0600);
-	ck_assert_int_eq(mc_group_load(&group, "g", path, err, sizeof(err)), 0);
+	group = fixture_group(dir, "g", FIXTURE_KEY);
 	ck_assert_int_eq(mc_loop_new(&loop, MC_ENGINE_AUTO, 64, err, sizeof(err)), 0);
 	memset(&st, 0, sizeof(st));
 	ck_assert_int_eq(mc_peer_server_new(&srv, &fo, &store_ops, &st), 0);
