@@ -53,6 +53,7 @@ struct mc_peer_conn {
 	uint8_t *pbuf;
 
 	struct mc_list outq;
+	struct mc_list held;		/* sent before the handshake ended */
 	struct mc_peer_conn_stats stats;
 
 	/* A close asked from inside a callback waits for it to return. */
@@ -64,18 +65,24 @@ struct mc_peer_conn {
 
 static void conn_ready(void *arg, int fd, unsigned int revents);
 
-static void conn_free(struct mc_peer_conn *c)
+static void drop_frames(struct mc_peer_conn *c, struct mc_list *q)
 {
 	struct out_frame *f, *tmp;
 
-	mc_loop_forget(c->loop, c->fd);
-	close(c->fd);
-	mc_list_for_each_safe(f, tmp, &c->outq, link) {
+	mc_list_for_each_safe(f, tmp, q, link) {
 		mc_list_del(&f->link);
 		if (f->payload && c->ops->on_sent)
 			c->ops->on_sent(c->arg, c, f->payload);
 		free(f);
 	}
+}
+
+static void conn_free(struct mc_peer_conn *c)
+{
+	mc_loop_forget(c->loop, c->fd);
+	close(c->fd);
+	drop_frames(c, &c->outq);
+	drop_frames(c, &c->held);
 	c->ops->on_close(c->arg, c, c->close_err, c->close_why);
 	explicit_bzero(&c->hs, sizeof(c->hs));
 	free(c);
@@ -115,8 +122,8 @@ static int watch(struct mc_peer_conn *c)
 	return mc_loop_watch(c->loop, c->fd, ev, conn_ready, c);
 }
 
-static int queue(struct mc_peer_conn *c, const struct mc_peer_msg *m,
-		 const void *payload)
+static int queue_on(struct mc_peer_conn *c, struct mc_list *q,
+		    const struct mc_peer_msg *m, const void *payload)
 {
 	struct out_frame *f = calloc(1, sizeof(*f));
 
@@ -135,8 +142,14 @@ static int queue(struct mc_peer_conn *c, const struct mc_peer_msg *m,
 		f->payload = payload;
 		f->payload_len = m->data.len;
 	}
-	mc_list_add_tail(&c->outq, &f->link);
-	return watch(c);
+	mc_list_add_tail(q, &f->link);
+	return q == &c->outq ? watch(c) : 0;
+}
+
+static int queue(struct mc_peer_conn *c, const struct mc_peer_msg *m,
+		 const void *payload)
+{
+	return queue_on(c, &c->outq, m, payload);
 }
 
 int mc_peer_conn_send(struct mc_peer_conn *c, const struct mc_peer_msg *m,
@@ -144,9 +157,10 @@ int mc_peer_conn_send(struct mc_peer_conn *c, const struct mc_peer_msg *m,
 {
 	if (c->closed)
 		return -ENOTCONN;
-	if (!c->ready || m->type == MAICACHE_PEER_HELLO || m->type == MAICACHE_PEER_AUTH)
-		return c->ready ? -EINVAL : -ENOTCONN;
-	return queue(c, m, payload);
+	if (m->type == MAICACHE_PEER_HELLO || m->type == MAICACHE_PEER_AUTH)
+		return -EINVAL;
+	/* Held until the peer is authenticated; nothing leaves before. */
+	return queue_on(c, c->ready ? &c->outq : &c->held, m, payload);
 }
 
 void mc_peer_conn_close(struct mc_peer_conn *c)
@@ -241,6 +255,11 @@ static bool handshake(struct mc_peer_conn *c)
 	}
 	if (c->hs.state == MC_HS_DONE) {
 		c->ready = true;
+		mc_list_splice_tail(&c->outq, &c->held);
+		if (watch(c)) {
+			conn_fail(c, -EIO, "cannot watch the socket");
+			return false;
+		}
 		return CALL(c, c->ops->on_ready(c->arg, c));
 	}
 	return true;
@@ -370,6 +389,7 @@ int mc_peer_conn_new(struct mc_peer_conn **out, struct mc_loop *loop, int fd,
 	c->ops = ops;
 	c->arg = arg;
 	mc_list_init(&c->outq);
+	mc_list_init(&c->held);
 	expect(c, RX_HDR, MAICACHE_PEER_HDR_SIZE);
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
 		ret = -errno;

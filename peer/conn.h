@@ -68,9 +68,11 @@ int mc_peer_conn_new(struct mc_peer_conn **out, struct mc_loop *loop, int fd,
 
 /*
  * Queue m (and, for DATA and PUT, m->data.len bytes of payload, whose
- * CRC32C the caller has put in m->data.crc32c). 0, -ENOTCONN before
- * on_ready(), -EINVAL for a message that would not pass the peer's checks,
- * -ENOMEM.
+ * CRC32C the caller has put in m->data.crc32c). Before on_ready() frames
+ * are held, and sent only once the peer is authenticated (dropped, their
+ * payloads given back through on_sent(), if it is not). 0, -ENOTCONN once
+ * closed, -EINVAL for a message that would not pass the peer's checks (or
+ * a handshake frame), -ENOMEM.
  */
 int mc_peer_conn_send(struct mc_peer_conn *c, const struct mc_peer_msg *m,
 		      const void *payload);

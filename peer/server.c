@@ -6,6 +6,7 @@
 
 #include "list.h"
 #include "loop.h"
+#include "crc.h"
 #include "server.h"
 
 /* What the PUT being read on a connection is for. */
@@ -31,6 +32,8 @@ struct mc_peer_server {
 	const struct mc_extent_store_ops *store;
 	void *store_arg;
 	struct mc_list conns, sending;
+	struct mc_list locals;	/* the node's own misses waiting (WAIT) */
+	uint64_t local_seq;
 	uint8_t *scratch;	/* payloads read only to be dropped */
 	struct mc_peer_server_stats stats;
 };
@@ -55,6 +58,7 @@ int mc_peer_server_new(struct mc_peer_server **out, const struct mc_flight_opts 
 	s->store_arg = store_arg;
 	mc_list_init(&s->conns);
 	mc_list_init(&s->sending);
+	mc_list_init(&s->locals);
 	*out = s;
 	return 0;
 }
@@ -154,12 +158,18 @@ static void turn(struct mc_peer_server *s, struct mc_peer_conn *c, uint64_t seq,
 		s->stats.turns++;
 }
 
+static void local_verdict(struct mc_peer_server *s, const struct mc_extent_key *key,
+			  uint64_t seq, enum mc_flight_verdict v);
+
 static void verdict(void *arg, const struct mc_extent_key *key, struct mc_flight_who who,
 		    enum mc_flight_verdict v)
 {
 	struct mc_peer_server *s = arg;
 
-	if (v == MC_FLIGHT_FETCH)
+	/* The node's own requests are named by the server itself. */
+	if (who.conn == s)
+		local_verdict(s, key, who.seq, v);
+	else if (v == MC_FLIGHT_FETCH)
 		turn(s, who.conn, who.seq, key);
 	else if (v == MC_FLIGHT_SERVE)
 		serve(s, who.conn, who.seq, key);
@@ -276,6 +286,104 @@ void mc_peer_server_closed(struct mc_peer_server *s, struct mc_peer_conn *c)
 void mc_peer_server_tick(struct mc_peer_server *s, uint64_t now_ms)
 {
 	mc_flight_expire(s->fl, now_ms, verdict, s);
+}
+
+/* ---- the node's own misses ---- */
+
+/* Copy key's bytes from the store into lr->dst; false if not held as asked. */
+static bool local_copy(struct mc_peer_server *s, struct mc_peer_local *lr)
+{
+	uint32_t len, crc;
+	const void *bytes = s->store->get(s->store_arg, &lr->key, &len, &crc);
+	bool ok = bytes && len == lr->len;
+
+	if (ok) {
+		memcpy(lr->dst, bytes, len);
+		s->stats.local_served++;
+	}
+	if (bytes)
+		s->store->release(s->store_arg, bytes);
+	return ok;
+}
+
+enum mc_peer_local_verdict mc_peer_server_local_get(struct mc_peer_server *s,
+						    struct mc_peer_local *lr)
+{
+	struct mc_flight_who who = { .conn = s };
+	int v;
+
+	s->stats.local_gets++;
+	if (local_copy(s, lr))
+		return MC_PEER_LOCAL_SERVED;
+	lr->seq = who.seq = ++s->local_seq;
+	v = mc_flight_ask(s->fl, &lr->key, who, mc_now_ms());
+	if (v == MC_FLIGHT_FETCH) {
+		s->stats.local_turns++;
+		return MC_PEER_LOCAL_FETCH;
+	}
+	if (v != MC_FLIGHT_WAIT)
+		return MC_PEER_LOCAL_SOURCE;
+	mc_list_add_tail(&s->locals, &lr->link);
+	return MC_PEER_LOCAL_WAIT;
+}
+
+void mc_peer_server_local_put(struct mc_peer_server *s, struct mc_peer_local *lr, int res)
+{
+	struct mc_flight_who who = { .conn = s, .seq = lr->seq };
+	void *buf;
+
+	/* A turn that passed on (lease over) was another's by now. */
+	if (!mc_flight_is_fetcher(s->fl, &lr->key, who))
+		return;
+	buf = res ? NULL : s->store->reserve(s->store_arg, &lr->key, lr->len);
+	if (buf) {
+		memcpy(buf, lr->dst, lr->len);
+		s->store->commit(s->store_arg, &lr->key, buf, lr->len,
+				 mc_crc32c(buf, lr->len), true);
+		s->stats.puts++;
+	}
+	mc_flight_done(s->fl, &lr->key, who, buf != NULL, mc_now_ms(), verdict, s);
+}
+
+void mc_peer_server_local_cancel(struct mc_peer_server *s, struct mc_peer_local *lr)
+{
+	struct mc_peer_local *it;
+
+	mc_list_for_each(it, &s->locals, link) {
+		if (it == lr) {
+			mc_list_del(&lr->link);
+			return;
+		}
+	}
+}
+
+static void local_verdict(struct mc_peer_server *s, const struct mc_extent_key *key,
+			  uint64_t seq, enum mc_flight_verdict v)
+{
+	(void)key;
+	struct mc_peer_local *lr, *found = NULL;
+
+	mc_list_for_each(lr, &s->locals, link) {
+		if (lr->seq == seq) {
+			found = lr;
+			break;
+		}
+	}
+	/*
+	 * Cancelled: a turn it was given passes on when its lease ends (the
+	 * table may not be changed from inside its own callback).
+	 */
+	if (!found)
+		return;
+	mc_list_del(&found->link);
+	if (v == MC_FLIGHT_FETCH) {
+		s->stats.local_turns++;
+		found->cb(found->arg, found, MC_PEER_LOCAL_FETCH);
+	} else if (v == MC_FLIGHT_SERVE && local_copy(s, found)) {
+		found->cb(found->arg, found, MC_PEER_LOCAL_SERVED);
+	} else {
+		found->cb(found->arg, found, MC_PEER_LOCAL_SOURCE);
+	}
 }
 
 /* ---- connections that only serve ---- */

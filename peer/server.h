@@ -24,6 +24,7 @@
 
 #include "conn.h"
 #include "flight.h"
+#include "list.h"
 
 struct mc_extent_store_ops {
 	/* key's bytes if held, pinned until release(); else NULL. */
@@ -40,6 +41,7 @@ struct mc_extent_store_ops {
 struct mc_peer_server_stats {
 	uint64_t gets, served, turns, waits, busy;
 	uint64_t puts, bad_puts, stray_puts;
+	uint64_t local_gets, local_served, local_turns;	/* the node's own misses */
 };
 
 struct mc_peer_server;
@@ -69,6 +71,40 @@ void mc_peer_server_closed(struct mc_peer_server *s, struct mc_peer_conn *c);
 
 /* Callbacks for connections that only serve (arg: the server). */
 extern const struct mc_peer_conn_ops mc_peer_server_conn_ops;
+
+/*
+ * The owner's own misses on extents it owns go through the same single
+ * flight as its peers' GETs (a node cannot connect to itself: the
+ * handshake refuses a peer with its own id).
+ */
+enum mc_peer_local_verdict {
+	MC_PEER_LOCAL_SERVED,	/* dst holds the bytes, copied from the store */
+	MC_PEER_LOCAL_FETCH,	/* the turn: read the source into dst, then _local_put() */
+	MC_PEER_LOCAL_SOURCE,	/* read the source; the group keeps nothing (busy) */
+	MC_PEER_LOCAL_WAIT,	/* a peer fetches it: cb() comes with one of the above */
+};
+
+struct mc_peer_local {
+	struct mc_extent_key key;
+	void *dst;
+	uint32_t len;
+	void (*cb)(void *arg, struct mc_peer_local *lr, enum mc_peer_local_verdict v);
+	void *arg;
+	/* Private. */
+	struct mc_list link;
+	uint64_t seq;
+};
+
+/*
+ * Ask for lr->key. WAIT: cb() comes from a later call of the server (a
+ * peer's PUT, a tick, another local put), never from inside this one.
+ */
+enum mc_peer_local_verdict mc_peer_server_local_get(struct mc_peer_server *s,
+						    struct mc_peer_local *lr);
+/* After FETCH: the source read ended (res 0: dst holds the bytes). */
+void mc_peer_server_local_put(struct mc_peer_server *s, struct mc_peer_local *lr, int res);
+/* A WAIT no longer wanted (shutdown): cb() never comes (a turn given meanwhile lapses). */
+void mc_peer_server_local_cancel(struct mc_peer_server *s, struct mc_peer_local *lr);
 
 /* Pass on the turns whose lease ended (call every few hundred ms). */
 void mc_peer_server_tick(struct mc_peer_server *s, uint64_t now_ms);

@@ -175,13 +175,16 @@ START_TEST(frames_and_payloads)
 	connect_pair(&a, &b, &g, &g);
 	m.type = MAICACHE_PEER_GET;
 	m.get = a_key();
-	ck_assert_int_eq(mc_peer_conn_send(a.c, &m, NULL), -ENOTCONN);	/* not yet */
-	RUN_UNTIL(a.ready && b.ready);
+	/* Sent before the handshake ends: held, and delivered after it. */
+	m.seq = 40;
+	ck_assert_int_eq(mc_peer_conn_send(a.c, &m, NULL), 0);
+	RUN_UNTIL(a.ready && b.ready && b.msgs == 1);
 	ck_assert_mem_eq(mc_peer_conn_peer(a.c)->b, ib.b, sizeof(ib.b));
+	ck_assert_uint_eq(b.last.seq, 40);
 
 	m.seq = 41;
 	ck_assert_int_eq(mc_peer_conn_send(a.c, &m, NULL), 0);
-	RUN_UNTIL(b.msgs == 1);
+	RUN_UNTIL(b.msgs == 2);
 	ck_assert_uint_eq(b.last.type, MAICACHE_PEER_GET);
 	ck_assert_uint_eq(b.last.seq, 41);
 	ck_assert(mc_extent_key_eq(&b.last.get, &m.get));
@@ -227,8 +230,12 @@ START_TEST(wrong_key_gets_nothing)
 {
 	struct mc_group g1 = group(KEY1), g2 = group(KEY2);
 	struct side a = { 0 }, b = { 0 };
+	struct mc_peer_msg m = { .type = MAICACHE_PEER_GET, .seq = 7 };
 
 	connect_pair(&a, &b, &g1, &g2);
+	/* Held for a handshake that fails: it never leaves. */
+	m.get = a_key();
+	ck_assert_int_eq(mc_peer_conn_send(a.c, &m, NULL), 0);
 	RUN_UNTIL(a.closed && b.closed);
 	ck_assert(!a.ready && !b.ready);
 	ck_assert_int_eq(a.close_err, -EACCES);

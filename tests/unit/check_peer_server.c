@@ -366,6 +366,99 @@ START_TEST(no_room_passes_the_turn)
 }
 END_TEST
 
+/* ---- the owner's own misses ---- */
+
+struct local {
+	struct mc_peer_local lr;
+	int calls;
+	enum mc_peer_local_verdict v;
+	uint8_t buf[LEN];
+};
+
+static void local_cb(void *arg, struct mc_peer_local *lr, enum mc_peer_local_verdict v)
+{
+	struct local *l = arg;
+
+	ck_assert_ptr_eq(lr, &l->lr);
+	l->calls++;
+	l->v = v;
+}
+
+static void local_init(struct local *l, uint64_t k)
+{
+	memset(l, 0, sizeof(*l));
+	l->lr.key = key(k);
+	l->lr.dst = l->buf;
+	l->lr.len = LEN;
+	l->lr.cb = local_cb;
+	l->lr.arg = l;
+}
+
+START_TEST(own_miss_fetches_once_for_the_group)
+{
+	static struct local me, again;
+
+	/* The owner misses first: its turn; a peer asking meanwhile waits. */
+	local_init(&me, 20);
+	ck_assert_int_eq(mc_peer_server_local_get(srv, &me.lr), MC_PEER_LOCAL_FETCH);
+	get(&A, 1, 20);
+	settle();
+	ck_assert_int_eq(A.turns + A.datas + A.nacks, 0);
+	memcpy(me.buf, data, LEN);
+	mc_peer_server_local_put(srv, &me.lr, 0);
+	RUN_UNTIL(A.datas == 1);
+	ck_assert(A.last_ok);
+	ck_assert_mem_eq(A.buf, data, LEN);
+	ck_assert_int_eq(st.commits, 1);
+	/* Held now: a second own miss is a copy from the store. */
+	local_init(&again, 20);
+	ck_assert_int_eq(mc_peer_server_local_get(srv, &again.lr), MC_PEER_LOCAL_SERVED);
+	ck_assert_mem_eq(again.buf, data, LEN);
+	ck_assert_int_eq(me.calls + again.calls, 0);
+}
+END_TEST
+
+START_TEST(own_miss_waits_for_a_peer)
+{
+	static struct local me, other;
+
+	get(&A, 1, 21);
+	RUN_UNTIL(A.turns == 1);
+	local_init(&me, 21);
+	ck_assert_int_eq(mc_peer_server_local_get(srv, &me.lr), MC_PEER_LOCAL_WAIT);
+	put(&A, 1, 21, true);
+	RUN_UNTIL(me.calls == 1);
+	ck_assert_int_eq(me.v, MC_PEER_LOCAL_SERVED);
+	ck_assert_mem_eq(me.buf, data, LEN);
+
+	/* A fetcher that fails: the waiting owner gets the turn. */
+	get(&B, 2, 22);
+	RUN_UNTIL(B.turns == 1);
+	local_init(&me, 22);
+	ck_assert_int_eq(mc_peer_server_local_get(srv, &me.lr), MC_PEER_LOCAL_WAIT);
+	put(&B, 2, 22, false);
+	RUN_UNTIL(me.calls == 1);
+	ck_assert_int_eq(me.v, MC_PEER_LOCAL_FETCH);
+	/* A failed source read passes the turn on to the next waiter. */
+	get(&C, 3, 22);
+	settle();
+	mc_peer_server_local_put(srv, &me.lr, -EIO);
+	RUN_UNTIL(C.turns == 1);
+	ck_assert_int_eq(st.commits, 1);
+
+	/* A cancelled wait is never called back. */
+	get(&A, 4, 23);
+	RUN_UNTIL(A.turns == 2);
+	local_init(&other, 23);
+	ck_assert_int_eq(mc_peer_server_local_get(srv, &other.lr), MC_PEER_LOCAL_WAIT);
+	mc_peer_server_local_cancel(srv, &other.lr);
+	put(&A, 4, 23, true);
+	settle();
+	ck_assert_int_eq(other.calls, 0);
+	ck_assert_int_eq(st.commits, 2);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("peer_server");
@@ -378,6 +471,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, stray_put_is_refused);
 	tcase_add_test(tc, stalled_or_gone_fetcher_passes_the_turn);
 	tcase_add_test(tc, no_room_passes_the_turn);
+	tcase_add_test(tc, own_miss_fetches_once_for_the_group);
+	tcase_add_test(tc, own_miss_waits_for_a_peer);
 	suite_add_tcase(s, tc);
 	return s;
 }
