@@ -122,9 +122,9 @@ $(BUILD)/user/maicachectl: $(CTL_OBJS) $(A)/libmcazure.a $(A)/libmaicache.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_cred) $(LIBS_lib)
 
-$(BUILD)/user/maicached: $(A)/userd/maicached.o $(addprefix $(A)/lib,maicached.a mcazure.a mcloop.a maicache.a)
+$(BUILD)/user/maicached: $(A)/userd/maicached.o $(addprefix $(A)/lib,maicached.a mcpeer.a mcazure.a mcloop.a maicache.a)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_azure) $(LIBS_loop) $(LIBS_lib)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_peer) $(LIBS_azure) $(LIBS_loop) $(LIBS_lib)
 
 # Unit tests always run under AddressSanitizer and UBSan, against the
 # sanitized archives (each program pulls in what it uses).

@@ -190,12 +190,21 @@ bool mc_peer_client_msg(struct mc_peer_client *cl, struct mc_peer_conn *c,
 {
 	struct mc_peer_fetch *f;
 
-	if (m->type != MAICACHE_PEER_TURN && m->type != MAICACHE_PEER_NACK)
+	if (m->type != MAICACHE_PEER_TURN && m->type != MAICACHE_PEER_NACK &&
+	    m->type != MAICACHE_PEER_WAIT)
 		return false;
 	f = find(cl, c, m->seq);
-	if (!f || !mc_extent_key_eq(m->type == MAICACHE_PEER_TURN ? &m->turn.key : &m->nack.key,
-				    &f->key)) {
+	if (!f || f->turn ||
+	    !mc_extent_key_eq(m->type == MAICACHE_PEER_NACK ? &m->nack.key : &m->turn.key,
+			      &f->key)) {
 		cl->stats.strays++;
+		return true;
+	}
+	if (m->type == MAICACHE_PEER_WAIT) {
+		/* Another node fetches it: wait for the owner as long as the fetcher may take. */
+		cl->stats.waits++;
+		mc_timer_arm(cl->loop, &f->timer, (uint64_t)m->turn.lease_ms + cl->o.answer_ms,
+			     timed_out, f);
 		return true;
 	}
 	if (m->type == MAICACHE_PEER_NACK) {

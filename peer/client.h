@@ -6,6 +6,8 @@
  *   ask the owner (GET), then the next members in placement order;
  *   DATA whose CRC32C matches       -> done, the bytes are in the slot
  *   DATA that does not              -> counted against that peer, next
+ *   WAIT                            -> another node fetches it: wait out
+ *                                      the lease the owner names
  *   TURN                            -> fetch from the source (Blob, with
  *                                      this node's own credentials), PUT
  *                                      the bytes to the owner, done
@@ -49,7 +51,7 @@ struct mc_peer_client_opts {
 };
 
 struct mc_peer_client_stats {
-	uint64_t fetches, from_peers, from_source, turns;
+	uint64_t fetches, from_peers, from_source, turns, waits;
 	uint64_t bad_data;		/* DATA that failed its CRC32C */
 	uint64_t nacks, timeouts, no_conn, strays;
 };

@@ -196,6 +196,12 @@ bool mc_peer_server_msg(struct mc_peer_server *s, struct mc_peer_conn *c,
 	if (v == MC_FLIGHT_FETCH) {
 		turn(s, c, m->seq, &m->get);
 	} else if (v == MC_FLIGHT_WAIT) {
+		struct mc_peer_msg w = { .type = MAICACHE_PEER_WAIT, .seq = m->seq };
+
+		/* The owner is alive: the requester waits out the lease, not less. */
+		w.turn.key = m->get;
+		w.turn.lease_ms = s->fo.lease_ms;
+		mc_peer_conn_send(c, &w, NULL);
 		s->stats.waits++;
 	} else {
 		s->stats.busy++;

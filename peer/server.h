@@ -4,7 +4,8 @@
  * and PUTs of the extents it owns, over its connections (conn.h).
  *
  *   GET, held        DATA from the store (zero copy; pinned until sent)
- *   GET, not held    the first asker gets TURN (a lease), later ones wait;
+ *   GET, not held    the first asker gets TURN (a lease), later ones WAIT
+ *                    (told so, and answered when the bytes are in);
  *                    too many: NACK BUSY
  *   PUT by the turn  read into room the store reserves, CRC32C checked:
  *                    good, the store commits it and every waiter gets DATA;

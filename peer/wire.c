@@ -31,7 +31,8 @@ size_t mc_peer_fixed_len(uint16_t type)
 	case MAICACHE_PEER_GET:		return sizeof(struct maicache_peer_key);
 	case MAICACHE_PEER_DATA:
 	case MAICACHE_PEER_PUT:		return sizeof(struct maicache_peer_data);
-	case MAICACHE_PEER_TURN:	return sizeof(struct maicache_peer_turn);
+	case MAICACHE_PEER_TURN:
+	case MAICACHE_PEER_WAIT:	return sizeof(struct maicache_peer_turn);
 	case MAICACHE_PEER_NACK:	return sizeof(struct maicache_peer_nack);
 	}
 	return 0;
@@ -124,6 +125,7 @@ int mc_peer_body_decode(const struct mc_peer_hdr *h, const uint8_t *p,
 			bad = "payload length differs from the frame's";
 		break;
 	case MAICACHE_PEER_TURN:
+	case MAICACHE_PEER_WAIT:
 		bad = key_get(p, &m->turn.key);
 		m->turn.lease_ms = get32(p + 48);
 		if (!bad && (!m->turn.lease_ms || m->turn.lease_ms > MC_PEER_LEASE_MAX_MS))
@@ -185,6 +187,7 @@ size_t mc_peer_encode(const struct mc_peer_msg *m, uint8_t *buf, size_t cap)
 		put32(p + 52, m->data.crc32c);
 		break;
 	case MAICACHE_PEER_TURN:
+	case MAICACHE_PEER_WAIT:
 		key_put(p, &m->turn.key);
 		put32(p + 48, m->turn.lease_ms);
 		break;

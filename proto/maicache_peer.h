@@ -26,8 +26,11 @@
  * frame before both AUTHs check out, or an AUTH that does not, ends the
  * connection with nothing served.
  *
- * Then requests (GET, PUT) and their answers (DATA, TURN, NACK) flow both
- * ways, matched by seq. An extent is named by its key: the digest of the
+ * Then requests (GET, PUT) and their answers (DATA, TURN, WAIT, NACK) flow
+ * both ways, matched by seq. WAIT tells a requester that the owner is alive
+ * and another node fetches the extent: DATA (or a TURN) follows within the
+ * fetcher's lease, so the requester waits that long instead of taking the
+ * owner for dead and fetching from Blob itself. An extent is named by its key: the digest of the
  * blob's identity (endpoint, container, blob and ETag: two versions of a
  * blob never share a key), the extent size and the index. DATA and PUT carry
  * the bytes after a fixed part holding their length and CRC32C; the receiver
@@ -58,6 +61,7 @@ enum maicache_peer_type {
 	MAICACHE_PEER_TURN,		/* struct maicache_peer_turn: fetch it and PUT it */
 	MAICACHE_PEER_PUT,		/* struct maicache_peer_data + payload */
 	MAICACHE_PEER_NACK,		/* struct maicache_peer_nack */
+	MAICACHE_PEER_WAIT,		/* struct maicache_peer_turn: another fetches it */
 	__MAICACHE_PEER_TYPE_MAX,
 };
 
@@ -102,9 +106,11 @@ struct maicache_peer_data {
 	__u32 crc32c;	/* of the payload */
 };
 
+/* TURN and WAIT. */
 struct maicache_peer_turn {
 	struct maicache_peer_key key;
-	__u32 lease_ms;	/* PUT within this, or the turn goes to the next */
+	__u32 lease_ms;	/* TURN: PUT within this, or the turn goes to the next;
+			 * WAIT: the answer comes within this */
 	__u32 reserved;	/* 0 */
 };
 

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "errmsg.h"
+#include "members.h"
 #include "parse.h"
 
 #define LINE_MAX_LEN	8192
@@ -20,14 +21,14 @@
 #define MIN		(60 * SEC)
 #define HOUR		(60 * MIN)
 
-enum key_type { T_ENGINE, T_LOG_LEVEL, T_PATH, T_UINT, T_MS };
+enum key_type { T_ENGINE, T_LOG_LEVEL, T_PATH, T_UINT, T_MS, T_SIZE, T_NAME, T_ADDR };
 
 struct key_desc {
 	const char *name;
 	enum key_type type;
 	size_t off;		/* in struct mc_config */
-	size_t size;		/* T_PATH: buffer size */
-	uint64_t min, max;	/* T_UINT, T_MS */
+	size_t size;		/* T_PATH, T_NAME, T_ADDR: buffer size */
+	uint64_t min, max;	/* T_UINT, T_MS, T_SIZE */
 	bool zero_ok;		/* T_MS: 0 means none, below min */
 };
 
@@ -46,6 +47,14 @@ static const struct key_desc keys[] = {
 	{ "read_deadline", T_MS, FIELD(read_deadline_ms), 0, 100, 24 * HOUR, true },
 	{ "shutdown_grace", T_MS, FIELD(shutdown_grace_ms), 0, 0, 10 * MIN, false },
 	{ "log_level", T_LOG_LEVEL, FIELD(log_level), 0, 0, 0, false },
+	{ "group", T_NAME, FIELD(group), MC_GROUP_NAME_MAX, 0, 0, false },
+	{ "group_key", T_PATH, FIELD(group_key), MC_CONFIG_PATH_MAX, 0, 0, false },
+	{ "group_members", T_PATH, FIELD(group_members), MC_CONFIG_PATH_MAX, 0, 0, false },
+	{ "peer_listen", T_ADDR, FIELD(peer_listen), MC_PEER_ADDR_MAX, 0, 0, false },
+	{ "group_store_size", T_SIZE, FIELD(group_store_size), 0, 4ULL << 20, 1ULL << 40, false },
+	{ "peer_timeout", T_MS, FIELD(peer_timeout_ms), 0, 10, MIN, false },
+	{ "peer_tries", T_UINT, FIELD(peer_tries), 0, 1, 16, false },
+	{ "fetch_lease", T_MS, FIELD(fetch_lease_ms), 0, 100, 10 * MIN, false },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -72,6 +81,11 @@ void mc_config_defaults(struct mc_config *cfg)
 	cfg->read_deadline_ms = 60 * SEC;
 	cfg->shutdown_grace_ms = 10 * SEC;
 	cfg->log_level = MC_LOG_INFO;
+	strcpy(cfg->peer_listen, "0.0.0.0:7117");
+	cfg->group_store_size = 256ULL << 20;
+	cfg->peer_timeout_ms = 2 * SEC;
+	cfg->peer_tries = 3;
+	cfg->fetch_lease_ms = 10 * SEC;
 }
 
 const char *mc_log_level_name(enum mc_log_level level)
@@ -146,6 +160,52 @@ static int set_path(const struct key_desc *k, char *field, const char *value,
 	return 0;
 }
 
+static int set_size(const struct key_desc *k, uint64_t *field, const char *value,
+		    char *err, size_t errlen)
+{
+	uint64_t v = 0;
+	int res = mc_parse_size(value, &v);
+
+	if (res == -EINVAL)
+		return mc_errf(err, errlen, -EINVAL, "%s: '%s' is not a size (bytes, or a number with K, M, G or T)",
+			    k->name, value);
+	if (res || v < k->min || v > k->max)
+		return mc_errf(err, errlen, -EINVAL, "%s: %s is out of range (%lluM-%lluT)", k->name,
+			    value, (unsigned long long)(k->min >> 20),
+			    (unsigned long long)(k->max >> 40));
+	*field = v;
+	return 0;
+}
+
+/* A group name: 1 to 127 of [A-Za-z0-9._-]. */
+static int set_name(const struct key_desc *k, char *field, const char *value,
+		    char *err, size_t errlen)
+{
+	size_t n = strlen(value);
+
+	if (n >= k->size)
+		return mc_errf(err, errlen, -EINVAL, "%s: name is too long (%zu bytes, at most %zu)",
+			    k->name, n, k->size - 1);
+	if (strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") != n)
+		return mc_errf(err, errlen, -EINVAL, "%s: '%s' holds a character other than A-Z a-z 0-9 . _ -",
+			    k->name, value);
+	memcpy(field, value, n + 1);
+	return 0;
+}
+
+/* A numeric host:port, or [v6]:port (peer/members.h). */
+static int set_addr(const struct key_desc *k, char *field, const char *value,
+		    char *err, size_t errlen)
+{
+	struct mc_member m;
+
+	if (strlen(value) >= k->size || mc_member_parse_addr(value, &m))
+		return mc_errf(err, errlen, -EINVAL, "%s: '%s' is not a numeric address:port",
+			    k->name, value);
+	strcpy(field, value);
+	return 0;
+}
+
 static int set_engine(enum mc_engine *field, const char *value, char *err,
 		      size_t errlen)
 {
@@ -202,6 +262,12 @@ int mc_config_set(struct mc_config *cfg, const char *key, const char *value,
 		return set_uint(k, field, value, err, errlen);
 	case T_MS:
 		return set_ms(k, field, value, err, errlen);
+	case T_SIZE:
+		return set_size(k, field, value, err, errlen);
+	case T_NAME:
+		return set_name(k, field, value, err, errlen);
+	case T_ADDR:
+		return set_addr(k, field, value, err, errlen);
 	}
 	return -EINVAL;
 }
@@ -239,6 +305,12 @@ int mc_config_check(const struct mc_config *cfg, char *err, size_t errlen)
 			    "read_deadline (%s) is below request_timeout (%s): raise read_deadline or lower request_timeout",
 			    a, b);
 	}
+	if (cfg->group[0] && !cfg->group_key[0])
+		return mc_errf(err, errlen, -EINVAL, "group '%s' needs group_key (the group's key file)",
+			    cfg->group);
+	if (cfg->group[0] && !cfg->group_members[0])
+		return mc_errf(err, errlen, -EINVAL, "group '%s' needs group_members (the membership file)",
+			    cfg->group);
 	return 0;
 }
 

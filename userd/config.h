@@ -29,6 +29,8 @@
 #define MC_CONFIG_FILE		"/etc/maicache/maicached.conf"
 #define MC_CONFIG_STATE_DIR	"/var/lib/maicache"
 #define MC_CONFIG_PATH_MAX	4096
+#define MC_GROUP_NAME_MAX	128
+#define MC_PEER_ADDR_MAX	72	/* "[v6]:port" */
 
 enum mc_log_level {
 	MC_LOG_ERROR,
@@ -52,6 +54,16 @@ struct mc_config {
 	uint64_t shutdown_grace_ms;		/* 10000, 0..10min: fills may
 						 * finish after SIGTERM */
 	enum mc_log_level log_level;		/* info */
+
+	/* The cache group (docs/peers.md): off while group is "". */
+	char group[MC_GROUP_NAME_MAX];		/* "", [A-Za-z0-9._-] */
+	char group_key[MC_CONFIG_PATH_MAX];	/* the key file, mode 0600 */
+	char group_members[MC_CONFIG_PATH_MAX];	/* the membership file */
+	char peer_listen[MC_PEER_ADDR_MAX];	/* 0.0.0.0:7117 */
+	uint64_t group_store_size;		/* 256M, 4M..1T: extents kept for the group */
+	uint64_t peer_timeout_ms;		/* 2000, 10ms..1min: one peer's answer */
+	unsigned int peer_tries;		/* 3, 1..16: peers asked per miss */
+	uint64_t fetch_lease_ms;		/* 10000, 100ms..10min: a fetch turn */
 };
 
 void mc_config_defaults(struct mc_config *cfg);

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "loop.h"
+#include "maicache_peer.h"
 
 struct mc_msg;
 struct mc_source;
@@ -51,6 +52,12 @@ struct mc_source {
 	const struct mc_source_ops *ops;
 	uint64_t size;			/* bytes of data */
 	char version[MC_VERSION_MAX];	/* blob: the pinned ETag; file: "" */
+	/*
+	 * Set by kinds whose bytes are the same on every node (blob): their
+	 * identity across the cache group (peer/key.h, mc_blob_digest()).
+	 */
+	bool shared;
+	uint8_t ident[MAICACHE_PEER_DIGEST_SIZE];
 };
 
 /* A read in progress, in the caller's memory (a fill): nothing allocated. */

@@ -6,13 +6,16 @@
  * The only file of the daemon that knows Azure: its arguments are the
  * credential (azure/az_cred.h), its shared state the blob client.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "az_cred.h"
+#include "az_url.h"
 #include "blob.h"
+#include "key.h"
 #include "errmsg.h"
 #include "source_kind.h"
 
@@ -29,6 +32,8 @@ struct blob_source {
 	struct mc_blob *blob;
 	/* Until the properties are in. */
 	char expect[MC_VERSION_MAX];
+	/* The blob's identity in the group, hashed with the ETag once known. */
+	char *endpoint, *container, *name;
 	mc_source_open_cb open_cb;
 	void *open_arg;
 };
@@ -138,7 +143,39 @@ static void blob_close(struct mc_source *s)
 	/* An open still running is cancelled without telling its caller. */
 	bs->open_cb = NULL;
 	mc_blob_close(bs->blob);
+	free(bs->endpoint);
+	free(bs->container);
+	free(bs->name);
 	free(bs);
+}
+
+/*
+ * Who the blob is for the group: its account's endpoint as written
+ * (path-style URLs carry the account in the path), container and name.
+ */
+static int blob_identity(struct blob_source *bs, const char *url)
+{
+	struct az_url *u = malloc(sizeof(*u));
+	char err[256];
+	int ret = -ENOMEM;
+
+	if (!u)
+		return ret;
+	ret = az_url_parse(url, u, err, sizeof(err));
+	if (!ret) {
+		ret = asprintf(&bs->endpoint, "%s://%s%s%s", u->https ? "https" : "http",
+			       u->host, u->path_style ? "/" : "",
+			       u->path_style ? u->account : "") < 0 ? -ENOMEM : 0;
+		if (ret)
+			bs->endpoint = NULL;
+	}
+	if (!ret) {
+		bs->container = strdup(u->container);
+		bs->name = strdup(u->blob);
+		ret = bs->container && bs->name ? 0 : -ENOMEM;
+	}
+	free(u);
+	return ret;
 }
 
 static const struct mc_source_ops blob_ops = {
@@ -178,6 +215,9 @@ static void blob_props_done(void *arg, int res,
 	mc_blob_pin(bs->blob, props);
 	bs->s.size = props->size;
 	snprintf(bs->s.version, sizeof(bs->s.version), "%s", props->etag);
+	/* Without an identity (no ETag) the blob is simply not shared. */
+	bs->s.shared = bs->endpoint && !mc_blob_digest(bs->endpoint, bs->container, bs->name,
+						       props->etag, bs->s.ident);
 	bs->open_cb(bs->open_arg, 0, &bs->s, NULL);
 }
 
@@ -204,6 +244,10 @@ int mc_blob_source_open(struct mc_blob_kind *k, const char *url,
 	if (ret) {
 		free(bs);
 		return ret;
+	}
+	if (blob_identity(bs, url)) {
+		blob_close(&bs->s);
+		return mc_errf(err, errlen, -ENOMEM, "out of memory");
 	}
 	ret = mc_blob_get_props(bs->blob, blob_props_done, bs);
 	if (ret) {

@@ -127,11 +127,18 @@ static struct mc_peer_conn *conn_to(void *arg, size_t member)
 	return NULL;
 }
 
+static bool hold_source;		/* a slow source: the test finishes the read */
+static struct mc_peer_fetch *held_fetch;
+
 static void source(void *arg, struct mc_peer_fetch *f)
 {
 	(void)arg;
 	sourced++;
 	memcpy(f->dst, data, LEN);
+	if (hold_source) {
+		held_fetch = f;
+		return;
+	}
 	mc_peer_fetch_sourced(f, 0);
 }
 
@@ -284,6 +291,31 @@ START_TEST(turn_then_peer)
 }
 END_TEST
 
+START_TEST(waiter_outlasts_the_answer_timeout)
+{
+	static uint8_t a[LEN], b[LEN];
+	struct mc_extent_key k = key_ranked(OWNER, -1);
+	struct mc_peer_fetch f1, f2;
+
+	hold_source = true;
+	fetch(&f1, k, a);
+	RUN_UNTIL(sourced == 1);	/* f1 has the turn, and a slow source */
+	fetch(&f2, k, b);
+	RUN_UNTIL(mc_peer_client_stats(cl)->waits == 1);
+	/* Well past answer_ms (300): the owner said WAIT, so f2 waits on. */
+	for (uint64_t end = mc_now_ms() + 800; mc_now_ms() < end;)
+		mc_loop_run_once(loop, 20);
+	ck_assert_int_eq(dones, 0);
+	ck_assert_uint_eq(mc_peer_client_stats(cl)->timeouts, 0);
+	hold_source = false;
+	mc_peer_fetch_sourced(held_fetch, 0);
+	RUN_UNTIL(dones == 2);
+	ck_assert_int_eq(last_res, 0);
+	ck_assert_int_eq(sourced, 1);	/* one source read for both */
+	ck_assert_mem_eq(b, data, LEN);
+}
+END_TEST
+
 START_TEST(lying_peer_is_skipped)
 {
 	static uint8_t a[LEN], b[LEN];
@@ -347,6 +379,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, turn_then_peer);
+	tcase_add_test(tc, waiter_outlasts_the_answer_timeout);
 	tcase_add_test(tc, lying_peer_is_skipped);
 	tcase_add_test(tc, silent_peer_times_out);
 	tcase_add_test(tc, nobody_reachable_means_the_source);

@@ -103,7 +103,7 @@ static const struct mc_extent_store_ops store_ops = {
 struct client {
 	struct mc_peer_conn *c;
 	bool ready, closed;
-	int turns, datas, nacks;
+	int turns, datas, nacks, waits;
 	struct mc_peer_msg last;
 	bool last_ok;
 	uint8_t buf[LEN];
@@ -123,6 +123,7 @@ static void c_msg(void *arg, struct mc_peer_conn *c, const struct mc_peer_msg *m
 	cl->last = *m;
 	cl->turns += m->type == MAICACHE_PEER_TURN;
 	cl->nacks += m->type == MAICACHE_PEER_NACK;
+	cl->waits += m->type == MAICACHE_PEER_WAIT;
 }
 
 static void *c_buf(void *arg, struct mc_peer_conn *c, const struct mc_peer_msg *m)
@@ -278,7 +279,10 @@ START_TEST(one_fetch_serves_everyone)
 	ck_assert_uint_eq(A.last.turn.lease_ms, 1000);
 	get(&B, 7, 10);
 	settle();
-	ck_assert_int_eq(B.turns + B.datas + B.nacks, 0);	/* waits */
+	RUN_UNTIL(B.waits == 1);		/* told to wait, out the lease */
+	ck_assert_uint_eq(B.last.seq, 7);
+	ck_assert_uint_eq(B.last.turn.lease_ms, 1000);
+	ck_assert_int_eq(B.turns + B.datas + B.nacks, 0);
 	put(&A, 1, 10, true);
 	RUN_UNTIL(B.datas == 1);
 	ck_assert(B.last_ok);
@@ -402,7 +406,7 @@ START_TEST(own_miss_fetches_once_for_the_group)
 	local_init(&me, 20);
 	ck_assert_int_eq(mc_peer_server_local_get(srv, &me.lr), MC_PEER_LOCAL_FETCH);
 	get(&A, 1, 20);
-	settle();
+	RUN_UNTIL(A.waits == 1);
 	ck_assert_int_eq(A.turns + A.datas + A.nacks, 0);
 	memcpy(me.buf, data, LEN);
 	mc_peer_server_local_put(srv, &me.lr, 0);

@@ -73,7 +73,8 @@ START_TEST(round_trip_every_type)
 		m.data.crc32c = 0xdeadbeef;
 		break;
 	case 5:
-		m.type = MAICACHE_PEER_TURN;
+	case 7:
+		m.type = _i == 5 ? MAICACHE_PEER_TURN : MAICACHE_PEER_WAIT;
 		m.turn.key = a_key();
 		m.turn.lease_ms = 5000;
 		break;
@@ -188,6 +189,9 @@ START_TEST(turn_and_nack_checks)
 	ck_assert_uint_eq(enc(&m, buf), 0);	/* refused on the way out too */
 	m.turn.lease_ms = MC_PEER_LEASE_MAX_MS + 1;
 	ck_assert_uint_eq(enc(&m, buf), 0);
+	m.type = MAICACHE_PEER_WAIT;		/* WAIT is checked as TURN */
+	ck_assert_uint_eq(enc(&m, buf), 0);
+	m.type = MAICACHE_PEER_TURN;
 	m.turn.lease_ms = 100;
 	ck_assert_uint_gt(enc(&m, buf), 0);
 	v = htole32(7);
@@ -291,7 +295,7 @@ static Suite *suite(void)
 	Suite *s = suite_create("peer_wire");
 	TCase *tc = tcase_create("core");
 
-	tcase_add_loop_test(tc, round_trip_every_type, 0, 7);
+	tcase_add_loop_test(tc, round_trip_every_type, 0, 8);
 	tcase_add_test(tc, header_checks);
 	tcase_add_test(tc, body_checks);
 	tcase_add_test(tc, turn_and_nack_checks);
