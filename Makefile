@@ -117,7 +117,7 @@ $(BUILD)/user/mc-peer-probe: $(A)/tests/vm/tools/mc-peer-probe.o $(A)/libmcpeer.
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_peer) $(LIBS_loop) $(LIBS_lib)
 
-CTL_OBJS := $(A)/tools/maicachectl.o $(A)/tools/ctl_volumes.o
+CTL_OBJS := $(A)/tools/maicachectl.o $(A)/tools/ctl_volumes.o $(A)/tools/ctl_peers.o
 $(BUILD)/user/maicachectl: $(CTL_OBJS) $(A)/libmcazure.a $(A)/libmaicache.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_cred) $(LIBS_lib)

@@ -19,7 +19,7 @@
 #include "maicachectl.h"
 
 /* ,"key":N from a number field of the daemon's message; null if it is not one. */
-static void json_u64(const struct mc_msg *m, const char *field, const char *key)
+void json_u64(const struct mc_msg *m, const char *field, const char *key)
 {
 	uint64_t v;
 
@@ -34,6 +34,11 @@ static const char *socket_opt;
 void mc_ctl_set_socket(const char *path)
 {
 	socket_opt = path;
+}
+
+int mc_ctl_open(char *err, size_t errlen)
+{
+	return mc_ctl_connect(mc_ctl_socket_path(socket_opt), err, errlen);
 }
 
 /* Connect, send req, get the first reply; prints the error and returns -1. */
@@ -311,6 +316,7 @@ void mc_daemon_print(const struct mc_vols *vs)
 		mc_json_member(stdout, "engine", mc_msg_get(m, "engine"));
 		for (i = 0; i < sizeof(daemon_numbers) / sizeof(daemon_numbers[0]); i++)
 			json_u64(m, daemon_numbers[i], daemon_numbers[i]);
+		mc_group_print(m);
 		printf("}");
 		return;
 	}
@@ -328,4 +334,5 @@ void mc_daemon_print(const struct mc_vols *vs)
 	printf("  ring: %s kicks, completion ring full %s times; misses with no source %s, rejected %s\n",
 	       mc_msg_get(m, "ring_kicks"), mc_msg_get(m, "ring_full"),
 	       mc_msg_get(m, "unknown_misses"), mc_msg_get(m, "bad_misses"));
+	mc_group_print(m);
 }

@@ -37,6 +37,7 @@ static void usage(FILE *f)
 		"  remove ID                     remove /dev/maicacheID\n"
 		"  list                          the devices (and their sources)\n"
 		"  stats [ID]                    counters of a device, or of the daemon\n"
+		"  peers                         the daemon's cache group: members, shares, bytes\n"
 		"                                and every device\n"
 		"  pool [--size N] [--daemon-timeout-ms MS]\n"
 		"                                show (or set) the pool and daemon state\n"
@@ -504,6 +505,8 @@ int main(int argc, char **argv)
 		return cmd_stats(argc, argv);
 	if (!strcmp(cmd, "pool"))
 		return cmd_pool(argc, argv);
+	if (!strcmp(cmd, "peers"))
+		return cmd_peers(argc, argv);
 	if (!strcmp(cmd, "monitor"))
 		return cmd_monitor();
 	fprintf(stderr, "maicachectl: unknown command '%s'\n", cmd);

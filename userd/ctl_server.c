@@ -8,6 +8,7 @@
  *   op=detach dev=                                      -> ok
  *   op=list                                             -> ok, count, then one message per volume
  *   op=stats                                            -> ok + daemon counters, then volumes
+ *   op=peers                                            -> ok + group counters, then one message per member
  *
  * A failed request answers ok=0 with errno= and error= (a message for the
  * user, naming what to fix). An attach answers once its source is open.
@@ -28,6 +29,7 @@
 #include "errmsg.h"
 #include "ctl_msg.h"
 #include "ctl_server.h"
+#include "group.h"
 
 /* One request per connection: maicachectl connects for each command. */
 struct mc_ctl_conn {
@@ -110,6 +112,28 @@ static void send_vol(void *arg, const struct mc_vol_info *info)
 	send_msg(ctx->c, ctx->m);
 }
 
+/* The group's counters, prefixed group_ (none outside a group). */
+static void group_counters(struct mc_daemon *d, struct mc_msg *m)
+{
+	struct mc_group_info gi;
+
+	if (!mc_group_info(d, &gi))
+		return;
+	mc_msg_add(m, "group", gi.name);
+	mc_msg_add(m, "group_node_id", gi.node_id);
+	mc_msg_add(m, "group_listen", gi.listen);
+	mc_msg_add_u64(m, "group_members", gi.members);
+	mc_msg_add_u64(m, "group_in_members", gi.in_members);
+#define U(f) mc_msg_add_u64(m, "group_" #f, gi.f)
+	U(fetches); U(from_peers); U(from_source); U(turns); U(waits);
+	U(bad_data); U(nacks); U(timeouts); U(no_conn);
+	U(gets_served); U(served); U(served_bytes); U(puts); U(bad_puts); U(stray_puts);
+	U(local_gets); U(local_served);
+	U(store_bytes); U(store_capacity); U(store_extents); U(store_evicted);
+	U(auth_failures); U(bad_frames); U(accepted); U(refused);
+#undef U
+}
+
 static void op_list(struct mc_ctl_conn *c, struct mc_msg *m, bool stats)
 {
 	struct send_ctx ctx = { .c = c, .m = m };
@@ -135,9 +159,45 @@ static void op_list(struct mc_ctl_conn *c, struct mc_msg *m, bool stats)
 		mc_msg_add_u64(m, "bad_misses", d->bad_misses);
 		mc_msg_add_u64(m, "ring_kicks", d->ring.kicks);
 		mc_msg_add_u64(m, "ring_full", d->ring.ring_full);
+		group_counters(d, m);
 	}
 	send_msg(c, m);
 	mc_vol_for_each(d, send_vol, &ctx);
+}
+
+static void send_member(void *arg, const struct mc_group_member_info *mi)
+{
+	struct send_ctx *ctx = arg;
+	struct mc_msg *m = ctx->m;
+
+	mc_msg_init(m);
+	mc_msg_add(m, "node_id", mi->node_id);
+	mc_msg_addf(m, "addr", strchr(mi->host, ':') ? "[%s]:%s" : "%s:%s", mi->host, mi->port);
+	mc_msg_add(m, "region", mi->region);
+	mc_msg_add(m, "state", mi->state);
+	/* Parts per million: the protocol carries whole numbers. */
+	mc_msg_add_u64(m, "share_ppm", (uint64_t)(mi->share * 1e6 + 0.5));
+	mc_msg_add_u64(m, "got_bytes", mi->got_bytes);
+	mc_msg_add_u64(m, "bad_data", mi->bad_data);
+	mc_msg_add_u64(m, "served_bytes", mi->served_bytes);
+	send_msg(ctx->c, m);
+}
+
+static void op_peers(struct mc_ctl_conn *c, struct mc_msg *m)
+{
+	struct send_ctx ctx = { .c = c, .m = m };
+	struct mc_group_info gi;
+
+	if (!mc_group_info(c->d, &gi)) {
+		mc_ctl_reply_error(c, -ENOENT, "this daemon is in no cache group (config key group)");
+		return;
+	}
+	mc_msg_init(m);
+	mc_msg_add(m, "ok", "1");
+	mc_msg_add_u64(m, "count", gi.members);
+	group_counters(c->d, m);
+	send_msg(c, m);
+	mc_group_for_each_member(c->d, send_member, &ctx);
 }
 
 /* The attach's result: reply, and end the connection. */
@@ -247,6 +307,8 @@ static void handle(struct mc_ctl_conn *c, struct mc_msg *m)
 		op_list(c, m, false);
 	} else if (!strcmp(op, "stats")) {
 		op_list(c, m, true);
+	} else if (!strcmp(op, "peers")) {
+		op_peers(c, m);
 	} else {
 		char err[128];
 

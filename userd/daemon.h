@@ -7,10 +7,11 @@
  *   maicached.c   main(): options, start-up, the loop, shutdown
  *   vol.c         volumes: attach, re-attach after a restart, detach, stale
  *   fill.c        misses: take them off the ring, read the source, complete
+ *   group.c       the cache group: misses of shared sources via peers
  *   ctl_server.c  the control socket maicachectl talks to
  *
  * Calls go one way: maicached.c -> ctl_server.c -> vol.c, and fill.c ->
- * vol.c. Volumes know neither the control protocol nor the miss path.
+ * group.c -> vol.c's sources. Volumes know neither the control protocol nor the miss path.
  */
 #ifndef MAICACHE_DAEMON_H
 #define MAICACHE_DAEMON_H
@@ -80,6 +81,7 @@ struct mc_daemon {
 
 	int sig_fd;
 	int ctl_fd;
+	struct mc_group_node *group;	/* the cache group, or NULL (group.c) */
 	struct mc_list vols;
 
 	/* Misses of volumes still opening their source (fill.c). */

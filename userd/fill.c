@@ -6,6 +6,8 @@
  *
  * The kernel already coalesces concurrent misses on one extent into one
  * fill, so one miss here is one source read: one GET per extent per node.
+ * In a cache group a blob's misses go to the group first (group.h), which
+ * makes it one GET per extent per group.
  *
  * A miss for a volume still opening its source is held here and served
  * after the loop turn in which the volume left OPENING (mc_fill_run_held()):
@@ -18,6 +20,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "group.h"
 
 struct fill {
 	struct mc_vol *vol;
@@ -103,8 +106,12 @@ static void start_fill(struct mc_vol *v, const struct mc_miss *m)
 	f->len = m->len;
 	d->inflight++;
 	v->inflight++;
-	ret = mc_source_read(v->src, &f->rq, m->extent * v->extent_size,
-			     d->ring.pool + m->slot_off, m->len, fill_done, f);
+	if (mc_group_serves(d, v))
+		ret = mc_group_read(d, v, m->extent * v->extent_size,
+				    d->ring.pool + m->slot_off, m->len, fill_done, f);
+	else
+		ret = mc_source_read(v->src, &f->rq, m->extent * v->extent_size,
+				     d->ring.pool + m->slot_off, m->len, fill_done, f);
 	if (ret) {
 		d->inflight--;
 		v->inflight--;

@@ -37,6 +37,7 @@
 #include "ctl_server.h"
 #include "daemon.h"
 #include "errmsg.h"
+#include "group.h"
 
 static void usage(FILE *f)
 {
@@ -216,6 +217,9 @@ static int setup(struct mc_daemon *d, char *err, size_t errlen)
 	d->nl = mc_nl_open(err, errlen);
 	if (!d->nl)
 		return -ENOENT;
+	ret = mc_group_start(d, err, errlen);
+	if (ret)
+		return ret;
 	/* Misses for restored volumes are held until their source opens. */
 	ret = mc_vol_restore(d);
 	if (ret)
@@ -276,6 +280,8 @@ static void stop_fills(struct mc_daemon *d)
 	mc_vol_cancel_all(d);
 	mc_sources_free(d->sources);
 	d->sources = NULL;
+	/* Reads waiting on peers; their sources' reads ended above. */
+	mc_group_stop(d);
 	if (d->loop)
 		mc_loop_free(d->loop);
 	d->loop = NULL;

@@ -81,7 +81,15 @@ START_TEST(load_every_key)
 		  "request_timeout = 1500\n"
 		  "read_deadline = 0\n"
 		  "   # indented comment\n"
-		  "log_level = debug");
+		  "log_level = debug\n"
+		  "group = train-eu.1\n"
+		  "group_key = /etc/maicache/group.key\n"
+		  "group_members = /etc/maicache/members\n"
+		  "peer_listen = [fd00::7]:7200\n"
+		  "group_store_size = 2G\n"
+		  "peer_timeout = 500ms\n"
+		  "peer_tries = 5\n"
+		  "fetch_lease = 30s\n");
 	ck_assert_msg(mc_config_load(cfg_path, &c, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(c.engine, MC_ENGINE_AIO);
 	ck_assert_str_eq(c.socket, "/run/mc.sock");
@@ -94,6 +102,14 @@ START_TEST(load_every_key)
 	ck_assert_uint_eq(c.request_timeout_ms, 1500);
 	ck_assert_uint_eq(c.read_deadline_ms, 0);
 	ck_assert_int_eq(c.log_level, MC_LOG_DEBUG);
+	ck_assert_str_eq(c.group, "train-eu.1");
+	ck_assert_str_eq(c.group_key, "/etc/maicache/group.key");
+	ck_assert_str_eq(c.group_members, "/etc/maicache/members");
+	ck_assert_str_eq(c.peer_listen, "[fd00::7]:7200");
+	ck_assert_uint_eq(c.group_store_size, 2ULL << 30);
+	ck_assert_uint_eq(c.peer_timeout_ms, 500);
+	ck_assert_uint_eq(c.peer_tries, 5);
+	ck_assert_uint_eq(c.fetch_lease_ms, 30000);
 }
 END_TEST
 
@@ -148,6 +164,16 @@ static const struct {
 	{ "engine = aio\n\nengine = auto\n", "3: engine: already set on line 1" },
 	{ "backoff_base = 2s\nbackoff_max = 1s\n", " backoff_max (1s) is below backoff_base (2s)" },
 	{ "request_timeout = 60s\nread_deadline = 30s\n", " read_deadline (30s) is below request_timeout (60s)" },
+	{ "group = a b\n", "1: group: 'a b' holds a character other than A-Z a-z 0-9 . _ -" },
+	{ "group = g\n", " group 'g' needs group_key (the group's key file)" },
+	{ "group = g\ngroup_key = /k\n", " group 'g' needs group_members (the membership file)" },
+	{ "peer_listen = example.com:7117\n", "1: peer_listen: 'example.com:7117' is not a numeric address:port" },
+	{ "peer_listen = 10.0.0.1\n", "1: peer_listen: '10.0.0.1' is not a numeric address:port" },
+	{ "peer_listen = 10.0.0.1:70000\n", "1: peer_listen: '10.0.0.1:70000' is not a numeric address:port" },
+	{ "group_store_size = 1M\n", "1: group_store_size: 1M is out of range (4M-1T)" },
+	{ "group_store_size = lots\n", "1: group_store_size: 'lots' is not a size" },
+	{ "peer_tries = 17\n", "1: peer_tries: 17 is out of range (1-16)" },
+	{ "fetch_lease = 50ms\n", "1: fetch_lease: 50ms is out of range (100ms-600s)" },
 };
 
 START_TEST(load_rejects)

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT
+/*
+ * maicachectl peers: the daemon's cache group (members, each one's share
+ * of ownership, bytes fetched from and served to it, errors) and the
+ * group's counters, which stats shows as well.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl_client.h"
+#include "json.h"
+#include "maicachectl.h"
+
+static const char *const group_numbers[] = {
+	"members", "in_members", "fetches", "from_peers", "from_source", "turns", "waits",
+	"bad_data", "nacks", "timeouts", "no_conn", "gets_served", "served", "served_bytes",
+	"puts", "bad_puts", "stray_puts", "local_gets", "local_served", "store_bytes",
+	"store_capacity", "store_extents", "store_evicted", "auth_failures", "bad_frames",
+	"accepted", "refused",
+};
+
+static const char *num(const struct mc_msg *m, const char *key)
+{
+	const char *v = mc_msg_get(m, key);
+
+	return v ? v : "?";
+}
+
+void mc_group_print(const struct mc_msg *m)
+{
+	char field[64];
+	size_t i;
+
+	if (!mc_msg_get(m, "group"))
+		return;
+	if (json) {
+		printf(",\"group\":{");
+		mc_json_str(stdout, "name");
+		printf(":");
+		mc_json_str(stdout, mc_msg_get(m, "group"));
+		mc_json_member(stdout, "node_id", mc_msg_get(m, "group_node_id"));
+		mc_json_member(stdout, "listen", mc_msg_get(m, "group_listen"));
+		for (i = 0; i < sizeof(group_numbers) / sizeof(group_numbers[0]); i++) {
+			snprintf(field, sizeof(field), "group_%s", group_numbers[i]);
+			json_u64(m, field, group_numbers[i]);
+		}
+		printf("}");
+		return;
+	}
+	printf("  group %s: node %s on %s, %s members%s\n", mc_msg_get(m, "group"),
+	       num(m, "group_node_id"), num(m, "group_listen"), num(m, "group_members"),
+	       strcmp(num(m, "group_in_members"), "1") ? " (this node is not one: it owns nothing)" : "");
+	printf("  group misses: %s, from peers %s, from the source %s (turns %s), waited %s\n",
+	       num(m, "group_fetches"), num(m, "group_from_peers"), num(m, "group_from_source"),
+	       num(m, "group_turns"), num(m, "group_waits"));
+	printf("  group errors: bad data %s, NACKs %s, timeouts %s, unreachable %s, auth failures %s, bad frames %s\n",
+	       num(m, "group_bad_data"), num(m, "group_nacks"), num(m, "group_timeouts"),
+	       num(m, "group_no_conn"), num(m, "group_auth_failures"), num(m, "group_bad_frames"));
+	printf("  group serving: %s GETs from peers, %s answered with data (%s bytes), %s PUTs (%s bad, %s stray); own misses %s (%s from the store)\n",
+	       num(m, "group_gets_served"), num(m, "group_served"), num(m, "group_served_bytes"),
+	       num(m, "group_puts"), num(m, "group_bad_puts"), num(m, "group_stray_puts"),
+	       num(m, "group_local_gets"), num(m, "group_local_served"));
+	printf("  group store: %s of %s bytes, %s extents, %s evicted\n",
+	       num(m, "group_store_bytes"), num(m, "group_store_capacity"),
+	       num(m, "group_store_extents"), num(m, "group_store_evicted"));
+}
+
+static void print_member(const struct mc_msg *m, bool first)
+{
+	uint64_t ppm = 0;
+
+	mc_msg_get_u64(m, "share_ppm", &ppm);
+	if (json) {
+		printf("%s{", first ? "" : ",");
+		mc_json_str(stdout, "node_id");
+		printf(":");
+		mc_json_str(stdout, num(m, "node_id"));
+		mc_json_member(stdout, "addr", num(m, "addr"));
+		mc_json_member(stdout, "region", num(m, "region"));
+		mc_json_member(stdout, "state", num(m, "state"));
+		printf(",\"share\":%.6f", (double)ppm / 1e6);
+		json_u64(m, "got_bytes", "got_bytes");
+		json_u64(m, "bad_data", "bad_data");
+		json_u64(m, "served_bytes", "served_bytes");
+		printf("}");
+		return;
+	}
+	printf("%-32s  %-21s  %-10s  %6.2f%%  %12s  %12s  %6s\n", num(m, "node_id"),
+	       num(m, "addr"), num(m, "state"), (double)ppm / 1e4, num(m, "got_bytes"),
+	       num(m, "served_bytes"), num(m, "bad_data"));
+}
+
+int cmd_peers(int argc, char **argv)
+{
+	struct mc_msg *req = NULL, *reply = NULL;
+	char err[1024];
+	uint64_t count = 0;
+	int fd = -1, ret = 1;
+
+	if (argc > 1) {
+		fprintf(stderr, "maicachectl: peers takes no arguments ('%s')\n", argv[1]);
+		return 2;
+	}
+	req = calloc(1, sizeof(*req));
+	reply = calloc(1, sizeof(*reply));
+	if (!req || !reply)
+		goto out;
+	mc_msg_init(req);
+	mc_msg_add(req, "op", "peers");
+	fd = mc_ctl_open(err, sizeof(err));
+	if (fd < 0 || mc_ctl_call(fd, req, reply, err, sizeof(err))) {
+		fail(err);
+		goto out;
+	}
+	if (strcmp(num(reply, "ok"), "1")) {
+		fail(num(reply, "error"));
+		goto out;
+	}
+	if (mc_msg_get_u64(reply, "count", &count) || count > 65536) {
+		fail("maicached: a peers reply without a member count");
+		goto out;
+	}
+	if (json)
+		printf("{\"running\":true");
+	else
+		printf("cache group %s\n", num(reply, "group"));
+	mc_group_print(reply);
+	if (json)
+		printf(",\"members\":[");
+	else
+		printf("%-32s  %-21s  %-10s  %7s  %12s  %12s  %6s\n", "NODE", "ADDRESS", "STATE",
+		       "SHARE", "GOT BYTES", "SERVED BYTES", "BAD");
+	for (uint64_t i = 0; i < count; i++) {
+		if (mc_msg_recv(fd, reply, err, sizeof(err))) {
+			if (json)
+				printf("]}\n");
+			fail(err);
+			goto out;
+		}
+		print_member(reply, i == 0);
+	}
+	if (json)
+		printf("]}\n");
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(req);
+	free(reply);
+	return ret;
+}

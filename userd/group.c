@@ -1,0 +1,717 @@
+// SPDX-License-Identifier: MIT
+/*
+ * See group.h. Outgoing connections carry this node's requests (GET, PUT)
+ * and their answers; accepted ones carry the peers' requests to this
+ * node's server. A frame of the wrong kind on either closes it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "client.h"
+#include "conn.h"
+#include "daemon.h"
+#include "errmsg.h"
+#include "group.h"
+#include "key.h"
+#include "mem_store.h"
+#include "members.h"
+#include "placement.h"
+#include "server.h"
+
+#define TICK_MS		200	/* fetch turns whose lease ended pass on */
+#define REDIAL_MS	1000	/* a member that failed is not dialled sooner */
+#define ACCEPT_MAX	4096	/* peers' connections at once */
+#define SHARE_SAMPLES	20000	/* keys drawn to measure each member's share */
+
+/* One member, placement order (p.nodes[i]): this node's connection to it. */
+struct link {
+	struct mc_group_node *g;
+	const struct mc_member *m;	/* in g->members */
+	struct mc_peer_conn *c;		/* outgoing, or NULL */
+	uint64_t redial_ms;
+	double share;
+	/* Of connections closed; live ones are added when shown. */
+	uint64_t got_bytes, bad_data, served_bytes;
+};
+
+/* A peer's connection to this node. */
+struct accepted {
+	struct mc_list link;
+	struct mc_group_node *g;
+	struct mc_peer_conn *c;
+};
+
+struct mc_group_node {
+	struct mc_daemon *d;
+	struct mc_group grp;
+	struct mc_node_id me;
+	char me_hex[33];
+	struct mc_members members;
+	struct mc_placement p;
+	size_t self;			/* index in p.nodes, or SIZE_MAX */
+	struct link *links;		/* p.n of them */
+
+	int listen_fd;
+	struct mc_mem_store *store;
+	struct mc_peer_server *srv;
+	struct mc_peer_client *cl;
+	struct mc_list accepted;
+	unsigned int naccepted;
+	struct mc_list reads;
+	struct mc_timer tick;
+
+	uint64_t auth_failures, bad_frames, accepted_total, refused;
+};
+
+/* One miss read through the group. */
+struct gread {
+	struct mc_list link;
+	struct mc_group_node *g;
+	struct mc_source *src;
+	uint64_t off;
+	void *dst;
+	size_t len;
+	mc_source_cb cb;
+	void *arg;
+	bool local;			/* this node owns it: lr, else f */
+	bool local_put;			/* a FETCH turn: hand the bytes to the store */
+	struct mc_peer_local lr;
+	struct mc_peer_fetch f;
+	struct mc_source_req rq;
+	struct mc_timer defer;
+	char msg[200];
+};
+
+/* ---- the end of a read ---- */
+
+static void read_end(struct gread *r, int res, const char *msg)
+{
+	mc_source_cb cb = r->cb;
+	void *arg = r->arg;
+
+	mc_timer_cancel(r->g->d->loop, &r->defer);
+	mc_list_del(&r->link);
+	snprintf(r->msg, sizeof(r->msg), "%s", msg ? msg : "");
+	if (res)
+		cb(arg, res, r->msg[0] ? r->msg : NULL);
+	else
+		cb(arg, 0, NULL);
+	free(r);
+}
+
+static void served_later(void *arg)
+{
+	read_end(arg, 0, NULL);
+}
+
+/* ---- this node owns the extent ---- */
+
+static void local_sourced(void *arg, int res, const char *msg)
+{
+	struct gread *r = arg;
+
+	if (r->local_put)
+		mc_peer_server_local_put(r->g->srv, &r->lr, res);
+	read_end(r, res, msg);
+}
+
+static void local_source(struct gread *r, bool keep)
+{
+	int ret;
+
+	r->local_put = keep;
+	ret = mc_source_read(r->src, &r->rq, r->off, r->dst, r->len, local_sourced, r);
+	if (ret) {
+		if (keep)
+			mc_peer_server_local_put(r->g->srv, &r->lr, ret);
+		read_end(r, ret, "cannot start the source read");
+	}
+}
+
+static void local_verdict(struct gread *r, enum mc_peer_local_verdict v)
+{
+	switch (v) {
+	case MC_PEER_LOCAL_SERVED:
+		/* Never inside the caller's call. */
+		mc_timer_arm(r->g->d->loop, &r->defer, 0, served_later, r);
+		break;
+	case MC_PEER_LOCAL_FETCH:
+		local_source(r, true);
+		break;
+	case MC_PEER_LOCAL_SOURCE:
+		local_source(r, false);
+		break;
+	case MC_PEER_LOCAL_WAIT:
+		break;
+	}
+}
+
+static void local_cb(void *arg, struct mc_peer_local *lr, enum mc_peer_local_verdict v)
+{
+	(void)lr;
+	local_verdict(arg, v);
+}
+
+/* ---- a peer owns it ---- */
+
+static void remote_sourced(void *arg, int res, const char *msg)
+{
+	struct gread *r = arg;
+
+	snprintf(r->msg, sizeof(r->msg), "%s", msg ? msg : "");
+	mc_peer_fetch_sourced(&r->f, res);
+}
+
+static void cl_source(void *arg, struct mc_peer_fetch *f)
+{
+	struct gread *r = f->arg;
+	int ret;
+
+	(void)arg;
+	ret = mc_source_read(r->src, &r->rq, r->off, r->dst, r->len, remote_sourced, r);
+	if (ret) {
+		snprintf(r->msg, sizeof(r->msg), "cannot start the source read");
+		mc_peer_fetch_sourced(f, ret);
+	}
+}
+
+static void cl_done(void *arg, struct mc_peer_fetch *f, int res)
+{
+	struct gread *r = f->arg;
+
+	(void)arg;
+	read_end(r, res, res ? r->msg : NULL);
+}
+
+/* ---- connections ---- */
+
+static void count_close(struct mc_group_node *g, int err)
+{
+	if (err == -EACCES)
+		g->auth_failures++;
+	else if (err == -EPROTO)
+		g->bad_frames++;
+}
+
+static void out_ready(void *arg, struct mc_peer_conn *c)
+{
+	struct link *l = arg;
+	char want[33], got[33];
+
+	/* Someone else at the member's address: talk to the member only. */
+	if (memcmp(mc_peer_conn_peer(c)->b, l->m->id.b, sizeof(l->m->id.b))) {
+		mc_node_id_hex(&l->m->id, want);
+		mc_node_id_hex(mc_peer_conn_peer(c), got);
+		mc_log(l->g->d, MC_LOG_WARN, "peer %s:%s is node %s, not member %s: closing",
+		       l->m->host, l->m->port, got, want);
+		mc_peer_conn_close(c);
+	}
+}
+
+static void out_msg(void *arg, struct mc_peer_conn *c, const struct mc_peer_msg *m)
+{
+	struct link *l = arg;
+
+	/* Peers send their requests on their own connections. */
+	if (!mc_peer_client_msg(l->g->cl, c, m))
+		mc_peer_conn_close(c);
+}
+
+static void *out_payload_buf(void *arg, struct mc_peer_conn *c, const struct mc_peer_msg *m)
+{
+	struct link *l = arg;
+	void *buf = NULL;
+
+	return mc_peer_client_payload_buf(l->g->cl, c, m, &buf) ? buf : NULL;
+}
+
+static void out_payload(void *arg, struct mc_peer_conn *c, const struct mc_peer_msg *m,
+			void *buf, bool crc_ok)
+{
+	struct link *l = arg;
+
+	mc_peer_client_payload(l->g->cl, c, m, buf, crc_ok);
+}
+
+static void out_sent(void *arg, struct mc_peer_conn *c, const void *payload)
+{
+	struct link *l = arg;
+
+	if (l->g->cl)		/* gone: the group is stopping */
+		mc_peer_client_sent(l->g->cl, c, payload);
+}
+
+static void out_close(void *arg, struct mc_peer_conn *c, int err, const char *why)
+{
+	struct link *l = arg;
+	const struct mc_peer_conn_stats *st = mc_peer_conn_stats(c);
+
+	l->got_bytes += st->payload_in;
+	l->bad_data += st->bad_crc;
+	l->c = NULL;
+	count_close(l->g, err);
+	if (err) {
+		l->redial_ms = mc_now_ms() + REDIAL_MS;
+		mc_log(l->g->d, MC_LOG_INFO, "peer %s:%s: connection closed: %s", l->m->host,
+		       l->m->port, why && *why ? why : strerror(-err));
+	}
+	if (l->g->cl)
+		mc_peer_client_closed(l->g->cl, c);
+}
+
+static const struct mc_peer_conn_ops out_ops = {
+	.on_ready	= out_ready,
+	.on_msg		= out_msg,
+	.payload_buf	= out_payload_buf,
+	.on_payload	= out_payload,
+	.on_sent	= out_sent,
+	.on_close	= out_close,
+};
+
+/* The client's way to member i: the kept connection, or a new one. */
+static struct mc_peer_conn *cl_conn_to(void *arg, size_t i)
+{
+	struct mc_group_node *g = arg;
+	struct link *l = &g->links[i];
+	char err[256];
+	int fd;
+
+	if (i >= g->p.n || i == g->self || !l->m)
+		return NULL;
+	if (l->c || mc_now_ms() < l->redial_ms)
+		return l->c;
+	fd = mc_peer_tcp_connect(l->m->host, l->m->port, err, sizeof(err));
+	if (fd < 0 || mc_peer_conn_new(&l->c, g->d->loop, fd, true, &g->grp, &g->me,
+				       &out_ops, l)) {
+		l->c = NULL;
+		l->redial_ms = mc_now_ms() + REDIAL_MS;
+		return NULL;
+	}
+	/* Frames sent now wait for the handshake (conn.h). */
+	return l->c;
+}
+
+static const struct mc_peer_client_ops client_ops = {
+	.conn_to	= cl_conn_to,
+	.source		= cl_source,
+	.done		= cl_done,
+};
+
+static struct link *link_of(struct mc_group_node *g, const struct mc_node_id *id)
+{
+	ssize_t i = mc_placement_find(&g->p, id);
+
+	return i < 0 ? NULL : &g->links[i];
+}
+
+static void in_ready(void *arg, struct mc_peer_conn *c)
+{
+	(void)arg;
+	(void)c;
+}
+
+static void in_msg(void *arg, struct mc_peer_conn *c, const struct mc_peer_msg *m)
+{
+	struct accepted *a = arg;
+
+	if (!mc_peer_server_msg(a->g->srv, c, m))
+		mc_peer_conn_close(c);	/* an answer to a request never made */
+}
+
+static void *in_payload_buf(void *arg, struct mc_peer_conn *c, const struct mc_peer_msg *m)
+{
+	struct accepted *a = arg;
+	void *buf = NULL;
+
+	return mc_peer_server_payload_buf(a->g->srv, c, m, &buf) ? buf : NULL;
+}
+
+static void in_payload(void *arg, struct mc_peer_conn *c, const struct mc_peer_msg *m,
+		       void *buf, bool crc_ok)
+{
+	struct accepted *a = arg;
+
+	mc_peer_server_payload(a->g->srv, c, m, buf, crc_ok);
+}
+
+static void in_sent(void *arg, struct mc_peer_conn *c, const void *payload)
+{
+	struct accepted *a = arg;
+
+	mc_peer_server_sent(a->g->srv, c, payload);
+}
+
+static void in_close(void *arg, struct mc_peer_conn *c, int err, const char *why)
+{
+	struct accepted *a = arg;
+	struct mc_group_node *g = a->g;
+	struct link *l = link_of(g, mc_peer_conn_peer(c));
+
+	if (l)
+		l->served_bytes += mc_peer_conn_stats(c)->payload_out;
+	count_close(g, err);
+	if (err && err != -ECANCELED)
+		mc_log(g->d, MC_LOG_INFO, "a peer's connection closed: %s",
+		       why && *why ? why : strerror(-err));
+	mc_peer_server_closed(g->srv, c);
+	mc_list_del(&a->link);
+	g->naccepted--;
+	free(a);
+}
+
+static const struct mc_peer_conn_ops in_ops = {
+	.on_ready	= in_ready,
+	.on_msg		= in_msg,
+	.payload_buf	= in_payload_buf,
+	.on_payload	= in_payload,
+	.on_sent	= in_sent,
+	.on_close	= in_close,
+};
+
+static void listen_ready(void *arg, int fd, unsigned int revents)
+{
+	struct mc_group_node *g = arg;
+	struct accepted *a;
+	int cfd;
+
+	(void)revents;
+	while ((cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		a = g->naccepted < ACCEPT_MAX ? calloc(1, sizeof(*a)) : NULL;
+		if (!a) {
+			g->refused++;
+			close(cfd);
+			continue;
+		}
+		a->g = g;
+		if (mc_peer_conn_new(&a->c, g->d->loop, cfd, false, &g->grp, &g->me, &in_ops, a)) {
+			free(a);
+			g->refused++;
+			continue;
+		}
+		mc_list_add_tail(&g->accepted, &a->link);
+		g->naccepted++;
+		g->accepted_total++;
+	}
+}
+
+static void tick(void *arg)
+{
+	struct mc_group_node *g = arg;
+
+	mc_peer_server_tick(g->srv, mc_now_ms());
+	mc_timer_arm(g->d->loop, &g->tick, TICK_MS, tick, g);
+}
+
+/* ---- start and stop ---- */
+
+/* Each member's share of the keys, drawn from the placement itself. */
+static void measure_shares(struct mc_group_node *g)
+{
+	ssize_t o;
+
+	for (uint64_t i = 0; i < SHARE_SAMPLES; i++) {
+		o = mc_placement_owner(&g->p, mc_mix64(i + 1));
+		if (o >= 0)
+			g->links[o].share += 1.0 / SHARE_SAMPLES;
+	}
+}
+
+static int membership(struct mc_group_node *g, char *err, size_t errlen)
+{
+	const struct mc_config *cfg = &g->d->cfg;
+	ssize_t self;
+	int ret;
+
+	ret = mc_members_load(cfg->group_members, &g->members, err, errlen);
+	if (ret)
+		return ret;
+	ret = mc_members_placement(&g->members, &g->p);
+	if (ret)
+		return mc_errf(err, errlen, ret, "%s: %s", cfg->group_members,
+			       ret == -EEXIST ? "a node id is listed twice" : strerror(-ret));
+	g->links = calloc(g->p.n ? g->p.n : 1, sizeof(*g->links));
+	if (!g->links)
+		return mc_errf(err, errlen, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < g->p.n; i++) {
+		g->links[i].g = g;
+		g->links[i].m = mc_members_find(&g->members, &g->p.nodes[i].id);
+	}
+	self = mc_placement_find(&g->p, &g->me);
+	g->self = self < 0 ? SIZE_MAX : (size_t)self;
+	if (self < 0)
+		mc_log(g->d, MC_LOG_WARN, "this node (%s) is not in %s: it asks the group but owns nothing",
+		       g->me_hex, cfg->group_members);
+	measure_shares(g);
+	return 0;
+}
+
+static int listen_peers(struct mc_group_node *g, char *err, size_t errlen)
+{
+	struct mc_member addr;
+	unsigned int bound;
+	int ret;
+
+	if (mc_member_parse_addr(g->d->cfg.peer_listen, &addr))
+		return mc_errf(err, errlen, -EINVAL, "peer_listen: bad address");
+	g->listen_fd = mc_peer_tcp_listen(addr.host, addr.port, &bound, err, errlen);
+	if (g->listen_fd < 0)
+		return g->listen_fd;
+	ret = mc_loop_watch(g->d->loop, g->listen_fd, POLLIN, listen_ready, g);
+	if (ret)
+		return mc_errf(err, errlen, ret, "cannot watch the peer socket: %s", strerror(-ret));
+	return 0;
+}
+
+int mc_group_start(struct mc_daemon *d, char *err, size_t errlen)
+{
+	const struct mc_config *cfg = &d->cfg;
+	struct mc_flight_opts fo = {
+		.lease_ms = (uint32_t)cfg->fetch_lease_ms,
+		.max_waiters = 64,
+		.max_extents = 4096,
+	};
+	struct mc_peer_client_opts co = {
+		.answer_ms = (uint32_t)cfg->peer_timeout_ms,
+		.tries = cfg->peer_tries,
+	};
+	char path[MC_CONFIG_PATH_MAX + 16];
+	struct mc_group_node *g;
+	int ret;
+
+	if (!cfg->group[0])
+		return 0;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return mc_errf(err, errlen, -ENOMEM, "out of memory");
+	g->d = d;
+	g->listen_fd = -1;
+	mc_list_init(&g->accepted);
+	mc_list_init(&g->reads);
+	d->group = g;
+	snprintf(path, sizeof(path), "%s/node.id", cfg->state_dir);
+	ret = mc_node_id_load(path, true, &g->me, err, errlen);
+	if (ret)
+		return ret;
+	mc_node_id_hex(&g->me, g->me_hex);
+	ret = mc_group_load(&g->grp, cfg->group, cfg->group_key, err, errlen);
+	if (ret)
+		return ret;
+	ret = membership(g, err, errlen);
+	if (ret)
+		return ret;
+	ret = mc_mem_store_new(&g->store, cfg->group_store_size);
+	if (!ret)
+		ret = mc_peer_server_new(&g->srv, &fo, &mc_mem_store_ops, g->store);
+	if (!ret)
+		ret = mc_peer_client_new(&g->cl, d->loop, &co, &client_ops, g);
+	if (ret)
+		return mc_errf(err, errlen, ret, "cannot set up the group: %s", strerror(-ret));
+	ret = listen_peers(g, err, errlen);
+	if (ret)
+		return ret;
+	mc_timer_arm(d->loop, &g->tick, TICK_MS, tick, g);
+	mc_log(d, MC_LOG_INFO, "group %s: node %s, %zu members, peers on %s", cfg->group,
+	       g->me_hex, g->p.n, cfg->peer_listen);
+	return 0;
+}
+
+void mc_group_stop(struct mc_daemon *d)
+{
+	struct mc_group_node *g = d->group;
+	struct accepted *a, *atmp;
+	struct gread *r, *rtmp;
+
+	if (!g)
+		return;
+	if (g->listen_fd >= 0) {
+		mc_loop_forget(d->loop, g->listen_fd);
+		close(g->listen_fd);
+	}
+	/*
+	 * Reads still waiting on peers (none reads its source now): the
+	 * client and server forget them first, so nothing touches their
+	 * slots later.
+	 */
+	mc_peer_client_free(g->cl);
+	g->cl = NULL;
+	mc_list_for_each_safe(r, rtmp, &g->reads, link) {
+		if (r->local)
+			mc_peer_server_local_cancel(g->srv, &r->lr);
+		read_end(r, -ECANCELED, "the daemon is stopping");
+	}
+	for (size_t i = 0; g->links && i < g->p.n; i++)
+		if (g->links[i].c)
+			mc_peer_conn_close(g->links[i].c);
+	mc_list_for_each_safe(a, atmp, &g->accepted, link)
+		mc_peer_conn_close(a->c);
+	mc_timer_cancel(d->loop, &g->tick);
+	mc_peer_server_free(g->srv);
+	mc_mem_store_free(g->store);
+	free(g->links);
+	mc_placement_free(&g->p);
+	mc_members_free(&g->members);
+	mc_group_wipe(&g->grp);
+	free(g);
+	d->group = NULL;
+}
+
+/* ---- reads ---- */
+
+bool mc_group_serves(const struct mc_daemon *d, const struct mc_vol *v)
+{
+	uint32_t es = v->extent_size;
+
+	return d->group && v->src && v->src->shared && !(es & (es - 1)) &&
+	       es >= 1U << MC_EXTENT_SHIFT_MIN && es <= 1U << MC_EXTENT_SHIFT_MAX;
+}
+
+int mc_group_read(struct mc_daemon *d, struct mc_vol *v, uint64_t off, void *dst,
+		  size_t len, mc_source_cb cb, void *arg)
+{
+	struct mc_group_node *g = d->group;
+	struct mc_extent_key key = { 0 };
+	struct gread *r;
+	ssize_t owner;
+
+	if (!mc_group_serves(d, v) || len > v->extent_size || off % v->extent_size)
+		return -EINVAL;
+	memcpy(key.blob, v->src->ident, sizeof(key.blob));
+	key.extent_shift = (uint32_t)__builtin_ctz(v->extent_size);
+	key.index = off / v->extent_size;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->g = g;
+	r->src = v->src;
+	r->off = off;
+	r->dst = dst;
+	r->len = len;
+	r->cb = cb;
+	r->arg = arg;
+	mc_list_add_tail(&g->reads, &r->link);
+	owner = mc_placement_owner(&g->p, mc_extent_key_hash(&key));
+	if (owner >= 0 && (size_t)owner == g->self) {
+		r->local = true;
+		r->lr.key = key;
+		r->lr.dst = dst;
+		r->lr.len = (uint32_t)len;
+		r->lr.cb = local_cb;
+		r->lr.arg = r;
+		local_verdict(r, mc_peer_server_local_get(g->srv, &r->lr));
+		return 0;
+	}
+	r->f.key = key;
+	r->f.dst = dst;
+	r->f.len = (uint32_t)len;
+	r->f.arg = r;
+	mc_peer_fetch_start(g->cl, &r->f, &g->p, g->self);
+	return 0;
+}
+
+/* ---- what is shown ---- */
+
+bool mc_group_info(struct mc_daemon *d, struct mc_group_info *o)
+{
+	struct mc_group_node *g = d->group;
+	const struct mc_peer_client_stats *cs;
+	const struct mc_peer_server_stats *ss;
+	struct mc_mem_store_stats ms;
+	uint64_t served_bytes = 0;
+	struct accepted *a;
+
+	memset(o, 0, sizeof(*o));
+	if (!g)
+		return false;
+	cs = mc_peer_client_stats(g->cl);
+	ss = mc_peer_server_stats(g->srv);
+	mc_mem_store_stats(g->store, &ms);
+	for (size_t i = 0; i < g->p.n; i++)
+		served_bytes += g->links[i].served_bytes;
+	mc_list_for_each(a, &g->accepted, link)
+		served_bytes += mc_peer_conn_stats(a->c)->payload_out;
+	o->name = d->cfg.group;
+	memcpy(o->node_id, g->me_hex, sizeof(o->node_id));
+	o->listen = d->cfg.peer_listen;
+	o->members = g->p.n;
+	o->in_members = g->self != SIZE_MAX;
+	o->fetches = cs->fetches;
+	o->from_peers = cs->from_peers;
+	o->from_source = cs->from_source;
+	o->turns = cs->turns;
+	o->waits = cs->waits;
+	o->bad_data = cs->bad_data;
+	o->nacks = cs->nacks;
+	o->timeouts = cs->timeouts;
+	o->no_conn = cs->no_conn;
+	o->gets_served = ss->gets;
+	o->served = ss->served;
+	o->served_bytes = served_bytes;
+	o->puts = ss->puts;
+	o->bad_puts = ss->bad_puts;
+	o->stray_puts = ss->stray_puts;
+	o->local_gets = ss->local_gets;
+	o->local_served = ss->local_served;
+	o->store_bytes = ms.bytes;
+	o->store_capacity = ms.capacity;
+	o->store_extents = ms.extents;
+	o->store_evicted = ms.evicted;
+	o->auth_failures = g->auth_failures;
+	o->bad_frames = g->bad_frames;
+	o->accepted = g->accepted_total;
+	o->refused = g->refused;
+	return true;
+}
+
+static const char *link_state(const struct mc_group_node *g, size_t i)
+{
+	const struct link *l = &g->links[i];
+
+	if (i == g->self)
+		return "self";
+	if (l->c)
+		return "connected";
+	return mc_now_ms() < l->redial_ms ? "down" : "idle";
+}
+
+void mc_group_for_each_member(struct mc_daemon *d,
+			      void (*fn)(void *arg, const struct mc_group_member_info *m),
+			      void *arg)
+{
+	struct mc_group_node *g = d->group;
+	struct mc_group_member_info mi;
+	const struct mc_peer_conn_stats *st;
+	struct accepted *a;
+
+	for (size_t i = 0; g && i < g->p.n; i++) {
+		const struct link *l = &g->links[i];
+
+		memset(&mi, 0, sizeof(mi));
+		mc_node_id_hex(&g->p.nodes[i].id, mi.node_id);
+		mi.host = l->m->host;
+		mi.port = l->m->port;
+		mi.region = l->m->region;
+		mi.state = link_state(g, i);
+		mi.share = l->share;
+		mi.got_bytes = l->got_bytes;
+		mi.bad_data = l->bad_data;
+		mi.served_bytes = l->served_bytes;
+		if (l->c) {
+			st = mc_peer_conn_stats(l->c);
+			mi.got_bytes += st->payload_in;
+			mi.bad_data += st->bad_crc;
+		}
+		mc_list_for_each(a, &g->accepted, link)
+			if (!memcmp(mc_peer_conn_peer(a->c)->b, g->p.nodes[i].id.b,
+				    sizeof(g->p.nodes[i].id.b)))
+				mi.served_bytes += mc_peer_conn_stats(a->c)->payload_out;
+		fn(arg, &mi);
+	}
+}
