@@ -88,7 +88,8 @@ run_vm() {
 		for t in "$root"/tests/vm/multi/$vm_glob.sh; do
 			[ -e "$t" ] || continue
 			name=$(basename "$t" .sh)
-			if "$root/tests/vm/multi.sh" --kernel "$k" --nodes 2 "$t"; then
+			n=$(sed -n 's/^#[[:space:]]*vm:[[:space:]]*nodes[[:space:]]*\([0-9]*\)[[:space:]]*$/\1/p' "$t")
+			if "$root/tests/vm/multi.sh" --kernel "$k" --nodes "${n:-2}" "$t"; then
 				pass 1
 			else
 				fail "vm: $name [$k] (multi-VM)"

@@ -50,7 +50,9 @@ static void usage(FILE *f)
 		"  -v, --verbose        log level debug\n"
 		"  -h, --help\n"
 		"Keys: engine socket state_dir device max_parallel max_retries backoff_base\n"
-		"backoff_max request_timeout read_deadline shutdown_grace log_level\n"
+		"backoff_max request_timeout read_deadline shutdown_grace log_level group\n"
+		"group_key group_members peer_listen group_store_size peer_timeout peer_tries\n"
+		"fetch_lease\n"
 		"(docs/operations.md).\n");
 }
 

@@ -40,6 +40,9 @@ declare -F mc_cleanup >/dev/null || { echo "blob.sh: source lib.sh and maicache.
 
 export AZURE_STORAGE_ACCOUNT=devstoreaccount1
 export AZURE_STORAGE_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+# A multi-VM test serves Azurite to the other nodes: AZURITE_HOST=0.0.0.0,
+# and blob_endpoint set to node 0's address after sourcing.
+azurite_host=${AZURITE_HOST:-127.0.0.1}
 blob_endpoint=http://127.0.0.1:10000/$AZURE_STORAGE_ACCOUNT
 blob_put_js=$MAICACHE_ROOT/tests/blob/blob-put.js
 
@@ -93,7 +96,7 @@ azurite_start() {
 	mkdir -p "$azurite_location"
 	echo "== azurite_start $* at $(cut -d' ' -f1 /proc/uptime)s" >>"$azurite_out"
 	t0=$EPOCHREALTIME
-	node "$main" --disableTelemetry --blobHost 127.0.0.1 --blobPort 10000 \
+	node "$main" --disableTelemetry --blobHost "$azurite_host" --blobPort 10000 \
 		--location "$azurite_location" --silent --skipApiVersionCheck \
 		--debug "$azurite_debug" "$@" >>"$azurite_out" 2>&1 &
 	azpid=$!

@@ -3,7 +3,9 @@
 # Run a multi-VM test: N nodes, one VM each (its own kernel, module and
 # daemon), on a VDE switch of their own that reaches nothing else (no tap,
 # no route to the host). Every node runs the same script with
-# MAICACHE_NODE=0..N-1; tests/vm/net.sh gives node i the address 10.77.0.(i+1).
+# MAICACHE_NODE=0..N-1 and MAICACHE_NODES=N; tests/vm/net.sh gives node i
+# the address 10.77.0.(i+1). A test names its N in a "# vm: nodes N" line
+# (tests/run-all.sh reads it; 2 without one).
 # Files every node needs (a group key) go in $MAICACHE_SHARED, a directory
 # of the host the nodes read through the read-only host root.
 #
@@ -24,7 +26,7 @@ while (($#)); do
 	esac
 done
 if (($# != 1)) || ! [[ $NODES =~ ^[0-9]+$ ]] || ((NODES < 2 || NODES > 16)); then
-	sed -n '9,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '11,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 fi
 TEST=$(realpath -e -- "$1")
@@ -48,7 +50,7 @@ trap cleanup EXIT
 start=$SECONDS
 pids=()
 for ((i = 0; i < NODES; i++)); do
-	MAICACHE_SHARED=$run/shared "$REPO/tests/vm/run.sh" --kernel "$KVER" --timeout "$TIMEOUT" \
+	MAICACHE_SHARED=$run/shared MAICACHE_NODES=$NODES "$REPO/tests/vm/run.sh" --kernel "$KVER" --timeout "$TIMEOUT" \
 		--smp 1 --mem 1G --node "$i" --vde "$sw" "$TEST" >"$run/node$i.result" 2>&1 &
 	pids+=($!)
 done

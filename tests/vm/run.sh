@@ -225,7 +225,7 @@ VMDIR=$(dirname "$0")
 # shellcheck source=/dev/null
 . "$VMDIR/params.sh"
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export MAICACHE_ROOT MAICACHE_KVER MAICACHE_KO MAICACHE_OUT MAICACHE_MODROOT MAICACHE_CACHE MAICACHE_NODE MAICACHE_SHARED
+export MAICACHE_ROOT MAICACHE_KVER MAICACHE_KO MAICACHE_OUT MAICACHE_MODROOT MAICACHE_CACHE MAICACHE_NODE MAICACHE_SHARED MAICACHE_NODES
 export HOME=/root TERM=dumb LANG=C.UTF-8
 out=$MAICACHE_OUT
 herr() { echo "harness: $*"; echo "$*" >>"$out/harness.err"; }
@@ -295,6 +295,7 @@ printf '%s\n' "$RUNNER_SCRIPT" >"$OUTDIR/.vm/runner.sh"
 	printf 'LOAD=%q\n' "$LOAD"
 	printf 'MAICACHE_NODE=%q\n' "$NODE"
 	printf 'MAICACHE_SHARED=%q\n' "${MAICACHE_SHARED:-}"
+	printf 'MAICACHE_NODES=%q\n' "${MAICACHE_NODES:-}"
 	printf 'TEST_PATH=%q\n' "$TEST_PATH"
 	printf 'TEST_ARGS=('
 	((${#TEST_ARGS[@]} == 0)) || printf ' %q' "${TEST_ARGS[@]}"

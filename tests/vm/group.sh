@@ -1,0 +1,88 @@
+# shellcheck shell=bash
+# Cache-group helpers for multi-VM tests (tests/vm/multi/), sourced after
+# lib.sh, maicache.sh, daemon.sh, blob.sh and net.sh. Node 0 runs Azurite
+# for the whole group on 10.77.0.1:10000; every node runs its daemon in the
+# group "vmtest" with the key of $MAICACHE_SHARED/group.key.
+#
+#   group_init N          this node's id (node i: 32 hex digits of i+1) and
+#                         the membership file of nodes 0..N-1
+#   group_start_daemon [ARGS...]   start_daemon in the group
+#   group_azurite         node 0: start Azurite for the group and make the
+#                         containers "data" and "sync" (public: anonymous
+#                         reads of markers); others: wait until they exist
+#   group_mark NAME [FILE]   put blob sync/NAME-<node> (FILE's bytes, or a line)
+#   group_wait NAME N [SECS] wait for NAME-0..NAME-(N-1): a barrier
+#   group_marker NAME I   print the bytes of sync/NAME-I
+#   group_data N_BYTES OUT  the test's data: the same bytes on every node
+#
+# The nodes have no shared writable file system; markers in Azurite are how
+# they wait for one another (PUTs and HEADs, which the GET counts of the data
+# blob do not see).
+
+group_nodes=""
+group_members_file=/tmp/maicache-members
+
+group_node_id() { printf '%032x\n' $(($1 + 1)); }
+
+group_init() {
+	local n=$1 i
+	group_nodes=$n
+	mkdir -p "$mc_state"
+	group_node_id "$MAICACHE_NODE" >"$mc_state/node.id"
+	chmod 600 "$mc_state/node.id"
+	: >"$group_members_file"
+	for ((i = 0; i < n; i++)); do
+		echo "$(group_node_id "$i") $(node_ip "$i"):7117" >>"$group_members_file"
+	done
+	blob_endpoint=http://$(node_ip 0):10000/$AZURE_STORAGE_ACCOUNT
+}
+
+group_start_daemon() {
+	start_daemon --set group=vmtest --set group_key="$MAICACHE_SHARED/group.key" \
+		--set group_members="$group_members_file" \
+		--set peer_listen="$(node_ip "$MAICACHE_NODE"):7117" "$@"
+}
+
+group_azurite() {
+	local end
+	if ((MAICACHE_NODE == 0)); then
+		AZURITE_HOST=0.0.0.0
+		azurite_host=0.0.0.0
+		azurite_start
+		blob_mkcontainer data
+		blob_mkcontainer sync --public blob
+		group_mark azurite
+		return 0
+	fi
+	group_wait azurite 1 300
+}
+
+group_mark() {
+	local f=${2:-}
+	if [[ -z $f ]]; then
+		f=/tmp/mark.$$
+		echo "node $MAICACHE_NODE $1" >"$f"
+	fi
+	blob_put sync "$1-$MAICACHE_NODE" "$f" >/dev/null
+}
+
+group_wait() {
+	local name=$1 n=$2 secs=${3:-300} i end
+	end=$((SECONDS + secs))
+	for ((i = 0; i < n; i++)); do
+		until curl -sf -o /dev/null -I --max-time 5 "$blob_endpoint/sync/$name-$i"; do
+			((SECONDS < end)) || die "node $i did not reach '$name' within $secs s"
+			sleep 0.5
+		done
+	done
+}
+
+group_marker() {
+	curl -sSf --max-time 10 "$blob_endpoint/sync/$1-$2" || die "cannot read marker $1-$2"
+}
+
+group_data() {
+	/usr/bin/python3 -c 'import random, sys
+random.seed(20261202)
+sys.stdout.buffer.write(random.randbytes(int(sys.argv[1])))' "$1" >"$2"
+}

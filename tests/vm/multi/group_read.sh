@@ -1,0 +1,73 @@
+#!/bin/bash
+# vm: nodes 4
+# A cache group of N nodes (one VM each; Azurite on node 0) attaches one
+# blob and reads all of it at the same time. Every node's bytes match the
+# blob, and Azurite's own request log shows exactly one GET per extent for
+# the whole group: the other reads were served from peers' memory. Each
+# node's group counters go to node 0 in its "done" marker and into the
+# report.
+set -euo pipefail
+# shellcheck source=tests/vm/lib.sh
+. "$MAICACHE_ROOT/tests/vm/lib.sh"
+# shellcheck source=tests/vm/maicache.sh
+. "$MAICACHE_ROOT/tests/vm/maicache.sh"
+# shellcheck source=tests/vm/daemon.sh
+. "$MAICACHE_ROOT/tests/vm/daemon.sh"
+# shellcheck source=tests/vm/blob.sh
+. "$MAICACHE_ROOT/tests/vm/blob.sh"
+# shellcheck source=tests/vm/net.sh
+. "$MAICACHE_ROOT/tests/vm/net.sh"
+# shellcheck source=tests/vm/group.sh
+. "$MAICACHE_ROOT/tests/vm/group.sh"
+trap blob_cleanup EXIT
+
+nodes=$MAICACHE_NODES
+size=$((8 << 20))
+ext=$((256 << 10))
+extents=$((size / ext))
+data=/tmp/set.bin
+
+net_up
+group_init "$nodes"
+group_data "$size" "$data"
+group_azurite
+if ((MAICACHE_NODE == 0)); then
+	blob_put data set.bin "$data" >/dev/null
+fi
+export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$AZURE_STORAGE_ACCOUNT;AccountKey=$AZURE_STORAGE_KEY;BlobEndpoint=$blob_endpoint"
+group_start_daemon
+group_mark ready
+group_wait ready "$nodes"
+
+dev=$(attach "$(blob_url data set.bin)" --extent-size 256K)
+t0=$EPOCHREALTIME
+cmp -n "$size" "$dev" "$data" || die "node $MAICACHE_NODE: the device's bytes differ from the blob"
+echo "node $MAICACHE_NODE: read $size bytes in $(ms_since "$t0") ms, all match"
+"$ctl" peers | tee "$MAICACHE_OUT/peers.txt"
+"$ctl" --json peers >/tmp/peers.json
+group_mark done /tmp/peers.json
+# Every node stays up (and serves its extents) until all have read.
+group_wait done "$nodes"
+
+if ((MAICACHE_NODE == 0)); then
+	gets=$(azurite_requests GET /data/set.bin)
+	shared=0
+	for ((i = 0; i < nodes; i++)); do
+		group_marker done "$i" >/tmp/peers-$i.json
+		p=$(json_num from_peers </tmp/peers-$i.json | head -n1)
+		l=$(json_num local_served </tmp/peers-$i.json | head -n1)
+		f=$(json_num fetches </tmp/peers-$i.json | head -n1)
+		o=$(json_num local_gets </tmp/peers-$i.json | head -n1)
+		echo "node $i: $f misses asked of peers ($p answered), $o of its own extents ($l already in its store)"
+		assert_eq $((f + o)) "$extents" "node $i: misses through the group"
+		shared=$((shared + p + l))
+	done
+	echo "group: $gets GETs for $extents extents on $nodes nodes; $shared reads served from the group's memory" |
+		tee "$MAICACHE_OUT/group.txt"
+	assert_eq "$gets" "$extents" "GETs of the data blob, whole group"
+	# Each extent: one node fetched it, every other node had it from the group.
+	assert_eq "$shared" $((extents * (nodes - 1))) "reads served from the group"
+fi
+# Node 0 holds Azurite: the others wait until it has counted.
+group_mark counted
+group_wait counted 1
