@@ -19,7 +19,6 @@
  * so it is for debugging only.
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +36,7 @@
 #include "az_url.h"
 #include "blob.h"
 #include "cred.h"
+#include "curl_loop.h"
 #include "secret.h"
 #include "list.h"
 #include "retry.h"
@@ -89,8 +89,7 @@ struct req {
 struct mc_blob_client {
 	struct mc_loop *loop;
 	struct mc_blob_opts opts;
-	CURLM *multi;
-	struct mc_timer timer;		/* curl's timeout */
+	struct mc_curl_loop *curl;
 	struct mc_list queue;		/* requests waiting for a slot */
 	struct mc_list blobs;
 	unsigned int running;
@@ -465,8 +464,8 @@ static void start_attempt(struct req *q)
 		q->easy = easy_get(c);
 		r = q->easy ? setup_easy(q, timeout) : -ENOMEM;
 	}
-	if (!r && curl_multi_add_handle(c->multi, q->easy))
-		r = -ENOMEM;
+	if (!r)
+		r = mc_curl_loop_add(c->curl, q->easy);
 	if (r) {
 		if (q->easy)
 			easy_put(c, q->easy);
@@ -492,7 +491,7 @@ static void detach(struct req *q)
 {
 	struct mc_blob_client *c = q->b->c;
 
-	curl_multi_remove_handle(c->multi, q->easy);
+	mc_curl_loop_remove(c->curl, q->easy);
 	easy_put(c, q->easy);
 	q->easy = NULL;
 	curl_slist_free_all(q->hdrs);
@@ -617,78 +616,15 @@ static void finished(struct req *q, CURLcode rc)
 
 /* ---- curl <-> loop ---- */
 
-static void drain(struct mc_blob_client *c)
+static void transfer_done(void *arg, CURL *e, CURLcode rc)
 {
-	CURLMsg *m;
-	int left;
+	struct mc_blob_client *c = arg;
+	struct req *q = NULL;
 
-	while ((m = curl_multi_info_read(c->multi, &left))) {
-		struct req *q = NULL;
-		CURLcode rc = m->data.result;
-
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&q);
-		if (q)
-			finished(q, rc);
-	}
+	curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&q);
+	if (q)
+		finished(q, rc);
 	pump(c);
-}
-
-static void on_fd(void *arg, int fd, unsigned int revents)
-{
-	struct mc_blob_client *c = arg;
-	int flags = 0, running;
-
-	if (revents & POLLIN)
-		flags |= CURL_CSELECT_IN;
-	if (revents & POLLOUT)
-		flags |= CURL_CSELECT_OUT;
-	if (revents & (POLLERR | POLLHUP))
-		flags |= CURL_CSELECT_ERR;
-	curl_multi_socket_action(c->multi, fd, flags, &running);
-	drain(c);
-}
-
-static int on_socket(CURL *e, curl_socket_t s, int what, void *userp,
-		     void *socketp)
-{
-	struct mc_blob_client *c = userp;
-	unsigned int ev = 0;
-
-	(void)e;
-	(void)socketp;
-	if (what == CURL_POLL_REMOVE) {
-		mc_loop_forget(c->loop, s);
-		return 0;
-	}
-	if (what & CURL_POLL_IN)
-		ev |= POLLIN;
-	if (what & CURL_POLL_OUT)
-		ev |= POLLOUT;
-	return mc_loop_watch(c->loop, s, ev, on_fd, c) < 0 ? -1 : 0;
-}
-
-static void on_curl_timeout(void *arg)
-{
-	struct mc_blob_client *c = arg;
-	int running;
-
-	curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	drain(c);
-}
-
-static int on_timer_set(CURLM *m, long timeout_ms, void *userp)
-{
-	struct mc_blob_client *c = userp;
-
-	(void)m;
-	if (timeout_ms < 0)
-		mc_timer_cancel(c->loop, &c->timer);
-	else
-		mc_timer_arm(c->loop, &c->timer, (uint64_t)timeout_ms,
-			     on_curl_timeout, c);
-	return 0;
 }
 
 static void pump(struct mc_blob_client *c)
@@ -739,9 +675,9 @@ int mc_blob_client_new(struct mc_blob_client **out, struct mc_loop *loop,
 	c = calloc(1, sizeof(*c));
 	if (c)
 		c->idle = calloc(opts->max_parallel, sizeof(*c->idle));
-	if (c && c->idle)
-		c->multi = curl_multi_init();
-	if (!c || !c->idle || !c->multi) {
+	/* Room to keep one idle connection per slot. */
+	if (!c || !c->idle ||
+	    mc_curl_loop_new(&c->curl, loop, (long)opts->max_parallel + 4, transfer_done, c)) {
 		if (c)
 			free(c->idle);
 		free(c);
@@ -754,12 +690,6 @@ int mc_blob_client_new(struct mc_blob_client **out, struct mc_loop *loop,
 	mc_list_init(&c->blobs);
 	mc_rng_seed(&c->rng, mc_now_ns() ^ ((uint64_t)getpid() << 32) ^
 			     (uint64_t)(uintptr_t)c);
-	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
-	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_timer_set);
-	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
-	/* Room to keep one idle connection per slot. */
-	curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)opts->max_parallel + 4);
 	*out = c;
 	return 0;
 }
@@ -770,8 +700,8 @@ void mc_blob_client_free(struct mc_blob_client *c)
 		return;
 	while (!mc_list_empty(&c->blobs))
 		mc_blob_close(mc_list_entry(c->blobs.next, struct mc_blob, link));
-	mc_timer_cancel(c->loop, &c->timer);
-	curl_multi_cleanup(c->multi);
+	/* Easy handles go after the multi handle that may still hold them. */
+	mc_curl_loop_free(c->curl);
 	while (c->n_idle)
 		curl_easy_cleanup(c->idle[--c->n_idle]);
 	free(c->idle);
