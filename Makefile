@@ -44,8 +44,8 @@ LIBS_loop = $(shell pkg-config --libs liburing) -laio
 LIBS_azure = $(shell pkg-config --libs libcurl libcrypto)
 LIBS_cred = $(shell pkg-config --libs libcrypto)
 # ISA-L for CRC32C at memory speed (peer/crc.h says why); jansson for
-# etcd's JSON (peer/etcd.h).
-LIBS_peer = $(shell pkg-config --libs libcrypto libisal jansson)
+# etcd's JSON (peer/etcd.h); libcurl for etcd's HTTP (peer/etcd_session.h).
+LIBS_peer = $(shell pkg-config --libs libcrypto libisal jansson libcurl)
 
 SRCS_maicache := $(wildcard lib/*.c)
 SRCS_mcloop := $(wildcard loop/*.c)
@@ -138,12 +138,13 @@ $(BUILD)/blob/blob-client-test: $(S)/tests/blob/blob-client-test.o $(S)/tests/bl
 	@mkdir -p $(@D)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS_azure) $(LIBS_loop) $(LIBS_lib)
 
-# peer/etcd.c against a real etcd (tests/etcd/run.sh runs it).
-$(BUILD)/etcd/etcd-client-test: $(S)/tests/etcd/etcd-client-test.o $(UNIT_ARCHIVES)
+# peer/etcd.c and peer/etcd_session.c against a real etcd (tests/etcd/run.sh runs them).
+ETCD_TESTS := $(BUILD)/etcd/etcd-client-test $(BUILD)/etcd/etcd-session-test
+$(ETCD_TESTS): $(BUILD)/etcd/%: $(S)/tests/etcd/%.o $(UNIT_ARCHIVES)
 	@mkdir -p $(@D)
-	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS_peer) $(LIBS_azure) $(LIBS_lib)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS_peer) $(LIBS_azure) $(LIBS_loop) $(LIBS_lib)
 
-unit: $(addprefix $(BUILD)/unit/,$(UNIT_TESTS)) $(BUILD)/blob/blob-client-test $(BUILD)/etcd/etcd-client-test
+unit: $(addprefix $(BUILD)/unit/,$(UNIT_TESTS)) $(BUILD)/blob/blob-client-test $(ETCD_TESTS)
 
 # `make build/unit/check_x` from the top of the tree works too.
 ifneq ($(BUILD),build)

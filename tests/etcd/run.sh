@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 #
-# peer/etcd.c against a real etcd on this host: builds
-# build/etcd/etcd-client-test (ASan + UBSan), starts Debian's etcd on free
+# peer/etcd.c and peer/etcd_session.c against a real etcd on this host:
+# builds build/etcd/etcd-client-test and etcd-session-test (ASan + UBSan), starts Debian's etcd on free
 # loopback ports with a throw-away data directory, runs the test, stops
 # etcd. Exit 77 (skip) when etcd is missing.
 set -euo pipefail
@@ -12,7 +12,7 @@ if ! command -v etcd >/dev/null; then
 	echo "SKIP etcd client test: no etcd (make deps installs etcd-server)"
 	exit 77
 fi
-make -s -C "$ROOT" build/etcd/etcd-client-test >/dev/null
+make -s -C "$ROOT" build/etcd/etcd-client-test build/etcd/etcd-session-test >/dev/null
 
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -43,4 +43,8 @@ for _ in $(seq 100); do
 	fi
 	sleep 0.1
 done
-"$ROOT/build/etcd/etcd-client-test" "http://127.0.0.1:$CPORT"
+rc=0
+"$ROOT/build/etcd/etcd-client-test" "http://127.0.0.1:$CPORT" || rc=1
+# The session freezes etcd (SIGSTOP) to play an outage.
+"$ROOT/build/etcd/etcd-session-test" "http://127.0.0.1:$CPORT" "$ETCD_PID" || rc=1
+exit $rc
