@@ -352,7 +352,8 @@ static void watch_done(struct mc_etcd_session *s, struct req *q, CURLcode rc)
 	s->watch = NULL;
 	/* Ended, broken or cancelled by etcd: list again, then watch anew. */
 	s->listed = false;
-	retry_later(s, kind_names[K_WATCH], q->aborted ? q->why : curl_easy_strerror(rc));
+	retry_later(s, kind_names[K_WATCH], q->aborted ? q->why :
+		    rc == CURLE_OK ? "the stream ended" : curl_easy_strerror(rc));
 }
 
 static void transfer_done(void *arg, CURL *e, CURLcode rc)

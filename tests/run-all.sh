@@ -89,6 +89,11 @@ run_vm() {
 			[ -e "$t" ] || continue
 			name=$(basename "$t" .sh)
 			n=$(sed -n 's/^#[[:space:]]*vm:[[:space:]]*nodes[[:space:]]*\([0-9]*\)[[:space:]]*$/\1/p' "$t")
+			# "# vm: newest-kernel": the basic tests run on every kernel, the long ones on the newest.
+			if grep -qE '^#[[:space:]]*vm:[[:space:]]*newest-kernel[[:space:]]*$' "$t" &&
+				[ "$k" != "$(tail -n1 <<<"$kvers")" ]; then
+				continue
+			fi
 			if "$root/tests/vm/multi.sh" --kernel "$k" --nodes "${n:-2}" "$t"; then
 				pass 1
 			else

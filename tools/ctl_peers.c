@@ -20,7 +20,8 @@ static const char *const group_numbers[] = {
 	"bad_data", "nacks", "timeouts", "no_conn", "gets_served", "served", "served_bytes",
 	"puts", "bad_puts", "stray_puts", "local_gets", "local_served", "store_bytes",
 	"store_capacity", "store_extents", "store_evicted", "auth_failures", "bad_frames",
-	"accepted", "refused",
+	"accepted", "refused", "membership_changes", "etcd_reachable", "etcd_registered",
+	"etcd_failures", "etcd_events",
 };
 
 static const char *num(const struct mc_msg *m, const char *key)
@@ -44,6 +45,7 @@ void mc_group_print(const struct mc_msg *m)
 		mc_json_str(stdout, mc_msg_get(m, "group"));
 		mc_json_member(stdout, "node_id", mc_msg_get(m, "group_node_id"));
 		mc_json_member(stdout, "listen", mc_msg_get(m, "group_listen"));
+		mc_json_member(stdout, "membership", mc_msg_get(m, "group_membership"));
 		for (i = 0; i < sizeof(group_numbers) / sizeof(group_numbers[0]); i++) {
 			snprintf(field, sizeof(field), "group_%s", group_numbers[i]);
 			json_u64(m, field, group_numbers[i]);
@@ -51,9 +53,15 @@ void mc_group_print(const struct mc_msg *m)
 		printf("}");
 		return;
 	}
-	printf("  group %s: node %s on %s, %s members%s\n", mc_msg_get(m, "group"),
+	printf("  group %s: node %s on %s, %s members from %s (%s changes)%s\n", mc_msg_get(m, "group"),
 	       num(m, "group_node_id"), num(m, "group_listen"), num(m, "group_members"),
+	       num(m, "group_membership"), num(m, "group_membership_changes"),
 	       strcmp(num(m, "group_in_members"), "1") ? " (this node is not one: it owns nothing)" : "");
+	if (!strcmp(num(m, "group_membership"), "etcd"))
+		printf("  group etcd: %s, %s; %s failed requests, %s events\n",
+		       strcmp(num(m, "group_etcd_reachable"), "1") ? "unreachable (last membership kept)" : "reachable",
+		       strcmp(num(m, "group_etcd_registered"), "1") ? "not registered" : "registered",
+		       num(m, "group_etcd_failures"), num(m, "group_etcd_events"));
 	printf("  group misses: %s, from peers %s, from the source %s (turns %s), waited %s\n",
 	       num(m, "group_fetches"), num(m, "group_from_peers"), num(m, "group_from_source"),
 	       num(m, "group_turns"), num(m, "group_waits"));

@@ -21,7 +21,7 @@
 #define MIN		(60 * SEC)
 #define HOUR		(60 * MIN)
 
-enum key_type { T_ENGINE, T_LOG_LEVEL, T_PATH, T_UINT, T_MS, T_SIZE, T_NAME, T_ADDR };
+enum key_type { T_ENGINE, T_LOG_LEVEL, T_PATH, T_UINT, T_MS, T_SIZE, T_NAME, T_ADDR, T_URL };
 
 struct key_desc {
 	const char *name;
@@ -50,7 +50,10 @@ static const struct key_desc keys[] = {
 	{ "group", T_NAME, FIELD(group), MC_GROUP_NAME_MAX, 0, 0, false },
 	{ "group_key", T_PATH, FIELD(group_key), MC_CONFIG_PATH_MAX, 0, 0, false },
 	{ "group_members", T_PATH, FIELD(group_members), MC_CONFIG_PATH_MAX, 0, 0, false },
+	{ "group_etcd", T_URL, FIELD(group_etcd), MC_ETCD_ENDPOINT_MAX, 0, 0, false },
+	{ "group_lease_ttl", T_MS, FIELD(group_lease_ttl_ms), 0, 2 * SEC, 10 * MIN, false },
 	{ "peer_listen", T_ADDR, FIELD(peer_listen), MC_PEER_ADDR_MAX, 0, 0, false },
+	{ "peer_advertise", T_ADDR, FIELD(peer_advertise), MC_PEER_ADDR_MAX, 0, 0, false },
 	{ "group_store_size", T_SIZE, FIELD(group_store_size), 0, 4ULL << 20, 1ULL << 40, false },
 	{ "peer_timeout", T_MS, FIELD(peer_timeout_ms), 0, 10, MIN, false },
 	{ "peer_tries", T_UINT, FIELD(peer_tries), 0, 1, 16, false },
@@ -82,6 +85,7 @@ void mc_config_defaults(struct mc_config *cfg)
 	cfg->shutdown_grace_ms = 10 * SEC;
 	cfg->log_level = MC_LOG_INFO;
 	strcpy(cfg->peer_listen, "0.0.0.0:7117");
+	cfg->group_lease_ttl_ms = 10 * SEC;
 	cfg->group_store_size = 256ULL << 20;
 	cfg->peer_timeout_ms = 2 * SEC;
 	cfg->peer_tries = 3;
@@ -206,6 +210,21 @@ static int set_addr(const struct key_desc *k, char *field, const char *value,
 	return 0;
 }
 
+/* etcd's client URL: http:// or https://, then host:port, nothing after. */
+static int set_url(const struct key_desc *k, char *field, const char *value,
+		   char *err, size_t errlen)
+{
+	const char *hp = !strncmp(value, "http://", 7) ? value + 7 :
+			 !strncmp(value, "https://", 8) ? value + 8 : NULL;
+	struct mc_member m;
+
+	if (strlen(value) >= k->size || !hp || strchr(hp, '/') || mc_member_parse_addr(hp, &m))
+		return mc_errf(err, errlen, -EINVAL, "%s: '%s' is not http://ADDRESS:PORT (numeric)",
+			    k->name, value);
+	strcpy(field, value);
+	return 0;
+}
+
 static int set_engine(enum mc_engine *field, const char *value, char *err,
 		      size_t errlen)
 {
@@ -268,6 +287,8 @@ int mc_config_set(struct mc_config *cfg, const char *key, const char *value,
 		return set_name(k, field, value, err, errlen);
 	case T_ADDR:
 		return set_addr(k, field, value, err, errlen);
+	case T_URL:
+		return set_url(k, field, value, err, errlen);
 	}
 	return -EINVAL;
 }
@@ -308,9 +329,15 @@ int mc_config_check(const struct mc_config *cfg, char *err, size_t errlen)
 	if (cfg->group[0] && !cfg->group_key[0])
 		return mc_errf(err, errlen, -EINVAL, "group '%s' needs group_key (the group's key file)",
 			    cfg->group);
-	if (cfg->group[0] && !cfg->group_members[0])
-		return mc_errf(err, errlen, -EINVAL, "group '%s' needs group_members (the membership file)",
+	if (cfg->group[0] && !cfg->group_members[0] == !cfg->group_etcd[0])
+		return mc_errf(err, errlen, -EINVAL,
+			    "group '%s' needs one of group_members (a membership file) and group_etcd",
 			    cfg->group);
+	if (cfg->group_etcd[0] && !cfg->peer_advertise[0] &&
+	    (!strncmp(cfg->peer_listen, "0.0.0.0:", 8) || !strncmp(cfg->peer_listen, "[::]:", 5)))
+		return mc_errf(err, errlen, -EINVAL,
+			    "peer_listen %s is every address: with group_etcd set peer_advertise, the address peers dial",
+			    cfg->peer_listen);
 	return 0;
 }
 

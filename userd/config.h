@@ -31,6 +31,7 @@
 #define MC_CONFIG_PATH_MAX	4096
 #define MC_GROUP_NAME_MAX	128
 #define MC_PEER_ADDR_MAX	72	/* "[v6]:port" */
+#define MC_ETCD_ENDPOINT_MAX	200
 
 enum mc_log_level {
 	MC_LOG_ERROR,
@@ -58,8 +59,11 @@ struct mc_config {
 	/* The cache group (docs/peers.md): off while group is "". */
 	char group[MC_GROUP_NAME_MAX];		/* "", [A-Za-z0-9._-] */
 	char group_key[MC_CONFIG_PATH_MAX];	/* the key file, mode 0600 */
-	char group_members[MC_CONFIG_PATH_MAX];	/* the membership file */
+	char group_members[MC_CONFIG_PATH_MAX];	/* the membership file, or: */
+	char group_etcd[MC_ETCD_ENDPOINT_MAX];	/* etcd's client URL, http://host:port */
+	uint64_t group_lease_ttl_ms;		/* 10000, 2s..10min: an etcd lease */
 	char peer_listen[MC_PEER_ADDR_MAX];	/* 0.0.0.0:7117 */
+	char peer_advertise[MC_PEER_ADDR_MAX];	/* "": peer_listen; what peers dial */
 	uint64_t group_store_size;		/* 256M, 4M..1T: extents kept for the group */
 	uint64_t peer_timeout_ms;		/* 2000, 10ms..1min: one peer's answer */
 	unsigned int peer_tries;		/* 3, 1..16: peers asked per miss */

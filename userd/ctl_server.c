@@ -131,6 +131,11 @@ static void group_counters(struct mc_daemon *d, struct mc_msg *m)
 	U(local_gets); U(local_served);
 	U(store_bytes); U(store_capacity); U(store_extents); U(store_evicted);
 	U(auth_failures); U(bad_frames); U(accepted); U(refused);
+	U(membership_changes);
+	mc_msg_add(m, "group_membership", gi.etcd ? "etcd" : "file");
+	if (gi.etcd) {
+		U(etcd_reachable); U(etcd_registered); U(etcd_failures); U(etcd_events);
+	}
 #undef U
 }
 

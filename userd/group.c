@@ -19,6 +19,8 @@
 #include "conn.h"
 #include "daemon.h"
 #include "errmsg.h"
+#include "etcd.h"
+#include "etcd_session.h"
 #include "group.h"
 #include "key.h"
 #include "mem_store.h"
@@ -57,7 +59,9 @@ struct mc_group_node {
 	struct mc_members members;
 	struct mc_placement p;
 	size_t self;			/* index in p.nodes, or SIZE_MAX */
-	struct link *links;		/* p.n of them */
+	struct link **links;		/* p.n of them; kept across changes by id */
+	struct mc_etcd_session *etcd;	/* or the static file */
+	uint64_t changes;		/* membership changes applied */
 
 	int listen_fd;
 	struct mc_mem_store *store;
@@ -280,12 +284,14 @@ static const struct mc_peer_conn_ops out_ops = {
 static struct mc_peer_conn *cl_conn_to(void *arg, size_t i)
 {
 	struct mc_group_node *g = arg;
-	struct link *l = &g->links[i];
+	struct link *l;
 	char err[256];
 	int fd;
 
-	if (i >= g->p.n || i == g->self || !l->m)
+	/* A fetch ranked before a membership change may name a member gone since. */
+	if (i >= g->p.n || i == g->self)
 		return NULL;
+	l = g->links[i];
 	if (l->c || mc_now_ms() < l->redial_ms)
 		return l->c;
 	fd = mc_peer_tcp_connect(l->m->host, l->m->port, err, sizeof(err));
@@ -309,7 +315,7 @@ static struct link *link_of(struct mc_group_node *g, const struct mc_node_id *id
 {
 	ssize_t i = mc_placement_find(&g->p, id);
 
-	return i < 0 ? NULL : &g->links[i];
+	return i < 0 ? NULL : g->links[i];
 }
 
 static void in_ready(void *arg, struct mc_peer_conn *c)
@@ -417,40 +423,160 @@ static void measure_shares(struct mc_group_node *g)
 {
 	ssize_t o;
 
+	for (size_t i = 0; i < g->p.n; i++)
+		g->links[i]->share = 0;
 	for (uint64_t i = 0; i < SHARE_SAMPLES; i++) {
 		o = mc_placement_owner(&g->p, mc_mix64(i + 1));
 		if (o >= 0)
-			g->links[o].share += 1.0 / SHARE_SAMPLES;
+			g->links[o]->share += 1.0 / SHARE_SAMPLES;
 	}
 }
+
+static int copy_members(struct mc_members *dst, const struct mc_members *src)
+{
+	dst->n = src->n;
+	dst->m = malloc((src->n ? src->n : 1) * sizeof(*dst->m));
+	if (!dst->m)
+		return -ENOMEM;
+	memcpy(dst->m, src->m, src->n * sizeof(*dst->m));
+	return 0;
+}
+
+/*
+ * Make ms the membership: a new placement, connections kept to members
+ * that stay and closed to those that left. On error the old one stays.
+ */
+static bool same_members(const struct mc_members *a, const struct mc_members *b)
+{
+	return a->n == b->n && (!a->n || !memcmp(a->m, b->m, a->n * sizeof(*a->m)));
+}
+
+static int set_members(struct mc_group_node *g, const struct mc_members *src)
+{
+	struct mc_members ms;
+	struct mc_placement p = { 0 };
+	struct link **links, *l;
+	size_t kept = 0, left = 0;
+	ssize_t self;
+	int ret;
+
+	/* A list after a watch broke is most often what was known. */
+	if (g->changes && same_members(&g->members, src))
+		return 0;
+	if (copy_members(&ms, src))
+		return -ENOMEM;
+	ret = mc_members_placement(&ms, &p);
+	links = ret ? NULL : calloc(p.n ? p.n : 1, sizeof(*links));
+	if (!ret && !links)
+		ret = -ENOMEM;
+	for (size_t i = 0; !ret && i < p.n; i++) {
+		l = link_of(g, &p.nodes[i].id);
+		if (l) {
+			kept++;
+		} else if (!(l = calloc(1, sizeof(*l)))) {
+			ret = -ENOMEM;
+			break;
+		}
+		l->g = g;
+		links[i] = l;
+	}
+	if (ret) {
+		for (size_t i = 0; links && i < p.n; i++)
+			if (links[i] && !link_of(g, &p.nodes[i].id))
+				free(links[i]);
+		free(links);
+		mc_placement_free(&p);
+		mc_members_free(&ms);
+		return ret;
+	}
+	/* Members that left: their connections close (while their entries are valid). */
+	for (size_t i = 0; i < g->p.n; i++) {
+		l = g->links[i];
+		if (mc_placement_find(&p, &g->p.nodes[i].id) >= 0)
+			continue;
+		left++;
+		if (l->c)
+			mc_peer_conn_close(l->c);
+		free(l);
+	}
+	free(g->links);
+	mc_placement_free(&g->p);
+	mc_members_free(&g->members);
+	g->members = ms;
+	g->p = p;
+	g->links = links;
+	for (size_t i = 0; i < p.n; i++)
+		links[i]->m = mc_members_find(&g->members, &p.nodes[i].id);
+	self = mc_placement_find(&g->p, &g->me);
+	g->self = self < 0 ? SIZE_MAX : (size_t)self;
+	measure_shares(g);
+	if (g->changes++)
+		mc_log(g->d, MC_LOG_INFO, "group %s: %zu members (%zu joined, %zu left)%s",
+		       g->d->cfg.group, p.n, p.n - kept, left,
+		       self < 0 ? "; this node is not one of them" : "");
+	return 0;
+}
+
+static void etcd_members(void *arg, const struct mc_members *ms)
+{
+	struct mc_group_node *g = arg;
+
+	if (set_members(g, ms))
+		mc_log(g->d, MC_LOG_WARN, "group %s: cannot apply a membership of %zu: keeping the last",
+		       g->d->cfg.group, ms->n);
+}
+
+static void etcd_log(void *arg, int level, const char *msg)
+{
+	struct mc_group_node *g = arg;
+
+	mc_log(g->d, level == 0 ? MC_LOG_ERROR : level == 1 ? MC_LOG_WARN : MC_LOG_INFO,
+	       "group %s: %s", g->d->cfg.group, msg);
+}
+
+static const struct mc_etcd_session_ops etcd_ops = {
+	.members	= etcd_members,
+	.log		= etcd_log,
+};
 
 static int membership(struct mc_group_node *g, char *err, size_t errlen)
 {
 	const struct mc_config *cfg = &g->d->cfg;
-	ssize_t self;
+	struct mc_etcd_session_opts eo = {
+		.endpoint = cfg->group_etcd,
+		.ttl_s = (unsigned int)((cfg->group_lease_ttl_ms + 999) / 1000),
+	};
+	char prefix[MC_ETCD_PREFIX_MAX];
+	struct mc_members ms = { 0 };
 	int ret;
 
-	ret = mc_members_load(cfg->group_members, &g->members, err, errlen);
-	if (ret)
-		return ret;
-	ret = mc_members_placement(&g->members, &g->p);
-	if (ret)
-		return mc_errf(err, errlen, ret, "%s: %s", cfg->group_members,
-			       ret == -EEXIST ? "a node id is listed twice" : strerror(-ret));
-	g->links = calloc(g->p.n ? g->p.n : 1, sizeof(*g->links));
-	if (!g->links)
-		return mc_errf(err, errlen, -ENOMEM, "out of memory");
-	for (size_t i = 0; i < g->p.n; i++) {
-		g->links[i].g = g;
-		g->links[i].m = mc_members_find(&g->members, &g->p.nodes[i].id);
+	if (cfg->group_members[0]) {
+		ret = mc_members_load(cfg->group_members, &ms, err, errlen);
+		if (!ret)
+			ret = set_members(g, &ms);
+		mc_members_free(&ms);
+		if (ret == -EEXIST)
+			return mc_errf(err, errlen, ret, "%s: a node id is listed twice",
+				       cfg->group_members);
+		if (ret)
+			return ret == -ENOMEM ? mc_errf(err, errlen, ret, "out of memory") : ret;
+		if (g->self == SIZE_MAX)
+			mc_log(g->d, MC_LOG_WARN, "this node (%s) is not in %s: it asks the group but owns nothing",
+			       g->me_hex, cfg->group_members);
+		return 0;
 	}
-	self = mc_placement_find(&g->p, &g->me);
-	g->self = self < 0 ? SIZE_MAX : (size_t)self;
-	if (self < 0)
-		mc_log(g->d, MC_LOG_WARN, "this node (%s) is not in %s: it asks the group but owns nothing",
-		       g->me_hex, cfg->group_members);
-	measure_shares(g);
-	return 0;
+	/* etcd: no member until the first list; misses go to the source meanwhile. */
+	ret = set_members(g, &ms);
+	if (ret)
+		return mc_errf(err, errlen, ret, "out of memory");
+	eo.me.id = g->me;
+	if (mc_member_parse_addr(cfg->peer_advertise[0] ? cfg->peer_advertise : cfg->peer_listen,
+				 &eo.me))
+		return mc_errf(err, errlen, -EINVAL, "peer_advertise: bad address");
+	eo.me.id = g->me;
+	snprintf(prefix, sizeof(prefix), "/maicache/groups/%s", cfg->group);
+	eo.prefix = prefix;
+	return mc_etcd_session_new(&g->etcd, g->d->loop, &eo, &etcd_ops, g, err, errlen);
 }
 
 static int listen_peers(struct mc_group_node *g, char *err, size_t errlen)
@@ -540,6 +666,8 @@ void mc_group_stop(struct mc_daemon *d)
 	 * client and server forget them first, so nothing touches their
 	 * slots later.
 	 */
+	mc_etcd_session_free(g->etcd);
+	g->etcd = NULL;
 	mc_peer_client_free(g->cl);
 	g->cl = NULL;
 	mc_list_for_each_safe(r, rtmp, &g->reads, link) {
@@ -547,9 +675,11 @@ void mc_group_stop(struct mc_daemon *d)
 			mc_peer_server_local_cancel(g->srv, &r->lr);
 		read_end(r, -ECANCELED, "the daemon is stopping");
 	}
-	for (size_t i = 0; g->links && i < g->p.n; i++)
-		if (g->links[i].c)
-			mc_peer_conn_close(g->links[i].c);
+	for (size_t i = 0; g->links && i < g->p.n; i++) {
+		if (g->links[i]->c)
+			mc_peer_conn_close(g->links[i]->c);
+		free(g->links[i]);
+	}
 	mc_list_for_each_safe(a, atmp, &g->accepted, link)
 		mc_peer_conn_close(a->c);
 	mc_timer_cancel(d->loop, &g->tick);
@@ -634,7 +764,7 @@ bool mc_group_info(struct mc_daemon *d, struct mc_group_info *o)
 	ss = mc_peer_server_stats(g->srv);
 	mc_mem_store_stats(g->store, &ms);
 	for (size_t i = 0; i < g->p.n; i++)
-		served_bytes += g->links[i].served_bytes;
+		served_bytes += g->links[i]->served_bytes;
 	mc_list_for_each(a, &g->accepted, link)
 		served_bytes += mc_peer_conn_stats(a->c)->payload_out;
 	o->name = d->cfg.group;
@@ -663,6 +793,17 @@ bool mc_group_info(struct mc_daemon *d, struct mc_group_info *o)
 	o->store_capacity = ms.capacity;
 	o->store_extents = ms.extents;
 	o->store_evicted = ms.evicted;
+	o->membership_changes = g->changes ? g->changes - 1 : 0;
+	if (g->etcd) {
+		struct mc_etcd_session_stats es;
+
+		mc_etcd_session_stats(g->etcd, &es);
+		o->etcd = true;
+		o->etcd_reachable = es.reachable;
+		o->etcd_registered = es.registered;
+		o->etcd_failures = es.failures;
+		o->etcd_events = es.events;
+	}
 	o->auth_failures = g->auth_failures;
 	o->bad_frames = g->bad_frames;
 	o->accepted = g->accepted_total;
@@ -672,7 +813,7 @@ bool mc_group_info(struct mc_daemon *d, struct mc_group_info *o)
 
 static const char *link_state(const struct mc_group_node *g, size_t i)
 {
-	const struct link *l = &g->links[i];
+	const struct link *l = g->links[i];
 
 	if (i == g->self)
 		return "self";
@@ -691,7 +832,7 @@ void mc_group_for_each_member(struct mc_daemon *d,
 	struct accepted *a;
 
 	for (size_t i = 0; g && i < g->p.n; i++) {
-		const struct link *l = &g->links[i];
+		const struct link *l = g->links[i];
 
 		memset(&mi, 0, sizeof(mi));
 		mc_node_id_hex(&g->p.nodes[i].id, mi.node_id);

@@ -86,6 +86,8 @@ START_TEST(load_every_key)
 		  "group_key = /etc/maicache/group.key\n"
 		  "group_members = /etc/maicache/members\n"
 		  "peer_listen = [fd00::7]:7200\n"
+		  "peer_advertise = [fd00::7]:7200\n"
+		  "group_lease_ttl = 5s\n"
 		  "group_store_size = 2G\n"
 		  "peer_timeout = 500ms\n"
 		  "peer_tries = 5\n"
@@ -106,6 +108,8 @@ START_TEST(load_every_key)
 	ck_assert_str_eq(c.group_key, "/etc/maicache/group.key");
 	ck_assert_str_eq(c.group_members, "/etc/maicache/members");
 	ck_assert_str_eq(c.peer_listen, "[fd00::7]:7200");
+	ck_assert_str_eq(c.peer_advertise, "[fd00::7]:7200");
+	ck_assert_uint_eq(c.group_lease_ttl_ms, 5000);
 	ck_assert_uint_eq(c.group_store_size, 2ULL << 30);
 	ck_assert_uint_eq(c.peer_timeout_ms, 500);
 	ck_assert_uint_eq(c.peer_tries, 5);
@@ -166,7 +170,15 @@ static const struct {
 	{ "request_timeout = 60s\nread_deadline = 30s\n", " read_deadline (30s) is below request_timeout (60s)" },
 	{ "group = a b\n", "1: group: 'a b' holds a character other than A-Z a-z 0-9 . _ -" },
 	{ "group = g\n", " group 'g' needs group_key (the group's key file)" },
-	{ "group = g\ngroup_key = /k\n", " group 'g' needs group_members (the membership file)" },
+	{ "group = g\ngroup_key = /k\n", " group 'g' needs one of group_members (a membership file) and group_etcd" },
+	{ "group = g\ngroup_key = /k\ngroup_members = /m\ngroup_etcd = http://10.0.0.1:2379\n",
+	  " group 'g' needs one of group_members (a membership file) and group_etcd" },
+	{ "group = g\ngroup_key = /k\ngroup_etcd = http://10.0.0.1:2379\n",
+	  " peer_listen 0.0.0.0:7117 is every address: with group_etcd set peer_advertise" },
+	{ "group_etcd = 10.0.0.1:2379\n", "1: group_etcd: '10.0.0.1:2379' is not http://ADDRESS:PORT (numeric)" },
+	{ "group_etcd = http://etcd:2379\n", "1: group_etcd: 'http://etcd:2379' is not http://ADDRESS:PORT (numeric)" },
+	{ "group_etcd = http://10.0.0.1:2379/v3\n", "1: group_etcd: 'http://10.0.0.1:2379/v3' is not http://ADDRESS:PORT (numeric)" },
+	{ "group_lease_ttl = 1s\n", "1: group_lease_ttl: 1s is out of range (2s-600s)" },
 	{ "peer_listen = example.com:7117\n", "1: peer_listen: 'example.com:7117' is not a numeric address:port" },
 	{ "peer_listen = 10.0.0.1\n", "1: peer_listen: '10.0.0.1' is not a numeric address:port" },
 	{ "peer_listen = 10.0.0.1:70000\n", "1: peer_listen: '10.0.0.1:70000' is not a numeric address:port" },

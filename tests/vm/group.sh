@@ -14,6 +14,10 @@
 #   group_wait NAME N [SECS] wait for NAME-0..NAME-(N-1): a barrier
 #   group_marker NAME I   print the bytes of sync/NAME-I
 #   group_data N_BYTES OUT  the test's data: the same bytes on every node
+#   etcd_start / etcd_stop  node 0: etcd on 10.77.0.1:2379 (data kept across)
+#   group_start_daemon_etcd [ARGS...]   start_daemon, membership from etcd
+#   group_peer_num KEY    a number of `maicachectl --json peers`
+#   group_wait_members N  until this node's daemon sees N members
 #
 # The nodes have no shared writable file system; markers in Azurite are how
 # they wait for one another (PUTs and HEADs, which the GET counts of the data
@@ -85,4 +89,52 @@ group_data() {
 	/usr/bin/python3 -c 'import random, sys
 random.seed(20261202)
 sys.stdout.buffer.write(random.randbytes(int(sys.argv[1])))' "$1" >"$2"
+}
+
+# etcd for the group, on node 0 (10.77.0.1:2379), its data on the VM's
+# tmpfs: etcd_stop and etcd_start again keep it, like a restarted server.
+etcd_pid=""
+etcd_dir=/tmp/etcd-data
+etcd_url() { echo "http://$(node_ip 0):2379"; }
+
+etcd_start() {
+	local end
+	etcd --data-dir "$etcd_dir" --name node0 \
+		--listen-client-urls "$(etcd_url)" --advertise-client-urls "$(etcd_url)" \
+		--listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
+		--initial-cluster node0=http://127.0.0.1:2380 >>"$MAICACHE_OUT/etcd.log" 2>&1 &
+	etcd_pid=$!
+	bgpids+=("$etcd_pid")
+	end=$((SECONDS + 60))
+	until curl -s -o /dev/null --max-time 2 -X POST "$(etcd_url)/v3/kv/range" -d '{"key":"AA=="}'; do
+		kill -0 "$etcd_pid" 2>/dev/null || die "etcd exited at start (see etcd.log)"
+		((SECONDS < end)) || die "etcd did not answer within 60 s"
+		sleep 0.2
+	done
+}
+
+etcd_stop() {
+	kill -TERM "$etcd_pid"
+	wait "$etcd_pid" 2>/dev/null || true
+	etcd_pid=""
+}
+
+# group_start_daemon_etcd [ARGS...]: this node's daemon, membership from etcd.
+group_start_daemon_etcd() {
+	start_daemon --set group=vmtest --set group_key="$MAICACHE_SHARED/group.key" \
+		--set group_etcd="$(etcd_url)" --set group_lease_ttl=4s \
+		--set peer_listen="$(node_ip "$MAICACHE_NODE"):7117" "$@"
+}
+
+# group_peer_num KEY: a number of this node's `maicachectl --json peers`.
+group_peer_num() { "$ctl" --json peers | json_num "$1" | head -n1; }
+
+# group_wait_members N [SECS]: until this node's daemon sees N members.
+group_wait_members() {
+	local n=$1 secs=${2:-120} end
+	end=$((SECONDS + secs))
+	until [[ $(group_peer_num members) == "$n" ]]; do
+		((SECONDS < end)) || die "node $MAICACHE_NODE sees $(group_peer_num members) members, not $n, after $secs s"
+		sleep 0.5
+	done
 }

@@ -5,7 +5,8 @@
 # no route to the host). Every node runs the same script with
 # MAICACHE_NODE=0..N-1 and MAICACHE_NODES=N; tests/vm/net.sh gives node i
 # the address 10.77.0.(i+1). A test names its N in a "# vm: nodes N" line
-# (tests/run-all.sh reads it; 2 without one).
+# (tests/run-all.sh reads it; 2 without one), and a long one "# vm:
+# newest-kernel" to run in make check on the newest kernel only.
 # Files every node needs (a group key) go in $MAICACHE_SHARED, a directory
 # of the host the nodes read through the read-only host root.
 #
@@ -26,7 +27,7 @@ while (($#)); do
 	esac
 done
 if (($# != 1)) || ! [[ $NODES =~ ^[0-9]+$ ]] || ((NODES < 2 || NODES > 16)); then
-	sed -n '11,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '13,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 fi
 TEST=$(realpath -e -- "$1")
