@@ -111,9 +111,9 @@ $(BUILD)/user/placement-sim: $(A)/tools/sim/placement-sim.o $(A)/libmcpeer.a $(A
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_peer)
 
-# The peer transport between two nodes of a multi-VM test.
-user: $(BUILD)/user/mc-peer-probe
-$(BUILD)/user/mc-peer-probe: $(A)/tests/vm/tools/mc-peer-probe.o $(A)/libmcpeer.a $(A)/libmcloop.a $(A)/libmaicache.a
+# The peer transport between two nodes of a multi-VM test, and a hostile peer.
+user: $(BUILD)/user/mc-peer-probe $(BUILD)/user/mc-bad-peer
+$(BUILD)/user/mc-peer-probe $(BUILD)/user/mc-bad-peer: $(BUILD)/user/%: $(A)/tests/vm/tools/%.o $(A)/libmcpeer.a $(A)/libmcloop.a $(A)/libmaicache.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_peer) $(LIBS_loop) $(LIBS_lib)
 

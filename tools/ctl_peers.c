@@ -91,15 +91,17 @@ static void print_member(const struct mc_msg *m, bool first)
 		mc_json_member(stdout, "region", num(m, "region"));
 		mc_json_member(stdout, "state", num(m, "state"));
 		printf(",\"share\":%.6f", (double)ppm / 1e6);
+		json_u64(m, "owned_extents", "owned_extents");
 		json_u64(m, "got_bytes", "got_bytes");
 		json_u64(m, "bad_data", "bad_data");
 		json_u64(m, "served_bytes", "served_bytes");
 		printf("}");
 		return;
 	}
-	printf("%-32s  %-21s  %-10s  %6.2f%%  %12s  %12s  %6s\n", num(m, "node_id"),
-	       num(m, "addr"), num(m, "state"), (double)ppm / 1e4, num(m, "got_bytes"),
-	       num(m, "served_bytes"), num(m, "bad_data"));
+	printf("%-32s  %-21s  %-10s  %6.2f%%  %7s  %12s  %12s  %6s\n", num(m, "node_id"),
+	       num(m, "addr"), num(m, "state"), (double)ppm / 1e4,
+	       mc_msg_get(m, "owned_extents") ? mc_msg_get(m, "owned_extents") : "-",
+	       num(m, "got_bytes"), num(m, "served_bytes"), num(m, "bad_data"));
 }
 
 int cmd_peers(int argc, char **argv)
@@ -140,8 +142,8 @@ int cmd_peers(int argc, char **argv)
 	if (json)
 		printf(",\"members\":[");
 	else
-		printf("%-32s  %-21s  %-10s  %7s  %12s  %12s  %6s\n", "NODE", "ADDRESS", "STATE",
-		       "SHARE", "GOT BYTES", "SERVED BYTES", "BAD");
+		printf("%-32s  %-21s  %-10s  %7s  %7s  %12s  %12s  %6s\n", "NODE", "ADDRESS", "STATE",
+		       "SHARE", "OWNED", "GOT BYTES", "SERVED BYTES", "BAD");
 	for (uint64_t i = 0; i < count; i++) {
 		if (mc_msg_recv(fd, reply, err, sizeof(err))) {
 			if (json)

@@ -182,6 +182,8 @@ static void send_member(void *arg, const struct mc_group_member_info *mi)
 	mc_msg_add(m, "state", mi->state);
 	/* Parts per million: the protocol carries whole numbers. */
 	mc_msg_add_u64(m, "share_ppm", (uint64_t)(mi->share * 1e6 + 0.5));
+	if (mi->owned_extents != UINT64_MAX)
+		mc_msg_add_u64(m, "owned_extents", mi->owned_extents);
 	mc_msg_add_u64(m, "got_bytes", mi->got_bytes);
 	mc_msg_add_u64(m, "bad_data", mi->bad_data);
 	mc_msg_add_u64(m, "served_bytes", mi->served_bytes);

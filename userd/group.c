@@ -703,19 +703,28 @@ bool mc_group_serves(const struct mc_daemon *d, const struct mc_vol *v)
 	       es >= 1U << MC_EXTENT_SHIFT_MIN && es <= 1U << MC_EXTENT_SHIFT_MAX;
 }
 
+/* The key of extent i of v (a volume the group serves). */
+static struct mc_extent_key vol_key(const struct mc_vol *v, uint64_t i)
+{
+	struct mc_extent_key key = { 0 };
+
+	memcpy(key.blob, v->src->ident, sizeof(key.blob));
+	key.extent_shift = (uint32_t)__builtin_ctz(v->extent_size);
+	key.index = i;
+	return key;
+}
+
 int mc_group_read(struct mc_daemon *d, struct mc_vol *v, uint64_t off, void *dst,
 		  size_t len, mc_source_cb cb, void *arg)
 {
 	struct mc_group_node *g = d->group;
-	struct mc_extent_key key = { 0 };
+	struct mc_extent_key key;
 	struct gread *r;
 	ssize_t owner;
 
 	if (!mc_group_serves(d, v) || len > v->extent_size || off % v->extent_size)
 		return -EINVAL;
-	memcpy(key.blob, v->src->ident, sizeof(key.blob));
-	key.extent_shift = (uint32_t)__builtin_ctz(v->extent_size);
-	key.index = off / v->extent_size;
+	key = vol_key(v, off / v->extent_size);
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
@@ -822,6 +831,39 @@ static const char *link_state(const struct mc_group_node *g, size_t i)
 	return mc_now_ms() < l->redial_ms ? "down" : "idle";
 }
 
+/*
+ * How many extents of the attached shared volumes each member owns, into
+ * owned[] (p.n of them); false when that is too much work for a listing.
+ */
+#define OWNED_WORK_MAX	(64ULL << 20)	/* member-extent pairs */
+
+static bool count_owned(struct mc_daemon *d, uint64_t *owned)
+{
+	struct mc_group_node *g = d->group;
+	uint64_t total = 0, n;
+	struct mc_vol *v;
+	struct mc_extent_key k;
+	ssize_t o;
+
+	mc_list_for_each(v, &d->vols, link)
+		if (v->state == MC_VOL_READY && mc_group_serves(d, v))
+			total += (v->dev_size + v->extent_size - 1) / v->extent_size;
+	if (!g->p.n || total * g->p.n > OWNED_WORK_MAX)
+		return false;
+	mc_list_for_each(v, &d->vols, link) {
+		if (v->state != MC_VOL_READY || !mc_group_serves(d, v))
+			continue;
+		n = (v->dev_size + v->extent_size - 1) / v->extent_size;
+		for (uint64_t i = 0; i < n; i++) {
+			k = vol_key(v, i);
+			o = mc_placement_owner(&g->p, mc_extent_key_hash(&k));
+			if (o >= 0)
+				owned[o]++;
+		}
+	}
+	return true;
+}
+
 void mc_group_for_each_member(struct mc_daemon *d,
 			      void (*fn)(void *arg, const struct mc_group_member_info *m),
 			      void *arg)
@@ -830,6 +872,8 @@ void mc_group_for_each_member(struct mc_daemon *d,
 	struct mc_group_member_info mi;
 	const struct mc_peer_conn_stats *st;
 	struct accepted *a;
+	uint64_t *owned = g && g->p.n ? calloc(g->p.n, sizeof(*owned)) : NULL;
+	bool have_owned = owned && count_owned(d, owned);
 
 	for (size_t i = 0; g && i < g->p.n; i++) {
 		const struct link *l = g->links[i];
@@ -841,6 +885,7 @@ void mc_group_for_each_member(struct mc_daemon *d,
 		mi.region = l->m->region;
 		mi.state = link_state(g, i);
 		mi.share = l->share;
+		mi.owned_extents = have_owned ? owned[i] : UINT64_MAX;
 		mi.got_bytes = l->got_bytes;
 		mi.bad_data = l->bad_data;
 		mi.served_bytes = l->served_bytes;
@@ -855,4 +900,5 @@ void mc_group_for_each_member(struct mc_daemon *d,
 				mi.served_bytes += mc_peer_conn_stats(a->c)->payload_out;
 		fn(arg, &mi);
 	}
+	free(owned);
 }

@@ -76,6 +76,7 @@ struct mc_group_member_info {
 	const char *host, *port, *region;
 	const char *state;		/* self, connected, connecting, idle, down */
 	double share;			/* of the keys this member owns */
+	uint64_t owned_extents;		/* of the attached blobs; UINT64_MAX: not counted */
 	uint64_t got_bytes, bad_data, served_bytes;
 };
 

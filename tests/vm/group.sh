@@ -12,6 +12,7 @@
 #                         reads of markers); others: wait until they exist
 #   group_mark NAME [FILE]   put blob sync/NAME-<node> (FILE's bytes, or a line)
 #   group_wait NAME N [SECS] wait for NAME-0..NAME-(N-1): a barrier
+#   group_wait_nodes NAME SECS I...  wait for NAME-I of the nodes named
 #   group_marker NAME I   print the bytes of sync/NAME-I
 #   group_data N_BYTES OUT  the test's data: the same bytes on every node
 #   etcd_start / etcd_stop  node 0: etcd on 10.77.0.1:2379 (data kept across)
@@ -74,6 +75,19 @@ group_wait() {
 	local name=$1 n=$2 secs=${3:-300} i end
 	end=$((SECONDS + secs))
 	for ((i = 0; i < n; i++)); do
+		until curl -sf -o /dev/null -I --max-time 5 "$blob_endpoint/sync/$name-$i"; do
+			((SECONDS < end)) || die "node $i did not reach '$name' within $secs s"
+			sleep 0.5
+		done
+	done
+}
+
+# group_wait_nodes NAME SECS I...: wait for NAME-I of the nodes named.
+group_wait_nodes() {
+	local name=$1 secs=$2 i end
+	shift 2
+	end=$((SECONDS + secs))
+	for i in "$@"; do
 		until curl -sf -o /dev/null -I --max-time 5 "$blob_endpoint/sync/$name-$i"; do
 			((SECONDS < end)) || die "node $i did not reach '$name' within $secs s"
 			sleep 0.5

@@ -5,6 +5,7 @@ declare -F die >/dev/null || { echo "net.sh: source lib.sh first" >&2; exit 1; }
 [[ -n ${MAICACHE_NODE:-} ]] || die "net.sh: not a node of a multi-VM test (tests/vm/multi.sh)"
 
 node_ip() { echo "10.77.0.$(($1 + 1))"; }
+net_nic=
 
 net_up() {
 	local nic="" n
@@ -20,4 +21,10 @@ net_up() {
 	[[ -n $nic ]] || die "no NIC"
 	ip addr add "$(node_ip "$MAICACHE_NODE")/24" dev "$nic"
 	ip link set "$nic" up
+	net_nic=$nic
 }
+
+# net_cut / net_mend: the node drops off its switch (no FIN, no RST reaches
+# a peer: what a crashed machine looks like) and comes back.
+net_cut() { ip link set "$net_nic" down; }
+net_mend() { ip link set "$net_nic" up; }

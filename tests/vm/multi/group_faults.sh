@@ -1,0 +1,181 @@
+#!/bin/bash
+# vm: nodes 4
+# vm: newest-kernel
+# A cache group (membership in etcd, Blob in Azurite, both on node 0) under
+# faults, one phase after another, every read checked byte for byte:
+#   A  node 3 dies while the others read (off its switch, daemon SIGKILLed:
+#      no FIN, no RST reaches them, as with a crashed machine); they finish
+#      with no I/O error, drop it within the lease TTL, and the only extra
+#      GETs are for extents it owned (it reads nothing itself, so it holds
+#      no fetch turn of another owner's extent when it dies)
+#   B  it comes back with the same id and rejoins; the share of ownership
+#      that moves to it is reported (about 1/N); a new blob is fetched once
+#   C  a peer with the wrong group key gets nothing; random bytes, a frame
+#      cut short and a bad magic close their connections; all are counted
+#      and the daemon goes on
+#   D  node 2 is replaced by a peer that answers with wrong bytes: they are
+#      detected (CRC32C), counted, fetched elsewhere, never read
+set -euo pipefail
+# shellcheck source=tests/vm/lib.sh
+. "$MAICACHE_ROOT/tests/vm/lib.sh"
+# shellcheck source=tests/vm/maicache.sh
+. "$MAICACHE_ROOT/tests/vm/maicache.sh"
+# shellcheck source=tests/vm/daemon.sh
+. "$MAICACHE_ROOT/tests/vm/daemon.sh"
+# shellcheck source=tests/vm/blob.sh
+. "$MAICACHE_ROOT/tests/vm/blob.sh"
+# shellcheck source=tests/vm/net.sh
+. "$MAICACHE_ROOT/tests/vm/net.sh"
+# shellcheck source=tests/vm/group.sh
+. "$MAICACHE_ROOT/tests/vm/group.sh"
+trap blob_cleanup EXIT
+
+nodes=$MAICACHE_NODES
+me=$MAICACHE_NODE
+size=$((4 << 20))
+extents=$((size / (256 << 10)))
+victim=$((nodes - 1))
+liar=$((nodes - 2))
+
+net_up
+group_init "$nodes"
+for b in a b c; do
+	group_data "$size" /tmp/$b.bin
+	# A different blob per phase: each one is read cold.
+	printf '%s' "$b" | dd of=/tmp/$b.bin conv=notrunc status=none
+done
+if ((me == 0)); then
+	etcd_start
+fi
+group_azurite
+if ((me == 0)); then
+	for b in a b c; do
+		blob_put data $b.bin /tmp/$b.bin >/dev/null
+	done
+fi
+export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$AZURE_STORAGE_ACCOUNT;AccountKey=$AZURE_STORAGE_KEY;BlobEndpoint=$blob_endpoint"
+group_start_daemon_etcd
+group_wait_members "$nodes"
+dev_a=$(attach "$(blob_url data a.bin)" --extent-size 256K)
+group_mark ready-a
+group_wait ready-a "$nodes"
+
+# ---- A: a node dies mid-read ----
+others=()
+for ((i = 0; i < nodes; i++)); do
+	((i == victim)) || others+=("$i")
+done
+if ((me == victim)); then
+	"$ctl" --json peers >/tmp/peers.json
+	group_mark owned-a /tmp/peers.json
+	sleep 1
+	net_cut
+	kill -KILL "$dpid"
+	dpid=""
+	echo "node $me: off the switch, daemon killed, while the others read"
+	sleep 25
+	net_mend
+else
+	t0=$EPOCHREALTIME
+	cmp -n "$size" "$dev_a" /tmp/a.bin || die "node $me: phase A: bytes differ from the blob"
+	echo "node $me: phase A: read all of a.bin in $(ms_since "$t0") ms, all match, no I/O error"
+	group_wait_members $((nodes - 1)) 30
+	echo "node $me: phase A: node $victim dropped from the membership"
+	group_mark done-a
+fi
+group_wait_nodes done-a 120 "${others[@]}"
+if ((me == 0)); then
+	gets=$(azurite_requests GET /data/a.bin)
+	owned=$(group_marker owned-a "$victim" |
+		python3 -c 'import json,sys; m=json.load(sys.stdin)["members"]; print(m['"$victim"']["owned_extents"])')
+	echo "phase A: $gets GETs for $extents extents; node $victim owned $owned of them" | tee "$MAICACHE_OUT/phase-a.txt"
+	((gets >= extents && gets <= extents + owned)) ||
+		die "phase A: $gets GETs: more than the $owned extents the dead node owned were fetched again"
+fi
+
+# ---- B: it comes back with the same id ----
+if ((me == victim)); then
+	group_start_daemon_etcd
+fi
+group_wait_members "$nodes" 60
+if ((me == 0)); then
+	share=$("$ctl" --json peers |
+		python3 -c 'import json,sys; m=json.load(sys.stdin)["members"]; print("%.1f" % (100 * m['"$victim"']["share"]))')
+	echo "phase B: node $victim rejoined with its id; the share of ownership that moved to it: $share% (1/N = $((100 / nodes))%)" |
+		tee "$MAICACHE_OUT/phase-b.txt"
+fi
+dev_b=$(attach "$(blob_url data b.bin)" --extent-size 256K)
+group_mark ready-b
+group_wait ready-b "$nodes"
+cmp -n "$size" "$dev_b" /tmp/b.bin || die "node $me: phase B: bytes differ from the blob"
+group_mark done-b
+group_wait done-b "$nodes"
+if ((me == 0)); then
+	assert_eq "$(azurite_requests GET /data/b.bin)" "$extents" "phase B: GETs of b.bin, whole group"
+fi
+
+# ---- C: wrong key, garbage ----
+if ((me == 1)); then
+	(umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >/tmp/wrong.key)
+	"$bin/mc-bad-peer" wrongkey "$(node_ip 0)" 7117 vmtest /tmp/wrong.key ||
+		die "phase C: a peer with the wrong key was not refused"
+	"$bin/mc-bad-peer" garbage "$(node_ip 0)" 7117 || die "phase C: garbage left a connection open"
+	group_mark attacked
+fi
+if ((me == 0)); then
+	group_wait_nodes attacked 120 1
+	auth=$(group_peer_num auth_failures)
+	bad=$(group_peer_num bad_frames)
+	echo "phase C: node 0 counted $auth auth failures and $bad bad frames, and answers" |
+		tee "$MAICACHE_OUT/phase-c.txt"
+	((auth >= 1)) || die "phase C: the wrong key was not counted"
+	((bad >= 2)) || die "phase C: garbage was not counted"
+fi
+group_mark done-c
+group_wait done-c "$nodes"
+
+# ---- D: a member that sends wrong bytes ----
+honest=()
+for ((i = 0; i < nodes; i++)); do
+	((i == liar)) || honest+=("$i")
+done
+if ((me == liar)); then
+	stop_daemon
+	# The liar takes the member's place in etcd (a key with no lease) and its address.
+	key=$(printf '/maicache/groups/vmtest/members/%s' "$(group_node_id "$me")" | base64 -w0)
+	val=$(printf '{"addr":"%s:7117"}' "$(node_ip "$me")" | base64 -w0)
+	curl -sSf -X POST "$(etcd_url)/v3/kv/put" -d "{\"key\":\"$key\",\"value\":\"$val\"}" >/dev/null ||
+		die "phase D: cannot put the liar's member key"
+	"$bin/mc-bad-peer" corrupt "$(node_ip "$me")" 7117 vmtest "$MAICACHE_SHARED/group.key" \
+		"$(group_node_id "$me")" 90 >"$MAICACHE_OUT/liar.txt" &
+	liar_pid=$!
+	bgpids+=("$liar_pid")
+	sleep 2
+	group_mark liar
+	group_wait_nodes done-d 120 "${honest[@]}"
+	kill "$liar_pid" 2>/dev/null || true
+else
+	group_wait_nodes liar 60 "$liar"
+	group_wait_members "$nodes" 30
+	dev_c=$(attach "$(blob_url data c.bin)" --extent-size 256K)
+	cmp -n "$size" "$dev_c" /tmp/c.bin || die "node $me: phase D: bytes differ from the blob"
+	bad=$(group_peer_num bad_data)
+	echo "node $me: phase D: all of c.bin matches; $bad wrong extents from the liar detected"
+	"$ctl" --json peers >/tmp/peers.json
+	group_mark done-d /tmp/peers.json
+fi
+if ((me == 0)); then
+	group_wait_nodes done-d 120 "${honest[@]}"
+	total=0
+	for i in "${honest[@]}"; do
+		n=$(group_marker done-d "$i" | json_num bad_data | head -n1)
+		total=$((total + n))
+	done
+	gets=$(azurite_requests GET /data/c.bin)
+	echo "phase D: $total wrong extents detected and fetched elsewhere; $gets GETs for $extents extents" |
+		tee "$MAICACHE_OUT/phase-d.txt"
+	((total >= 1)) || die "phase D: no wrong extent was detected (did the liar own none?)"
+	assert_eq "$gets" "$extents" "phase D: GETs of c.bin"
+fi
+group_mark counted
+group_wait counted 1
