@@ -126,12 +126,15 @@ int mc_peer_hs_input(struct mc_peer_hs *hs, const struct mc_peer_msg *in,
 		/* A nonce equal to ours is a reflection of our own HELLO. */
 		if (!memcmp(hs->peer_nonce, hs->my_nonce, sizeof(hs->my_nonce)))
 			return hs_fail(hs, -EACCES, "the peer echoed our nonce", why);
+		hs->state = MC_HS_AUTH;
+		/* The accepting side proves itself only to a connector that did. */
+		if (!hs->connector)
+			return 0;
 		memset(out, 0, sizeof(*out));
 		out->type = MAICACHE_PEER_AUTH;
 		if (mc_peer_auth_mac(hs->g, hs->connector, hs->my_nonce, hs->peer_nonce,
 				     &hs->me, &hs->peer, out->auth.mac))
 			return hs_fail(hs, -EIO, "HMAC failed", why);
-		hs->state = MC_HS_AUTH;
 		return 1;
 	case MC_HS_AUTH:
 		if (in->type != MAICACHE_PEER_AUTH)
@@ -142,7 +145,14 @@ int mc_peer_hs_input(struct mc_peer_hs *hs, const struct mc_peer_msg *in,
 		if (CRYPTO_memcmp(want, in->auth.mac, sizeof(want)))
 			return hs_fail(hs, -EACCES, "wrong group key", why);
 		hs->state = MC_HS_DONE;
-		return 0;
+		if (hs->connector)
+			return 0;
+		memset(out, 0, sizeof(*out));
+		out->type = MAICACHE_PEER_AUTH;
+		if (mc_peer_auth_mac(hs->g, false, hs->my_nonce, hs->peer_nonce, &hs->me,
+				     &hs->peer, out->auth.mac))
+			return hs_fail(hs, -EIO, "HMAC failed", why);
+		return 1;
 	default:
 		return hs_fail(hs, -EPROTO, "handshake already over", why);
 	}

@@ -63,8 +63,13 @@ int mc_peer_hs_start(struct mc_peer_hs *hs, const struct mc_group *g,
 
 /*
  * A message from the peer while not yet MC_HS_DONE. Returns 1 with *out to
- * send (our AUTH after their HELLO), 0 when nothing is to be sent (their
- * AUTH checked out: now MC_HS_DONE), or -EACCES / -EPROTO with *why (wrong
+ * send: our AUTH, which the connecting side sends after the peer's HELLO
+ * and the accepting side only once the connector's AUTH checked out (so a
+ * connector without the key learns no MAC of the acceptor's, and a wrong
+ * key is always judged, and counted, by the side that accepted). Returns 0
+ * when nothing is to be sent (after a HELLO at the accepting side; their
+ * AUTH checked out at the connecting one). When the state is MC_HS_DONE
+ * (with either result) the peer is authenticated. Or -EACCES / -EPROTO with *why (wrong
  * group, bad MAC, a frame out of order, the peer claiming our own id): the
  * connection must then be closed, and state is MC_HS_FAILED.
  */

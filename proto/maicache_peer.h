@@ -22,7 +22,9 @@
  *   B -> A  AUTH   HMAC-SHA256(key, "maicache-peer-auth-v1" || "s" ||
  *                              nonce_B || nonce_A || id_B || id_A)
  *
- * ("c" for the side that connected, "s" for the side that accepted). Any
+ * ("c" for the side that connected, "s" for the side that accepted). B
+ * sends its AUTH only after A's checked out: a connector without the key
+ * learns no MAC of B's, and the acceptor is the side that judges it. Any
  * frame before both AUTHs check out, or an AUTH that does not, ends the
  * connection with nothing served.
  *

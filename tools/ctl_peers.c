@@ -19,7 +19,7 @@ static const char *const group_numbers[] = {
 	"members", "in_members", "fetches", "from_peers", "from_source", "turns", "waits",
 	"bad_data", "nacks", "timeouts", "no_conn", "gets_served", "served", "served_bytes",
 	"puts", "bad_puts", "stray_puts", "local_gets", "local_served", "store_bytes",
-	"store_capacity", "store_extents", "store_evicted", "auth_failures", "bad_frames",
+	"store_capacity", "store_extents", "store_evicted", "auth_failures", "bad_frames", "cut_short",
 	"accepted", "refused", "membership_changes", "etcd_reachable", "etcd_registered",
 	"etcd_failures", "etcd_events",
 };
@@ -65,9 +65,10 @@ void mc_group_print(const struct mc_msg *m)
 	printf("  group misses: %s, from peers %s, from the source %s (turns %s), waited %s\n",
 	       num(m, "group_fetches"), num(m, "group_from_peers"), num(m, "group_from_source"),
 	       num(m, "group_turns"), num(m, "group_waits"));
-	printf("  group errors: bad data %s, NACKs %s, timeouts %s, unreachable %s, auth failures %s, bad frames %s\n",
+	printf("  group errors: bad data %s, NACKs %s, timeouts %s, unreachable %s, auth failures %s, bad frames %s, cut short %s\n",
 	       num(m, "group_bad_data"), num(m, "group_nacks"), num(m, "group_timeouts"),
-	       num(m, "group_no_conn"), num(m, "group_auth_failures"), num(m, "group_bad_frames"));
+	       num(m, "group_no_conn"), num(m, "group_auth_failures"), num(m, "group_bad_frames"),
+	       num(m, "group_cut_short"));
 	printf("  group serving: %s GETs from peers, %s answered with data (%s bytes), %s PUTs (%s bad, %s stray); own misses %s (%s from the store)\n",
 	       num(m, "group_gets_served"), num(m, "group_served"), num(m, "group_served_bytes"),
 	       num(m, "group_puts"), num(m, "group_bad_puts"), num(m, "group_stray_puts"),

@@ -130,7 +130,7 @@ static void group_counters(struct mc_daemon *d, struct mc_msg *m)
 	U(gets_served); U(served); U(served_bytes); U(puts); U(bad_puts); U(stray_puts);
 	U(local_gets); U(local_served);
 	U(store_bytes); U(store_capacity); U(store_extents); U(store_evicted);
-	U(auth_failures); U(bad_frames); U(accepted); U(refused);
+	U(auth_failures); U(bad_frames); U(cut_short); U(accepted); U(refused);
 	U(membership_changes);
 	mc_msg_add(m, "group_membership", gi.etcd ? "etcd" : "file");
 	if (gi.etcd) {

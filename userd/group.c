@@ -72,7 +72,7 @@ struct mc_group_node {
 	struct mc_list reads;
 	struct mc_timer tick;
 
-	uint64_t auth_failures, bad_frames, accepted_total, refused;
+	uint64_t auth_failures, bad_frames, cut_short, accepted_total, refused;
 };
 
 /* One miss read through the group. */
@@ -203,6 +203,8 @@ static void count_close(struct mc_group_node *g, int err)
 		g->auth_failures++;
 	else if (err == -EPROTO)
 		g->bad_frames++;
+	else if (err == -ECONNRESET)
+		g->cut_short++;		/* mid-frame or mid-handshake */
 }
 
 static void out_ready(void *arg, struct mc_peer_conn *c)
@@ -815,6 +817,7 @@ bool mc_group_info(struct mc_daemon *d, struct mc_group_info *o)
 	}
 	o->auth_failures = g->auth_failures;
 	o->bad_frames = g->bad_frames;
+	o->cut_short = g->cut_short;
 	o->accepted = g->accepted_total;
 	o->refused = g->refused;
 	return true;

@@ -64,7 +64,7 @@ struct mc_group_info {
 	uint64_t gets_served, served, served_bytes, puts, bad_puts, stray_puts;
 	uint64_t local_gets, local_served;
 	uint64_t store_bytes, store_capacity, store_extents, store_evicted;
-	uint64_t auth_failures, bad_frames, accepted, refused;
+	uint64_t auth_failures, bad_frames, cut_short, accepted, refused;
 	uint64_t membership_changes;
 	bool etcd;			/* membership from etcd, else a file */
 	bool etcd_reachable, etcd_registered;

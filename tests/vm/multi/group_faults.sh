@@ -126,10 +126,12 @@ if ((me == 0)); then
 	group_wait_nodes attacked 120 1
 	auth=$(group_peer_num auth_failures)
 	bad=$(group_peer_num bad_frames)
-	echo "phase C: node 0 counted $auth auth failures and $bad bad frames, and answers" |
+	cut=$(group_peer_num cut_short)
+	echo "phase C: node 0 counted $auth auth failures, $bad bad frames, $cut cut short, and answers" |
 		tee "$MAICACHE_OUT/phase-c.txt"
 	((auth >= 1)) || die "phase C: the wrong key was not counted"
-	((bad >= 2)) || die "phase C: garbage was not counted"
+	((bad >= 2)) || die "phase C: garbage and a bad magic were not counted"
+	((cut >= 1)) || die "phase C: a frame cut short was not counted"
 fi
 group_mark done-c
 group_wait done-c "$nodes"
