@@ -106,6 +106,15 @@ static void step(struct mc_peer_fetch *f)
 	struct mc_peer_conn *c;
 
 	while (f->next < f->nrank) {
+		if (f->rank[f->next] == f->self) {
+			/* This node's own flight: it answers through _local_done(). */
+			f->next++;
+			f->asked = NULL;
+			mc_timer_cancel(cl->loop, &f->timer);
+			cl->stats.local++;
+			cl->ops->local(cl->arg, f);
+			return;
+		}
 		c = cl->ops->conn_to(cl->arg, f->rank[f->next++]);
 		m.seq = ++cl->seq;
 		m.get = f->key;
@@ -139,11 +148,12 @@ void mc_peer_fetch_start(struct mc_peer_client *cl, struct mc_peer_fetch *f,
 	f->put_pending = false;
 	f->seq = 0;
 	f->next = f->nrank = 0;
+	f->self = cl->ops->local ? self_index : SIZE_MAX;
 	memset(&f->timer, 0, sizeof(f->timer));
 	n = mc_placement_rank(p, mc_extent_key_hash(&f->key), rank,
-			      cl->o.tries + (self_index != SIZE_MAX));
+			      cl->o.tries + (f->self == SIZE_MAX && self_index != SIZE_MAX));
 	for (i = 0; i < n && f->nrank < cl->o.tries; i++)
-		if (rank[i] != self_index)
+		if (rank[i] != self_index || f->self != SIZE_MAX)
 			f->rank[f->nrank++] = rank[i];
 	mc_list_add_tail(&cl->fetches, &f->link);
 	cl->stats.fetches++;
@@ -171,6 +181,11 @@ void mc_peer_fetch_sourced(struct mc_peer_fetch *f, int res)
 		return;
 	}
 	f->put_pending = true;
+}
+
+void mc_peer_fetch_local_done(struct mc_peer_fetch *f, int res)
+{
+	finish(f, res);
 }
 
 /* The fetch waiting for c's answer to seq, or NULL. */

@@ -3,7 +3,8 @@
  * The requester's side of the peer protocol: one miss of an extent the
  * node does not hold, fetched from the group before Blob.
  *
- *   ask the owner (GET), then the next members in placement order;
+ *   ask the owner (GET), then the next members in placement order (this
+ *   node among them: local(), its own single flight);
  *   DATA whose CRC32C matches       -> done, the bytes are in the slot
  *   DATA that does not              -> counted against that peer, next
  *   WAIT                            -> another node fetches it: wait out
@@ -43,6 +44,12 @@ struct mc_peer_client_ops {
 	void (*source)(void *arg, struct mc_peer_fetch *f);
 	/* The miss is over: 0 (dst holds the bytes) or the source's negative errno. */
 	void (*done)(void *arg, struct mc_peer_fetch *f, int res);
+	/*
+	 * This node is the member to ask next (the owner, or the first one
+	 * after owners that failed): its own single flight, then
+	 * mc_peer_fetch_local_done(). NULL: this node is skipped.
+	 */
+	void (*local)(void *arg, struct mc_peer_fetch *f);
 };
 
 struct mc_peer_client_opts {
@@ -52,6 +59,7 @@ struct mc_peer_client_opts {
 
 struct mc_peer_client_stats {
 	uint64_t fetches, from_peers, from_source, turns, waits;
+	uint64_t local;			/* this node's turn in the order came */
 	uint64_t bad_data;		/* DATA that failed its CRC32C */
 	uint64_t nacks, timeouts, no_conn, strays;
 };
@@ -66,7 +74,7 @@ struct mc_peer_fetch {
 	struct mc_peer_client *cl;
 	struct mc_list link;
 	size_t rank[MC_PLACEMENT_RANK_MAX];
-	size_t nrank, next;
+	size_t nrank, next, self;
 	struct mc_peer_conn *asked;	/* the member asked now, or NULL */
 	uint64_t seq;
 	bool turn;			/* the owner gave us the fetch */
@@ -81,11 +89,17 @@ int mc_peer_client_new(struct mc_peer_client **out, struct mc_loop *loop,
 void mc_peer_client_free(struct mc_peer_client *cl);
 
 /*
- * Start f (key, dst, len set) over placement p (excluding self_index, or
- * SIZE_MAX for none). done() runs later, never inside this call.
+ * Start f (key, dst, len set) over placement p, in which this node is
+ * self_index (SIZE_MAX: not a member). Every member asked, this node
+ * included, counts against tries: when this node's turn comes local()
+ * runs (so that the node next in line after a failed owner is the one
+ * that holds the flight for everybody). done() runs later, never inside
+ * this call.
  */
 void mc_peer_fetch_start(struct mc_peer_client *cl, struct mc_peer_fetch *f,
 			 const struct mc_placement *p, size_t self_index);
+/* The local() part ended: 0 (dst holds the bytes) or a negative errno. */
+void mc_peer_fetch_local_done(struct mc_peer_fetch *f, int res);
 /* The source read that source() asked for ended: ok, dst holds the bytes. */
 void mc_peer_fetch_sourced(struct mc_peer_fetch *f, int res);
 

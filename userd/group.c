@@ -85,7 +85,7 @@ struct gread {
 	size_t len;
 	mc_source_cb cb;
 	void *arg;
-	bool local;			/* this node owns it: lr, else f */
+	bool local;			/* in this node's own flight (lr) */
 	bool local_put;			/* a FETCH turn: hand the bytes to the store */
 	struct mc_peer_local lr;
 	struct mc_peer_fetch f;
@@ -103,7 +103,8 @@ static void read_end(struct gread *r, int res, const char *msg)
 
 	mc_timer_cancel(r->g->d->loop, &r->defer);
 	mc_list_del(&r->link);
-	snprintf(r->msg, sizeof(r->msg), "%s", msg ? msg : "");
+	if (msg != r->msg)
+		snprintf(r->msg, sizeof(r->msg), "%s", msg ? msg : "");
 	if (res)
 		cb(arg, res, r->msg[0] ? r->msg : NULL);
 	else
@@ -111,20 +112,27 @@ static void read_end(struct gread *r, int res, const char *msg)
 	free(r);
 }
 
-static void served_later(void *arg)
+/* ---- this node's own flight (it owns the extent, or is next in line) ---- */
+
+static void local_end(struct gread *r, int res)
 {
-	read_end(arg, 0, NULL);
+	r->local = false;
+	mc_peer_fetch_local_done(&r->f, res);
 }
 
-/* ---- this node owns the extent ---- */
+static void served_later(void *arg)
+{
+	local_end(arg, 0);
+}
 
 static void local_sourced(void *arg, int res, const char *msg)
 {
 	struct gread *r = arg;
 
+	snprintf(r->msg, sizeof(r->msg), "%s", msg ? msg : "");
 	if (r->local_put)
 		mc_peer_server_local_put(r->g->srv, &r->lr, res);
-	read_end(r, res, msg);
+	local_end(r, res);
 }
 
 static void local_source(struct gread *r, bool keep)
@@ -136,7 +144,8 @@ static void local_source(struct gread *r, bool keep)
 	if (ret) {
 		if (keep)
 			mc_peer_server_local_put(r->g->srv, &r->lr, ret);
-		read_end(r, ret, "cannot start the source read");
+		snprintf(r->msg, sizeof(r->msg), "cannot start the source read");
+		local_end(r, ret);
 	}
 }
 
@@ -164,7 +173,21 @@ static void local_cb(void *arg, struct mc_peer_local *lr, enum mc_peer_local_ver
 	local_verdict(arg, v);
 }
 
-/* ---- a peer owns it ---- */
+static void cl_local(void *arg, struct mc_peer_fetch *f)
+{
+	struct mc_group_node *g = arg;
+	struct gread *r = f->arg;
+
+	r->local = true;
+	r->lr.key = f->key;
+	r->lr.dst = f->dst;
+	r->lr.len = f->len;
+	r->lr.cb = local_cb;
+	r->lr.arg = r;
+	local_verdict(r, mc_peer_server_local_get(g->srv, &r->lr));
+}
+
+/* ---- a peer's turn ---- */
 
 static void remote_sourced(void *arg, int res, const char *msg)
 {
@@ -311,6 +334,7 @@ static const struct mc_peer_client_ops client_ops = {
 	.conn_to	= cl_conn_to,
 	.source		= cl_source,
 	.done		= cl_done,
+	.local		= cl_local,
 };
 
 static struct link *link_of(struct mc_group_node *g, const struct mc_node_id *id)
@@ -722,7 +746,6 @@ int mc_group_read(struct mc_daemon *d, struct mc_vol *v, uint64_t off, void *dst
 	struct mc_group_node *g = d->group;
 	struct mc_extent_key key;
 	struct gread *r;
-	ssize_t owner;
 
 	if (!mc_group_serves(d, v) || len > v->extent_size || off % v->extent_size)
 		return -EINVAL;
@@ -738,21 +761,11 @@ int mc_group_read(struct mc_daemon *d, struct mc_vol *v, uint64_t off, void *dst
 	r->cb = cb;
 	r->arg = arg;
 	mc_list_add_tail(&g->reads, &r->link);
-	owner = mc_placement_owner(&g->p, mc_extent_key_hash(&key));
-	if (owner >= 0 && (size_t)owner == g->self) {
-		r->local = true;
-		r->lr.key = key;
-		r->lr.dst = dst;
-		r->lr.len = (uint32_t)len;
-		r->lr.cb = local_cb;
-		r->lr.arg = r;
-		local_verdict(r, mc_peer_server_local_get(g->srv, &r->lr));
-		return 0;
-	}
 	r->f.key = key;
 	r->f.dst = dst;
 	r->f.len = (uint32_t)len;
 	r->f.arg = r;
+	/* The owner first, this node's own flight in its place in the order. */
 	mc_peer_fetch_start(g->cl, &r->f, &g->p, g->self);
 	return 0;
 }

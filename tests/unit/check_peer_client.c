@@ -150,7 +150,19 @@ static void done(void *arg, struct mc_peer_fetch *f, int res)
 	last_res = res;
 }
 
-static const struct mc_peer_client_ops client_ops = { conn_to, source, done };
+static int locals;
+
+/* This node's own flight, as the daemon runs it: here, the bytes at once. */
+static void local(void *arg, struct mc_peer_fetch *f)
+{
+	(void)arg;
+	locals++;
+	memcpy(f->dst, data, LEN);
+	mc_peer_fetch_local_done(f, 0);
+}
+
+static const struct mc_peer_client_ops client_ops = { conn_to, source, done, NULL };
+static const struct mc_peer_client_ops client_local_ops = { conn_to, source, done, local };
 
 static void r_msg(void *a, struct mc_peer_conn *c, const struct mc_peer_msg *m)
 {
@@ -316,6 +328,38 @@ START_TEST(waiter_outlasts_the_answer_timeout)
 }
 END_TEST
 
+START_TEST(this_node_next_in_line_runs_its_own_flight)
+{
+	static uint8_t a[LEN];
+	struct mc_extent_key k = key_ranked(LIAR, SILENT);
+	struct mc_peer_client *cl2;
+	struct mc_peer_client_opts co = { .answer_ms = 300, .tries = 3 };
+	struct mc_peer_fetch f;
+	size_t self = (size_t)mc_placement_find(&place, &ids[SILENT]);
+
+	/*
+	 * This node plays SILENT, second in line: when the owner fails it (the
+	 * connections answer the fixture's other client, so this one times
+	 * out) the next step is its own flight, not a GET to OWNER.
+	 */
+	ck_assert_int_eq(mc_peer_client_new(&cl2, loop, &co, &client_local_ops, NULL), 0);
+	memset(&f, 0, sizeof(f));
+	f.key = k;
+	f.dst = a;
+	f.len = LEN;
+	locals = 0;
+	mc_peer_fetch_start(cl2, &f, &place, self);
+	RUN_UNTIL(dones == 1);
+	ck_assert_int_eq(last_res, 0);
+	ck_assert_int_eq(locals, 1);
+	ck_assert_int_eq(sourced, 0);
+	ck_assert_mem_eq(a, data, LEN);
+	ck_assert_uint_eq(mc_peer_client_stats(cl2)->local, 1);
+	ck_assert_uint_eq(mc_peer_client_stats(cl2)->timeouts, 1);
+	mc_peer_client_free(cl2);
+}
+END_TEST
+
 START_TEST(lying_peer_is_skipped)
 {
 	static uint8_t a[LEN], b[LEN];
@@ -381,6 +425,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, turn_then_peer);
 	tcase_add_test(tc, waiter_outlasts_the_answer_timeout);
 	tcase_add_test(tc, lying_peer_is_skipped);
+	tcase_add_test(tc, this_node_next_in_line_runs_its_own_flight);
 	tcase_add_test(tc, silent_peer_times_out);
 	tcase_add_test(tc, nobody_reachable_means_the_source);
 	suite_add_tcase(s, tc);
