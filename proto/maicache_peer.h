@@ -108,11 +108,13 @@ struct maicache_peer_data {
 	__u32 crc32c;	/* of the payload */
 };
 
-/* TURN and WAIT. */
+/*
+ * TURN and WAIT. lease_ms: after a TURN, PUT within this or the turn goes to
+ * the next; after a WAIT, the answer comes within this.
+ */
 struct maicache_peer_turn {
 	struct maicache_peer_key key;
-	__u32 lease_ms;	/* TURN: PUT within this, or the turn goes to the next;
-			 * WAIT: the answer comes within this */
+	__u32 lease_ms;
 	__u32 reserved;	/* 0 */
 };
 

@@ -18,26 +18,20 @@
 
 #include <curl/curl.h>
 
+#include "check_line.h"
 #include "etcd.h"
 
 #define PREFIX "/maicache/test-group"
 
 static const char *base;
-static int failures;
 
 static void check(bool ok, const char *name, const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("%s %s", ok ? "PASS" : "FAIL", name);
-	if (fmt) {
-		printf(": ");
-		va_start(ap, fmt);
-		vprintf(fmt, ap);
-		va_end(ap);
-	}
-	printf("\n");
-	failures += !ok;
+	va_start(ap, fmt);
+	check_line(true, ok, name, fmt, ap);
+	va_end(ap);
 }
 
 struct buf {

@@ -17,12 +17,12 @@
 #include <string.h>
 #include <sys/types.h>
 
+#include "check_line.h"
 #include "etcd_session.h"
 #include "loop.h"
 
 #define TTL	2
 
-static int failures;
 static struct mc_loop *loop;
 
 struct member {
@@ -37,15 +37,9 @@ static void check(bool ok, const char *name, const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("%s %s", ok ? "PASS" : "FAIL", name);
-	if (!ok && fmt) {
-		printf(": ");
-		va_start(ap, fmt);
-		vprintf(fmt, ap);
-		va_end(ap);
-	}
-	printf("\n");
-	failures += !ok;
+	va_start(ap, fmt);
+	check_line(false, ok, name, fmt, ap);
+	va_end(ap);
 }
 
 static void on_members(void *arg, const struct mc_members *ms)

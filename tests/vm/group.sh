@@ -1,9 +1,15 @@
 # shellcheck shell=bash
 # Cache-group helpers for multi-VM tests (tests/vm/multi/), sourced after
-# lib.sh, maicache.sh, daemon.sh, blob.sh and net.sh. Node 0 runs Azurite
-# for the whole group on 10.77.0.1:10000; every node runs its daemon in the
-# group "vmtest" with the key of $MAICACHE_SHARED/group.key.
+# lib.sh (this file sources maicache.sh, daemon.sh, blob.sh and net.sh, and
+# sets the EXIT trap). Node 0 runs Azurite (and etcd) for the whole group on
+# 10.77.0.1; every node runs its daemon in the group "vmtest" with the key
+# of $MAICACHE_SHARED/group.key.
 #
+#   group_up [--etcd]     the network, this node's id and the membership
+#                         file, Azurite (and etcd) on node 0, credentials
+#   group_blobs SIZE NAME...   the test's blobs /tmp/NAME.bin (the same
+#                         bytes on every node, different per NAME), put to
+#                         data/NAME.bin by node 0
 #   group_init N          this node's id (node i: 32 hex digits of i+1) and
 #                         the membership file of nodes 0..N-1
 #   group_start_daemon [ARGS...]   start_daemon in the group
@@ -23,6 +29,16 @@
 # The nodes have no shared writable file system; markers in Azurite are how
 # they wait for one another (PUTs and HEADs, which the GET counts of the data
 # blob do not see).
+
+# shellcheck source=tests/vm/maicache.sh
+. "$MAICACHE_ROOT/tests/vm/maicache.sh"
+# shellcheck source=tests/vm/daemon.sh
+. "$MAICACHE_ROOT/tests/vm/daemon.sh"
+# shellcheck source=tests/vm/blob.sh
+. "$MAICACHE_ROOT/tests/vm/blob.sh"
+# shellcheck source=tests/vm/net.sh
+. "$MAICACHE_ROOT/tests/vm/net.sh"
+trap blob_cleanup EXIT
 
 group_nodes=""
 group_members_file=/tmp/maicache-members
@@ -72,14 +88,7 @@ group_mark() {
 }
 
 group_wait() {
-	local name=$1 n=$2 secs=${3:-300} i end
-	end=$((SECONDS + secs))
-	for ((i = 0; i < n; i++)); do
-		until curl -sf -o /dev/null -I --max-time 5 "$blob_endpoint/sync/$name-$i"; do
-			((SECONDS < end)) || die "node $i did not reach '$name' within $secs s"
-			sleep 0.5
-		done
-	done
+	group_wait_nodes "$1" "${3:-300}" $(seq 0 $(($2 - 1)))
 }
 
 # group_wait_nodes NAME SECS I...: wait for NAME-I of the nodes named.
@@ -150,5 +159,27 @@ group_wait_members() {
 	until [[ $(group_peer_num members) == "$n" ]]; do
 		((SECONDS < end)) || die "node $MAICACHE_NODE sees $(group_peer_num members) members, not $n, after $secs s"
 		sleep 0.5
+	done
+}
+
+group_up() {
+	net_up
+	group_init "$MAICACHE_NODES"
+	if [[ ${1:-} == --etcd ]] && ((MAICACHE_NODE == 0)); then
+		etcd_start
+	fi
+	group_azurite
+	export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$AZURE_STORAGE_ACCOUNT;AccountKey=$AZURE_STORAGE_KEY;BlobEndpoint=$blob_endpoint"
+}
+
+group_blobs() {
+	local size=$1 b
+	shift
+	for b in "$@"; do
+		group_data "$size" "/tmp/$b.bin"
+		printf '%s' "$b" | dd of="/tmp/$b.bin" conv=notrunc status=none
+		if ((MAICACHE_NODE == 0)); then
+			blob_put data "$b.bin" "/tmp/$b.bin" >/dev/null
+		fi
 	done
 }

@@ -10,35 +10,16 @@
 set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
-# shellcheck source=tests/vm/maicache.sh
-. "$MAICACHE_ROOT/tests/vm/maicache.sh"
-# shellcheck source=tests/vm/daemon.sh
-. "$MAICACHE_ROOT/tests/vm/daemon.sh"
-# shellcheck source=tests/vm/blob.sh
-. "$MAICACHE_ROOT/tests/vm/blob.sh"
-# shellcheck source=tests/vm/net.sh
-. "$MAICACHE_ROOT/tests/vm/net.sh"
 # shellcheck source=tests/vm/group.sh
 . "$MAICACHE_ROOT/tests/vm/group.sh"
-trap blob_cleanup EXIT
 
 nodes=$MAICACHE_NODES
 size=$((8 << 20))
-ext=$((256 << 10))
-extents=$((size / ext))
+extents=$((size / (256 << 10)))
 data=/tmp/set.bin
 
-net_up
-group_init "$nodes"
-group_data "$size" "$data"
-if ((MAICACHE_NODE == 0)); then
-	etcd_start
-fi
-group_azurite
-if ((MAICACHE_NODE == 0)); then
-	blob_put data set.bin "$data" >/dev/null
-fi
-export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$AZURE_STORAGE_ACCOUNT;AccountKey=$AZURE_STORAGE_KEY;BlobEndpoint=$blob_endpoint"
+group_up --etcd
+group_blobs "$size" set
 group_start_daemon_etcd
 group_wait_members "$nodes"
 echo "node $MAICACHE_NODE: sees all $nodes members through etcd"

@@ -18,17 +18,8 @@
 set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
-# shellcheck source=tests/vm/maicache.sh
-. "$MAICACHE_ROOT/tests/vm/maicache.sh"
-# shellcheck source=tests/vm/daemon.sh
-. "$MAICACHE_ROOT/tests/vm/daemon.sh"
-# shellcheck source=tests/vm/blob.sh
-. "$MAICACHE_ROOT/tests/vm/blob.sh"
-# shellcheck source=tests/vm/net.sh
-. "$MAICACHE_ROOT/tests/vm/net.sh"
 # shellcheck source=tests/vm/group.sh
 . "$MAICACHE_ROOT/tests/vm/group.sh"
-trap blob_cleanup EXIT
 
 nodes=$MAICACHE_NODES
 me=$MAICACHE_NODE
@@ -37,23 +28,8 @@ extents=$((size / (256 << 10)))
 victim=$((nodes - 1))
 liar=$((nodes - 2))
 
-net_up
-group_init "$nodes"
-for b in a b c; do
-	group_data "$size" /tmp/$b.bin
-	# A different blob per phase: each one is read cold.
-	printf '%s' "$b" | dd of=/tmp/$b.bin conv=notrunc status=none
-done
-if ((me == 0)); then
-	etcd_start
-fi
-group_azurite
-if ((me == 0)); then
-	for b in a b c; do
-		blob_put data $b.bin /tmp/$b.bin >/dev/null
-	done
-fi
-export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$AZURE_STORAGE_ACCOUNT;AccountKey=$AZURE_STORAGE_KEY;BlobEndpoint=$blob_endpoint"
+group_up --etcd
+group_blobs "$size" a b c
 group_start_daemon_etcd
 group_wait_members "$nodes"
 dev_a=$(attach "$(blob_url data a.bin)" --extent-size 256K)

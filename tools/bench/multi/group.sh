@@ -5,48 +5,27 @@
 set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
-# shellcheck source=tests/vm/maicache.sh
-. "$MAICACHE_ROOT/tests/vm/maicache.sh"
-# shellcheck source=tests/vm/daemon.sh
-. "$MAICACHE_ROOT/tests/vm/daemon.sh"
-# shellcheck source=tests/vm/blob.sh
-. "$MAICACHE_ROOT/tests/vm/blob.sh"
-# shellcheck source=tests/vm/net.sh
-. "$MAICACHE_ROOT/tests/vm/net.sh"
 # shellcheck source=tests/vm/group.sh
 . "$MAICACHE_ROOT/tests/vm/group.sh"
-trap blob_cleanup EXIT
 
 nodes=$MAICACHE_NODES
 me=$MAICACHE_NODE
 size=$((16 << 20))
 mib=$((size >> 20))
 
-net_up
-group_init "$nodes"
-for b in all cold; do
-	group_data "$size" /tmp/$b.bin
-	printf '%s' "$b" | dd of=/tmp/$b.bin conv=notrunc status=none
-done
-((me == 0)) && etcd_start
-group_azurite
-if ((me == 0)); then
-	blob_put data all.bin /tmp/all.bin >/dev/null
-	blob_put data cold.bin /tmp/cold.bin >/dev/null
-fi
-export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$AZURE_STORAGE_ACCOUNT;AccountKey=$AZURE_STORAGE_KEY;BlobEndpoint=$blob_endpoint"
+group_up --etcd
+group_blobs "$size" all cold
 group_start_daemon_etcd
 group_wait_members "$nodes"
 
 # read_rate DEV: MB/s of one sequential direct read of the whole device,
-# 1 MiB requests, 8 in flight (a training reader's readahead, not QD1).
+# 1 MiB requests, 8 in flight (a training reader's readahead, not QD1), as
+# fio measures it (its own start-up not counted).
 read_rate() {
-	local t0 ms
-	t0=$EPOCHREALTIME
 	fio --name=cold --filename="$1" --rw=read --bs=1M --iodepth=8 --ioengine=libaio \
-		--direct=1 --size="$size" --output=/dev/null || die "read of $1 failed"
-	ms=$(ms_since "$t0")
-	awk -v b="$size" -v ms="$ms" 'BEGIN { printf "%.2f\n", b / 1000 / (ms ? ms : 1) }'
+		--direct=1 --size="$size" --output-format=json --output=/tmp/fio.json ||
+		die "read of $1 failed"
+	python3 -c 'import json; j = json.load(open("/tmp/fio.json")); print("%.2f" % (j["jobs"][0]["read"]["bw_bytes"] / 1e6))'
 }
 
 # 1: every node reads one dataset at once; bytes fetched from Blob.
