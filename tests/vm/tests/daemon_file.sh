@@ -56,6 +56,8 @@ run_engine() { # --engine VALUE, ENGINE EXPECTED [LAUNCHER...]
 	assert_eq "$(stat_of "$id" misses)" "$m" "$engine: misses after restart"
 
 	# Errors name the problem.
+	out=$("$ctl" peers 2>&1) && die "peers worked on a daemon in no group"
+	grep -q "in no cache group (config key group)" <<<"$out" || die "peers outside a group: '$out'"
 	out=$("$ctl" attach "file://$src" 2>&1) && die "a second attach of one source worked"
 	grep -q "already attached as $dev" <<<"$out" || die "duplicate attach: '$out'"
 	out=$("$ctl" attach file:///tmp/no-such-file 2>&1) && die "attach of a missing file worked"
