@@ -127,10 +127,6 @@ int cmd_peers(int argc, char **argv)
 		fail(err);
 		goto out;
 	}
-	if (strcmp(num(reply, "ok"), "1")) {
-		fail(num(reply, "error"));
-		goto out;
-	}
 	if (mc_msg_get_u64(reply, "count", &count) || count > 65536) {
 		fail("maicached: a peers reply without a member count");
 		goto out;
