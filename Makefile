@@ -77,7 +77,7 @@ $(foreach v,obj asan,$(foreach a,$(ARCHIVES),$(eval $(call archive,$(v),$(a)))))
 A = $(BUILD)/obj
 S = $(BUILD)/asan
 
-.PHONY: all deps user unit module check demo dkms-install install clean
+.PHONY: all deps user unit module check demo dkms-install install clean fuzz fuzz-build
 
 all: user module
 
@@ -161,6 +161,24 @@ module: | deps
 
 check: all unit
 	@tests/run-all.sh
+
+# Fuzzers (libFuzzer: clang, ASan + UBSan) for the parsers of bytes from
+# outside, one program per parser (tests/fuzz/fuzz_*.c), each compiled with
+# the sources it parses with. `make fuzz` runs each FUZZ_SECONDS; make check
+# runs each over its seed corpus and briefly beyond (tests/fuzz/run.sh).
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-Iproto -Ilib -Iloop -Ipeer
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SRCS := peer/wire.c peer/auth.c peer/key.c peer/etcd.c peer/members.c peer/node_id.c \
+	peer/placement.c lib/errmsg.c lib/secret.c lib/parse.c
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) | deps
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRCS) $(shell pkg-config --libs libcrypto jansson)
+fuzz-build: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
 
 demo: all
 	@tests/demo.sh

@@ -384,6 +384,9 @@ int mc_etcd_watch_feed(struct mc_etcd_watch *w, const char *data, size_t len,
 	size_t off = 0;
 	int ret = 0;
 
+	/* Nothing new (and no buffer yet, maybe): nothing to look at. */
+	if (!len)
+		return 0;
 	if (w->len + len > WATCH_BUF_MAX)
 		return mc_errf(err, errlen, -EPROTO, "etcd's watch sent a message over %u bytes",
 			       WATCH_BUF_MAX);

@@ -3,12 +3,12 @@
 # under ASan/UBSan), kernel unit tests (KUnit in UML) and the VM tests on every
 # kernel from scripts/kernels.sh. Ends with one line: "N passed, N failed".
 #
-# MAICACHE_CHECK selects parts (default "unit,sim,blob,etcd,kunit,dkms,vm"); MAICACHE_VM_TESTS is
+# MAICACHE_CHECK selects parts (default "unit,sim,fuzz,blob,etcd,kunit,dkms,vm"); MAICACHE_VM_TESTS is
 # a glob of VM test names (default "*").
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-parts=${MAICACHE_CHECK:-unit,sim,blob,etcd,kunit,dkms,vm}
+parts=${MAICACHE_CHECK:-unit,sim,fuzz,blob,etcd,kunit,dkms,vm}
 vm_glob=${MAICACHE_VM_TESTS:-*}
 passed=0
 failed=0
@@ -133,6 +133,8 @@ script_part() {
 
 want unit && { echo "== unit tests"; run_unit; run_layout; }
 want sim && { echo "== policy simulation"; run_sim; }
+# Each fuzzer over its seeds and 10 s beyond (make fuzz runs longer).
+want fuzz && { echo "== fuzzers (libFuzzer), briefly"; script_part fuzz "$root/tests/fuzz/run.sh"; }
 want blob && { echo "== blob client (Azurite), both engines"; script_part blob "$root/tests/blob/run.sh"; }
 want etcd && { echo "== etcd membership client (etcd)"; script_part etcd "$root/tests/etcd/run.sh"; }
 want kunit && { echo "== KUnit"; run_kunit; }

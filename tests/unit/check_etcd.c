@@ -179,6 +179,8 @@ START_TEST(watch_stream_in_pieces)
 		"{\"result\":{\"header\":{\"revision\":\"4\"},\"events\":[{\"kv\":{\"key\":\"%s\",\"mod_revision\":\"4\",\"value\":\"%s\"}},{\"type\":\"DELETE\",\"kv\":{\"key\":\"%s\",\"mod_revision\":\"5\"}}]}}\n",
 		k1, v1, k2, v2, k1);
 	mc_etcd_watch_init(&w, PREFIX);
+	/* An empty piece before any buffer exists (found by fuzz_etcd: UB on NULL). */
+	ck_assert_int_eq(mc_etcd_watch_feed(&w, "", 0, on_event, &e, err, sizeof(err)), 0);
 	/* One byte at a time: messages are found whatever the pieces. */
 	for (size_t i = 0; i < n; i++)
 		ck_assert_msg(mc_etcd_watch_feed(&w, stream + i, 1, on_event, &e, err, sizeof(err)) == 0,
