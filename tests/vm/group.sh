@@ -69,6 +69,8 @@ group_azurite() {
 	if ((MAICACHE_NODE == 0)); then
 		AZURITE_HOST=0.0.0.0
 		azurite_host=0.0.0.0
+		# Four VMs on two cores: Azurite has taken 70-120 s to come up.
+		azurite_timeout=${AZURITE_START_TIMEOUT:-300}
 		azurite_start
 		blob_mkcontainer data
 		blob_mkcontainer sync --public blob

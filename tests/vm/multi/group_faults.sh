@@ -3,6 +3,10 @@
 # vm: newest-kernel
 # A cache group (membership in etcd, Blob in Azurite, both on node 0) under
 # faults, one phase after another, every read checked byte for byte:
+#   E  the daemons find each other through etcd; all read one blob at once
+#      while etcd is stopped and started again: no read fails, everyone
+#      registers again, and Azurite still sees one GET per extent (a brief
+#      etcd outage sends nobody back to Blob)
 #   A  node 3 dies while the others read (off its switch, daemon SIGKILLed:
 #      no FIN, no RST reaches them, as with a crashed machine); they finish
 #      with no I/O error, drop it within the lease TTL, and the only extra
@@ -29,9 +33,41 @@ victim=$((nodes - 1))
 liar=$((nodes - 2))
 
 group_up --etcd
-group_blobs "$size" a b c
+group_blobs "$size" e a b c
 group_start_daemon_etcd
 group_wait_members "$nodes"
+echo "node $me: sees all $nodes members through etcd"
+
+# ---- E: etcd restarts while the group reads ----
+dev_e=$(attach "$(blob_url data e.bin)" --extent-size 256K)
+group_mark ready-e
+group_wait ready-e "$nodes"
+if ((me == 0)); then
+	(sleep 1; etcd_stop; echo "etcd stopped"; sleep 6; etcd_start; echo "etcd started") &
+	restart=$!
+fi
+cmp -n "$size" "$dev_e" /tmp/e.bin || die "node $me: phase E: bytes differ from the blob"
+if ((me == 0)); then
+	wait "$restart"
+fi
+end=$((SECONDS + 60))
+until [[ $(group_peer_num etcd_reachable) == 1 && $(group_peer_num etcd_registered) == 1 ]]; do
+	((SECONDS < end)) || die "node $me: not registered with etcd again within 60 s"
+	sleep 0.5
+done
+group_wait_members "$nodes" 60
+echo "node $me: phase E: read all of e.bin while etcd restarted; registered again, $nodes members"
+group_mark done-e
+group_wait done-e "$nodes"
+if ((me == 0)); then
+	gets=$(azurite_requests GET /data/e.bin)
+	echo "phase E: $gets GETs for $extents extents, etcd restarted during the reads" |
+		tee "$MAICACHE_OUT/phase-e.txt"
+	assert_eq "$gets" "$extents" "phase E: GETs of e.bin, whole group"
+fi
+# Owned extents below count the attached blobs: a.bin alone.
+"$ctl" detach "$dev_e" || die "detach $dev_e"
+
 dev_a=$(attach "$(blob_url data a.bin)" --extent-size 256K)
 group_mark ready-a
 group_wait ready-a "$nodes"
@@ -119,7 +155,10 @@ for ((i = 0; i < nodes; i++)); do
 done
 if ((me == liar)); then
 	stop_daemon
-	# The liar takes the member's place in etcd (a key with no lease) and its address.
+	# The member's lease ends first (its key goes), so that nothing of it can
+	# delete the liar's key; then the liar takes its place in etcd (a key
+	# with no lease) and its address.
+	sleep 8
 	key=$(printf '/maicache/groups/vmtest/members/%s' "$(group_node_id "$me")" | base64 -w0)
 	val=$(printf '{"addr":"%s:7117"}' "$(node_ip "$me")" | base64 -w0)
 	curl -sSf -X POST "$(etcd_url)/v3/kv/put" -d "{\"key\":\"$key\",\"value\":\"$val\"}" >/dev/null ||
