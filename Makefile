@@ -44,8 +44,9 @@ LIBS_loop = $(shell pkg-config --libs liburing) -laio
 LIBS_azure = $(shell pkg-config --libs libcurl libcrypto)
 LIBS_cred = $(shell pkg-config --libs libcrypto)
 # ISA-L for CRC32C at memory speed (peer/crc.h says why); jansson for
-# etcd's JSON (peer/etcd.h); libcurl for etcd's HTTP (peer/etcd_session.h).
-LIBS_peer = $(shell pkg-config --libs libcrypto libisal jansson libcurl)
+# etcd's JSON (peer/etcd.h); libcurl for etcd's HTTP (peer/etcd_session.h);
+# rdma-core's librdmacm and libibverbs for the RDMA transport (peer/rdma.h).
+LIBS_peer = $(shell pkg-config --libs libcrypto libisal jansson libcurl librdmacm libibverbs)
 
 SRCS_maicache := $(wildcard lib/*.c)
 SRCS_mcloop := $(wildcard loop/*.c)
@@ -110,6 +111,12 @@ $(BUILD)/user/policy-sim: tools/sim/policy-sim.c kmod/policy.c kmod/policy.h too
 $(BUILD)/user/placement-sim: $(A)/tools/sim/placement-sim.o $(A)/libmcpeer.a $(A)/libmaicache.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_peer)
+
+# The held-extents ABI driven as the daemon drives it.
+user: $(BUILD)/user/mc-held-probe
+$(BUILD)/user/mc-held-probe: $(A)/tests/vm/tools/mc-held-probe.o $(A)/libmaicache.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_lib)
 
 # The peer transport between two nodes of a multi-VM test, and a hostile peer.
 user: $(BUILD)/user/mc-peer-probe $(BUILD)/user/mc-bad-peer

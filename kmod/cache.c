@@ -209,3 +209,39 @@ void mc_cache_drop_dev(struct mc_dev *dev)
 		WARN_ON_ONCE(!mc_slot_reclaim(slot, dev, index));
 	xa_destroy(&dev->extents);
 }
+
+/*
+ * A slot for (dev, extent) that the daemon fills on its own (held.c), in
+ * state FILLING with two references: the index and the fill. It holds
+ * @len bytes. -EEXIST if the extent is cached or filling already, -EBUSY
+ * if no slot can be had now.
+ */
+int mc_cache_take(struct mc_dev *dev, u64 extent, u32 len,
+		  struct mc_slot **slotp)
+{
+	struct mc_slot *slot, *old;
+
+	slot = mc_cache_lookup(dev, extent);
+	if (slot) {
+		mc_slot_put(slot);
+		return -EEXIST;
+	}
+	slot = mc_pool_alloc_slot(mc_pool, dev, extent, 0, len);
+	if (!slot)
+		return -EBUSY;
+	/* Not indexed yet: nobody reads it before READY publishes it. */
+	slot->len = len;
+	slot->fill_start_ns = ktime_get_ns();
+	old = xa_cmpxchg(&dev->extents, extent, NULL, slot, GFP_KERNEL);
+	if (old) {
+		atomic_set(&slot->ref, 1);
+		slot->state = MC_SLOT_FAILED;
+		mc_slot_put(slot);
+		return xa_is_err(old) ? xa_err(old) : -EEXIST;
+	}
+	/* No reader waits on it: the caller's reference is not wanted. */
+	atomic_dec(&slot->ref);
+	this_cpu_inc(dev->stats->misses);
+	*slotp = slot;
+	return 0;
+}

@@ -3,7 +3,8 @@
  * maicache block devices: /dev/maicacheN, bio-based, read-only.
  *
  * This file makes and removes the devices and holds their sysfs files;
- * reads are served by read.c.
+ * reads are served by read.c. A held device (held.c) is one without a
+ * disk: an index of extents the node keeps for its cache group.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -150,12 +151,62 @@ static void mc_dev_free(struct mc_dev *dev)
 	kfree(dev);
 }
 
+static int mc_dev_alloc_id(u32 id, bool held)
+{
+	int ret;
+
+	if (held)
+		return ida_alloc_range(&mc_ida, MAICACHE_HELD_DEV_ID_MIN,
+				       MAICACHE_HELD_DEV_ID_MIN + MC_MAX_DEVS - 1,
+				       GFP_KERNEL);
+	if (id == U32_MAX)
+		return ida_alloc_max(&mc_ida, MC_MAX_DEVS - 1, GFP_KERNEL);
+	ret = ida_alloc_range(&mc_ida, id, id, GFP_KERNEL);
+	return ret == -ENOSPC ? -EEXIST : ret;
+}
+
+static int mc_dev_add_disk(struct mc_dev *dev, u32 block_size)
+{
+	int ret;
+
+	dev->disk = mc_alloc_disk(block_size, MC_MAX_IO_BYTES >> SECTOR_SHIFT,
+				  mc_iostats);
+	if (IS_ERR(dev->disk)) {
+		ret = PTR_ERR(dev->disk);
+		dev->disk = NULL;
+		return ret;
+	}
+	dev->disk->major = mc_major;
+	dev->disk->first_minor = dev->id * MC_MINORS;
+	dev->disk->minors = MC_MINORS;
+	dev->disk->fops = &mc_fops;
+	dev->disk->private_data = dev;
+	strscpy(dev->disk->disk_name, dev->name, DISK_NAME_LEN);
+	set_capacity(dev->disk, dev->size >> SECTOR_SHIFT);
+	set_disk_ro(dev->disk, true);
+
+	/*
+	 * A partition scan now would read through the cache and, with no
+	 * daemon yet, block the caller until the daemon timeout. Partitions
+	 * are read on demand (blockdev --rereadpt) once data can flow.
+	 */
+	set_bit(GD_SUPPRESS_PART_SCAN, &dev->disk->state);
+	ret = device_add_disk(NULL, dev->disk, mc_dev_groups);
+	clear_bit(GD_SUPPRESS_PART_SCAN, &dev->disk->state);
+	if (ret) {
+		put_disk(dev->disk);
+		dev->disk = NULL;
+	}
+	return ret;
+}
+
 /*
- * Create /dev/maicacheN. id U32_MAX picks the lowest free N. The caller
- * validated the geometry (nl.c).
+ * Create /dev/maicacheN, or a held device when @held (its id chosen from
+ * MAICACHE_HELD_DEV_ID_MIN up). id U32_MAX picks the lowest free N. The
+ * caller validated the geometry (nl.c).
  */
 int mc_dev_add(u32 id, u64 size, u32 block_size, u32 extent_size,
-	       u64 cookie, struct mc_dev **out)
+	       u64 cookie, bool held, struct mc_dev **out)
 {
 	struct mc_dev *dev;
 	int ret;
@@ -163,15 +214,16 @@ int mc_dev_add(u32 id, u64 size, u32 block_size, u32 extent_size,
 	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
 	if (!dev)
 		return -ENOMEM;
-	if (id == U32_MAX)
-		ret = ida_alloc_max(&mc_ida, MC_MAX_DEVS - 1, GFP_KERNEL);
-	else
-		ret = ida_alloc_range(&mc_ida, id, id, GFP_KERNEL);
+	ret = mc_dev_alloc_id(id, held);
 	if (ret < 0) {
 		kfree(dev);
-		return ret == -ENOSPC && id != U32_MAX ? -EEXIST : ret;
+		return ret;
 	}
 	dev->id = ret;
+	dev->held = held;
+	atomic_set(&dev->nr_pins, 0);
+	snprintf(dev->name, sizeof(dev->name), held ? "held%u" : "maicache%u",
+		 dev->id);
 	dev->size = size;
 	dev->block_size = block_size;
 	dev->extent_shift = ilog2(extent_size);
@@ -186,82 +238,74 @@ int mc_dev_add(u32 id, u64 size, u32 block_size, u32 extent_size,
 		goto err_free;
 	}
 
-	dev->disk = mc_alloc_disk(block_size, MC_MAX_IO_BYTES >> SECTOR_SHIFT,
-				  mc_iostats);
-	if (IS_ERR(dev->disk)) {
-		ret = PTR_ERR(dev->disk);
-		goto err_free;
+	if (!held) {
+		ret = mc_dev_add_disk(dev, block_size);
+		if (ret)
+			goto err_free;
 	}
-	dev->disk->major = mc_major;
-	dev->disk->first_minor = dev->id * MC_MINORS;
-	dev->disk->minors = MC_MINORS;
-	dev->disk->fops = &mc_fops;
-	dev->disk->private_data = dev;
-	snprintf(dev->disk->disk_name, DISK_NAME_LEN, "maicache%u", dev->id);
-	set_capacity(dev->disk, size >> SECTOR_SHIFT);
-	set_disk_ro(dev->disk, true);
-
-	/*
-	 * A partition scan now would read through the cache and, with no
-	 * daemon yet, block the caller until the daemon timeout. Partitions
-	 * are read on demand (blockdev --rereadpt) once data can flow.
-	 */
-	set_bit(GD_SUPPRESS_PART_SCAN, &dev->disk->state);
-	ret = device_add_disk(NULL, dev->disk, mc_dev_groups);
-	clear_bit(GD_SUPPRESS_PART_SCAN, &dev->disk->state);
-	if (ret)
-		goto err_disk;
 
 	/* Unload is refused while a device exists. */
 	__module_get(THIS_MODULE);
 	mutex_lock(&mc_devs_lock);
 	list_add_tail(&dev->list, &mc_devs);
 	mutex_unlock(&mc_devs_lock);
-	maicache_nl_notify_dev(dev, MAICACHE_CMD_EVT_DEV_ADDED);
+	/* Held devices are the daemon's own business: no events. */
+	if (!held)
+		maicache_nl_notify_dev(dev, MAICACHE_CMD_EVT_DEV_ADDED);
 	*out = dev;
 	return 0;
 
-err_disk:
-	put_disk(dev->disk);
 err_free:
 	mc_dev_free(dev);
 	return ret;
 }
 
+/* Wait out the reads being submitted and the retry work. */
+static void mc_dev_quiesce(struct mc_dev *dev)
+{
+	struct request_queue *q = dev->disk->queue;
+
+	blk_mq_freeze_queue(q);
+	blk_mq_unfreeze_queue(q);
+	flush_delayed_work(&dev->retry_work);
+}
+
 /*
- * Remove /dev/maicacheN. Reads in flight end with EIO rather than waiting
- * for the daemon; fills already with the daemon are orphaned (cache.c).
+ * Remove /dev/maicacheN or a held device. Reads in flight end with EIO
+ * rather than waiting for the daemon; fills already with the daemon are
+ * orphaned (cache.c). -EBUSY while the daemon pins one of its extents.
  */
 int mc_dev_del(u32 id)
 {
-	struct request_queue *q;
 	struct mc_dev *dev;
 
 	mutex_lock(&mc_devs_lock);
 	dev = mc_dev_find(id);
+	/* Pins are taken under the lock, of listed devices only (nl.c). */
+	if (dev && atomic_read(&dev->nr_pins)) {
+		mutex_unlock(&mc_devs_lock);
+		return -EBUSY;
+	}
 	if (dev)
 		list_del(&dev->list);
 	mutex_unlock(&mc_devs_lock);
 	if (!dev)
 		return -ENODEV;
 
-	q = dev->disk->queue;
 	WRITE_ONCE(dev->dying, true);
-	/*
-	 * Wait out the reads being submitted and the retry work: after this,
-	 * nothing starts a fill that mc_cache_fail_dev() would miss.
-	 */
-	blk_mq_freeze_queue(q);
-	blk_mq_unfreeze_queue(q);
-	flush_delayed_work(&dev->retry_work);
+	/* After this, nothing starts a fill that mc_cache_fail_dev() would miss. */
+	if (dev->disk)
+		mc_dev_quiesce(dev);
 	mc_cache_fail_dev(dev);
 	mc_read_drain(dev);
 	mc_ring_drop_orphans();
-	del_gendisk(dev->disk);
+	if (dev->disk)
+		del_gendisk(dev->disk);
 	mc_cache_drop_dev(dev);
-	maicache_nl_notify_dev(dev, MAICACHE_CMD_EVT_DEV_REMOVED);
-
-	put_disk(dev->disk);
+	if (dev->disk) {
+		maicache_nl_notify_dev(dev, MAICACHE_CMD_EVT_DEV_REMOVED);
+		put_disk(dev->disk);
+	}
 	mc_dev_free(dev);
 	module_put(THIS_MODULE);
 	return 0;

@@ -9,12 +9,14 @@
  *             xarray; reference counted (see below).
  *   mc_dev    one /dev/maicacheN.
  *   mc_ring   the miss ring shared with the daemon (/dev/maicache).
+ *   mc_pin    a readable slot the daemon is sending to a peer (held.c).
  *
  * Slot references: the device index holds one while the slot is in it; each
  * read using the slot holds one; a fill holds one from the miss until the
  * daemon completes it (the daemon may write into the slot until then). A
  * slot is reused only when its count falls to zero, or when the evictor
- * claims a READY slot by moving the count from 1 (index only) to 0.
+ * claims a READY slot by moving the count from 1 (index only) to 0. A pin
+ * holds one too, so a pinned slot is never evicted.
  */
 #ifndef MAICACHE_H
 #define MAICACHE_H
@@ -68,6 +70,7 @@ struct mc_slot {
 	u8 state;			/* enum mc_slot_state */
 	u8 class;
 	bool fill_sent;			/* on the ring's in-flight list */
+	bool held_fill;			/* taken by the daemon (held.c) */
 	u32 gen;			/* bumped on every reuse */
 	u32 len;			/* valid bytes: short for the last extent */
 	struct mc_dev *dev;
@@ -120,6 +123,9 @@ struct mc_stats {
 
 struct mc_dev {
 	u32 id;
+	char name[DISK_NAME_LEN];
+	bool held;			/* no disk: extents held for the group */
+	atomic_t nr_pins;		/* held.c; removal waits for none */
 	u64 cookie;
 	u64 size;
 	u32 block_size;
@@ -127,7 +133,7 @@ struct mc_dev {
 	u64 key_base;			/* unique per device ever made */
 	struct xarray extents;		/* extent index -> struct mc_slot */
 	struct mc_stats __percpu *stats;
-	struct gendisk *disk;
+	struct gendisk *disk;		/* NULL for a held device */
 	bool dying;			/* being removed: new reads fail */
 	bool stale;			/* source changed: no new fills */
 	struct list_head list;		/* mc_devs, under mc_devs_lock */
@@ -197,6 +203,8 @@ void mc_cache_hit(struct mc_dev *dev, struct mc_slot *slot, u32 off, u32 len);
 void mc_slot_resolve(struct mc_slot *slot, int status);
 void mc_cache_fail_dev(struct mc_dev *dev);
 void mc_cache_drop_dev(struct mc_dev *dev);
+int mc_cache_take(struct mc_dev *dev, u64 extent, u32 len,
+		  struct mc_slot **slotp);
 
 /* read.c */
 void mc_submit_bio(struct bio *bio);
@@ -219,13 +227,16 @@ void mc_ring_release_hold(void);
 void mc_ring_drop_orphans(void);
 bool mc_ring_attached(u32 *pid);
 u64 mc_ring_bad_completions(void);
+int mc_ring_daemon_check(void);
+int mc_ring_start_fill(struct mc_slot *slot, u64 *id);
+void mc_ring_cancel_fill(u64 id);
 extern unsigned int mc_daemon_timeout_ms;
 
 /* dev.c */
 extern struct mutex mc_devs_lock;
 extern struct list_head mc_devs;
 int mc_dev_add(u32 id, u64 size, u32 block_size, u32 extent_size,
-	       u64 cookie, struct mc_dev **out);
+	       u64 cookie, bool held, struct mc_dev **out);
 int mc_dev_del(u32 id);
 struct mc_dev *mc_dev_find(u32 id);
 void mc_dev_stats(struct mc_dev *dev, struct mc_stats *sum);
@@ -233,6 +244,21 @@ void mc_dev_account_fill(struct mc_dev *dev, u64 start_ns, u32 bytes,
 			 bool ok);
 int mc_dev_init(void);
 void mc_dev_exit(void);
+
+/* held.c */
+struct mc_held_pin {
+	u32 id;
+	u64 off;
+	u32 len;
+	u32 gen;
+};
+
+int mc_held_fill(struct mc_dev *dev, u64 extent, u32 len, u64 *id, u64 *off);
+int mc_held_pin(struct mc_dev *dev, u64 extent, struct mc_held_pin *pin);
+int mc_held_unpin(u32 id);
+void mc_held_daemon_gone(u32 pid);
+u32 mc_held_nr_pins(void);
+extern unsigned int mc_max_pins;
 
 /* nl.c */
 int maicache_nl_init(void);

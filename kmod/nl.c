@@ -51,7 +51,8 @@ static int maicache_nl_fill_dev(struct sk_buff *skb, struct mc_dev *dev)
 	struct mc_stats stats;
 
 	if (nla_put_u32(skb, MAICACHE_ATTR_DEV_ID, dev->id) ||
-	    nla_put_string(skb, MAICACHE_ATTR_DEV_NAME, dev->disk->disk_name) ||
+	    nla_put_string(skb, MAICACHE_ATTR_DEV_NAME, dev->name) ||
+	    nla_put_u8(skb, MAICACHE_ATTR_DEV_HELD, dev->held) ||
 	    nla_put_u64_64bit(skb, MAICACHE_ATTR_DEV_SIZE, dev->size,
 			      MAICACHE_ATTR_PAD) ||
 	    nla_put_u32(skb, MAICACHE_ATTR_DEV_BLOCK_SIZE, dev->block_size) ||
@@ -117,6 +118,7 @@ static int maicache_nl_dev_add(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr **a = info->attrs;
 	u32 id = U32_MAX;
 	struct mc_dev *dev;
+	bool held;
 	u64 size;
 	int ret;
 
@@ -124,6 +126,13 @@ static int maicache_nl_dev_add(struct sk_buff *skb, struct genl_info *info)
 	    GENL_REQ_ATTR_CHECK(info, MAICACHE_ATTR_DEV_COOKIE))
 		return -EINVAL;
 	size = nla_get_u64(a[MAICACHE_ATTR_DEV_SIZE]);
+	held = a[MAICACHE_ATTR_DEV_HELD] && nla_get_u8(a[MAICACHE_ATTR_DEV_HELD]);
+	if (held && (a[MAICACHE_ATTR_DEV_ID] || a[MAICACHE_ATTR_DEV_BLOCK_SIZE])) {
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    a[MAICACHE_ATTR_DEV_ID] ?: a[MAICACHE_ATTR_DEV_BLOCK_SIZE],
+				    "a held device has no disk: its id and block size are the module's");
+		return -EINVAL;
+	}
 	if (a[MAICACHE_ATTR_DEV_BLOCK_SIZE]) {
 		bs = nla_get_u32(a[MAICACHE_ATTR_DEV_BLOCK_SIZE]);
 		if (!is_power_of_2(bs) || bs < 512 || bs > 4096) {
@@ -164,7 +173,7 @@ static int maicache_nl_dev_add(struct sk_buff *skb, struct genl_info *info)
 	}
 
 	ret = mc_dev_add(id, size, bs, extent,
-			 nla_get_u64(a[MAICACHE_ATTR_DEV_COOKIE]), &dev);
+			 nla_get_u64(a[MAICACHE_ATTR_DEV_COOKIE]), held, &dev);
 	if (ret == -EEXIST) {
 		NL_SET_ERR_MSG_ATTR(info->extack, a[MAICACHE_ATTR_DEV_ID],
 				    "device id in use");
@@ -192,6 +201,9 @@ static int maicache_nl_dev_del(struct sk_buff *skb, struct genl_info *info)
 	if (ret == -ENODEV)
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MAICACHE_ATTR_DEV_ID],
 				    "no such device");
+	else if (ret == -EBUSY)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MAICACHE_ATTR_DEV_ID],
+				    "the daemon pins extents of this device");
 	return ret;
 }
 
@@ -296,7 +308,9 @@ static int maicache_nl_pool_fill(struct sk_buff *skb, void *arg)
 	    nla_put_u64_64bit(skb, MAICACHE_ATTR_BAD_COMPLETIONS,
 			      mc_ring_bad_completions(), MAICACHE_ATTR_PAD) ||
 	    nla_put_u32(skb, MAICACHE_ATTR_DAEMON_TIMEOUT_MS,
-			READ_ONCE(mc_daemon_timeout_ms)))
+			READ_ONCE(mc_daemon_timeout_ms)) ||
+	    nla_put_u32(skb, MAICACHE_ATTR_PINS, mc_held_nr_pins()) ||
+	    nla_put_u32(skb, MAICACHE_ATTR_MAX_PINS, READ_ONCE(mc_max_pins)))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -371,6 +385,159 @@ static int maicache_nl_pool_set(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
+/* The listed device DEV_ID, under mc_devs_lock; NULL with the error set. */
+static struct mc_dev *maicache_nl_find_dev(struct genl_info *info)
+{
+	struct mc_dev *dev;
+
+	lockdep_assert_held(&mc_devs_lock);
+	dev = mc_dev_find(nla_get_u32(info->attrs[MAICACHE_ATTR_DEV_ID]));
+	if (!dev)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MAICACHE_ATTR_DEV_ID],
+				    "no such device");
+	return dev;
+}
+
+/* The message for what held.c refuses; the errno goes back as it is. */
+static void maicache_nl_held_err(struct genl_info *info, int err)
+{
+	struct nlattr **a = info->attrs;
+
+	switch (err) {
+	case -ENOTCONN:
+		GENL_SET_ERR_MSG(info, "no daemon is attached");
+		break;
+	case -EPERM:
+		GENL_SET_ERR_MSG(info, "only the attached daemon may fill or pin extents");
+		break;
+	case -EOPNOTSUPP:
+		NL_SET_ERR_MSG_ATTR(info->extack, a[MAICACHE_ATTR_DEV_ID],
+				    "not a held device");
+		break;
+	case -ERANGE:
+		NL_SET_ERR_MSG_ATTR(info->extack, a[MAICACHE_ATTR_EXTENT],
+				    "extent beyond the device's size");
+		break;
+	case -EINVAL:
+		NL_SET_ERR_MSG_ATTR(info->extack, a[MAICACHE_ATTR_EXTENT_LEN],
+				    "length must be 1 to the extent's size");
+		break;
+	case -EEXIST:
+		NL_SET_ERR_MSG_ATTR(info->extack, a[MAICACHE_ATTR_EXTENT],
+				    "extent held or filling already");
+		break;
+	case -EBUSY:
+		GENL_SET_ERR_MSG(info, "no free slot in the pool now");
+		break;
+	case -ENOENT:
+		GENL_SET_ERR_MSG(info, "no such readable extent or pin");
+		break;
+	case -ENOSPC:
+		GENL_SET_ERR_MSG(info, "the daemon holds max_pins pins");
+		break;
+	}
+}
+
+struct maicache_nl_fill {
+	u64 id;
+	u64 off;
+};
+
+static int maicache_nl_fill_fill(struct sk_buff *skb, void *arg)
+{
+	struct maicache_nl_fill *f = arg;
+
+	if (nla_put_u64_64bit(skb, MAICACHE_ATTR_FILL_ID, f->id,
+			      MAICACHE_ATTR_PAD) ||
+	    nla_put_u64_64bit(skb, MAICACHE_ATTR_SLOT_OFF, f->off,
+			      MAICACHE_ATTR_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int maicache_nl_extent_fill(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **a = info->attrs;
+	struct maicache_nl_fill f;
+	struct mc_dev *dev;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, MAICACHE_ATTR_DEV_ID) ||
+	    GENL_REQ_ATTR_CHECK(info, MAICACHE_ATTR_EXTENT) ||
+	    GENL_REQ_ATTR_CHECK(info, MAICACHE_ATTR_EXTENT_LEN))
+		return -EINVAL;
+	mutex_lock(&mc_devs_lock);
+	dev = maicache_nl_find_dev(info);
+	ret = dev ? mc_held_fill(dev, nla_get_u64(a[MAICACHE_ATTR_EXTENT]),
+				 nla_get_u32(a[MAICACHE_ATTR_EXTENT_LEN]),
+				 &f.id, &f.off) : -ENODEV;
+	mutex_unlock(&mc_devs_lock);
+	if (ret) {
+		maicache_nl_held_err(info, ret);
+		return ret;
+	}
+	ret = maicache_nl_reply(info, MAICACHE_CMD_EXTENT_FILL,
+				maicache_nl_fill_fill, &f);
+	/* A daemon that cannot learn of its fill never completes it. */
+	if (ret)
+		mc_ring_cancel_fill(f.id);
+	return ret;
+}
+
+static int maicache_nl_pin_fill(struct sk_buff *skb, void *arg)
+{
+	struct mc_held_pin *p = arg;
+
+	if (nla_put_u32(skb, MAICACHE_ATTR_PIN_ID, p->id) ||
+	    nla_put_u64_64bit(skb, MAICACHE_ATTR_SLOT_OFF, p->off,
+			      MAICACHE_ATTR_PAD) ||
+	    nla_put_u32(skb, MAICACHE_ATTR_EXTENT_LEN, p->len) ||
+	    nla_put_u32(skb, MAICACHE_ATTR_SLOT_GEN, p->gen))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int maicache_nl_extent_pin(struct sk_buff *skb, struct genl_info *info)
+{
+	struct mc_held_pin pin;
+	struct mc_dev *dev;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, MAICACHE_ATTR_DEV_ID) ||
+	    GENL_REQ_ATTR_CHECK(info, MAICACHE_ATTR_EXTENT))
+		return -EINVAL;
+	mutex_lock(&mc_devs_lock);
+	dev = maicache_nl_find_dev(info);
+	ret = dev ? mc_held_pin(dev, nla_get_u64(info->attrs[MAICACHE_ATTR_EXTENT]),
+				&pin) : -ENODEV;
+	mutex_unlock(&mc_devs_lock);
+	if (ret) {
+		maicache_nl_held_err(info, ret);
+		return ret;
+	}
+	ret = maicache_nl_reply(info, MAICACHE_CMD_EXTENT_PIN,
+				maicache_nl_pin_fill, &pin);
+	/* A pin the daemon does not know of would never end. */
+	if (ret)
+		mc_held_unpin(pin.id);
+	return ret;
+}
+
+static int maicache_nl_extent_unpin(struct sk_buff *skb, struct genl_info *info)
+{
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, MAICACHE_ATTR_PIN_ID))
+		return -EINVAL;
+	ret = mc_held_unpin(nla_get_u32(info->attrs[MAICACHE_ATTR_PIN_ID]));
+	if (ret == -ENOENT)
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[MAICACHE_ATTR_PIN_ID],
+				    "no such pin");
+	else if (ret)
+		maicache_nl_held_err(info, ret);
+	return ret;
+}
+
 static const struct genl_small_ops maicache_nl_ops[] = {
 	{
 		.cmd	= MAICACHE_CMD_GET_VERSION,
@@ -400,6 +567,18 @@ static const struct genl_small_ops maicache_nl_ops[] = {
 	{
 		.cmd	= MAICACHE_CMD_POOL_GET,
 		.doit	= maicache_nl_pool_get,
+	},
+	{
+		.cmd	= MAICACHE_CMD_EXTENT_FILL,
+		.doit	= maicache_nl_extent_fill,
+	},
+	{
+		.cmd	= MAICACHE_CMD_EXTENT_PIN,
+		.doit	= maicache_nl_extent_pin,
+	},
+	{
+		.cmd	= MAICACHE_CMD_EXTENT_UNPIN,
+		.doit	= maicache_nl_extent_unpin,
 	},
 };
 
@@ -444,7 +623,7 @@ static int maicache_nl_dev_event_fill(struct sk_buff *skb, void *arg)
 	struct mc_dev *dev = arg;
 
 	if (nla_put_u32(skb, MAICACHE_ATTR_DEV_ID, dev->id) ||
-	    nla_put_string(skb, MAICACHE_ATTR_DEV_NAME, dev->disk->disk_name) ||
+	    nla_put_string(skb, MAICACHE_ATTR_DEV_NAME, dev->name) ||
 	    nla_put_u64_64bit(skb, MAICACHE_ATTR_DEV_COOKIE, dev->cookie,
 			      MAICACHE_ATTR_PAD))
 		return -EMSGSIZE;

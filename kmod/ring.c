@@ -90,6 +90,20 @@ bool mc_ring_attached(u32 *pid)
 	return attached;
 }
 
+/*
+ * 0 if the caller is the attached daemon: -ENOTCONN when none is, -EPERM
+ * for anyone else. What the daemon asks for by name (held.c) is its own
+ * and ends when it detaches.
+ */
+int mc_ring_daemon_check(void)
+{
+	u32 pid;
+
+	if (!mc_ring_attached(&pid))
+		return -ENOTCONN;
+	return pid == task_tgid_nr(current) ? 0 : -EPERM;
+}
+
 static void mc_ring_bad(const char *what)
 {
 	atomic64_inc(&mc_ring.bad_completions);
@@ -250,6 +264,55 @@ void mc_ring_queue_fill(struct mc_slot *slot)
 				 msecs_to_jiffies(mc_daemon_timeout_ms));
 }
 
+/*
+ * Take the fill that ring id @id names off the in-flight list: false if
+ * @slot has no fill in flight of that generation (stale or made up).
+ */
+static bool mc_ring_take_fill(struct mc_ring *r, struct mc_slot *slot, u64 id)
+{
+	bool ok = false;
+
+	spin_lock(&r->lock);
+	if (slot->fill_sent && READ_ONCE(slot->gen) == (u32)(id >> 32)) {
+		list_del_init(&slot->fill_link);
+		slot->fill_sent = false;
+		ok = true;
+	}
+	spin_unlock(&r->lock);
+	return ok;
+}
+
+/*
+ * Hand a held fill (held.c) straight to the daemon that asked for it: in
+ * flight at once, with no miss entry; *id is what its completion names.
+ * -ENOTCONN if that daemon is gone (the fill is the caller's to fail).
+ */
+int mc_ring_start_fill(struct mc_slot *slot, u64 *id)
+{
+	struct mc_ring *r = &mc_ring;
+	int ret = -ENOTCONN;
+
+	spin_lock(&r->lock);
+	if (r->attached && r->pid == task_tgid_nr(current)) {
+		slot->held_fill = true;
+		slot->fill_sent = true;
+		list_add_tail(&slot->fill_link, &r->inflight);
+		*id = (u64)slot->gen << 32 | mc_slot_index(slot);
+		ret = 0;
+	}
+	spin_unlock(&r->lock);
+	return ret;
+}
+
+/* Fail a fill in flight as if the daemon had: it could not learn of it. */
+void mc_ring_cancel_fill(u64 id)
+{
+	struct mc_slot *slot = mc_slot_from_index(mc_pool, (u32)id);
+
+	if (slot && mc_ring_take_fill(&mc_ring, slot, id))
+		mc_ring_release_fill(slot, -ECANCELED);
+}
+
 /* Fail the fills that waited longer than the timeout for a daemon. */
 static void mc_ring_timeout_fn(struct work_struct *work)
 {
@@ -284,20 +347,12 @@ static void mc_ring_timeout_fn(struct work_struct *work)
 static void mc_ring_complete(struct mc_ring *r, u64 id, u32 status, u32 flags)
 {
 	struct mc_slot *slot = mc_slot_from_index(mc_pool, (u32)id);
-	bool ok = false;
 
 	if (!slot) {
 		mc_ring_bad("completion for no slot");
 		return;
 	}
-	spin_lock(&r->lock);
-	if (slot->fill_sent && READ_ONCE(slot->gen) == (u32)(id >> 32)) {
-		list_del_init(&slot->fill_link);
-		slot->fill_sent = false;
-		ok = true;
-	}
-	spin_unlock(&r->lock);
-	if (!ok) {
+	if (!mc_ring_take_fill(r, slot, id)) {
 		mc_ring_bad("completion for no fill in flight");
 		return;
 	}
@@ -376,18 +431,39 @@ static int mc_ring_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* The daemon is gone: what it was filling waits for the next one. */
+/* Fail the held fills of a daemon that went away. */
+static void mc_ring_fail_fills(struct list_head *fills)
+{
+	struct mc_slot *slot, *tmp;
+
+	list_for_each_entry_safe(slot, tmp, fills, fill_link) {
+		list_del_init(&slot->fill_link);
+		mc_ring_release_fill(slot, -EIO);
+	}
+}
+
+/*
+ * The daemon is gone: what it was filling for reads waits for the next
+ * one; what it filled or pinned on its own (held.c) ends with it.
+ */
 static int mc_ring_release(struct inode *inode, struct file *file)
 {
 	struct mc_ring *r = &mc_ring;
+	struct mc_slot *slot, *tmp;
 	unsigned long deadline;
-	struct mc_slot *slot;
 	LIST_HEAD(orphans);
+	LIST_HEAD(held);
 	u32 pid;
 
 	spin_lock(&r->lock);
 	r->attached = false;
 	pid = r->pid;
+	list_for_each_entry_safe(slot, tmp, &r->inflight, fill_link) {
+		if (slot->held_fill) {
+			slot->fill_sent = false;
+			list_move_tail(&slot->fill_link, &held);
+		}
+	}
 	list_splice_init(&r->inflight, &r->pending);
 	deadline = jiffies + msecs_to_jiffies(mc_daemon_timeout_ms);
 	list_for_each_entry(slot, &r->pending, fill_link) {
@@ -398,6 +474,8 @@ static int mc_ring_release(struct inode *inode, struct file *file)
 	mc_ring_collect_orphans(r, &orphans);
 	spin_unlock(&r->lock);
 	mc_ring_put_fills(&orphans);
+	mc_ring_fail_fills(&held);
+	mc_held_daemon_gone(pid);
 	mod_delayed_work(system_wq, &r->timeout_work,
 			 msecs_to_jiffies(mc_daemon_timeout_ms));
 	maicache_nl_notify_daemon(pid, MAICACHE_CMD_EVT_DAEMON_DETACHED);

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests for the extent index, fill coalescing, eviction, the miss
- * ring's handling of what the daemon writes, and the read path on top of
- * them. The ring is driven the way the daemon drives it: miss entries are
- * read from the shared region and completions written into it, then
- * kicked. Both suites share that fixture, hence one file.
+ * ring's handling of what the daemon writes, the read path on top of
+ * them, and held extents (held.c). The ring is driven the way the daemon
+ * drives it: miss entries are read from the shared region and completions
+ * written into it, then kicked. The suites share that fixture, hence one
+ * file.
  */
 #include "ring.c"
 
@@ -672,6 +673,193 @@ static struct kunit_case read_cases[] = {
 	{}
 };
 
+/* Held extents (held.c): the fixture's device made a held one. */
+static int held_test_init(struct kunit *test)
+{
+	int ret = ring_test_init(test);
+	struct ring_test *t = test->priv;
+
+	t->dev.held = true;
+	atomic_set(&t->dev.nr_pins, 0);
+	return ret;
+}
+
+/* Fill extent @i of the held device with @len bytes of @b and complete. */
+static void held_put(struct kunit *test, u64 i, u32 len, u8 b, u32 status)
+{
+	struct ring_test *t = test->priv;
+	u64 id, off;
+
+	KUNIT_ASSERT_EQ(test, mc_held_fill(&t->dev, i, len, &id, &off), 0);
+	memset(mc_pool_addr(mc_pool, off), b, len);
+	daemon_complete(id, status, 0);
+}
+
+/* A fill posts no miss; its completion makes the bytes pinnable. */
+static void held_fill_then_pin(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct mc_held_pin pin;
+	struct mc_stats s;
+	u64 id, off;
+	u8 *mem;
+
+	KUNIT_ASSERT_EQ(test, mc_held_fill(&t->dev, 2, 1000, &id, &off), 0);
+	KUNIT_EXPECT_EQ(test, misses_posted(), 0U);
+	KUNIT_EXPECT_EQ(test, mc_held_pin(&t->dev, 2, &pin), -ENOENT);
+	mem = mc_pool_addr(mc_pool, off);
+	memset(mem, 0x5a, 1000);
+	daemon_complete(id, 0, 0);
+	KUNIT_EXPECT_EQ(test, mc_ring_bad_completions(), 0ULL);
+
+	KUNIT_ASSERT_EQ(test, mc_held_pin(&t->dev, 2, &pin), 0);
+	KUNIT_EXPECT_EQ(test, pin.off, off);
+	KUNIT_EXPECT_EQ(test, pin.len, 1000U);
+	KUNIT_EXPECT_EQ(test, pin.gen, (u32)(id >> 32));
+	KUNIT_EXPECT_EQ(test, mc_held_nr_pins(), 1U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->dev.nr_pins), 1);
+	KUNIT_EXPECT_EQ(test, mc_held_unpin(pin.id), 0);
+	KUNIT_EXPECT_EQ(test, mc_held_nr_pins(), 0U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->dev.nr_pins), 0);
+	KUNIT_EXPECT_EQ(test, mc_held_unpin(pin.id), -ENOENT);
+	mc_dev_stats(&t->dev, &s);
+	KUNIT_EXPECT_EQ(test, s.bytes_filled, 1000ULL);
+	KUNIT_EXPECT_EQ(test, s.hits, 1ULL);
+}
+
+/* What the daemon names is checked; nothing it names twice is taken twice. */
+static void held_fill_rejects(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	u64 id, off, last = (t->dev.size - 1) / TEST_EXTENT;
+
+	KUNIT_EXPECT_EQ(test, mc_held_fill(&t->dev, 0, 0, &id, &off), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mc_held_fill(&t->dev, 0, TEST_EXTENT + 1, &id, &off),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, mc_held_fill(&t->dev, last + 1, 1, &id, &off), -ERANGE);
+	KUNIT_EXPECT_EQ(test, mc_held_fill(&t->dev, U64_MAX, 1, &id, &off), -ERANGE);
+	KUNIT_EXPECT_EQ(test, mc_held_fill(&t->dev, 1, 4096, &id, &off), 0);
+	KUNIT_EXPECT_EQ(test, mc_held_fill(&t->dev, 1, 4096, &id, &off), -EEXIST);
+	t->dev.held = false;
+	KUNIT_EXPECT_EQ(test, mc_held_fill(&t->dev, 3, 4096, &id, &off), -EOPNOTSUPP);
+	t->dev.held = true;
+	KUNIT_EXPECT_EQ(test, mc_pool_used_bytes(mc_pool), (u64)TEST_EXTENT);
+}
+
+/* A failed fill leaves nothing behind: the extent can be filled again. */
+static void held_failed_fill_refillable(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct mc_held_pin pin;
+	u64 id, off;
+
+	held_put(test, 4, 512, 1, EIO);
+	KUNIT_EXPECT_NULL(test, xa_load(&t->dev.extents, 4));
+	KUNIT_EXPECT_EQ(test, mc_held_pin(&t->dev, 4, &pin), -ENOENT);
+	KUNIT_EXPECT_EQ(test, mc_pool_used_bytes(mc_pool), 0ULL);
+	/* A fill the daemon never learnt of (its reply lost) is cancelled. */
+	KUNIT_ASSERT_EQ(test, mc_held_fill(&t->dev, 4, 512, &id, &off), 0);
+	mc_ring_cancel_fill(id);
+	KUNIT_EXPECT_EQ(test, mc_pool_used_bytes(mc_pool), 0ULL);
+	daemon_complete(id, 0, 0);
+	KUNIT_EXPECT_EQ(test, mc_ring_bad_completions(), 1ULL);
+	held_put(test, 4, 512, 1, 0);
+	KUNIT_EXPECT_EQ(test, mc_held_pin(&t->dev, 4, &pin), 0);
+}
+
+/* A pinned extent is never evicted; the others go when room is needed. */
+static void held_pin_blocks_eviction(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct mc_held_pin pin;
+	u8 *mem;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		held_put(test, i, TEST_EXTENT, i, 0);
+	KUNIT_ASSERT_EQ(test, mc_held_pin(&t->dev, 0, &pin), 0);
+	/* Sixteen more extents cycle through the seven unpinned slots. */
+	for (i = 8; i < 16; i++)
+		held_put(test, i, TEST_EXTENT, i, 0);
+	mem = mc_pool_addr(mc_pool, pin.off);
+	KUNIT_EXPECT_EQ(test, mem[0], 0);
+	KUNIT_EXPECT_EQ(test, mem[TEST_EXTENT - 1], 0);
+	KUNIT_EXPECT_PTR_EQ(test, xa_load(&t->dev.extents, 0),
+			    mc_slot_from_index(mc_pool, pin.off >> MC_UNIT_SHIFT));
+	KUNIT_EXPECT_EQ(test, mc_held_unpin(pin.id), 0);
+}
+
+static void held_pins_bounded(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	unsigned int saved = mc_max_pins;
+	struct mc_held_pin a, b, c;
+
+	held_put(test, 0, 4096, 0, 0);
+	mc_max_pins = 2;
+	KUNIT_EXPECT_EQ(test, mc_held_pin(&t->dev, 0, &a), 0);
+	KUNIT_EXPECT_EQ(test, mc_held_pin(&t->dev, 0, &b), 0);
+	KUNIT_EXPECT_NE(test, a.id, b.id);
+	KUNIT_EXPECT_EQ(test, mc_held_pin(&t->dev, 0, &c), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, mc_held_nr_pins(), 2U);
+	mc_max_pins = saved;
+	KUNIT_EXPECT_EQ(test, mc_held_unpin(a.id), 0);
+	KUNIT_EXPECT_EQ(test, mc_held_unpin(b.id), 0);
+}
+
+/* The daemon's fills fail and its pins end when it detaches. */
+static void held_daemon_gone(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct mc_held_pin pin;
+	u64 id, off;
+
+	held_put(test, 0, 4096, 0, 0);
+	KUNIT_ASSERT_EQ(test, mc_held_pin(&t->dev, 0, &pin), 0);
+	KUNIT_ASSERT_EQ(test, mc_held_fill(&t->dev, 1, 4096, &id, &off), 0);
+	mc_ring_release(NULL, NULL);
+	KUNIT_EXPECT_EQ(test, mc_held_nr_pins(), 0U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&t->dev.nr_pins), 0);
+	KUNIT_EXPECT_NULL(test, xa_load(&t->dev.extents, 1));
+	KUNIT_EXPECT_TRUE(test, list_empty(&mc_ring.pending));
+	/* Only extent 0 is left, idle. */
+	KUNIT_EXPECT_EQ(test, mc_pool_used_bytes(mc_pool), (u64)TEST_EXTENT);
+	KUNIT_EXPECT_EQ(test, mc_held_fill(&t->dev, 1, 4096, &id, &off), -ENOTCONN);
+	KUNIT_EXPECT_EQ(test, mc_held_pin(&t->dev, 0, &pin), -ENOTCONN);
+	KUNIT_ASSERT_EQ(test, mc_ring_open(NULL, NULL), 0);
+	/* The next daemon's completion of the old fill is refused. */
+	daemon_complete(id, 0, 0);
+	KUNIT_EXPECT_EQ(test, mc_ring_bad_completions(), 1ULL);
+}
+
+/* Another process than the attached daemon is refused. */
+static void held_other_process_refused(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct mc_held_pin pin;
+	u64 id, off;
+
+	held_put(test, 0, 4096, 0, 0);
+	KUNIT_ASSERT_EQ(test, mc_held_pin(&t->dev, 0, &pin), 0);
+	mc_ring.pid++;
+	KUNIT_EXPECT_EQ(test, mc_held_fill(&t->dev, 1, 4096, &id, &off), -EPERM);
+	KUNIT_EXPECT_EQ(test, mc_held_pin(&t->dev, 0, &pin), -EPERM);
+	KUNIT_EXPECT_EQ(test, mc_held_unpin(pin.id), -EPERM);
+	mc_ring.pid--;
+	KUNIT_EXPECT_EQ(test, mc_held_unpin(pin.id), 0);
+}
+
+static struct kunit_case held_cases[] = {
+	KUNIT_CASE(held_fill_then_pin),
+	KUNIT_CASE(held_fill_rejects),
+	KUNIT_CASE(held_failed_fill_refillable),
+	KUNIT_CASE(held_pin_blocks_eviction),
+	KUNIT_CASE(held_pins_bounded),
+	KUNIT_CASE(held_daemon_gone),
+	KUNIT_CASE(held_other_process_refused),
+	{}
+};
+
 static int ring_suite_init(struct kunit_suite *suite)
 {
 	int ret = mc_read_init();
@@ -708,6 +896,15 @@ static struct kunit_suite read_suite = {
 	.test_cases = read_cases,
 };
 
-kunit_test_suites(&ring_suite, &read_suite);
+static struct kunit_suite held_suite = {
+	.name = "maicache-held",
+	.suite_init = ring_suite_init,
+	.suite_exit = ring_suite_exit,
+	.init = held_test_init,
+	.exit = ring_test_exit,
+	.test_cases = held_cases,
+};
+
+kunit_test_suites(&ring_suite, &read_suite, &held_suite);
 
 MODULE_LICENSE("GPL");

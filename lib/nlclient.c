@@ -156,6 +156,8 @@ int mc_dev_from_attrs(struct nlattr *tb[MAICACHE_ATTR_MAX + 1],
 		out->extent_size = nla_get_u32(tb[MAICACHE_ATTR_DEV_EXTENT_SIZE]);
 	if (tb[MAICACHE_ATTR_DEV_STALE])
 		out->stale = nla_get_u8(tb[MAICACHE_ATTR_DEV_STALE]);
+	if (tb[MAICACHE_ATTR_DEV_HELD])
+		out->held = nla_get_u8(tb[MAICACHE_ATTR_DEV_HELD]);
 	if (tb[MAICACHE_ATTR_DEV_STATS])
 		return mc_stats_from_attr(tb[MAICACHE_ATTR_DEV_STATS], &out->stats);
 	return 0;
@@ -313,7 +315,8 @@ int mc_nl_dev_add(struct mc_nl *nl, const struct mc_dev_spec *spec,
 	    (spec->block_size &&
 	     nla_put_u32(msg, MAICACHE_ATTR_DEV_BLOCK_SIZE, spec->block_size)) ||
 	    (spec->extent_size &&
-	     nla_put_u32(msg, MAICACHE_ATTR_DEV_EXTENT_SIZE, spec->extent_size))) {
+	     nla_put_u32(msg, MAICACHE_ATTR_DEV_EXTENT_SIZE, spec->extent_size)) ||
+	    (spec->held && nla_put_u8(msg, MAICACHE_ATTR_DEV_HELD, 1))) {
 		nlmsg_free(msg);
 		return mc_errf(err, errlen, -ENOMEM, "cannot build request");
 	}
@@ -398,6 +401,10 @@ static int parse_pool(struct nlattr **tb, void *arg)
 		p->bad_completions = nla_get_u64(tb[MAICACHE_ATTR_BAD_COMPLETIONS]);
 	if (tb[MAICACHE_ATTR_DAEMON_TIMEOUT_MS])
 		p->daemon_timeout_ms = nla_get_u32(tb[MAICACHE_ATTR_DAEMON_TIMEOUT_MS]);
+	if (tb[MAICACHE_ATTR_PINS])
+		p->pins = nla_get_u32(tb[MAICACHE_ATTR_PINS]);
+	if (tb[MAICACHE_ATTR_MAX_PINS])
+		p->max_pins = nla_get_u32(tb[MAICACHE_ATTR_MAX_PINS]);
 	return 0;
 }
 
@@ -423,6 +430,71 @@ int mc_nl_pool_set(struct mc_nl *nl, uint64_t size, uint32_t timeout_ms,
 		return mc_errf(err, errlen, -ENOMEM, "out of memory");
 	}
 	return mc_nl_request(nl, msg, "pool", NULL, NULL, err, errlen);
+}
+
+static int parse_fill(struct nlattr **tb, void *arg)
+{
+	struct mc_extent_slot *out = arg;
+
+	if (!tb[MAICACHE_ATTR_FILL_ID] || !tb[MAICACHE_ATTR_SLOT_OFF])
+		return -EPROTO;
+	memset(out, 0, sizeof(*out));
+	out->fill_id = nla_get_u64(tb[MAICACHE_ATTR_FILL_ID]);
+	out->slot_off = nla_get_u64(tb[MAICACHE_ATTR_SLOT_OFF]);
+	return 0;
+}
+
+int mc_nl_extent_fill(struct mc_nl *nl, uint32_t dev_id, uint64_t extent, uint32_t len,
+		      struct mc_extent_slot *out, char *err, size_t errlen)
+{
+	struct nl_msg *msg = mc_nl_msg(nl, MAICACHE_CMD_EXTENT_FILL, 0);
+
+	if (!msg || nla_put_u32(msg, MAICACHE_ATTR_DEV_ID, dev_id) ||
+	    nla_put_u64(msg, MAICACHE_ATTR_EXTENT, extent) ||
+	    nla_put_u32(msg, MAICACHE_ATTR_EXTENT_LEN, len)) {
+		nlmsg_free(msg);
+		return mc_errf(err, errlen, -ENOMEM, "out of memory");
+	}
+	return mc_nl_request(nl, msg, "fill", parse_fill, out, err, errlen);
+}
+
+static int parse_pin(struct nlattr **tb, void *arg)
+{
+	struct mc_extent_slot *out = arg;
+
+	if (!tb[MAICACHE_ATTR_PIN_ID] || !tb[MAICACHE_ATTR_SLOT_OFF] ||
+	    !tb[MAICACHE_ATTR_EXTENT_LEN] || !tb[MAICACHE_ATTR_SLOT_GEN])
+		return -EPROTO;
+	memset(out, 0, sizeof(*out));
+	out->pin_id = nla_get_u32(tb[MAICACHE_ATTR_PIN_ID]);
+	out->slot_off = nla_get_u64(tb[MAICACHE_ATTR_SLOT_OFF]);
+	out->len = nla_get_u32(tb[MAICACHE_ATTR_EXTENT_LEN]);
+	out->gen = nla_get_u32(tb[MAICACHE_ATTR_SLOT_GEN]);
+	return 0;
+}
+
+int mc_nl_extent_pin(struct mc_nl *nl, uint32_t dev_id, uint64_t extent,
+		     struct mc_extent_slot *out, char *err, size_t errlen)
+{
+	struct nl_msg *msg = mc_nl_msg(nl, MAICACHE_CMD_EXTENT_PIN, 0);
+
+	if (!msg || nla_put_u32(msg, MAICACHE_ATTR_DEV_ID, dev_id) ||
+	    nla_put_u64(msg, MAICACHE_ATTR_EXTENT, extent)) {
+		nlmsg_free(msg);
+		return mc_errf(err, errlen, -ENOMEM, "out of memory");
+	}
+	return mc_nl_request(nl, msg, "pin", parse_pin, out, err, errlen);
+}
+
+int mc_nl_extent_unpin(struct mc_nl *nl, uint32_t pin_id, char *err, size_t errlen)
+{
+	struct nl_msg *msg = mc_nl_msg(nl, MAICACHE_CMD_EXTENT_UNPIN, 0);
+
+	if (!msg || nla_put_u32(msg, MAICACHE_ATTR_PIN_ID, pin_id)) {
+		nlmsg_free(msg);
+		return mc_errf(err, errlen, -ENOMEM, "out of memory");
+	}
+	return mc_nl_request(nl, msg, "unpin", NULL, NULL, err, errlen);
 }
 
 struct monitor_ctx {

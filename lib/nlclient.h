@@ -37,6 +37,7 @@ struct mc_dev_info {
 	uint32_t extent_size;
 	uint64_t cookie;
 	bool stale;		/* the source changed: no more fills */
+	bool held;		/* a held device: no disk (EXTENT_FILL) */
 	struct mc_dev_stats stats;
 };
 
@@ -48,6 +49,7 @@ struct mc_dev_spec {
 	uint32_t block_size;
 	uint32_t extent_size;
 	uint64_t cookie;
+	bool held;		/* a held device: no id, no block size */
 };
 
 struct mc_pool_info {
@@ -56,6 +58,15 @@ struct mc_pool_info {
 	uint32_t daemon_pid;
 	uint64_t bad_completions;
 	uint32_t daemon_timeout_ms;
+	uint32_t pins, max_pins;
+};
+
+/* A slot taken for a fill, or pinned: where it is in the pool region. */
+struct mc_extent_slot {
+	uint64_t fill_id;	/* EXTENT_FILL: complete it on the ring */
+	uint32_t pin_id;	/* EXTENT_PIN */
+	uint64_t slot_off;
+	uint32_t len, gen;	/* EXTENT_PIN */
 };
 
 struct mc_nl *mc_nl_open(char *err, size_t errlen);
@@ -79,6 +90,16 @@ int mc_nl_pool_get(struct mc_nl *nl, struct mc_pool_info *out,
 /* size 0 or timeout_ms UINT32_MAX: leave as is. */
 int mc_nl_pool_set(struct mc_nl *nl, uint64_t size, uint32_t timeout_ms,
 		   char *err, size_t errlen);
+/*
+ * Held extents, for the attached daemon only (maicache_genl.h): take a slot
+ * of extent `extent` of the held device `dev_id` to fill with len bytes;
+ * pin a readable extent of any device; end a pin.
+ */
+int mc_nl_extent_fill(struct mc_nl *nl, uint32_t dev_id, uint64_t extent, uint32_t len,
+		      struct mc_extent_slot *out, char *err, size_t errlen);
+int mc_nl_extent_pin(struct mc_nl *nl, uint32_t dev_id, uint64_t extent,
+		     struct mc_extent_slot *out, char *err, size_t errlen);
+int mc_nl_extent_unpin(struct mc_nl *nl, uint32_t pin_id, char *err, size_t errlen);
 /* Call fn for each event as it comes, until fn returns non-zero. */
 int mc_nl_monitor(struct mc_nl *nl, int (*fn)(int cmd, struct nlattr **tb,
 					      void *arg),

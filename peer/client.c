@@ -20,6 +20,7 @@ struct mc_peer_client {
 	struct mc_list fetches;
 	uint64_t seq;
 	uint8_t *scratch;		/* answers nobody waits for: read and dropped */
+	bool stopping;			/* mc_peer_client_stop(): fetches move no more */
 	struct mc_peer_client_stats stats;
 };
 
@@ -46,6 +47,11 @@ int mc_peer_client_new(struct mc_peer_client **out, struct mc_loop *loop,
 	mc_list_init(&cl->fetches);
 	*out = cl;
 	return 0;
+}
+
+void mc_peer_client_stop(struct mc_peer_client *cl)
+{
+	cl->stopping = true;
 }
 
 void mc_peer_client_free(struct mc_peer_client *cl)
@@ -92,6 +98,11 @@ static void timed_out(void *arg)
 {
 	struct mc_peer_fetch *f = arg;
 
+	/* The NIC may still write into dst: nobody else may until it is done. */
+	if (f->reading) {
+		mc_timer_arm(f->cl->loop, &f->timer, f->cl->o.answer_ms, timed_out, f);
+		return;
+	}
 	if (f->asked)
 		f->cl->stats.timeouts++;
 	f->asked = NULL;
@@ -116,6 +127,8 @@ static void step(struct mc_peer_fetch *f)
 			return;
 		}
 		c = cl->ops->conn_to(cl->arg, f->rank[f->next++]);
+		m.type = c && cl->ops->rdma_to && cl->ops->rdma_to(cl->arg, c) ?
+			 MAICACHE_PEER_GET_RDMA : MAICACHE_PEER_GET;
 		m.seq = ++cl->seq;
 		m.get = f->key;
 		if (!c || mc_peer_conn_send(c, &m, NULL)) {
@@ -146,6 +159,8 @@ void mc_peer_fetch_start(struct mc_peer_client *cl, struct mc_peer_fetch *f,
 	f->turn = false;
 	f->owner = NULL;
 	f->put_pending = false;
+	f->reading = false;
+	f->loc_from = NULL;
 	f->seq = 0;
 	f->next = f->nrank = 0;
 	f->self = cl->ops->local ? self_index : SIZE_MAX;
@@ -200,16 +215,85 @@ static struct mc_peer_fetch *find(struct mc_peer_client *cl, struct mc_peer_conn
 	return NULL;
 }
 
+/* The READ a LOC asked for ended: tell the owner, then as DATA. */
+static void read_done(void *arg, int status)
+{
+	struct mc_peer_fetch *f = arg;
+	struct mc_peer_client *cl = f->cl;
+	struct mc_peer_msg m = { .type = MAICACHE_PEER_DONE, .seq = f->seq };
+
+	f->reading = false;
+	if (f->loc_from) {
+		m.done.key = f->key;
+		m.done.addr = f->loc_addr;
+		mc_peer_conn_send(f->loc_from, &m, NULL);
+		f->loc_from = NULL;
+	}
+	/* The transport is going away with the daemon: nothing more to do. */
+	if (cl->stopping)
+		return;
+	mc_timer_cancel(cl->loop, &f->timer);
+	f->asked = NULL;
+	if (status) {
+		cl->stats.rdma_errors++;
+		step(f);
+		return;
+	}
+	if (mc_crc32c(f->dst, f->len) != f->loc_crc) {
+		/* Wrong bytes never reach the kernel, as with DATA. */
+		cl->stats.bad_data++;
+		step(f);
+		return;
+	}
+	cl->stats.rdma_reads++;
+	cl->stats.rdma_bytes += f->len;
+	cl->stats.from_peers++;
+	finish(f, 0);
+}
+
+/* LOC: READ the extent from where the owner pinned it. */
+static void loc(struct mc_peer_client *cl, struct mc_peer_conn *c, struct mc_peer_fetch *f,
+		const struct mc_peer_msg *m)
+{
+	struct mc_rdma_link *l = cl->ops->rdma_to ? cl->ops->rdma_to(cl->arg, c) : NULL;
+	struct mc_peer_msg d = { .type = MAICACHE_PEER_DONE, .seq = m->seq };
+
+	if (l && m->loc.len == f->len &&
+	    !mc_rdma_read(l, f->dst, f->len, m->loc.addr, m->loc.rkey, read_done, f)) {
+		f->reading = true;
+		f->loc_from = c;
+		f->loc_addr = m->loc.addr;
+		f->loc_crc = m->loc.crc32c;
+		return;
+	}
+	/* Not readable here (the link went down, or a wrong length): unpin, next. */
+	d.done.key = f->key;
+	d.done.addr = m->loc.addr;
+	mc_peer_conn_send(c, &d, NULL);
+	cl->stats.rdma_errors++;
+	mc_timer_cancel(cl->loop, &f->timer);
+	f->asked = NULL;
+	step(f);
+}
+
 bool mc_peer_client_msg(struct mc_peer_client *cl, struct mc_peer_conn *c,
 			const struct mc_peer_msg *m)
 {
 	struct mc_peer_fetch *f;
 
+	if (m->type == MAICACHE_PEER_LOC) {
+		f = find(cl, c, m->seq);
+		if (!f || f->turn || f->reading || !mc_extent_key_eq(&m->loc.key, &f->key))
+			cl->stats.strays++;
+		else
+			loc(cl, c, f, m);
+		return true;
+	}
 	if (m->type != MAICACHE_PEER_TURN && m->type != MAICACHE_PEER_NACK &&
 	    m->type != MAICACHE_PEER_WAIT)
 		return false;
 	f = find(cl, c, m->seq);
-	if (!f || f->turn ||
+	if (!f || f->turn || f->reading ||
 	    !mc_extent_key_eq(m->type == MAICACHE_PEER_NACK ? &m->nack.key : &m->turn.key,
 			      &f->key)) {
 		cl->stats.strays++;
@@ -245,7 +329,7 @@ bool mc_peer_client_payload_buf(struct mc_peer_client *cl, struct mc_peer_conn *
 	if (m->type != MAICACHE_PEER_DATA)
 		return false;
 	f = find(cl, c, m->seq);
-	*buf = f && !f->turn && m->data.len == f->len &&
+	*buf = f && !f->turn && !f->reading && m->data.len == f->len &&
 	       mc_extent_key_eq(&m->data.key, &f->key) ? f->dst : cl->scratch;
 	return true;
 }
@@ -293,6 +377,13 @@ void mc_peer_client_closed(struct mc_peer_client *cl, struct mc_peer_conn *c)
 	mc_list_for_each_safe(f, tmp, &cl->fetches, link) {
 		if (f->owner == c)
 			f->owner = NULL;	/* no PUT to a gone owner */
+		if (f->loc_from == c)
+			f->loc_from = NULL;	/* no DONE either */
+		if (f->asked == c && f->reading) {
+			/* The read's end moves the fetch on. */
+			f->asked = NULL;
+			continue;
+		}
 		if (f->asked == c) {
 			f->asked = NULL;
 			mc_timer_arm(cl->loop, &f->timer, 0, kickoff, f);

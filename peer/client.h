@@ -6,6 +6,9 @@
  *   ask the owner (GET), then the next members in placement order (this
  *   node among them: local(), its own single flight);
  *   DATA whose CRC32C matches       -> done, the bytes are in the slot
+ *   LOC (asked GET_RDMA over a link -> RDMA-READ into the slot, DONE to the
+ *   to that member that is up)         owner; then as DATA (a failed read:
+ *                                      next member)
  *   DATA that does not              -> counted against that peer, next
  *   WAIT                            -> another node fetches it: wait out
  *                                      the lease the owner names
@@ -33,6 +36,7 @@
 #include "list.h"
 #include "loop.h"
 #include "placement.h"
+#include "rdma.h"
 
 struct mc_peer_client;
 struct mc_peer_fetch;
@@ -50,6 +54,8 @@ struct mc_peer_client_ops {
 	 * mc_peer_fetch_local_done(). NULL: this node is skipped.
 	 */
 	void (*local)(void *arg, struct mc_peer_fetch *f);
+	/* The RDMA link that is up to c's member, or NULL (TCP only). Optional. */
+	struct mc_rdma_link *(*rdma_to)(void *arg, struct mc_peer_conn *c);
 };
 
 struct mc_peer_client_opts {
@@ -62,6 +68,7 @@ struct mc_peer_client_stats {
 	uint64_t local;			/* this node's turn in the order came */
 	uint64_t bad_data;		/* DATA that failed its CRC32C */
 	uint64_t nacks, timeouts, no_conn, strays;
+	uint64_t rdma_reads, rdma_bytes, rdma_errors;	/* LOCs read */
 };
 
 /* One miss; the caller's memory, valid until done(). */
@@ -80,12 +87,21 @@ struct mc_peer_fetch {
 	bool turn;			/* the owner gave us the fetch */
 	struct mc_peer_conn *owner;	/* with turn: where the PUT goes, or NULL */
 	bool put_pending;		/* the PUT is queued: done() once sent */
+	bool reading;			/* an RDMA READ into dst is in flight */
+	struct mc_peer_conn *loc_from;	/* where its DONE goes, or NULL */
+	uint64_t loc_addr;
+	uint32_t loc_crc;
 	struct mc_timer timer;
 };
 
 int mc_peer_client_new(struct mc_peer_client **out, struct mc_loop *loop,
 		       const struct mc_peer_client_opts *o,
 		       const struct mc_peer_client_ops *ops, void *arg);
+/*
+ * Shut down: _stop(), then free the RDMA transport (which ends the reads
+ * in flight), then _free().
+ */
+void mc_peer_client_stop(struct mc_peer_client *cl);
 void mc_peer_client_free(struct mc_peer_client *cl);
 
 /*

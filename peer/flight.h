@@ -23,6 +23,7 @@
 struct mc_flight_who {
 	void *conn;
 	uint64_t seq;
+	bool rdma;		/* the requester can READ (GET_RDMA): not part of its name */
 };
 
 enum mc_flight_verdict {

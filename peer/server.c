@@ -17,13 +17,21 @@ struct conn_state {
 	struct mc_list link;
 	struct mc_peer_conn *c;
 	enum put_fate fate;
+	/* PUT_STORE: the store's room, given back if the payload never comes. */
+	void *room;
+	struct mc_extent_key key;
+	uint32_t len;
 };
 
-/* A DATA payload from the store, pinned until sent. */
+/*
+ * A DATA payload from the store, pinned until sent; or a LOC, pinned
+ * until the reader's DONE or the end of its lease.
+ */
 struct sending {
 	struct mc_list link;
 	struct mc_peer_conn *c;
 	const void *bytes;
+	uint64_t lease_end_ms;		/* LOC: when the pin ends without DONE; else 0 */
 };
 
 struct mc_peer_server {
@@ -35,6 +43,8 @@ struct mc_peer_server {
 	struct mc_list locals;	/* the node's own misses waiting (WAIT) */
 	uint64_t local_seq;
 	uint8_t *scratch;	/* payloads read only to be dropped */
+	bool rdma;		/* GET_RDMA answered with LOC: store bytes are readable at rkey */
+	uint32_t rkey;
 	struct mc_peer_server_stats stats;
 };
 
@@ -118,33 +128,86 @@ static void nack(struct mc_peer_conn *c, uint64_t seq, const struct mc_extent_ke
 	mc_peer_conn_send(c, &m, NULL);
 }
 
-/* Serve key to c from the store, or say it is not here. */
-static void serve(struct mc_peer_server *s, struct mc_peer_conn *c, uint64_t seq,
-		  const struct mc_extent_key *key)
+void mc_peer_server_set_rdma(struct mc_peer_server *s, bool on, uint32_t rkey)
 {
-	struct mc_peer_msg m = { .type = MAICACHE_PEER_DATA, .seq = seq };
-	struct sending *sd;
-	const void *bytes;
-	uint32_t len, crc;
+	s->rdma = on;
+	s->rkey = rkey;
+}
 
-	bytes = s->store->get(s->store_arg, key, &len, &crc);
-	if (!bytes) {
-		nack(c, seq, key, MAICACHE_PEER_NACK_FAILED);
-		return;
+/*
+ * Send bytes (len, crc), pinned by get(), to c: DATA with the payload, or,
+ * for a GET_RDMA, LOC naming where to READ them. The pin is the send's.
+ */
+static void send_held(struct mc_peer_server *s, struct mc_flight_who who,
+		      const struct mc_extent_key *key, const void *bytes, uint32_t len,
+		      uint32_t crc)
+{
+	struct mc_peer_msg m = { .type = MAICACHE_PEER_DATA, .seq = who.seq };
+	bool loc = who.rdma && s->rdma;
+	struct sending *sd = calloc(1, sizeof(*sd));
+	int ret;
+
+	if (loc) {
+		m.type = MAICACHE_PEER_LOC;
+		m.loc.key = *key;
+		m.loc.len = len;
+		m.loc.crc32c = crc;
+		m.loc.addr = (uint64_t)(uintptr_t)bytes;
+		m.loc.rkey = s->rkey;
+		m.loc.lease_ms = s->fo.lease_ms;
+	} else {
+		m.data.key = *key;
+		m.data.len = len;
+		m.data.crc32c = crc;
 	}
-	m.data.key = *key;
-	m.data.len = len;
-	m.data.crc32c = crc;
-	sd = calloc(1, sizeof(*sd));
-	if (!sd || mc_peer_conn_send(c, &m, bytes)) {
+	ret = sd ? mc_peer_conn_send(who.conn, &m, loc ? NULL : bytes) : -ENOMEM;
+	if (ret) {
 		free(sd);
 		s->store->release(s->store_arg, bytes);
 		return;
 	}
-	sd->c = c;
+	sd->c = who.conn;
 	sd->bytes = bytes;
+	sd->lease_end_ms = loc ? mc_now_ms() + s->fo.lease_ms : 0;
 	mc_list_add_tail(&s->sending, &sd->link);
 	s->stats.served++;
+	s->stats.locs += loc;
+}
+
+/* Serve key to who from the store, or say it is not here. */
+static void serve(struct mc_peer_server *s, struct mc_flight_who who,
+		  const struct mc_extent_key *key)
+{
+	uint32_t len, crc;
+	const void *bytes = s->store->get(s->store_arg, key, &len, &crc);
+
+	if (!bytes) {
+		nack(who.conn, who.seq, key, MAICACHE_PEER_NACK_FAILED);
+		return;
+	}
+	send_held(s, who, key, bytes, len, crc);
+}
+
+static void end_send(struct mc_peer_server *s, struct sending *sd)
+{
+	mc_list_del(&sd->link);
+	s->store->release(s->store_arg, sd->bytes);
+	free(sd);
+}
+
+/* DONE: the reader READ a LOC's bytes; the pin ends. */
+static void done(struct mc_peer_server *s, struct mc_peer_conn *c, const struct mc_peer_msg *m)
+{
+	struct sending *sd;
+
+	mc_list_for_each(sd, &s->sending, link) {
+		if (sd->c == c && sd->lease_end_ms && (uint64_t)(uintptr_t)sd->bytes == m->done.addr) {
+			end_send(s, sd);
+			s->stats.dones++;
+			return;
+		}
+	}
+	s->stats.stray_dones++;
 }
 
 static void turn(struct mc_peer_server *s, struct mc_peer_conn *c, uint64_t seq,
@@ -172,24 +235,28 @@ static void verdict(void *arg, const struct mc_extent_key *key, struct mc_flight
 	else if (v == MC_FLIGHT_FETCH)
 		turn(s, who.conn, who.seq, key);
 	else if (v == MC_FLIGHT_SERVE)
-		serve(s, who.conn, who.seq, key);
+		serve(s, who, key);
 }
 
 bool mc_peer_server_msg(struct mc_peer_server *s, struct mc_peer_conn *c,
 			const struct mc_peer_msg *m)
 {
-	struct mc_flight_who who = { .conn = c, .seq = m->seq };
+	struct mc_flight_who who = { .conn = c, .seq = m->seq,
+				     .rdma = m->type == MAICACHE_PEER_GET_RDMA };
 	uint32_t len, crc;
 	const void *held;
 	int v;
 
-	if (m->type != MAICACHE_PEER_GET)
+	if (m->type == MAICACHE_PEER_DONE) {
+		done(s, c, m);
+		return true;
+	}
+	if (m->type != MAICACHE_PEER_GET && m->type != MAICACHE_PEER_GET_RDMA)
 		return false;
 	s->stats.gets++;
 	held = s->store->get(s->store_arg, &m->get, &len, &crc);
 	if (held) {
-		s->store->release(s->store_arg, held);
-		serve(s, c, m->seq, &m->get);
+		send_held(s, who, &m->get, held, len, crc);
 		return true;
 	}
 	v = mc_flight_ask(s->fl, &m->get, who, mc_now_ms());
@@ -227,6 +294,9 @@ bool mc_peer_server_payload_buf(struct mc_peer_server *s, struct mc_peer_conn *c
 		return true;
 	*buf = s->store->reserve(s->store_arg, &m->data.key, m->data.len);
 	cs->fate = PUT_STORE;
+	cs->room = *buf;
+	cs->key = m->data.key;
+	cs->len = m->data.len;
 	if (!*buf) {
 		/* No room: the turn passes on; the bytes are read and dropped. */
 		*buf = s->scratch;
@@ -252,6 +322,7 @@ void mc_peer_server_payload(struct mc_peer_server *s, struct mc_peer_conn *c,
 		nack(c, m->seq, &m->data.key, MAICACHE_PEER_NACK_BUSY);
 		return;
 	}
+	cs->room = NULL;
 	s->store->commit(s->store_arg, &m->data.key, buf, m->data.len, m->data.crc32c, crc_ok);
 	if (!crc_ok) {
 		s->stats.bad_puts++;
@@ -268,10 +339,8 @@ bool mc_peer_server_sent(struct mc_peer_server *s, struct mc_peer_conn *c,
 	struct sending *sd;
 
 	mc_list_for_each(sd, &s->sending, link) {
-		if (sd->c == c && sd->bytes == payload) {
-			mc_list_del(&sd->link);
-			s->store->release(s->store_arg, sd->bytes);
-			free(sd);
+		if (sd->c == c && sd->bytes == payload && !sd->lease_end_ms) {
+			end_send(s, sd);
 			return true;
 		}
 	}
@@ -281,17 +350,34 @@ bool mc_peer_server_sent(struct mc_peer_server *s, struct mc_peer_conn *c,
 void mc_peer_server_closed(struct mc_peer_server *s, struct mc_peer_conn *c)
 {
 	struct conn_state *cs = state_of(s, c, false);
+	struct sending *sd, *tmp;
 
 	if (cs) {
+		/* Closed in the middle of a PUT's payload: the room is not used. */
+		if (cs->room)
+			s->store->commit(s->store_arg, &cs->key, cs->room, cs->len, 0, false);
 		mc_list_del(&cs->link);
 		free(cs);
 	}
 	mc_flight_forget(s->fl, c, mc_now_ms(), verdict, s);
+	/* A reader that is gone sends no DONE. */
+	mc_list_for_each_safe(sd, tmp, &s->sending, link)
+		if (sd->c == c && sd->lease_end_ms)
+			end_send(s, sd);
 }
 
 void mc_peer_server_tick(struct mc_peer_server *s, uint64_t now_ms)
 {
+	struct sending *sd, *tmp;
+
 	mc_flight_expire(s->fl, now_ms, verdict, s);
+	/* A LOC whose reader never said DONE: the pin ends with its lease. */
+	mc_list_for_each_safe(sd, tmp, &s->sending, link) {
+		if (sd->lease_end_ms && sd->lease_end_ms <= now_ms) {
+			end_send(s, sd);
+			s->stats.lapsed++;
+		}
+	}
 }
 
 /* ---- the node's own misses ---- */

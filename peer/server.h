@@ -4,6 +4,8 @@
  * and PUTs of the extents it owns, over its connections (conn.h).
  *
  *   GET, held        DATA from the store (zero copy; pinned until sent)
+ *   GET_RDMA, held   LOC: where to RDMA-READ it (pinned until DONE or the
+ *                    end of the lease); DATA when RDMA is off here
  *   GET, not held    the first asker gets TURN (a lease), later ones WAIT
  *                    (told so, and answered when the bytes are in);
  *                    too many: NACK BUSY
@@ -41,6 +43,7 @@ struct mc_extent_store_ops {
 
 struct mc_peer_server_stats {
 	uint64_t gets, served, turns, waits, busy;
+	uint64_t locs, dones, stray_dones, lapsed;	/* RDMA: LOCs, DONEs, pins lapsed */
 	uint64_t puts, bad_puts, stray_puts;
 	uint64_t local_gets, local_served, local_turns;	/* the node's own misses */
 };
@@ -50,6 +53,11 @@ struct mc_peer_server;
 int mc_peer_server_new(struct mc_peer_server **out, const struct mc_flight_opts *fo,
 		       const struct mc_extent_store_ops *store, void *store_arg);
 void mc_peer_server_free(struct mc_peer_server *s);
+/*
+ * Answer GET_RDMA with LOC (on): every byte the store holds can be read by
+ * a linked peer at rkey (rdma.h), at its own address.
+ */
+void mc_peer_server_set_rdma(struct mc_peer_server *s, bool on, uint32_t rkey);
 
 /*
  * The owner's part of a connection's callbacks (conn.h), for a daemon whose

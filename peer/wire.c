@@ -13,6 +13,9 @@ _Static_assert(sizeof(struct maicache_peer_hello) == 80, "hello");
 _Static_assert(sizeof(struct maicache_peer_data) == 56, "data");
 _Static_assert(sizeof(struct maicache_peer_turn) == 56, "turn");
 _Static_assert(sizeof(struct maicache_peer_nack) == 56, "nack");
+_Static_assert(sizeof(struct maicache_peer_rdma_offer) == 24, "rdma offer");
+_Static_assert(sizeof(struct maicache_peer_loc) == 72, "loc");
+_Static_assert(sizeof(struct maicache_peer_done) == 56, "done");
 
 static void put16(uint8_t *p, uint16_t v) { v = htole16(v); memcpy(p, &v, 2); }
 static void put32(uint8_t *p, uint32_t v) { v = htole32(v); memcpy(p, &v, 4); }
@@ -28,7 +31,11 @@ size_t mc_peer_fixed_len(uint16_t type)
 	switch (type) {
 	case MAICACHE_PEER_HELLO:	return sizeof(struct maicache_peer_hello);
 	case MAICACHE_PEER_AUTH:	return sizeof(struct maicache_peer_auth);
-	case MAICACHE_PEER_GET:		return sizeof(struct maicache_peer_key);
+	case MAICACHE_PEER_GET:
+	case MAICACHE_PEER_GET_RDMA:	return sizeof(struct maicache_peer_key);
+	case MAICACHE_PEER_RDMA_OFFER:	return sizeof(struct maicache_peer_rdma_offer);
+	case MAICACHE_PEER_LOC:		return sizeof(struct maicache_peer_loc);
+	case MAICACHE_PEER_DONE:	return sizeof(struct maicache_peer_done);
 	case MAICACHE_PEER_DATA:
 	case MAICACHE_PEER_PUT:		return sizeof(struct maicache_peer_data);
 	case MAICACHE_PEER_TURN:
@@ -112,7 +119,32 @@ int mc_peer_body_decode(const struct mc_peer_hdr *h, const uint8_t *p,
 		memcpy(m->auth.mac, p, MAICACHE_PEER_MAC_SIZE);
 		return 0;
 	case MAICACHE_PEER_GET:
+	case MAICACHE_PEER_GET_RDMA:
 		bad = key_get(p, &m->get);
+		break;
+	case MAICACHE_PEER_RDMA_OFFER:
+		memcpy(m->offer.token, p, MAICACHE_PEER_TOKEN_SIZE);
+		m->offer.port = get16(p + 16);
+		if (!m->offer.port)
+			bad = "RDMA offer of port 0";
+		else if (get16(p + 18) || get32(p + 20))
+			bad = "reserved RDMA offer bits set";
+		break;
+	case MAICACHE_PEER_LOC:
+		bad = key_get(p, &m->loc.key);
+		m->loc.len = get32(p + 48);
+		m->loc.crc32c = get32(p + 52);
+		m->loc.addr = get64(p + 56);
+		m->loc.rkey = get32(p + 64);
+		m->loc.lease_ms = get32(p + 68);
+		if (!bad && (m->loc.len == 0 || m->loc.len > (1U << m->loc.key.extent_shift)))
+			bad = "location longer than an extent, or empty";
+		if (!bad && (!m->loc.lease_ms || m->loc.lease_ms > MC_PEER_LEASE_MAX_MS))
+			bad = "lease out of range";
+		break;
+	case MAICACHE_PEER_DONE:
+		bad = key_get(p, &m->done.key);
+		m->done.addr = get64(p + 48);
 		break;
 	case MAICACHE_PEER_DATA:
 	case MAICACHE_PEER_PUT:
@@ -178,7 +210,24 @@ size_t mc_peer_encode(const struct mc_peer_msg *m, uint8_t *buf, size_t cap)
 		memcpy(p, m->auth.mac, MAICACHE_PEER_MAC_SIZE);
 		break;
 	case MAICACHE_PEER_GET:
+	case MAICACHE_PEER_GET_RDMA:
 		key_put(p, &m->get);
+		break;
+	case MAICACHE_PEER_RDMA_OFFER:
+		memcpy(p, m->offer.token, MAICACHE_PEER_TOKEN_SIZE);
+		put16(p + 16, m->offer.port);
+		break;
+	case MAICACHE_PEER_LOC:
+		key_put(p, &m->loc.key);
+		put32(p + 48, m->loc.len);
+		put32(p + 52, m->loc.crc32c);
+		put64(p + 56, m->loc.addr);
+		put32(p + 64, m->loc.rkey);
+		put32(p + 68, m->loc.lease_ms);
+		break;
+	case MAICACHE_PEER_DONE:
+		key_put(p, &m->done.key);
+		put64(p + 48, m->done.addr);
 		break;
 	case MAICACHE_PEER_DATA:
 	case MAICACHE_PEER_PUT:

@@ -36,7 +36,7 @@ struct mc_peer_msg {
 		struct {
 			uint8_t mac[MAICACHE_PEER_MAC_SIZE];
 		} auth;
-		struct mc_extent_key get;
+		struct mc_extent_key get;	/* GET and GET_RDMA */
 		struct {
 			struct mc_extent_key key;
 			uint32_t len;	/* payload bytes that follow */
@@ -50,6 +50,22 @@ struct mc_peer_msg {
 			struct mc_extent_key key;
 			uint32_t code;
 		} nack;
+		struct {
+			uint8_t token[MAICACHE_PEER_TOKEN_SIZE];
+			uint16_t port;
+		} offer;		/* RDMA_OFFER */
+		struct {
+			struct mc_extent_key key;
+			uint32_t len;
+			uint32_t crc32c;
+			uint64_t addr;
+			uint32_t rkey;
+			uint32_t lease_ms;
+		} loc;			/* LOC */
+		struct {
+			struct mc_extent_key key;
+			uint64_t addr;
+		} done;			/* DONE */
 	};
 };
 

@@ -40,7 +40,10 @@ enum maicache_cmd {
 	MAICACHE_CMD_DEV_GET,
 	/* Resize the pool to POOL_SIZE bytes; only while no device exists. */
 	MAICACHE_CMD_POOL_SET,
-	/* Pool and daemon state: POOL_*, DAEMON_ATTACHED, BAD_COMPLETIONS. */
+	/*
+	 * Pool and daemon state: POOL_*, DAEMON_ATTACHED, BAD_COMPLETIONS,
+	 * PINS, MAX_PINS.
+	 */
 	MAICACHE_CMD_POOL_GET,
 
 	/* Notifications on the "events" multicast group. */
@@ -57,6 +60,40 @@ enum maicache_cmd {
 	 */
 	MAICACHE_CMD_DEV_SET,
 	MAICACHE_CMD_EVT_DEV_STALE,		/* DEV_ID, DEV_NAME, DEV_COOKIE */
+	/*
+	 * Held extents: the extents a node keeps in its pool for its cache
+	 * group, of blobs it may never have attached. They live on held
+	 * devices (DEV_ADD with DEV_HELD 1: no block device, ids from
+	 * MAICACHE_HELD_DEV_ID_MIN, chosen by the module; DEV_BLOCK_SIZE and
+	 * DEV_ID are refused). Held extents share the pool and its eviction
+	 * policy with every other extent.
+	 *
+	 * EXTENT_FILL, EXTENT_PIN and EXTENT_UNPIN are for the attached daemon
+	 * only (the process holding /dev/maicache open; anyone else gets
+	 * EPERM, and ENOTCONN when no daemon is attached): what they hold
+	 * ends when that daemon detaches.
+	 *
+	 * Take a slot for extent EXTENT of the held device DEV_ID, to be
+	 * filled with EXTENT_LEN bytes (1 .. the extent size; the extent must
+	 * start below DEV_SIZE). Reply: FILL_ID and SLOT_OFF. The daemon
+	 * writes the bytes at SLOT_OFF of the pool region and completes
+	 * FILL_ID on the ring like any miss (maicache_ring.h): the ring's
+	 * checks are the only way bytes become readable. EEXIST: the extent
+	 * is held or filling already; EBUSY: no slot free now; EOPNOTSUPP: not
+	 * a held device. A fill the daemon has not completed when it detaches
+	 * fails.
+	 */
+	MAICACHE_CMD_EXTENT_FILL,
+	/*
+	 * Pin extent EXTENT of device DEV_ID (held or not) while the daemon
+	 * sends it: the slot is neither evicted nor reused until the pin ends.
+	 * Reply: PIN_ID, SLOT_OFF, EXTENT_LEN, SLOT_GEN. ENOENT: the extent is
+	 * not readable (absent or filling); ENOSPC: the daemon holds MAX_PINS
+	 * pins. A device with pins cannot be removed (EBUSY).
+	 */
+	MAICACHE_CMD_EXTENT_PIN,
+	/* End the pin PIN_ID (ENOENT: no such pin). */
+	MAICACHE_CMD_EXTENT_UNPIN,
 	__MAICACHE_CMD_MAX,
 };
 
@@ -85,6 +122,15 @@ enum maicache_attr {
 	MAICACHE_ATTR_BAD_COMPLETIONS,	/* u64: rejected ring completions */
 	MAICACHE_ATTR_DAEMON_TIMEOUT_MS, /* u32: 100 ms .. 1 h */
 	MAICACHE_ATTR_DEV_STALE,	/* u8: 1 once the source changed */
+	MAICACHE_ATTR_DEV_HELD,		/* u8: 1 for a held device (no disk) */
+	MAICACHE_ATTR_EXTENT,		/* u64: extent index within the device */
+	MAICACHE_ATTR_EXTENT_LEN,	/* u32: bytes of the extent */
+	MAICACHE_ATTR_SLOT_OFF,		/* u64: byte offset in the pool region */
+	MAICACHE_ATTR_SLOT_GEN,		/* u32: the slot's generation */
+	MAICACHE_ATTR_FILL_ID,		/* u64: the ring id to complete */
+	MAICACHE_ATTR_PIN_ID,		/* u32 */
+	MAICACHE_ATTR_PINS,		/* u32: pins the daemon holds */
+	MAICACHE_ATTR_MAX_PINS,		/* u32: the most it may hold */
 	__MAICACHE_ATTR_MAX,
 };
 
@@ -118,6 +164,9 @@ enum maicache_stat {
 #define MAICACHE_STAT_MAX (__MAICACHE_STAT_MAX - 1)
 
 #define MAICACHE_FILL_LATENCY_BUCKETS	24
+
+/* Held devices' ids: never a /dev/maicacheN. */
+#define MAICACHE_HELD_DEV_ID_MIN	65536U
 
 /* MAICACHE_ATTR_DAEMON_TIMEOUT_MS: how long misses wait for a daemon. */
 #define MAICACHE_DAEMON_TIMEOUT_MIN_MS	100

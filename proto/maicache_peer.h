@@ -38,6 +38,17 @@
  * the bytes after a fixed part holding their length and CRC32C; the receiver
  * checks length, key and checksum before the bytes may reach a pool slot
  * that the kernel serves.
+ *
+ * RDMA (docs/peers.md): a node that can take RDMA connections sends
+ * RDMA_OFFER on each connection it accepted, once authenticated: a
+ * one-time token and the port of its RDMA listener. The connector may then
+ * connect over RDMA with the token in the request's private data (a
+ * request without a token given out this way is refused). Over a link
+ * that is up it asks GET_RDMA instead of GET; the owner answers as to a
+ * GET, except that an extent it holds is answered LOC: the extent pinned
+ * in its pool for lease_ms, at (addr, rkey). The requester RDMA-READs it
+ * into its own slot, checks its CRC32C, and sends DONE, which ends the pin
+ * (as does the lease). The control frames stay on this connection.
  */
 #ifndef MAICACHE_PEER_H
 #define MAICACHE_PEER_H
@@ -64,6 +75,10 @@ enum maicache_peer_type {
 	MAICACHE_PEER_PUT,		/* struct maicache_peer_data + payload */
 	MAICACHE_PEER_NACK,		/* struct maicache_peer_nack */
 	MAICACHE_PEER_WAIT,		/* struct maicache_peer_turn: another fetches it */
+	MAICACHE_PEER_RDMA_OFFER,	/* struct maicache_peer_rdma_offer */
+	MAICACHE_PEER_GET_RDMA,		/* struct maicache_peer_key: GET, LOC welcome */
+	MAICACHE_PEER_LOC,		/* struct maicache_peer_loc: READ it there */
+	MAICACHE_PEER_DONE,		/* struct maicache_peer_done: read, unpin */
 	__MAICACHE_PEER_TYPE_MAX,
 };
 
@@ -122,6 +137,28 @@ struct maicache_peer_nack {
 	struct maicache_peer_key key;
 	__u32 code;		/* enum maicache_peer_nack_code */
 	__u32 reserved;	/* 0 */
+};
+
+#define MAICACHE_PEER_TOKEN_SIZE	16
+
+struct maicache_peer_rdma_offer {
+	__u8 token[MAICACHE_PEER_TOKEN_SIZE];	/* one use, within a minute */
+	__u16 port;		/* the RDMA listener's, on this connection's address */
+	__u16 reserved;	/* 0 */
+	__u32 reserved2;	/* 0 */
+};
+
+/* The extent, pinned for lease_ms at (addr, rkey) of the owner's pool. */
+struct maicache_peer_loc {
+	struct maicache_peer_data data;	/* key, len, crc32c */
+	__u64 addr;
+	__u32 rkey;
+	__u32 lease_ms;
+};
+
+struct maicache_peer_done {
+	struct maicache_peer_key key;
+	__u64 addr;		/* as the LOC said */
 };
 
 #endif /* MAICACHE_PEER_H */

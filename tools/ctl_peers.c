@@ -19,7 +19,9 @@ static const char *const group_numbers[] = {
 	"members", "in_members", "fetches", "from_peers", "from_source", "turns", "waits",
 	"bad_data", "nacks", "timeouts", "no_conn", "gets_served", "served", "served_bytes",
 	"puts", "bad_puts", "stray_puts", "local_gets", "local_served", "store_bytes",
-	"store_capacity", "store_extents", "store_evicted", "auth_failures", "bad_frames", "cut_short",
+	"store_capacity", "store_extents", "store_evicted", "store_pinned", "store_full",
+	"store_errors", "rdma", "rdma_port", "rdma_links", "rdma_rejected", "rdma_reads",
+	"rdma_bytes", "rdma_errors", "rdma_locs", "rdma_dones", "rdma_lapsed", "auth_failures", "bad_frames", "cut_short",
 	"accepted", "refused", "membership_changes", "etcd_reachable", "etcd_registered",
 	"etcd_failures", "etcd_events",
 };
@@ -46,6 +48,7 @@ void mc_group_print(const struct mc_msg *m)
 		mc_json_member(stdout, "node_id", mc_msg_get(m, "group_node_id"));
 		mc_json_member(stdout, "listen", mc_msg_get(m, "group_listen"));
 		mc_json_member(stdout, "membership", mc_msg_get(m, "group_membership"));
+		mc_json_member(stdout, "store", mc_msg_get(m, "group_store"));
 		for (i = 0; i < sizeof(group_numbers) / sizeof(group_numbers[0]); i++) {
 			snprintf(field, sizeof(field), "group_%s", group_numbers[i]);
 			json_u64(m, field, group_numbers[i]);
@@ -73,9 +76,24 @@ void mc_group_print(const struct mc_msg *m)
 	       num(m, "group_gets_served"), num(m, "group_served"), num(m, "group_served_bytes"),
 	       num(m, "group_puts"), num(m, "group_bad_puts"), num(m, "group_stray_puts"),
 	       num(m, "group_local_gets"), num(m, "group_local_served"));
-	printf("  group store: %s of %s bytes, %s extents, %s evicted\n",
-	       num(m, "group_store_bytes"), num(m, "group_store_capacity"),
-	       num(m, "group_store_extents"), num(m, "group_store_evicted"));
+	if (!strcmp(num(m, "group_rdma"), "1"))
+		printf("  group RDMA: on, port %s, %s links up, %s refused; read %s extents (%s bytes, %s errors); peers read %s (%s done, %s lapsed)\n",
+		       num(m, "group_rdma_port"), num(m, "group_rdma_links"),
+		       num(m, "group_rdma_rejected"), num(m, "group_rdma_reads"),
+		       num(m, "group_rdma_bytes"), num(m, "group_rdma_errors"),
+		       num(m, "group_rdma_locs"), num(m, "group_rdma_dones"),
+		       num(m, "group_rdma_lapsed"));
+	else
+		printf("  group RDMA: off (TCP only)\n");
+	if (!strcmp(num(m, "group_store"), "pool"))
+		printf("  group store (in the pool, shared with this node's devices): %s extents in %s bytes of slots, %s evicted, %s pinned, %s refused for room, %s errors\n",
+		       num(m, "group_store_extents"), num(m, "group_store_bytes"),
+		       num(m, "group_store_evicted"), num(m, "group_store_pinned"),
+		       num(m, "group_store_full"), num(m, "group_store_errors"));
+	else
+		printf("  group store (daemon memory): %s of %s bytes, %s extents, %s evicted\n",
+		       num(m, "group_store_bytes"), num(m, "group_store_capacity"),
+		       num(m, "group_store_extents"), num(m, "group_store_evicted"));
 }
 
 static void print_member(const struct mc_msg *m, bool first)

@@ -304,6 +304,9 @@ static int list_one(const struct mc_dev_info *d, void *arg)
 {
 	struct list_ctx *ctx = arg;
 
+	/* The group's extents (maicachectl peers), not a block device. */
+	if (d->held)
+		return 0;
 	if (json && ctx->n++)
 		printf(",");
 	print_dev_vol(d, ctx->stats, &ctx->vols);
@@ -406,15 +409,16 @@ static int cmd_pool(int argc, char **argv)
 	if (json)
 		printf("{\"size\":%" PRIu64 ",\"used\":%" PRIu64 ",\"daemon_attached\":%s,"
 		       "\"daemon_pid\":%u,\"bad_completions\":%" PRIu64
-		       ",\"daemon_timeout_ms\":%u}\n",
+		       ",\"daemon_timeout_ms\":%u,\"pins\":%u,\"max_pins\":%u}\n",
 		       p.size, p.used, p.daemon_attached ? "true" : "false",
-		       p.daemon_pid, p.bad_completions, p.daemon_timeout_ms);
+		       p.daemon_pid, p.bad_completions, p.daemon_timeout_ms, p.pins, p.max_pins);
 	else
 		printf("pool %" PRIu64 " MiB, %" PRIu64 " MiB used\n"
-		       "daemon %s (pid %u), timeout %u ms, bad completions %" PRIu64 "\n",
+		       "daemon %s (pid %u), timeout %u ms, bad completions %" PRIu64 "\n"
+		       "pins %u of %u (extents the daemon is sending to peers)\n",
 		       p.size >> 20, p.used >> 20,
 		       p.daemon_attached ? "attached" : "not attached",
-		       p.daemon_pid, p.daemon_timeout_ms, p.bad_completions);
+		       p.daemon_pid, p.daemon_timeout_ms, p.bad_completions, p.pins, p.max_pins);
 	return 0;
 }
 

@@ -21,7 +21,7 @@
 #define MIN		(60 * SEC)
 #define HOUR		(60 * MIN)
 
-enum key_type { T_ENGINE, T_LOG_LEVEL, T_PATH, T_UINT, T_MS, T_SIZE, T_NAME, T_ADDR, T_URL };
+enum key_type { T_ENGINE, T_LOG_LEVEL, T_STORE, T_RDMA, T_PATH, T_UINT, T_MS, T_SIZE, T_NAME, T_ADDR, T_URL };
 
 struct key_desc {
 	const char *name;
@@ -54,6 +54,8 @@ static const struct key_desc keys[] = {
 	{ "group_lease_ttl", T_MS, FIELD(group_lease_ttl_ms), 0, 2 * SEC, 10 * MIN, false },
 	{ "peer_listen", T_ADDR, FIELD(peer_listen), MC_PEER_ADDR_MAX, 0, 0, false },
 	{ "peer_advertise", T_ADDR, FIELD(peer_advertise), MC_PEER_ADDR_MAX, 0, 0, false },
+	{ "group_store", T_STORE, FIELD(group_store), 0, 0, 0, false },
+	{ "peer_rdma", T_RDMA, FIELD(peer_rdma), 0, 0, 0, false },
 	{ "group_store_size", T_SIZE, FIELD(group_store_size), 0, 4ULL << 20, 1ULL << 40, false },
 	{ "peer_timeout", T_MS, FIELD(peer_timeout_ms), 0, 10, MIN, false },
 	{ "peer_tries", T_UINT, FIELD(peer_tries), 0, 1, 16, false },
@@ -239,6 +241,30 @@ static int set_engine(enum mc_engine *field, const char *value, char *err,
 	return 0;
 }
 
+static int set_store(enum mc_group_store *field, const char *value, char *err,
+		     size_t errlen)
+{
+	if (!strcmp(value, "pool"))
+		*field = MC_GROUP_STORE_POOL;
+	else if (!strcmp(value, "memory"))
+		*field = MC_GROUP_STORE_MEMORY;
+	else
+		return mc_errf(err, errlen, -EINVAL, "group_store: '%s' is not pool or memory",
+			       value);
+	return 0;
+}
+
+static int set_rdma(enum mc_peer_rdma *field, const char *value, char *err, size_t errlen)
+{
+	if (!strcmp(value, "auto"))
+		*field = MC_PEER_RDMA_AUTO;
+	else if (!strcmp(value, "off"))
+		*field = MC_PEER_RDMA_OFF;
+	else
+		return mc_errf(err, errlen, -EINVAL, "peer_rdma: '%s' is not auto or off", value);
+	return 0;
+}
+
 static int set_level(enum mc_log_level *field, const char *value, char *err,
 		     size_t errlen)
 {
@@ -275,6 +301,10 @@ int mc_config_set(struct mc_config *cfg, const char *key, const char *value,
 		return set_engine(field, value, err, errlen);
 	case T_LOG_LEVEL:
 		return set_level(field, value, err, errlen);
+	case T_STORE:
+		return set_store(field, value, err, errlen);
+	case T_RDMA:
+		return set_rdma(field, value, err, errlen);
 	case T_PATH:
 		return set_path(k, field, value, err, errlen);
 	case T_UINT:

@@ -33,6 +33,18 @@
 #define MC_PEER_ADDR_MAX	72	/* "[v6]:port" */
 #define MC_ETCD_ENDPOINT_MAX	200
 
+/* Where a node keeps the extents it holds for its group. */
+enum mc_group_store {
+	MC_GROUP_STORE_POOL,	/* the kernel's pool, on held devices */
+	MC_GROUP_STORE_MEMORY,	/* the daemon's memory, group_store_size */
+};
+
+/* RDMA between peers (docs/peers.md). */
+enum mc_peer_rdma {
+	MC_PEER_RDMA_AUTO,	/* where the peer address has an RDMA device */
+	MC_PEER_RDMA_OFF,
+};
+
 enum mc_log_level {
 	MC_LOG_ERROR,
 	MC_LOG_WARN,
@@ -64,7 +76,9 @@ struct mc_config {
 	uint64_t group_lease_ttl_ms;		/* 10000, 2s..10min: an etcd lease */
 	char peer_listen[MC_PEER_ADDR_MAX];	/* 0.0.0.0:7117 */
 	char peer_advertise[MC_PEER_ADDR_MAX];	/* "": peer_listen; what peers dial */
-	uint64_t group_store_size;		/* 256M, 4M..1T: extents kept for the group */
+	enum mc_group_store group_store;	/* pool: the extents kept for the group */
+	uint64_t group_store_size;		/* 256M, 4M..1T: the memory store's size */
+	enum mc_peer_rdma peer_rdma;		/* auto */
 	uint64_t peer_timeout_ms;		/* 2000, 10ms..1min: one peer's answer */
 	unsigned int peer_tries;		/* 3, 1..16: peers asked per miss */
 	uint64_t fetch_lease_ms;		/* 10000, 100ms..10min: a fetch turn */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,14 +25,17 @@
 #include "group.h"
 #include "key.h"
 #include "mem_store.h"
+#include "pool_store.h"
 #include "members.h"
 #include "placement.h"
+#include "rdma.h"
 #include "server.h"
 
 #define TICK_MS		200	/* fetch turns whose lease ended pass on */
 #define REDIAL_MS	1000	/* a member that failed is not dialled sooner */
 #define ACCEPT_MAX	4096	/* peers' connections at once */
 #define SHARE_SAMPLES	20000	/* keys drawn to measure each member's share */
+#define TOKEN_MS	60000	/* an RDMA offer's token is good this long, once */
 
 /* One member, placement order (p.nodes[i]): this node's connection to it. */
 struct link {
@@ -39,6 +43,9 @@ struct link {
 	const struct mc_member *m;	/* in g->members */
 	struct mc_peer_conn *c;		/* outgoing, or NULL */
 	uint64_t redial_ms;
+	uint64_t uid;			/* names it to RDMA callbacks */
+	struct mc_rdma_link *rl;	/* RDMA to the member, or NULL */
+	bool rl_up;
 	double share;
 	/* Of connections closed; live ones are added when shown. */
 	uint64_t got_bytes, bad_data, served_bytes;
@@ -49,6 +56,10 @@ struct accepted {
 	struct mc_list link;
 	struct mc_group_node *g;
 	struct mc_peer_conn *c;
+	uint64_t uid;			/* names it to RDMA callbacks */
+	uint8_t token[MC_RDMA_TOKEN_SIZE];	/* offered over c */
+	uint64_t token_until;		/* 0: none, or used */
+	struct mc_rdma_link *rl;	/* the peer's RDMA link, or NULL */
 };
 
 struct mc_group_node {
@@ -64,7 +75,10 @@ struct mc_group_node {
 	uint64_t changes;		/* membership changes applied */
 
 	int listen_fd;
-	struct mc_mem_store *store;
+	struct mc_rdma *rdma;		/* NULL: TCP only */
+	uint64_t uids;
+	struct mc_mem_store *mem;	/* group_store memory, or: */
+	struct mc_pool_store *pool;	/* group_store pool */
 	struct mc_peer_server *srv;
 	struct mc_peer_client *cl;
 	struct mc_list accepted;
@@ -245,10 +259,28 @@ static void out_ready(void *arg, struct mc_peer_conn *c)
 	}
 }
 
+/* The member offers RDMA: connect with its token, if this node has RDMA too. */
+static void rdma_offered(struct link *l, const struct mc_peer_msg *m)
+{
+	struct mc_group_node *g = l->g;
+	char addr[MC_MEMBER_ADDR_MAX + 16];
+
+	if (!g->rdma || l->rl)
+		return;
+	snprintf(addr, sizeof(addr), strchr(l->m->host, ':') ? "[%s]:%u" : "%s:%u", l->m->host,
+		 m->offer.port);
+	if (mc_rdma_connect(g->rdma, addr, m->offer.token, (void *)(uintptr_t)l->uid, &l->rl))
+		l->rl = NULL;
+}
+
 static void out_msg(void *arg, struct mc_peer_conn *c, const struct mc_peer_msg *m)
 {
 	struct link *l = arg;
 
+	if (m->type == MAICACHE_PEER_RDMA_OFFER) {
+		rdma_offered(l, m);
+		return;
+	}
 	/* Peers send their requests on their own connections. */
 	if (!mc_peer_client_msg(l->g->cl, c, m))
 		mc_peer_conn_close(c);
@@ -286,6 +318,11 @@ static void out_close(void *arg, struct mc_peer_conn *c, int err, const char *wh
 	l->got_bytes += st->payload_in;
 	l->bad_data += st->bad_crc;
 	l->c = NULL;
+	/* The RDMA link goes with the connection that offered it. */
+	if (l->rl)
+		mc_rdma_link_close(l->rl);
+	l->rl = NULL;
+	l->rl_up = false;
 	count_close(l->g, err);
 	if (err) {
 		l->redial_ms = mc_now_ms() + REDIAL_MS;
@@ -330,11 +367,22 @@ static struct mc_peer_conn *cl_conn_to(void *arg, size_t i)
 	return l->c;
 }
 
+static struct mc_rdma_link *cl_rdma_to(void *arg, struct mc_peer_conn *c)
+{
+	struct mc_group_node *g = arg;
+
+	for (size_t i = 0; i < g->p.n; i++)
+		if (g->links[i]->c == c)
+			return g->links[i]->rl_up ? g->links[i]->rl : NULL;
+	return NULL;
+}
+
 static const struct mc_peer_client_ops client_ops = {
 	.conn_to	= cl_conn_to,
 	.source		= cl_source,
 	.done		= cl_done,
 	.local		= cl_local,
+	.rdma_to	= cl_rdma_to,
 };
 
 static struct link *link_of(struct mc_group_node *g, const struct mc_node_id *id)
@@ -344,10 +392,19 @@ static struct link *link_of(struct mc_group_node *g, const struct mc_node_id *id
 	return i < 0 ? NULL : g->links[i];
 }
 
+/* An authenticated peer may read this node's pool: offer it a one-time token. */
 static void in_ready(void *arg, struct mc_peer_conn *c)
 {
-	(void)arg;
-	(void)c;
+	struct accepted *a = arg;
+	struct mc_peer_msg m = { .type = MAICACHE_PEER_RDMA_OFFER };
+
+	if (!a->g->rdma ||
+	    getrandom(a->token, sizeof(a->token), 0) != (ssize_t)sizeof(a->token))
+		return;
+	a->token_until = mc_now_ms() + TOKEN_MS;
+	memcpy(m.offer.token, a->token, sizeof(a->token));
+	m.offer.port = mc_rdma_port(a->g->rdma);
+	mc_peer_conn_send(c, &m, NULL);
 }
 
 static void in_msg(void *arg, struct mc_peer_conn *c, const struct mc_peer_msg *m)
@@ -394,6 +451,8 @@ static void in_close(void *arg, struct mc_peer_conn *c, int err, const char *why
 		mc_log(g->d, MC_LOG_INFO, "a peer's connection closed: %s",
 		       why && *why ? why : strerror(-err));
 	mc_peer_server_closed(g->srv, c);
+	if (a->rl)
+		mc_rdma_link_close(a->rl);
 	mc_list_del(&a->link);
 	g->naccepted--;
 	free(a);
@@ -423,6 +482,7 @@ static void listen_ready(void *arg, int fd, unsigned int revents)
 			continue;
 		}
 		a->g = g;
+		a->uid = ++g->uids;
 		if (mc_peer_conn_new(&a->c, g->d->loop, cfd, false, &g->grp, &g->me, &in_ops, a)) {
 			free(a);
 			g->refused++;
@@ -502,6 +562,8 @@ static int set_members(struct mc_group_node *g, const struct mc_members *src)
 		} else if (!(l = calloc(1, sizeof(*l)))) {
 			ret = -ENOMEM;
 			break;
+		} else {
+			l->uid = ++g->uids;
 		}
 		l->g = g;
 		links[i] = l;
@@ -523,6 +585,8 @@ static int set_members(struct mc_group_node *g, const struct mc_members *src)
 		left++;
 		if (l->c)
 			mc_peer_conn_close(l->c);
+		if (l->rl)
+			mc_rdma_link_close(l->rl);
 		free(l);
 	}
 	free(g->links);
@@ -605,6 +669,110 @@ static int membership(struct mc_group_node *g, char *err, size_t errlen)
 	return mc_etcd_session_new(&g->etcd, g->d->loop, &eo, &etcd_ops, g, err, errlen);
 }
 
+/* ---- RDMA links (peer/rdma.h) ---- */
+
+static struct accepted *accepted_by_uid(struct mc_group_node *g, uint64_t uid)
+{
+	struct accepted *a;
+
+	mc_list_for_each(a, &g->accepted, link)
+		if (a->uid == uid)
+			return a;
+	return NULL;
+}
+
+static struct link *link_by_uid(struct mc_group_node *g, uint64_t uid)
+{
+	for (size_t i = 0; i < g->p.n; i++)
+		if (g->links[i]->uid == uid)
+			return g->links[i];
+	return NULL;
+}
+
+/* A request must carry a token this node offered, unused and in time. */
+static bool rdma_accept(void *arg, const uint8_t token[MC_RDMA_TOKEN_SIZE], void **link_arg)
+{
+	struct mc_group_node *g = arg;
+	uint64_t now = mc_now_ms();
+	struct accepted *a;
+
+	mc_list_for_each(a, &g->accepted, link) {
+		if (a->token_until > now && !a->rl &&
+		    !memcmp(a->token, token, MC_RDMA_TOKEN_SIZE)) {
+			a->token_until = 0;
+			*link_arg = (void *)(uintptr_t)a->uid;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void rdma_up(void *arg, struct mc_rdma_link *rl, void *link_arg)
+{
+	struct mc_group_node *g = arg;
+	uint64_t uid = (uintptr_t)link_arg;
+	struct accepted *a = accepted_by_uid(g, uid);
+	struct link *l = a ? NULL : link_by_uid(g, uid);
+
+	if (a)
+		a->rl = rl;			/* a peer's link: it reads from here */
+	else if (l && l->rl == rl)
+		l->rl_up = true;		/* ours: GET_RDMA from now on */
+	else
+		mc_rdma_link_close(rl);		/* its connection is gone */
+}
+
+static void rdma_down(void *arg, struct mc_rdma_link *rl, void *link_arg, int err)
+{
+	struct mc_group_node *g = arg;
+	uint64_t uid = (uintptr_t)link_arg;
+	struct accepted *a = accepted_by_uid(g, uid);
+	struct link *l = a ? NULL : link_by_uid(g, uid);
+
+	if (a && a->rl == rl)
+		a->rl = NULL;
+	if (l && l->rl == rl) {
+		l->rl = NULL;
+		l->rl_up = false;
+		if (err != -ECANCELED)
+			mc_log(g->d, MC_LOG_INFO, "peer %s:%s: RDMA link down (%s): TCP from now on",
+			       l->m->host, l->m->port, strerror(-err));
+	}
+}
+
+static const struct mc_rdma_ops rdma_ops = {
+	.accept	= rdma_accept,
+	.up	= rdma_up,
+	.down	= rdma_down,
+};
+
+/* RDMA where the node's peer address has a device (peer_rdma auto); else TCP only. */
+static void start_rdma(struct mc_group_node *g)
+{
+	const struct mc_config *cfg = &g->d->cfg;
+	struct mc_member addr;
+	char where[MC_MEMBER_ADDR_MAX + 8], err[512];
+
+	if (cfg->peer_rdma == MC_PEER_RDMA_OFF)
+		return;
+	if (cfg->group_store != MC_GROUP_STORE_POOL) {
+		mc_log(g->d, MC_LOG_INFO, "RDMA off: peers read the pool, and group_store is memory");
+		return;
+	}
+	if (mc_member_parse_addr(cfg->peer_advertise[0] ? cfg->peer_advertise : cfg->peer_listen,
+				 &addr))
+		return;
+	snprintf(where, sizeof(where), strchr(addr.host, ':') ? "[%s]:0" : "%s:0", addr.host);
+	if (mc_rdma_new(&g->rdma, g->d->loop, where, g->d->ring.pool, g->d->ring.pool_size,
+			&rdma_ops, g, err, sizeof(err))) {
+		g->rdma = NULL;
+		mc_log(g->d, MC_LOG_INFO, "RDMA off, TCP only: %s", err);
+		return;
+	}
+	mc_peer_server_set_rdma(g->srv, true, mc_rdma_rkey(g->rdma));
+	mc_log(g->d, MC_LOG_INFO, "RDMA on %s, port %u", addr.host, mc_rdma_port(g->rdma));
+}
+
 static int listen_peers(struct mc_group_node *g, char *err, size_t errlen)
 {
 	struct mc_member addr;
@@ -659,9 +827,15 @@ int mc_group_start(struct mc_daemon *d, char *err, size_t errlen)
 	ret = membership(g, err, errlen);
 	if (ret)
 		return ret;
-	ret = mc_mem_store_new(&g->store, cfg->group_store_size);
-	if (!ret)
-		ret = mc_peer_server_new(&g->srv, &fo, &mc_mem_store_ops, g->store);
+	if (cfg->group_store == MC_GROUP_STORE_MEMORY) {
+		ret = mc_mem_store_new(&g->mem, cfg->group_store_size);
+		if (!ret)
+			ret = mc_peer_server_new(&g->srv, &fo, &mc_mem_store_ops, g->mem);
+	} else {
+		ret = mc_pool_store_new(&g->pool, d);
+		if (!ret)
+			ret = mc_peer_server_new(&g->srv, &fo, &mc_pool_store_ops, g->pool);
+	}
 	if (!ret)
 		ret = mc_peer_client_new(&g->cl, d->loop, &co, &client_ops, g);
 	if (ret)
@@ -669,6 +843,7 @@ int mc_group_start(struct mc_daemon *d, char *err, size_t errlen)
 	ret = listen_peers(g, err, errlen);
 	if (ret)
 		return ret;
+	start_rdma(g);
 	mc_timer_arm(d->loop, &g->tick, TICK_MS, tick, g);
 	mc_log(d, MC_LOG_INFO, "group %s: node %s, %zu members, peers on %s", cfg->group,
 	       g->me_hex, g->p.n, cfg->peer_listen);
@@ -694,6 +869,11 @@ void mc_group_stop(struct mc_daemon *d)
 	 */
 	mc_etcd_session_free(g->etcd);
 	g->etcd = NULL;
+	/* RDMA reads in flight end before the client and the pool go. */
+	if (g->cl)
+		mc_peer_client_stop(g->cl);
+	mc_rdma_free(g->rdma);
+	g->rdma = NULL;
 	mc_peer_client_free(g->cl);
 	g->cl = NULL;
 	mc_list_for_each_safe(r, rtmp, &g->reads, link) {
@@ -710,7 +890,8 @@ void mc_group_stop(struct mc_daemon *d)
 		mc_peer_conn_close(a->c);
 	mc_timer_cancel(d->loop, &g->tick);
 	mc_peer_server_free(g->srv);
-	mc_mem_store_free(g->store);
+	mc_mem_store_free(g->mem);
+	mc_pool_store_free(g->pool);
 	free(g->links);
 	mc_placement_free(&g->p);
 	mc_members_free(&g->members);
@@ -772,12 +953,37 @@ int mc_group_read(struct mc_daemon *d, struct mc_vol *v, uint64_t off, void *dst
 
 /* ---- what is shown ---- */
 
+static void store_info(struct mc_group_node *g, struct mc_group_info *o)
+{
+	if (g->mem) {
+		struct mc_mem_store_stats ms;
+
+		mc_mem_store_stats(g->mem, &ms);
+		o->store = "memory";
+		o->store_bytes = ms.bytes;
+		o->store_capacity = ms.capacity;
+		o->store_extents = ms.extents;
+		o->store_evicted = ms.evicted;
+	} else {
+		struct mc_pool_store_stats ps;
+
+		mc_pool_store_stats(g->pool, &ps);
+		o->store = "pool";
+		o->store_bytes = ps.bytes;
+		o->store_capacity = g->d->ring.pool_size;
+		o->store_extents = ps.extents;
+		o->store_evicted = ps.evicted;
+		o->store_pinned = ps.pinned;
+		o->store_full = ps.full;
+		o->store_errors = ps.errors;
+	}
+}
+
 bool mc_group_info(struct mc_daemon *d, struct mc_group_info *o)
 {
 	struct mc_group_node *g = d->group;
 	const struct mc_peer_client_stats *cs;
 	const struct mc_peer_server_stats *ss;
-	struct mc_mem_store_stats ms;
 	uint64_t served_bytes = 0;
 	struct accepted *a;
 
@@ -786,7 +992,6 @@ bool mc_group_info(struct mc_daemon *d, struct mc_group_info *o)
 		return false;
 	cs = mc_peer_client_stats(g->cl);
 	ss = mc_peer_server_stats(g->srv);
-	mc_mem_store_stats(g->store, &ms);
 	for (size_t i = 0; i < g->p.n; i++)
 		served_bytes += g->links[i]->served_bytes;
 	mc_list_for_each(a, &g->accepted, link)
@@ -813,10 +1018,21 @@ bool mc_group_info(struct mc_daemon *d, struct mc_group_info *o)
 	o->stray_puts = ss->stray_puts;
 	o->local_gets = ss->local_gets;
 	o->local_served = ss->local_served;
-	o->store_bytes = ms.bytes;
-	o->store_capacity = ms.capacity;
-	o->store_extents = ms.extents;
-	o->store_evicted = ms.evicted;
+	store_info(g, o);
+	o->rdma_reads = cs->rdma_reads;
+	o->rdma_bytes = cs->rdma_bytes;
+	o->rdma_errors = cs->rdma_errors;
+	o->rdma_locs = ss->locs;
+	o->rdma_dones = ss->dones;
+	o->rdma_lapsed = ss->lapsed;
+	if (g->rdma) {
+		const struct mc_rdma_stats *rs = mc_rdma_stats(g->rdma);
+
+		o->rdma = true;
+		o->rdma_port = mc_rdma_port(g->rdma);
+		o->rdma_links = rs->links_up - rs->links_down;
+		o->rdma_rejected = rs->rejected;
+	}
 	o->membership_changes = g->changes ? g->changes - 1 : 0;
 	if (g->etcd) {
 		struct mc_etcd_session_stats es;

@@ -63,7 +63,13 @@ struct mc_group_info {
 	uint64_t bad_data, nacks, timeouts, no_conn;
 	uint64_t gets_served, served, served_bytes, puts, bad_puts, stray_puts;
 	uint64_t local_gets, local_served;
+	const char *store;		/* "pool" (the kernel's, shared) or "memory" */
 	uint64_t store_bytes, store_capacity, store_extents, store_evicted;
+	uint64_t store_pinned, store_full, store_errors;	/* pool only */
+	bool rdma;			/* RDMA on (peer_rdma, a device) */
+	uint64_t rdma_port, rdma_links, rdma_rejected;
+	uint64_t rdma_reads, rdma_bytes, rdma_errors;	/* this node's READs */
+	uint64_t rdma_locs, rdma_dones, rdma_lapsed;	/* peers' READs of this node */
 	uint64_t auth_failures, bad_frames, cut_short, accepted, refused;
 	uint64_t membership_changes;
 	bool etcd;			/* membership from etcd, else a file */

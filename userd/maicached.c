@@ -38,6 +38,7 @@
 #include "daemon.h"
 #include "errmsg.h"
 #include "group.h"
+#include "pool_store.h"
 
 static void usage(FILE *f)
 {
@@ -51,8 +52,8 @@ static void usage(FILE *f)
 		"  -h, --help\n"
 		"Keys: engine socket state_dir device max_parallel max_retries backoff_base\n"
 		"backoff_max request_timeout read_deadline shutdown_grace log_level group\n"
-		"group_key group_members peer_listen group_store_size peer_timeout peer_tries\n"
-		"fetch_lease\n"
+		"group_key group_members peer_listen group_store group_store_size peer_rdma peer_timeout\n"
+		"peer_tries fetch_lease\n"
 		"(docs/operations.md).\n");
 }
 
@@ -219,6 +220,10 @@ static int setup(struct mc_daemon *d, char *err, size_t errlen)
 	d->nl = mc_nl_open(err, errlen);
 	if (!d->nl)
 		return -ENOENT;
+	/* A crashed daemon's held extents cannot be named any more. */
+	ret = mc_pool_store_sweep(d);
+	if (ret > 0)
+		mc_log(d, MC_LOG_INFO, "removed %d held devices a previous daemon left", ret);
 	ret = mc_group_start(d, err, errlen);
 	if (ret)
 		return ret;

@@ -58,6 +58,8 @@ START_TEST(defaults)
 	ck_assert_uint_eq(c.request_timeout_ms, 30000);
 	ck_assert_uint_eq(c.read_deadline_ms, 60000);
 	ck_assert_int_eq(c.log_level, MC_LOG_INFO);
+	ck_assert_int_eq(c.group_store, MC_GROUP_STORE_POOL);
+	ck_assert_int_eq(c.peer_rdma, MC_PEER_RDMA_AUTO);
 	ck_assert_int_eq(mc_config_check(&c, err, sizeof(err)), 0);
 	ck_assert_str_eq(mc_log_level_name(c.log_level), "info");
 }
@@ -88,6 +90,8 @@ START_TEST(load_every_key)
 		  "peer_listen = [fd00::7]:7200\n"
 		  "peer_advertise = [fd00::7]:7200\n"
 		  "group_lease_ttl = 5s\n"
+		  "group_store = memory\n"
+		  "peer_rdma = off\n"
 		  "group_store_size = 2G\n"
 		  "peer_timeout = 500ms\n"
 		  "peer_tries = 5\n"
@@ -110,6 +114,8 @@ START_TEST(load_every_key)
 	ck_assert_str_eq(c.peer_listen, "[fd00::7]:7200");
 	ck_assert_str_eq(c.peer_advertise, "[fd00::7]:7200");
 	ck_assert_uint_eq(c.group_lease_ttl_ms, 5000);
+	ck_assert_int_eq(c.group_store, MC_GROUP_STORE_MEMORY);
+	ck_assert_int_eq(c.peer_rdma, MC_PEER_RDMA_OFF);
 	ck_assert_uint_eq(c.group_store_size, 2ULL << 30);
 	ck_assert_uint_eq(c.peer_timeout_ms, 500);
 	ck_assert_uint_eq(c.peer_tries, 5);
@@ -182,6 +188,8 @@ static const struct {
 	{ "peer_listen = example.com:7117\n", "1: peer_listen: 'example.com:7117' is not a numeric address:port" },
 	{ "peer_listen = 10.0.0.1\n", "1: peer_listen: '10.0.0.1' is not a numeric address:port" },
 	{ "peer_listen = 10.0.0.1:70000\n", "1: peer_listen: '10.0.0.1:70000' is not a numeric address:port" },
+	{ "group_store = disk\n", "1: group_store: 'disk' is not pool or memory" },
+	{ "peer_rdma = on\n", "1: peer_rdma: 'on' is not auto or off" },
 	{ "group_store_size = 1M\n", "1: group_store_size: 1M is out of range (4M-1T)" },
 	{ "group_store_size = lots\n", "1: group_store_size: 'lots' is not a size" },
 	{ "peer_tries = 17\n", "1: peer_tries: 17 is out of range (1-16)" },

@@ -161,8 +161,8 @@ static void local(void *arg, struct mc_peer_fetch *f)
 	mc_peer_fetch_local_done(f, 0);
 }
 
-static const struct mc_peer_client_ops client_ops = { conn_to, source, done, NULL };
-static const struct mc_peer_client_ops client_local_ops = { conn_to, source, done, local };
+static const struct mc_peer_client_ops client_ops = { conn_to, source, done, NULL, NULL };
+static const struct mc_peer_client_ops client_local_ops = { conn_to, source, done, local, NULL };
 
 static void r_msg(void *a, struct mc_peer_conn *c, const struct mc_peer_msg *m)
 {

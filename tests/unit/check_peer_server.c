@@ -38,6 +38,7 @@ static struct store {
 	int n;
 	bool full;		/* reserve() fails */
 	int commits, bad_commits;
+	int reserved;		/* reserve() given, not yet committed */
 } st;
 
 static struct held *find(const struct mc_extent_key *k)
@@ -74,7 +75,10 @@ static void *store_reserve(void *arg, const struct mc_extent_key *key, uint32_t 
 {
 	(void)arg;
 	(void)key;
-	return st.full ? NULL : malloc(len);
+	if (st.full)
+		return NULL;
+	st.reserved++;
+	return malloc(len);
 }
 
 static void store_commit(void *arg, const struct mc_extent_key *key, void *buf, uint32_t len,
@@ -82,6 +86,7 @@ static void store_commit(void *arg, const struct mc_extent_key *key, void *buf, 
 {
 	(void)arg;
 	ck_assert_uint_eq(len, LEN);
+	st.reserved--;
 	if (!ok) {
 		st.bad_commits++;
 		free(buf);
@@ -102,8 +107,9 @@ static const struct mc_extent_store_ops store_ops = {
 
 struct client {
 	struct mc_peer_conn *c;
+	int fd;			/* the client's socket, for raw writes */
 	bool ready, closed;
-	int turns, datas, nacks, waits;
+	int turns, datas, nacks, waits, locs;
 	struct mc_peer_msg last;
 	bool last_ok;
 	uint8_t buf[LEN];
@@ -124,6 +130,7 @@ static void c_msg(void *arg, struct mc_peer_conn *c, const struct mc_peer_msg *m
 	cl->turns += m->type == MAICACHE_PEER_TURN;
 	cl->nacks += m->type == MAICACHE_PEER_NACK;
 	cl->waits += m->type == MAICACHE_PEER_WAIT;
+	cl->locs += m->type == MAICACHE_PEER_LOC;
 }
 
 static void *c_buf(void *arg, struct mc_peer_conn *c, const struct mc_peer_msg *m)
@@ -199,6 +206,7 @@ static void connect_client(struct client *cl, uint8_t id)
 	memset(cl, 0, sizeof(*cl));
 	memset(me.b, id, sizeof(me.b));
 	memset(owner.b, 0xee, sizeof(owner.b));
+	cl->fd = cfd;
 	ck_assert_int_eq(mc_peer_conn_new(&cl->c, loop, cfd, true, &group, &me, &client_ops, cl), 0);
 	ck_assert_int_eq(mc_peer_conn_new(&sc, loop, afd, false, &group, &owner,
 					  &mc_peer_server_conn_ops, srv), 0);
@@ -370,6 +378,104 @@ START_TEST(no_room_passes_the_turn)
 }
 END_TEST
 
+static void get_rdma(struct client *cl, uint64_t seq, uint64_t k)
+{
+	struct mc_peer_msg m = { .type = MAICACHE_PEER_GET_RDMA, .seq = seq };
+
+	m.get = key(k);
+	ck_assert_int_eq(mc_peer_conn_send(cl->c, &m, NULL), 0);
+}
+
+static void done_msg(struct client *cl, uint64_t seq, uint64_t k, uint64_t addr)
+{
+	struct mc_peer_msg m = { .type = MAICACHE_PEER_DONE, .seq = seq };
+
+	m.done.key = key(k);
+	m.done.addr = addr;
+	ck_assert_int_eq(mc_peer_conn_send(cl->c, &m, NULL), 0);
+}
+
+/* GET_RDMA: LOC names the pinned bytes; DONE, the lease or a close unpins. */
+START_TEST(rdma_get_pins_until_done)
+{
+	struct held *h;
+
+	get_rdma(&A, 1, 20);		/* RDMA off here: answered as a GET */
+	RUN_UNTIL(A.turns == 1);
+	put(&A, 1, 20, true);
+	RUN_UNTIL(st.commits == 1);
+	get_rdma(&B, 2, 20);
+	RUN_UNTIL(B.datas == 1);
+	ck_assert_int_eq(B.locs, 0);
+
+	mc_peer_server_set_rdma(srv, true, 0x1234);
+	h = find(&st.h[0].key);
+	get_rdma(&B, 3, 20);
+	RUN_UNTIL(B.locs == 1);
+	ck_assert_uint_eq(B.last.seq, 3);
+	ck_assert_uint_eq(B.last.loc.addr, (uint64_t)(uintptr_t)h->bytes);
+	ck_assert_uint_eq(B.last.loc.rkey, 0x1234);
+	ck_assert_uint_eq(B.last.loc.len, LEN);
+	ck_assert_uint_eq(B.last.loc.crc32c, mc_crc32c(data, LEN));
+	ck_assert_uint_eq(B.last.loc.lease_ms, 1000);
+	ck_assert_int_eq(h->pins, 1);
+	done_msg(&B, 3, 20, (uint64_t)(uintptr_t)h->bytes + 1);	/* not what LOC said */
+	settle();
+	ck_assert_int_eq(h->pins, 1);
+	ck_assert_uint_eq(mc_peer_server_stats(srv)->stray_dones, 1);
+	done_msg(&B, 3, 20, (uint64_t)(uintptr_t)h->bytes);
+	RUN_UNTIL(h->pins == 0);
+	ck_assert_uint_eq(mc_peer_server_stats(srv)->dones, 1);
+
+	/* No DONE: the pin ends with the lease. */
+	get_rdma(&C, 4, 20);
+	RUN_UNTIL(C.locs == 1);
+	ck_assert_int_eq(h->pins, 1);
+	mc_peer_server_tick(srv, mc_now_ms() + 500);
+	ck_assert_int_eq(h->pins, 1);
+	mc_peer_server_tick(srv, mc_now_ms() + 2000);
+	ck_assert_int_eq(h->pins, 0);
+	ck_assert_uint_eq(mc_peer_server_stats(srv)->lapsed, 1);
+
+	/* A reader that goes away sends no DONE: its pins end with it. */
+	get_rdma(&C, 5, 20);
+	RUN_UNTIL(C.locs == 2);
+	ck_assert_int_eq(h->pins, 1);
+	mc_peer_conn_close(C.c);
+	C.c = NULL;
+	RUN_UNTIL(h->pins == 0);
+}
+END_TEST
+
+/* A fetcher that goes away in the middle of its PUT's payload. */
+START_TEST(put_cut_short_gives_the_room_back)
+{
+	struct mc_peer_msg m = { .type = MAICACHE_PEER_PUT, .seq = 1 };
+	uint8_t frame[256];
+	size_t n;
+
+	get(&A, 1, 16);
+	RUN_UNTIL(A.turns == 1);
+	get(&B, 2, 16);
+	settle();
+	m.data.key = key(16);
+	m.data.len = LEN;
+	m.data.crc32c = mc_crc32c(data, LEN);
+	n = mc_peer_encode(&m, frame, sizeof(frame));
+	ck_assert_uint_gt(n, 0);
+	/* The frame and half the payload, written behind the connection's back. */
+	ck_assert_int_eq(write(A.fd, frame, n), (ssize_t)n);
+	ck_assert_int_eq(write(A.fd, data, LEN / 2), LEN / 2);
+	RUN_UNTIL(st.reserved == 1);
+	mc_peer_conn_close(A.c);
+	A.c = NULL;
+	RUN_UNTIL(B.turns == 1);	/* the turn passes on */
+	ck_assert_int_eq(st.reserved, 0);
+	ck_assert_int_eq(st.bad_commits, 1);
+	ck_assert_int_eq(st.commits, 0);
+}
+END_TEST
+
 /* ---- the owner's own misses ---- */
 
 struct local {
@@ -475,6 +581,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, stray_put_is_refused);
 	tcase_add_test(tc, stalled_or_gone_fetcher_passes_the_turn);
 	tcase_add_test(tc, no_room_passes_the_turn);
+	tcase_add_test(tc, put_cut_short_gives_the_room_back);
+	tcase_add_test(tc, rdma_get_pins_until_done);
 	tcase_add_test(tc, own_miss_fetches_once_for_the_group);
 	tcase_add_test(tc, own_miss_waits_for_a_peer);
 	suite_add_tcase(s, tc);

@@ -78,6 +78,29 @@ START_TEST(round_trip_every_type)
 		m.turn.key = a_key();
 		m.turn.lease_ms = 5000;
 		break;
+	case 8:
+		m.type = MAICACHE_PEER_RDMA_OFFER;
+		memset(m.offer.token, 0x3c, sizeof(m.offer.token));
+		m.offer.port = 18515;
+		break;
+	case 9:
+		m.type = MAICACHE_PEER_GET_RDMA;
+		m.get = a_key();
+		break;
+	case 10:
+		m.type = MAICACHE_PEER_LOC;
+		m.loc.key = a_key();
+		m.loc.len = 1000;
+		m.loc.crc32c = 0xfeedface;
+		m.loc.addr = 0x7f0012345000ULL;
+		m.loc.rkey = 0xabcd;
+		m.loc.lease_ms = 10000;
+		break;
+	case 11:
+		m.type = MAICACHE_PEER_DONE;
+		m.done.key = a_key();
+		m.done.addr = 0x7f0012345000ULL;
+		break;
 	default:
 		m.type = MAICACHE_PEER_NACK;
 		m.nack.key = a_key();
@@ -213,6 +236,43 @@ START_TEST(turn_and_nack_checks)
 }
 END_TEST
 
+/* What an RDMA offer or location can get wrong is refused. */
+START_TEST(rdma_frame_checks)
+{
+	uint8_t buf[MAICACHE_PEER_HDR_SIZE + MC_PEER_FIXED_MAX];
+	struct mc_peer_msg m = { .type = MAICACHE_PEER_RDMA_OFFER }, out;
+	const char *why = NULL;
+	uint32_t v;
+
+	m.offer.port = 0;
+	ck_assert_uint_eq(enc(&m, buf), 0);
+	m.offer.port = 7000;
+	ck_assert_uint_gt(enc(&m, buf), 0);
+	v = htole32(1);
+	memcpy(buf + MAICACHE_PEER_HDR_SIZE + 20, &v, 4);
+	ck_assert_int_eq(dec(buf, MAICACHE_PEER_HDR_SIZE + 24, &out, &why), -EPROTO);
+	ck_assert_msg(strstr(why, "reserved RDMA offer bits"), "%s", why);
+
+	memset(&m, 0, sizeof(m));
+	m.type = MAICACHE_PEER_LOC;
+	m.loc.key = a_key();
+	m.loc.lease_ms = 1000;
+	m.loc.len = 0;
+	ck_assert_uint_eq(enc(&m, buf), 0);
+	m.loc.len = (1U << 20) + 1;		/* longer than the key's extent */
+	ck_assert_uint_eq(enc(&m, buf), 0);
+	m.loc.len = 1U << 20;
+	m.loc.lease_ms = 0;
+	ck_assert_uint_eq(enc(&m, buf), 0);
+	m.loc.lease_ms = 1000;
+	ck_assert_uint_gt(enc(&m, buf), 0);
+	v = 0;
+	memcpy(buf + MAICACHE_PEER_HDR_SIZE + 68, &v, 4);
+	ck_assert_int_eq(dec(buf, MAICACHE_PEER_HDR_SIZE + 72, &out, &why), -EPROTO);
+	ck_assert_msg(strstr(why, "lease out of range"), "%s", why);
+}
+END_TEST
+
 /* Random bytes after a valid header never crash the decoder. */
 START_TEST(garbage_bodies)
 {
@@ -232,6 +292,10 @@ START_TEST(garbage_bodies)
 			m.nack.code = 1;
 		if (m.type == MAICACHE_PEER_DATA || m.type == MAICACHE_PEER_PUT)
 			m.data.key.extent_shift = 16;
+		if (m.type == MAICACHE_PEER_LOC)
+			m.loc.lease_ms = 1;
+		if (m.type == MAICACHE_PEER_RDMA_OFFER)
+			m.offer.port = 1;
 		ck_assert_uint_gt(enc(&m, buf), 0);
 		for (size_t i = MAICACHE_PEER_HDR_SIZE; i < sizeof(buf); i++) {
 			x = mc_mix64(x + (uint64_t)i);
@@ -295,7 +359,8 @@ static Suite *suite(void)
 	Suite *s = suite_create("peer_wire");
 	TCase *tc = tcase_create("core");
 
-	tcase_add_loop_test(tc, round_trip_every_type, 0, 8);
+	tcase_add_loop_test(tc, round_trip_every_type, 0, 12);
+	tcase_add_test(tc, rdma_frame_checks);
 	tcase_add_test(tc, header_checks);
 	tcase_add_test(tc, body_checks);
 	tcase_add_test(tc, turn_and_nack_checks);

@@ -23,3 +23,20 @@ expect_fail() {
 assert_eq() {
 	[[ "$1" == "$2" ]] || die "${3:-assert_eq}: expected '$2', got '$1'"
 }
+
+# vm_kill_me: end this VM as a crash would (a node of tests/vm/multi.sh):
+# the host kills its qemu, and boots the node again as life
+# MAICACHE_LIFE + 1. Its output directory is then $(vm_life_dir LIFE).
+vm_kill_me() {
+	[[ -n ${MAICACHE_NODE:-} ]] || die "vm_kill_me: not a node of a multi-VM test"
+	sync
+	touch "$MAICACHE_OUT/kill-request"
+	sleep 120
+	die "vm_kill_me: still alive 120 s after asking to be killed"
+}
+
+# vm_life_dir LIFE: the host directory of this node's output in boot LIFE.
+vm_life_dir() {
+	local base=${MAICACHE_OUT%.life*}
+	if (($1 == 1)); then echo "$base"; else echo "$base.life$1"; fi
+}

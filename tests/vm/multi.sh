@@ -48,17 +48,50 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# node I: boot node I until a boot ends otherwise than killed as the test
+# asked (run.sh exits 3), each boot its next life; the last boot's result
+# is the node's.
+node() {
+	local i=$1 life=1 rc
+	for ((;;)); do
+		rc=0
+		MAICACHE_SHARED=$run/shared MAICACHE_NODES=$NODES "$REPO/tests/vm/run.sh" --kernel "$KVER" \
+			--timeout "$TIMEOUT" --smp 1 --mem 1G --node "$i" --life "$life" --vde "$sw" "$TEST" \
+			>>"$run/node$i.result" 2>&1 || rc=$?
+		((rc == 3)) || return "$rc"
+		life=$((life + 1))
+	done
+}
+
+# A node that asks to die (vm_kill_me writes kill-request in its output)
+# has its qemu killed: no shutdown, no FIN or RST, as a crashed machine.
+reaper() {
+	local req dir
+	for ((;;)); do
+		for req in "$run"/node*/kill-request; do
+			[[ -f $req ]] || continue
+			dir=${req%/kill-request}
+			[[ -f $dir/killed ]] && continue
+			kill -KILL "$(cat "$dir/.vm/qemu.pid")" 2>/dev/null || continue
+			touch "$dir/killed"
+		done
+		sleep 0.3
+	done
+}
+
 start=$SECONDS
+reaper &
+reaper_pid=$!
 pids=()
 for ((i = 0; i < NODES; i++)); do
-	MAICACHE_SHARED=$run/shared MAICACHE_NODES=$NODES "$REPO/tests/vm/run.sh" --kernel "$KVER" --timeout "$TIMEOUT" \
-		--smp 1 --mem 1G --node "$i" --vde "$sw" "$TEST" >"$run/node$i.result" 2>&1 &
+	node "$i" &
 	pids+=($!)
 done
 rc=0
 for p in "${pids[@]}"; do
 	wait "$p" || rc=1
 done
+kill "$reaper_pid" 2>/dev/null || true
 if ((rc == 0)); then
 	echo "PASS $NAME [$KVER] ($NODES nodes, $((SECONDS - start))s)"
 	exit 0

@@ -1,9 +1,12 @@
 #!/bin/bash
 # Run one test script inside a qemu VM booted on a Debian kernel from the cache.
 # Usage: tests/vm/run.sh [--kernel KVER] [--timeout SECS] [--no-load] [--mem SIZE]
-#                        [--smp N] [--node I --vde SOCK] TEST_SCRIPT [ARGS...]
+#                        [--smp N] [--node I --vde SOCK [--life L]] TEST_SCRIPT [ARGS...]
 # --node I --vde SOCK: node I of a multi-VM test (tests/vm/multi.sh): a NIC on
 # the VDE switch at SOCK, MAICACHE_NODE=I inside, output under node<I>/.
+# --life L: the node's L-th boot (MAICACHE_LIFE=L inside, output under
+# node<I>.life<L>/ from 2 on); a boot the test had killed (vm_kill_me)
+# prints "KILLED ..." and exits 3.
 # Prints one line "PASS <test> [<kver>] (<secs>s)" or "FAIL <test> [<kver>]: <reason>".
 set -euo pipefail
 
@@ -11,7 +14,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CACHE=${MAICACHE_CACHE:-$REPO/.cache}
 
 usage() {
-	sed -n '3,6p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '3,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 2; }
@@ -23,6 +26,7 @@ MEM=2G
 SMP=2
 NODE=""
 VDE=""
+LIFE=1
 while (($#)); do
 	case $1 in
 	--kernel) KVER=${2:?}; shift 2 ;;
@@ -32,6 +36,7 @@ while (($#)); do
 	--smp) SMP=${2:?}; shift 2 ;;
 	--node) NODE=${2:?}; shift 2 ;;
 	--vde) VDE=${2:?}; shift 2 ;;
+	--life) LIFE=${2:?}; shift 2 ;;
 	-h | --help) usage ;;
 	--) shift; break ;;
 	-*) die "unknown option $1" ;;
@@ -225,7 +230,7 @@ VMDIR=$(dirname "$0")
 # shellcheck source=/dev/null
 . "$VMDIR/params.sh"
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
-export MAICACHE_ROOT MAICACHE_KVER MAICACHE_KO MAICACHE_OUT MAICACHE_MODROOT MAICACHE_CACHE MAICACHE_NODE MAICACHE_SHARED MAICACHE_NODES
+export MAICACHE_ROOT MAICACHE_KVER MAICACHE_KO MAICACHE_OUT MAICACHE_MODROOT MAICACHE_CACHE MAICACHE_NODE MAICACHE_SHARED MAICACHE_NODES MAICACHE_LIFE
 export HOME=/root TERM=dumb LANG=C.UTF-8
 out=$MAICACHE_OUT
 herr() { echo "harness: $*"; echo "$*" >>"$out/harness.err"; }
@@ -258,7 +263,10 @@ EOF
 )
 
 # ---------------------------------------------------------------------------
-OUTDIR=$REPO/build/vm-runs/$KVER/$NAME${NODE:+/node$NODE}
+[[ $LIFE =~ ^[1-9][0-9]*$ ]] || die "--life wants a number from 1"
+life_dir=""
+((LIFE == 1)) || life_dir=.life$LIFE
+OUTDIR=$REPO/build/vm-runs/$KVER/$NAME${NODE:+/node$NODE$life_dir}
 rm -rf "$OUTDIR"
 mkdir -p "$OUTDIR/.vm"
 CONSOLE=$OUTDIR/console.log
@@ -294,6 +302,7 @@ printf '%s\n' "$RUNNER_SCRIPT" >"$OUTDIR/.vm/runner.sh"
 	printf 'MAICACHE_MODROOT=%q\n' "$KROOT"
 	printf 'LOAD=%q\n' "$LOAD"
 	printf 'MAICACHE_NODE=%q\n' "$NODE"
+	printf 'MAICACHE_LIFE=%q\n' "$LIFE"
 	printf 'MAICACHE_SHARED=%q\n' "${MAICACHE_SHARED:-}"
 	printf 'MAICACHE_NODES=%q\n' "${MAICACHE_NODES:-}"
 	printf 'TEST_PATH=%q\n' "$TEST_PATH"
@@ -311,6 +320,7 @@ QEMU=(
 	-append "console=ttyS0 panic=-1 loglevel=5 printk.time=1 no_timer_check"
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
 	-virtfs "local,path=${OUTDIR//,/,,},mount_tag=out,security_model=none,multidevs=remap"
+	-pidfile "$OUTDIR/.vm/qemu.pid"
 )
 
 # A node of a multi-VM test: one NIC on the test's own VDE switch, nothing else.
@@ -349,6 +359,12 @@ if ! grep -qa 'maicache-init: up' "$CONSOLE" &&
 	boot
 fi
 secs=$((SECONDS - start))
+
+# The test asked to be killed (vm_kill_me) and multi.sh did it: not a result.
+if [[ -f $OUTDIR/killed ]]; then
+	echo "KILLED $NAME${NODE:+ node $NODE} [$KVER] (life $LIFE, ${secs}s), as the test asked"
+	exit 3
+fi
 
 reasons=()
 if ((qrc == 124 || qrc == 137)); then

@@ -12,6 +12,10 @@
  *	serves as member NODE_ID for SECS seconds, answering every GET with
  *	an extent of wrong bytes (their CRC32C does not match); prints how
  *	many it sent.
+ *   mc-bad-peer rdma ADDR PORT
+ *	RDMA connection requests to the daemon's RDMA listener: one with a
+ *	token it never gave out, one with random private data, one with
+ *	none; exit 0 when each is refused.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,6 +26,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <rdma/rdma_cma.h>
 
 #include "conn.h"
 #include "crc.h"
@@ -212,6 +218,56 @@ static int corrupt(const char *addr, const char *port, const char *id, unsigned 
 	return 0;
 }
 
+/* One synchronous RDMA connection request with pd (len bytes); true if refused. */
+static bool rdma_refused(const char *addr, const char *port, const void *pd, uint8_t len)
+{
+	struct rdma_addrinfo hints = { .ai_port_space = RDMA_PS_TCP }, *res;
+	struct ibv_qp_init_attr qa = {
+		.qp_type = IBV_QPT_RC,
+		.cap = { .max_send_wr = 1, .max_recv_wr = 1, .max_send_sge = 1, .max_recv_sge = 1 },
+	};
+	struct rdma_conn_param p = { .private_data = pd, .private_data_len = len,
+				     .initiator_depth = 1, .retry_count = 3 };
+	struct rdma_cm_id *id;
+	bool refused;
+
+	if (rdma_getaddrinfo(addr, port, &hints, &res)) {
+		perror("rdma_getaddrinfo");
+		return false;
+	}
+	if (rdma_create_ep(&id, res, NULL, &qa)) {
+		perror("rdma_create_ep");
+		rdma_freeaddrinfo(res);
+		return false;
+	}
+	refused = rdma_connect(id, &p) && errno == ECONNREFUSED;
+	if (!refused)
+		fprintf(stderr, "mc-bad-peer: an RDMA request was not refused (%s)\n",
+			strerror(errno));
+	rdma_destroy_ep(id);
+	rdma_freeaddrinfo(res);
+	return refused;
+}
+
+static int rdma_requests(const char *addr, const char *port)
+{
+	struct { uint32_t magic; uint16_t version, reserved; uint8_t token[16]; } forged = {
+		.magic = 0x4452434dU, .version = 1,
+	};
+	uint8_t junk[48];
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof(forged.token); i++)
+		forged.token[i] = (uint8_t)rand();
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = (uint8_t)rand();
+	bad += !rdma_refused(addr, port, &forged, sizeof(forged));
+	bad += !rdma_refused(addr, port, junk, sizeof(junk));
+	bad += !rdma_refused(addr, port, NULL, 0);
+	printf("rdma: %d of 3 requests refused\n", 3 - bad);
+	return bad ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	char err[256];
@@ -220,6 +276,8 @@ int main(int argc, char **argv)
 		die("loop", err);
 	if (argc == 4 && !strcmp(argv[1], "garbage"))
 		return garbage(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "rdma"))
+		return rdma_requests(argv[2], argv[3]);
 	if ((argc == 6 && !strcmp(argv[1], "wrongkey")) ||
 	    (argc == 8 && !strcmp(argv[1], "corrupt"))) {
 		if (mc_group_load(&group, argv[4], argv[5], err, sizeof(err)))
