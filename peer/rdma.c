@@ -69,6 +69,7 @@ struct mc_rdma {
 	const struct mc_rdma_ops *ops;
 	void *arg;
 	struct mc_list links;
+	bool dead;			/* the device went away: TCP only from then on */
 	struct mc_rdma_stats st;
 };
 
@@ -217,6 +218,8 @@ int mc_rdma_connect(struct mc_rdma *r, const char *addr, const uint8_t token[MC_
 	struct sockaddr_storage dst;
 	struct mc_rdma_link *l;
 
+	if (r->dead)
+		return -ENODEV;
 	if (parse_addr(addr, &dst))
 		return -EINVAL;
 	l = new_link(r, link_arg);
@@ -404,6 +407,30 @@ static void on_link_event(struct mc_rdma_link *l, enum rdma_cm_event_type ev, in
 	}
 }
 
+/*
+ * The device is being removed (rdma link delete, a driver unload): let go
+ * of everything on it, or the removal waits for this process.
+ */
+static void device_gone(struct mc_rdma *r)
+{
+	struct mc_rdma_link *l, *tmp;
+
+	if (r->dead)
+		return;
+	r->dead = true;
+	mc_list_for_each_safe(l, tmp, &r->links, link)
+		link_down(l, -ENODEV);
+	if (r->mr)
+		ibv_dereg_mr(r->mr);
+	if (r->pd)
+		ibv_dealloc_pd(r->pd);
+	if (r->listen_id)
+		rdma_destroy_id(r->listen_id);
+	r->mr = NULL;
+	r->pd = NULL;
+	r->listen_id = NULL;
+}
+
 static void cm_ready(void *arg, int fd, unsigned int revents)
 {
 	struct mc_rdma *r = arg;
@@ -425,7 +452,9 @@ static void cm_ready(void *arg, int fd, unsigned int revents)
 			memcpy(pd, e->param.conn.private_data, pd_len);
 		}
 		rdma_ack_cm_event(e);
-		if (ev == RDMA_CM_EVENT_CONNECT_REQUEST)
+		if (ev == RDMA_CM_EVENT_DEVICE_REMOVAL)
+			device_gone(r);
+		else if (ev == RDMA_CM_EVENT_CONNECT_REQUEST)
 			on_connect_request(r, id, pd, pd_len);
 		else if (id != r->listen_id && id->context)
 			on_link_event(id->context, ev, status);
@@ -523,7 +552,12 @@ void mc_rdma_free(struct mc_rdma *r)
 
 uint32_t mc_rdma_rkey(const struct mc_rdma *r)
 {
-	return r->mr->rkey;
+	return r->mr ? r->mr->rkey : 0;
+}
+
+bool mc_rdma_alive(const struct mc_rdma *r)
+{
+	return !r->dead;
 }
 
 uint16_t mc_rdma_port(const struct mc_rdma *r)

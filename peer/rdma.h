@@ -66,6 +66,11 @@ int mc_rdma_new(struct mc_rdma **out, struct mc_loop *loop, const char *listen,
 /* Every link goes down (down() runs for each), then everything is freed. */
 void mc_rdma_free(struct mc_rdma *r);
 
+/*
+ * False once the device went away (every link went down with it, and the
+ * memory was let go): the node is TCP only from then on.
+ */
+bool mc_rdma_alive(const struct mc_rdma *r);
 /* The registered memory's remote key, for a peer to read it with. */
 uint32_t mc_rdma_rkey(const struct mc_rdma *r);
 /* The port it listens on. */

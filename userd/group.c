@@ -36,6 +36,12 @@
 #define ACCEPT_MAX	4096	/* peers' connections at once */
 #define SHARE_SAMPLES	20000	/* keys drawn to measure each member's share */
 #define TOKEN_MS	60000	/* an RDMA offer's token is good this long, once */
+/*
+ * RDMA links kept each way (a queue pair and a completion queue each): past
+ * it the least recently used link this node made is closed, and a peer's
+ * request is refused; those members are served over TCP.
+ */
+#define RDMA_LINKS_MAX	64
 
 /* One member, placement order (p.nodes[i]): this node's connection to it. */
 struct link {
@@ -46,6 +52,7 @@ struct link {
 	uint64_t uid;			/* names it to RDMA callbacks */
 	struct mc_rdma_link *rl;	/* RDMA to the member, or NULL */
 	bool rl_up;
+	uint64_t rl_used_ms;		/* last GET_RDMA over it */
 	double share;
 	/* Of connections closed; live ones are added when shown. */
 	uint64_t got_bytes, bad_data, served_bytes;
@@ -76,6 +83,8 @@ struct mc_group_node {
 
 	int listen_fd;
 	struct mc_rdma *rdma;		/* NULL: TCP only */
+	bool rdma_gone;			/* its device went away */
+	uint64_t rdma_dropped, rdma_full;	/* links past RDMA_LINKS_MAX */
 	uint64_t uids;
 	struct mc_mem_store *mem;	/* group_store memory, or: */
 	struct mc_pool_store *pool;	/* group_store pool */
@@ -259,6 +268,29 @@ static void out_ready(void *arg, struct mc_peer_conn *c)
 	}
 }
 
+/* At RDMA_LINKS_MAX links made by this node, close the least recently used. */
+static void drop_lru_link(struct mc_group_node *g)
+{
+	struct link *lru = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->p.n; i++) {
+		struct link *l = g->links[i];
+
+		if (!l->rl)
+			continue;
+		n++;
+		if (!lru || l->rl_used_ms < lru->rl_used_ms)
+			lru = l;
+	}
+	if (n < RDMA_LINKS_MAX || !lru)
+		return;
+	mc_rdma_link_close(lru->rl);
+	lru->rl = NULL;
+	lru->rl_up = false;
+	g->rdma_dropped++;
+}
+
 /* The member offers RDMA: connect with its token, if this node has RDMA too. */
 static void rdma_offered(struct link *l, const struct mc_peer_msg *m)
 {
@@ -267,6 +299,7 @@ static void rdma_offered(struct link *l, const struct mc_peer_msg *m)
 
 	if (!g->rdma || l->rl)
 		return;
+	drop_lru_link(g);
 	snprintf(addr, sizeof(addr), strchr(l->m->host, ':') ? "[%s]:%u" : "%s:%u", l->m->host,
 		 m->offer.port);
 	if (mc_rdma_connect(g->rdma, addr, m->offer.token, (void *)(uintptr_t)l->uid, &l->rl))
@@ -371,9 +404,16 @@ static struct mc_rdma_link *cl_rdma_to(void *arg, struct mc_peer_conn *c)
 {
 	struct mc_group_node *g = arg;
 
-	for (size_t i = 0; i < g->p.n; i++)
-		if (g->links[i]->c == c)
-			return g->links[i]->rl_up ? g->links[i]->rl : NULL;
+	for (size_t i = 0; i < g->p.n; i++) {
+		struct link *l = g->links[i];
+
+		if (l->c != c)
+			continue;
+		if (!l->rl_up)
+			return NULL;
+		l->rl_used_ms = mc_now_ms();
+		return l->rl;
+	}
 	return NULL;
 }
 
@@ -398,7 +438,7 @@ static void in_ready(void *arg, struct mc_peer_conn *c)
 	struct accepted *a = arg;
 	struct mc_peer_msg m = { .type = MAICACHE_PEER_RDMA_OFFER };
 
-	if (!a->g->rdma ||
+	if (!a->g->rdma || !mc_rdma_alive(a->g->rdma) ||
 	    getrandom(a->token, sizeof(a->token), 0) != (ssize_t)sizeof(a->token))
 		return;
 	a->token_until = mc_now_ms() + TOKEN_MS;
@@ -499,6 +539,12 @@ static void tick(void *arg)
 	struct mc_group_node *g = arg;
 
 	mc_peer_server_tick(g->srv, mc_now_ms());
+	/* The RDMA device went away: no LOC names memory nobody can read. */
+	if (g->rdma && !mc_rdma_alive(g->rdma) && !g->rdma_gone) {
+		g->rdma_gone = true;
+		mc_peer_server_set_rdma(g->srv, false, 0);
+		mc_log(g->d, MC_LOG_WARN, "the RDMA device went away: TCP only from now on");
+	}
 	mc_timer_arm(g->d->loop, &g->tick, TICK_MS, tick, g);
 }
 
@@ -695,7 +741,14 @@ static bool rdma_accept(void *arg, const uint8_t token[MC_RDMA_TOKEN_SIZE], void
 	struct mc_group_node *g = arg;
 	uint64_t now = mc_now_ms();
 	struct accepted *a;
+	size_t n = 0;
 
+	mc_list_for_each(a, &g->accepted, link)
+		n += a->rl != NULL;
+	if (n >= RDMA_LINKS_MAX) {
+		g->rdma_full++;
+		return false;
+	}
 	mc_list_for_each(a, &g->accepted, link) {
 		if (a->token_until > now && !a->rl &&
 		    !memcmp(a->token, token, MC_RDMA_TOKEN_SIZE)) {
@@ -1028,10 +1081,12 @@ bool mc_group_info(struct mc_daemon *d, struct mc_group_info *o)
 	if (g->rdma) {
 		const struct mc_rdma_stats *rs = mc_rdma_stats(g->rdma);
 
-		o->rdma = true;
+		o->rdma = mc_rdma_alive(g->rdma);
 		o->rdma_port = mc_rdma_port(g->rdma);
 		o->rdma_links = rs->links_up - rs->links_down;
 		o->rdma_rejected = rs->rejected;
+		o->rdma_dropped = g->rdma_dropped;
+		o->rdma_full = g->rdma_full;
 	}
 	o->membership_changes = g->changes ? g->changes - 1 : 0;
 	if (g->etcd) {

@@ -1,5 +1,5 @@
 #!/bin/bash
-# One node of tools/bench/group-bench.sh (see there). Node 0 holds Azurite
+# One node of `tools/bench/multi-bench.sh group` (see there). Node 0 holds Azurite
 # and etcd and writes the report; nodes exchange their numbers through
 # markers in Azurite (tests/vm/group.sh).
 set -euo pipefail
