@@ -1,5 +1,6 @@
 #!/bin/bash
 # vm: nodes 3
+# vm: newest-kernel
 # A cache group over RDMA, mixed: nodes 0 and 1 have Soft-RoCE (rxe) on
 # their NIC, node 2 has none (membership from a file, Azurite on node 0,
 # every read compared byte for byte with the blob):
@@ -11,6 +12,8 @@
 #      (LOC, DONE), and node 2's over TCP
 #   2  bad RDMA connection requests to node 0 (a token it never gave out,
 #      random private data, none) are refused and counted
+#   2b node 1's daemon is killed while it READs from node 0: node 0's pins
+#      go back to 0; the restarted daemon serves the read that waited
 #   3  node 1's rxe device is deleted while it reads a second blob: no I/O
 #      error, the bytes match, the daemon drops RDMA, and a third blob's
 #      extents come from peers over TCP
@@ -37,7 +40,11 @@ rdma_up() {
 
 group_up
 ((me == 2)) || rdma_up
-group_blobs "$size" w r1 r2 r3
+group_blobs "$size" w r1 r2 r3 r4
+# Node 0's pool holds 64 extents: by phase 3 it evicts while peers read it.
+if ((me == 0)); then
+	"$ctl" pool --size 16M >/dev/null
+fi
 group_start_daemon
 grep -q "RDMA on" "$dlog" || ((me == 2)) || die "node $me: the daemon did not turn RDMA on"
 if ((me == 2)); then
@@ -72,6 +79,7 @@ fi
 reads=$(($(group_peer_num rdma_reads) - reads0))
 from=$(group_peer_num from_peers)
 echo "node $me: phase 1: all of r1.bin matches; $from extents from peers, $reads of them by RDMA READ"
+reads1=$(group_peer_num rdma_reads)
 case $me in
 0 | 1) ((reads > 0)) || die "node $me: phase 1: no extent came by RDMA" ;;
 2) assert_eq "$reads" 0 "node 2: phase 1: extents by RDMA on a node without it" ;;
@@ -99,6 +107,41 @@ if ((me == 0)); then
 fi
 group_mark done-2
 group_wait done-2 "$nodes"
+
+# ---- 2b: node 1's daemon is killed while it READs from node 0 ----
+dev4=$(attach "$(blob_url data r4.bin)" --extent-size 256K)
+if ((me == 0)); then
+	cmp -n "$size" "$dev4" /tmp/r4.bin || die "node 0: phase 2b: r4.bin differs"
+	group_mark first-4
+	group_wait_nodes killed 300 1
+	# Its TCP connection closes, or the lease ends: either way the pins go.
+	end=$((SECONDS + 30))
+	until [[ $(pool_field pins) == 0 ]]; do
+		((SECONDS < end)) || die "phase 2b: node 0 still holds $(pool_field pins) pins 30 s after the requester died"
+		sleep 0.2
+	done
+	echo "phase 2b: the requester was killed mid-transfer; node 0's pins back to 0 ($(group_peer_num rdma_dones) DONEs, $(group_peer_num rdma_lapsed) lapsed)" |
+		tee "$MAICACHE_OUT/phase-2b.txt"
+elif ((me == 1)); then
+	group_wait_nodes first-4 300 0
+	dd if="$dev4" of=/dev/null bs=256K iflag=direct status=none &
+	reader=$!
+	until (($(group_peer_num rdma_reads) > reads1)); do sleep 0.05; done
+	kill -KILL "$dpid"
+	dpid=""
+	echo "node 1: phase 2b: daemon killed mid-read"
+	group_mark killed
+	group_start_daemon
+	wait "$reader" || die "node 1: phase 2b: the read failed across the daemon's restart"
+	cmp -n "$size" "$dev4" /tmp/r4.bin || die "node 1: phase 2b: r4.bin differs"
+	end=$((SECONDS + 30))
+	until (($(group_peer_num rdma_links) >= 1)); do
+		((SECONDS < end)) || die "node 1: no RDMA link 30 s after the restart"
+		sleep 0.5
+	done
+fi
+group_mark done-2b
+group_wait done-2b "$nodes"
 
 # ---- 3: node 1 loses its RDMA device mid-read ----
 # With Soft-RoCE, `rdma link delete` returns only once every process that
@@ -142,7 +185,16 @@ fi
 group_mark done-3b
 group_wait done-3b "$nodes"
 
-# ---- 4: no pin left ----
+# ---- 4: no pin left; node 0 evicted under its readers ----
+if ((me == 0)); then
+	ev=$(group_peer_num store_evicted)
+	for d in $("$ctl" --json list | json_num id); do
+		ev=$((ev + $("$ctl" --json stats "$d" | json_num evictions | head -n1)))
+	done
+	echo "phase 4: node 0 evicted $ev extents from its 16 MiB pool while peers read it; every byte read matched" |
+		tee "$MAICACHE_OUT/phase-4.txt"
+	((ev > 0)) || die "phase 4: node 0 evicted nothing: the pool was not under pressure"
+fi
 end=$((SECONDS + 30))
 until [[ $(pool_field pins) == 0 ]]; do
 	((SECONDS < end)) || die "node $me: $(pool_field pins) pins left after the reads"
