@@ -35,12 +35,14 @@ rate() {
 # run_reads RDMA: node 1 reads big.bin (1 MiB extents) and lat.bin (64 KiB
 # extents, one request at a time) from node 0; RDMA auto or off.
 run_reads() {
-	local mode=$1 dev c0 c1 t0
+	local mode=$1 dev c1 t0 devs=()
 	group_start_daemon --set peer_rdma="$mode"
 	if ((me == 0)); then
 		dev=$(attach "$(blob_url data big.bin)" --extent-size 1M)
+		devs+=("$dev")
 		cmp -n "$size" "$dev" /tmp/big.bin || die "node 0: big.bin differs"
 		dev=$(attach "$(blob_url data lat.bin)" --extent-size 64K)
+		devs+=("$dev")
 		cmp -n "$small" "$dev" /tmp/lat.bin || die "node 0: lat.bin differs"
 		group_mark held-$mode
 		group_wait_nodes start-$mode 300 1
@@ -52,6 +54,7 @@ run_reads() {
 	else
 		group_wait_nodes held-$mode 600 0
 		dev=$(attach "$(blob_url data lat.bin)" --extent-size 64K)
+		devs+=("$dev")
 		dd if="$dev" of=/dev/null bs=64K count=1 iflag=direct status=none	# the connection up
 		sleep 2
 		group_mark start-$mode
@@ -61,6 +64,7 @@ run_reads() {
 		dd if="$dev" of=/dev/null bs=64K skip=1 iflag=direct status=none
 		echo "$(ms_since "$t0") $((small / 65536 - 1))" >/tmp/lat-$mode
 		dev=$(attach "$(blob_url data big.bin)" --extent-size 1M)
+		devs+=("$dev")
 		rate "$dev" "$size" >/tmp/rate-$mode
 		echo $(($(cpu_ms) - c1)) >/tmp/cpu1-$mode
 		cmp -n "$size" "$dev" /tmp/big.bin || die "node 1: big.bin differs"
@@ -69,7 +73,7 @@ run_reads() {
 		{ cat /tmp/rate-$mode /tmp/lat-$mode /tmp/cpu1-$mode /tmp/reads-$mode; } >/tmp/res-$mode
 		group_mark res-$mode /tmp/res-$mode
 	fi
-	for d in $("$ctl" --json list | json_num id); do "$ctl" detach "$d" >/dev/null; done
+	for dev in "${devs[@]}"; do "$ctl" detach "$dev" >/dev/null || die "detach $dev"; done
 	stop_daemon
 }
 
@@ -78,21 +82,23 @@ run_reads off
 
 # perftest on the same link, same boot.
 if ((me == 0)); then
-	ib_read_bw -d rxe0 -s 1048576 -n 64 -F >/tmp/bw.txt 2>&1 &
+	timeout 120 ib_read_bw -d rxe0 -s 1048576 -n 64 -F >/tmp/bw.txt 2>&1 &
 	srv=$!
 	group_mark perf-bw
 	wait "$srv" || true
-	ib_read_lat -d rxe0 -s 65536 -n 200 -F >/tmp/lat.txt 2>&1 &
+	timeout 120 ib_read_lat -d rxe0 -s 65536 -n 200 -F >/tmp/lat.txt 2>&1 &
 	srv=$!
 	group_mark perf-lat
 	wait "$srv" || true
 else
 	group_wait_nodes perf-bw 300 0
 	sleep 1
-	ib_read_bw -d rxe0 -s 1048576 -n 64 -F "$(node_ip 0)" >/tmp/bw.txt 2>&1 || die "ib_read_bw failed: $(cat /tmp/bw.txt)"
+	timeout 120 ib_read_bw -d rxe0 -s 1048576 -n 64 -F "$(node_ip 0)" >/tmp/bw.txt 2>&1 ||
+		die "ib_read_bw failed: $(cat /tmp/bw.txt)"
 	group_wait_nodes perf-lat 300 0
 	sleep 1
-	ib_read_lat -d rxe0 -s 65536 -n 200 -F "$(node_ip 0)" >/tmp/lat.txt 2>&1 || die "ib_read_lat failed: $(cat /tmp/lat.txt)"
+	timeout 120 ib_read_lat -d rxe0 -s 65536 -n 200 -F "$(node_ip 0)" >/tmp/lat.txt 2>&1 ||
+		die "ib_read_lat failed: $(cat /tmp/lat.txt)"
 	{ awk '$1 == 1048576 { print $4 }' /tmp/bw.txt; awk '$1 == 65536 { print $5 }' /tmp/lat.txt; } >/tmp/perf
 	cat /tmp/bw.txt /tmp/lat.txt >"$MAICACHE_OUT/perftest.txt"
 	group_mark perf /tmp/perf
@@ -101,9 +107,13 @@ fi
 if ((me == 0)); then
 	group_wait_nodes perf 600 1
 	ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b ? a / b : 0 }'; }
-	read -r -d '' r_rate r_lat_ms r_lat_n r_cpu1 r_reads < <(group_marker res-auto 1; printf '\0') || true
-	read -r -d '' t_rate t_lat_ms t_lat_n t_cpu1 t_reads < <(group_marker res-off 1; printf '\0') || true
-	read -r -d '' p_bw p_lat < <(group_marker perf 1; printf '\0') || true
+	# Each marker: words on lines; no process substitution in the VM (no /dev/fd).
+	group_marker res-auto 1 | tr '\n' ' ' >/tmp/m-auto
+	group_marker res-off 1 | tr '\n' ' ' >/tmp/m-off
+	group_marker perf 1 | tr '\n' ' ' >/tmp/m-perf
+	read -r r_rate r_lat_ms r_lat_n r_cpu1 r_reads </tmp/m-auto
+	read -r t_rate t_lat_ms t_lat_n t_cpu1 t_reads </tmp/m-off
+	read -r p_bw p_lat </tmp/m-perf
 	r_cpu0=$(($(group_marker cpu0-end-auto 0) - $(group_marker cpu0-start-auto 0)))
 	t_cpu0=$(($(group_marker cpu0-end-off 0) - $(group_marker cpu0-start-off 0)))
 	gb=$(awk -v s="$size" -v l="$small" 'BEGIN { print (s + l) / 1e9 }')
