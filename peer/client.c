@@ -12,6 +12,25 @@
 #include "crc.h"
 #include "key.h"
 
+#define LOC_BUCKETS	4096		/* power of two */
+#define LOC_MAX		65536		/* locations remembered at most */
+
+/*
+ * Where an extent was last READ from: a repeat miss READs it there again,
+ * unpinned, and keeps the bytes only if their CRC32C is still the one the
+ * owner named and their CRC-64 the one this node computed (a slot evicted
+ * or reused since fails them: one retry).
+ */
+struct loc {
+	struct mc_list chain;		/* bucket */
+	struct mc_list lru;
+	struct mc_extent_key key;
+	struct mc_peer_conn *c;		/* the member's connection it came over */
+	uint64_t addr;
+	uint32_t rkey, len, crc;
+	uint64_t crc64;			/* of the bytes READ there: 96 bits with crc */
+};
+
 struct mc_peer_client {
 	struct mc_loop *loop;
 	struct mc_peer_client_opts o;
@@ -21,6 +40,9 @@ struct mc_peer_client {
 	uint64_t seq;
 	uint8_t *scratch;		/* answers nobody waits for: read and dropped */
 	bool stopping;			/* mc_peer_client_stop(): fetches move no more */
+	struct mc_list loc_buckets[LOC_BUCKETS];
+	struct mc_list loc_lru;		/* least recently used first */
+	size_t nloc;
 	struct mc_peer_client_stats stats;
 };
 
@@ -45,6 +67,9 @@ int mc_peer_client_new(struct mc_peer_client **out, struct mc_loop *loop,
 	cl->ops = ops;
 	cl->arg = arg;
 	mc_list_init(&cl->fetches);
+	for (size_t i = 0; i < LOC_BUCKETS; i++)
+		mc_list_init(&cl->loc_buckets[i]);
+	mc_list_init(&cl->loc_lru);
 	*out = cl;
 	return 0;
 }
@@ -60,10 +85,14 @@ void mc_peer_client_free(struct mc_peer_client *cl)
 
 	if (!cl)
 		return;
+	struct loc *l, *ltmp;
+
 	mc_list_for_each_safe(f, tmp, &cl->fetches, link) {
 		mc_timer_cancel(cl->loop, &f->timer);
 		mc_list_del(&f->link);
 	}
+	mc_list_for_each_safe(l, ltmp, &cl->loc_lru, lru)
+		free(l);
 	free(cl->scratch);
 	free(cl);
 }
@@ -93,6 +122,113 @@ static void to_source(struct mc_peer_fetch *f)
 }
 
 static void step(struct mc_peer_fetch *f);
+static void timed_out(void *arg);
+
+/* ---- remembered locations ---- */
+
+static struct mc_list *loc_bucket(struct mc_peer_client *cl, const struct mc_extent_key *k)
+{
+	return &cl->loc_buckets[mc_extent_key_hash(k) & (LOC_BUCKETS - 1)];
+}
+
+static struct loc *loc_find(struct mc_peer_client *cl, const struct mc_extent_key *k)
+{
+	struct loc *l;
+
+	mc_list_for_each(l, loc_bucket(cl, k), chain)
+		if (mc_extent_key_eq(&l->key, k))
+			return l;
+	return NULL;
+}
+
+static void loc_drop(struct mc_peer_client *cl, struct loc *l)
+{
+	mc_list_del(&l->chain);
+	mc_list_del(&l->lru);
+	cl->nloc--;
+	free(l);
+}
+
+static void loc_remember(struct mc_peer_client *cl, const struct mc_peer_fetch *f,
+			 struct mc_peer_conn *c, uint64_t addr, uint32_t rkey)
+{
+	struct loc *l = loc_find(cl, &f->key);
+
+	if (l)
+		loc_drop(cl, l);
+	if (cl->nloc == LOC_MAX)
+		loc_drop(cl, mc_list_first(&cl->loc_lru, struct loc, lru));
+	l = malloc(sizeof(*l));
+	if (!l)
+		return;
+	l->key = f->key;
+	l->c = c;
+	l->addr = addr;
+	l->rkey = rkey;
+	l->len = f->len;
+	l->crc = f->loc_crc;
+	l->crc64 = mc_crc64(f->dst, f->len);
+	mc_list_add_tail(loc_bucket(cl, &f->key), &l->chain);
+	mc_list_add_tail(&cl->loc_lru, &l->lru);
+	cl->nloc++;
+}
+
+/* The direct READ ended: the bytes count only if their CRC32C still holds. */
+static void direct_done(void *arg, int status)
+{
+	struct mc_peer_fetch *f = arg;
+	struct mc_peer_client *cl = f->cl;
+
+	f->reading = false;
+	if (cl->stopping)
+		return;
+	mc_timer_cancel(cl->loop, &f->timer);
+	/*
+	 * Both checksums: a slot reused since holds other bytes, and a 32-bit
+	 * match by chance must not pass for the extent.
+	 */
+	if (!status && mc_crc32c(f->dst, f->len) == f->loc_crc &&
+	    mc_crc64(f->dst, f->len) == f->loc_crc64) {
+		cl->stats.direct_reads++;
+		cl->stats.rdma_bytes += f->len;
+		cl->stats.from_peers++;
+		if (f->loc_from)
+			loc_remember(cl, f, f->loc_from, f->loc_addr, f->loc_rkey);
+		f->loc_from = NULL;
+		finish(f, 0);
+		return;
+	}
+	/* Evicted, reused or unreachable since: ask as if never read (one retry). */
+	cl->stats.direct_stale++;
+	f->loc_from = NULL;
+	step(f);
+}
+
+/* READ f where its extent was last found, with no round trip; false if none. */
+static bool try_direct(struct mc_peer_fetch *f)
+{
+	struct mc_peer_client *cl = f->cl;
+	struct loc *l = loc_find(cl, &f->key);
+	struct mc_rdma_link *rl;
+
+	if (!l)
+		return false;
+	rl = l->len == f->len && cl->ops->rdma_to ? cl->ops->rdma_to(cl->arg, l->c) : NULL;
+	if (!rl || mc_rdma_read(rl, f->dst, f->len, l->addr, l->rkey, direct_done, f)) {
+		loc_drop(cl, l);
+		return false;
+	}
+	f->reading = true;
+	f->loc_from = l->c;
+	f->loc_addr = l->addr;
+	f->loc_rkey = l->rkey;
+	f->loc_crc = l->crc;
+	f->loc_crc64 = l->crc64;
+	/* Taken out: put back only if the READ finds the same bytes. */
+	loc_drop(cl, l);
+	mc_timer_arm(cl->loop, &f->timer, cl->o.answer_ms, timed_out, f);
+	return true;
+}
 
 static void timed_out(void *arg)
 {
@@ -115,6 +251,12 @@ static void step(struct mc_peer_fetch *f)
 	struct mc_peer_client *cl = f->cl;
 	struct mc_peer_msg m = { .type = MAICACHE_PEER_GET };
 	struct mc_peer_conn *c;
+
+	if (!f->tried_direct) {
+		f->tried_direct = true;
+		if (try_direct(f))
+			return;
+	}
 
 	while (f->next < f->nrank) {
 		if (f->rank[f->next] == f->self) {
@@ -160,6 +302,7 @@ void mc_peer_fetch_start(struct mc_peer_client *cl, struct mc_peer_fetch *f,
 	f->owner = NULL;
 	f->put_pending = false;
 	f->reading = false;
+	f->tried_direct = false;
 	f->loc_from = NULL;
 	f->seq = 0;
 	f->next = f->nrank = 0;
@@ -221,6 +364,7 @@ static void read_done(void *arg, int status)
 	struct mc_peer_fetch *f = arg;
 	struct mc_peer_client *cl = f->cl;
 	struct mc_peer_msg m = { .type = MAICACHE_PEER_DONE, .seq = f->seq };
+	struct mc_peer_conn *c = f->loc_from;
 
 	f->reading = false;
 	if (f->loc_from) {
@@ -248,6 +392,8 @@ static void read_done(void *arg, int status)
 	cl->stats.rdma_reads++;
 	cl->stats.rdma_bytes += f->len;
 	cl->stats.from_peers++;
+	if (c)
+		loc_remember(cl, f, c, f->loc_addr, f->loc_rkey);
 	finish(f, 0);
 }
 
@@ -263,6 +409,7 @@ static void loc(struct mc_peer_client *cl, struct mc_peer_conn *c, struct mc_pee
 		f->reading = true;
 		f->loc_from = c;
 		f->loc_addr = m->loc.addr;
+		f->loc_rkey = m->loc.rkey;
 		f->loc_crc = m->loc.crc32c;
 		return;
 	}
@@ -374,6 +521,12 @@ void mc_peer_client_closed(struct mc_peer_client *cl, struct mc_peer_conn *c)
 {
 	struct mc_peer_fetch *f, *tmp;
 
+	struct loc *l, *ltmp;
+
+	/* Its member's memory is no longer this connection's to name. */
+	mc_list_for_each_safe(l, ltmp, &cl->loc_lru, lru)
+		if (l->c == c)
+			loc_drop(cl, l);
 	mc_list_for_each_safe(f, tmp, &cl->fetches, link) {
 		if (f->owner == c)
 			f->owner = NULL;	/* no PUT to a gone owner */

@@ -9,6 +9,12 @@
  *   LOC (asked GET_RDMA over a link -> RDMA-READ into the slot, DONE to the
  *   to that member that is up)         owner; then as DATA (a failed read:
  *                                      next member)
+ *
+ * Where an extent was READ from is remembered (bounded, per connection): a
+ * later miss of it READs there first with no round trip, unpinned, and
+ * keeps the bytes only if they still match the CRC32C the owner named and
+ * the CRC-64 this node computed of them (96 bits); a stale location costs
+ * that one READ.
  *   DATA that does not              -> counted against that peer, next
  *   WAIT                            -> another node fetches it: wait out
  *                                      the lease the owner names
@@ -69,6 +75,7 @@ struct mc_peer_client_stats {
 	uint64_t bad_data;		/* DATA that failed its CRC32C */
 	uint64_t nacks, timeouts, no_conn, strays;
 	uint64_t rdma_reads, rdma_bytes, rdma_errors;	/* LOCs read */
+	uint64_t direct_reads, direct_stale;	/* READs where an extent was found before */
 };
 
 /* One miss; the caller's memory, valid until done(). */
@@ -88,9 +95,11 @@ struct mc_peer_fetch {
 	struct mc_peer_conn *owner;	/* with turn: where the PUT goes, or NULL */
 	bool put_pending;		/* the PUT is queued: done() once sent */
 	bool reading;			/* an RDMA READ into dst is in flight */
+	bool tried_direct;		/* a remembered location was tried */
 	struct mc_peer_conn *loc_from;	/* where its DONE goes, or NULL */
 	uint64_t loc_addr;
-	uint32_t loc_crc;
+	uint32_t loc_rkey, loc_crc;
+	uint64_t loc_crc64;
 	struct mc_timer timer;
 };
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* See crc.h. */
 #include <isa-l/crc.h>
+#include <isa-l/crc64.h>
 #include <limits.h>
 
 #include "crc.h"
@@ -19,4 +20,9 @@ uint32_t mc_crc32c(const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return crc ^ 0xffffffffU;
+}
+
+uint64_t mc_crc64(const void *buf, size_t len)
+{
+	return crc64_ecma_refl(0, buf, len);
 }

@@ -16,4 +16,11 @@
 /* The standard CRC32C of buf ("123456789" -> 0xe3069283). */
 uint32_t mc_crc32c(const void *buf, size_t len);
 
+/*
+ * CRC-64/XZ (ECMA-182, reflected; "123456789" -> 0x995dc9bbdf1939fa), also
+ * ISA-L's: with the CRC32C it names an extent's bytes by 96 bits where a
+ * stale copy must be told apart from the real one (client.h).
+ */
+uint64_t mc_crc64(const void *buf, size_t len);
+
 #endif /* MAICACHE_PEER_CRC_H */

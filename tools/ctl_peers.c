@@ -22,7 +22,7 @@ static const char *const group_numbers[] = {
 	"store_capacity", "store_extents", "store_evicted", "store_pinned", "store_full",
 	"store_errors", "rdma", "rdma_port", "rdma_links", "rdma_rejected", "rdma_dropped",
 	"rdma_full", "rdma_reads",
-	"rdma_bytes", "rdma_errors", "rdma_locs", "rdma_dones", "rdma_lapsed", "auth_failures", "bad_frames", "cut_short",
+	"rdma_bytes", "rdma_errors", "rdma_direct", "rdma_stale", "rdma_locs", "rdma_dones", "rdma_lapsed", "auth_failures", "bad_frames", "cut_short",
 	"accepted", "refused", "membership_changes", "etcd_reachable", "etcd_registered",
 	"etcd_failures", "etcd_events",
 };
@@ -78,10 +78,11 @@ void mc_group_print(const struct mc_msg *m)
 	       num(m, "group_puts"), num(m, "group_bad_puts"), num(m, "group_stray_puts"),
 	       num(m, "group_local_gets"), num(m, "group_local_served"));
 	if (!strcmp(num(m, "group_rdma"), "1"))
-		printf("  group RDMA: on, port %s, %s links up, %s refused, %s closed and %s refused past the bound; read %s extents (%s bytes, %s errors); peers read %s (%s done, %s lapsed)\n",
+		printf("  group RDMA: on, port %s, %s links up, %s refused, %s closed and %s refused past the bound; read %s extents, %s more at a remembered place (%s stale; %s bytes, %s errors); peers read %s (%s done, %s lapsed)\n",
 		       num(m, "group_rdma_port"), num(m, "group_rdma_links"),
 		       num(m, "group_rdma_rejected"), num(m, "group_rdma_dropped"),
 		       num(m, "group_rdma_full"), num(m, "group_rdma_reads"),
+		       num(m, "group_rdma_direct"), num(m, "group_rdma_stale"),
 		       num(m, "group_rdma_bytes"), num(m, "group_rdma_errors"),
 		       num(m, "group_rdma_locs"), num(m, "group_rdma_dones"),
 		       num(m, "group_rdma_lapsed"));

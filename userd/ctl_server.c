@@ -133,7 +133,8 @@ static void group_counters(struct mc_daemon *d, struct mc_msg *m)
 	U(store_bytes); U(store_capacity); U(store_extents); U(store_evicted);
 	U(store_pinned); U(store_full); U(store_errors);
 	U(rdma); U(rdma_port); U(rdma_links); U(rdma_rejected); U(rdma_dropped); U(rdma_full);
-	U(rdma_reads); U(rdma_bytes); U(rdma_errors); U(rdma_locs); U(rdma_dones); U(rdma_lapsed);
+	U(rdma_reads); U(rdma_bytes); U(rdma_errors); U(rdma_direct); U(rdma_stale);
+	U(rdma_locs); U(rdma_dones); U(rdma_lapsed);
 	U(auth_failures); U(bad_frames); U(cut_short); U(accepted); U(refused);
 	U(membership_changes);
 	mc_msg_add(m, "group_membership", gi.etcd ? "etcd" : "file");

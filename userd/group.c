@@ -1075,6 +1075,8 @@ bool mc_group_info(struct mc_daemon *d, struct mc_group_info *o)
 	o->rdma_reads = cs->rdma_reads;
 	o->rdma_bytes = cs->rdma_bytes;
 	o->rdma_errors = cs->rdma_errors;
+	o->rdma_direct = cs->direct_reads;
+	o->rdma_stale = cs->direct_stale;
 	o->rdma_locs = ss->locs;
 	o->rdma_dones = ss->dones;
 	o->rdma_lapsed = ss->lapsed;

@@ -351,6 +351,12 @@ START_TEST(crc32c_vectors)
 
 	big[(2 << 20) + 12345] ^= 0x10;
 	ck_assert_uint_ne(mc_crc32c(big, sizeof(big)), c);
+	/* CRC-64/XZ's check value, and the same flip. */
+	ck_assert_uint_eq(mc_crc64("123456789", 9), 0x995dc9bbdf1939faULL);
+	uint64_t c64 = mc_crc64(big, sizeof(big));
+
+	big[12] ^= 0x01;
+	ck_assert_uint_ne(mc_crc64(big, sizeof(big)), c64);
 }
 END_TEST
 

@@ -10,6 +10,9 @@
 #      the turn of), then nodes 0 and 1 at once: one GET per extent for the
 #      group; nodes 0 and 1 read the extents the other holds by RDMA READ
 #      (LOC, DONE), and node 2's over TCP
+#   1b node 1 reads it again from a cold pool: the extents it READ before
+#      are READ at the place it remembers, with no round trip; bytes match,
+#      and still one GET per extent
 #   2  bad RDMA connection requests to node 0 (a token it never gave out,
 #      random private data, none) are refused and counted
 #   2b node 1's daemon is killed while it READs from node 0: node 0's pins
@@ -91,6 +94,23 @@ if ((me == 0)); then
 	echo "phase 1: $gets GETs for $extents extents over a mixed RDMA/TCP group" |
 		tee "$MAICACHE_OUT/phase-1.txt"
 	assert_eq "$gets" "$extents" "phase 1: GETs of r1.bin, whole group"
+fi
+
+# ---- 1b: node 1 reads r1 again, cold: where it READ extents before ----
+if ((me == 1)); then
+	"$ctl" detach "$dev1" >/dev/null || die "node 1: detach $dev1"
+	dev1=$(attach "$(blob_url data r1.bin)" --extent-size 256K)
+	d0=$(group_peer_num rdma_direct)
+	cmp -n "$size" "$dev1" /tmp/r1.bin || die "node 1: phase 1b: bytes differ from the blob"
+	direct=$(($(group_peer_num rdma_direct) - d0))
+	echo "node 1: phase 1b: r1.bin read again cold: $direct extents READ where they were found before" \
+		"(no round trip), $(group_peer_num rdma_stale) stale" | tee "$MAICACHE_OUT/phase-1b.txt"
+	((direct > 0)) || die "node 1: phase 1b: no remembered location was used"
+fi
+group_mark done-1b
+group_wait done-1b "$nodes"
+if ((me == 0)); then
+	assert_eq "$(azurite_requests GET /data/r1.bin)" "$extents" "phase 1b: GETs of r1.bin, whole group"
 fi
 
 # ---- 2: bad RDMA requests ----
