@@ -176,13 +176,15 @@ check: all unit
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-Iproto -Ilib -Iloop -Ipeer
+	-Iproto -Ilib -Iloop -Ipeer -Iazure
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SRCS := peer/wire.c peer/auth.c peer/key.c peer/etcd.c peer/members.c peer/node_id.c \
-	peer/placement.c lib/errmsg.c lib/secret.c lib/parse.c
+	peer/placement.c lib/errmsg.c lib/secret.c lib/parse.c lib/ctl_msg.c azure/az_url.c \
+	azure/az_resp.c azure/az_sign.c
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) | deps
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRCS) $(shell pkg-config --libs libcrypto jansson)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRCS) \
+		$(shell pkg-config --libs libcrypto jansson libcurl)
 fuzz-build: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 fuzz: fuzz-build
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh

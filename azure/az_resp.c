@@ -3,6 +3,7 @@
  * Blob service answers: Content-Range checks and error classification.
  */
 #define _GNU_SOURCE	/* memmem */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -91,6 +92,16 @@ int az_check_partial(const char *content_range, uint64_t off, uint64_t len,
 	return 0;
 }
 
+bool az_error_code_ok(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s))
+			return false;
+	return true;
+}
+
 int az_xml_error_code(const char *body, size_t n, char *out, size_t len)
 {
 	static const char open[] = "<Code>", close[] = "</Code>";
@@ -111,6 +122,10 @@ int az_xml_error_code(const char *body, size_t n, char *out, size_t len)
 		k = len - 1;
 	memcpy(out, s, k);
 	out[k] = '\0';
+	if (!az_error_code_ok(out)) {
+		out[0] = '\0';
+		return -ENOENT;
+	}
 	return 0;
 }
 

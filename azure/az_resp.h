@@ -30,8 +30,18 @@ int az_content_range(const char *v, uint64_t *first, uint64_t *last,
 int az_check_partial(const char *content_range, uint64_t off, uint64_t len,
 		     uint64_t body_len, char *msg, size_t msglen);
 
-/* <Code>...</Code> of an XML error body into out; 0, or -ENOENT. */
+/*
+ * <Code>...</Code> of an XML error body into out (cut to len - 1); 0, or
+ * -ENOENT when there is none or it is not an error code.
+ */
 int az_xml_error_code(const char *body, size_t n, char *out, size_t len);
+
+/*
+ * An error code as the service names them ("BlobNotFound"): letters and
+ * digits only. Anything else an answer calls its code is not repeated to
+ * the user (control characters in a log line, a terminal escape).
+ */
+bool az_error_code_ok(const char *s);
 
 struct az_failure {
 	long status;		/* HTTP status; 0 when no answer came */

@@ -212,6 +212,9 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
 	} else if (name_len == 15 && !strncasecmp(p, "x-ms-error-code", 15)) {
 		copy_value(q->error_code, sizeof(q->error_code), v,
 			   (size_t)(end - v));
+		/* Not a code the service would send: not repeated in messages. */
+		if (!az_error_code_ok(q->error_code))
+			q->error_code[0] = '\0';
 	}
 	return n;
 }

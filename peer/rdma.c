@@ -407,19 +407,13 @@ static void on_link_event(struct mc_rdma_link *l, enum rdma_cm_event_type ev, in
 	}
 }
 
-/*
- * The device is being removed (rdma link delete, a driver unload): let go
- * of everything on it, or the removal waits for this process.
- */
-static void device_gone(struct mc_rdma *r)
+/* Every link down (err), then what this node holds on the device. */
+static void release_device(struct mc_rdma *r, int err)
 {
 	struct mc_rdma_link *l, *tmp;
 
-	if (r->dead)
-		return;
-	r->dead = true;
 	mc_list_for_each_safe(l, tmp, &r->links, link)
-		link_down(l, -ENODEV);
+		link_down(l, err);
 	if (r->mr)
 		ibv_dereg_mr(r->mr);
 	if (r->pd)
@@ -429,6 +423,18 @@ static void device_gone(struct mc_rdma *r)
 	r->mr = NULL;
 	r->pd = NULL;
 	r->listen_id = NULL;
+}
+
+/*
+ * The device is being removed (rdma link delete, a driver unload): let go
+ * of everything on it, or the removal waits for this process.
+ */
+static void device_gone(struct mc_rdma *r)
+{
+	if (r->dead)
+		return;
+	r->dead = true;
+	release_device(r, -ENODEV);
 }
 
 static void cm_ready(void *arg, int fd, unsigned int revents)
@@ -531,22 +537,13 @@ int mc_rdma_new(struct mc_rdma **out, struct mc_loop *loop, const char *listen,
 
 void mc_rdma_free(struct mc_rdma *r)
 {
-	struct mc_rdma_link *l, *tmp;
-
 	if (!r)
 		return;
-	mc_list_for_each_safe(l, tmp, &r->links, link)
-		link_down(l, -ECANCELED);
-	if (r->ch)
+	release_device(r, -ECANCELED);
+	if (r->ch) {
 		mc_loop_forget(r->loop, r->ch->fd);
-	if (r->mr)
-		ibv_dereg_mr(r->mr);
-	if (r->pd)
-		ibv_dealloc_pd(r->pd);
-	if (r->listen_id)
-		rdma_destroy_id(r->listen_id);
-	if (r->ch)
 		rdma_destroy_event_channel(r->ch);
+	}
 	free(r);
 }
 

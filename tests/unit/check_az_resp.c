@@ -88,6 +88,13 @@ START_TEST(xml_code)
 	/* Cut to the buffer: a long code cannot overflow it. */
 	ck_assert_int_eq(az_xml_error_code("<Code>ABCDEFGH</Code>", 21, code, 4), 0);
 	ck_assert_str_eq(code, "ABC");
+	/* Found by fuzz_blob_resp: a "code" with an escape or a newline is not one. */
+	ck_assert_int_eq(az_xml_error_code("<Code>Blob\x1b[2JNotFound</Code>", 30, code, sizeof(code)),
+			 -ENOENT);
+	ck_assert_int_eq(az_xml_error_code("<Code>Bad\nCode</Code>", 21, code, sizeof(code)), -ENOENT);
+	ck_assert(az_error_code_ok("ConditionNotMet"));
+	ck_assert(!az_error_code_ok(""));
+	ck_assert(!az_error_code_ok("Auth Failed"));
 }
 END_TEST
 
