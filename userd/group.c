@@ -843,6 +843,32 @@ static int listen_peers(struct mc_group_node *g, char *err, size_t errlen)
 	return 0;
 }
 
+void mc_group_reload(struct mc_daemon *d)
+{
+	struct mc_group_node *g = d->group;
+	const char *path = d->cfg.group_members;
+	struct mc_members ms = { 0 };
+	char err[512];
+	int ret;
+
+	if (!g || !path[0])
+		return;
+	ret = mc_members_load(path, &ms, err, sizeof(err));
+	if (!ret)
+		ret = set_members(g, &ms);
+	mc_members_free(&ms);
+	if (ret == -EEXIST)
+		snprintf(err, sizeof(err), "%.400s: a node id is listed twice", path);
+	else if (ret == -ENOMEM)
+		snprintf(err, sizeof(err), "out of memory");
+	if (ret) {
+		mc_log(d, MC_LOG_WARN, "SIGHUP: membership kept as it was: %s", err);
+		return;
+	}
+	mc_log(d, MC_LOG_INFO, "SIGHUP: %s read again: %zu members%s", path, g->p.n,
+	       g->self == SIZE_MAX ? " (this node is not one of them)" : "");
+}
+
 int mc_group_start(struct mc_daemon *d, char *err, size_t errlen)
 {
 	const struct mc_config *cfg = &d->cfg;

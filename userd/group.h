@@ -41,6 +41,13 @@ int mc_group_start(struct mc_daemon *d, char *err, size_t errlen);
  */
 void mc_group_stop(struct mc_daemon *d);
 
+/*
+ * SIGHUP: read the static membership file (group_members) again and apply
+ * it as a membership change; a file that does not load is logged and the
+ * membership stays as it was. Nothing with etcd (it watches) or no group.
+ */
+void mc_group_reload(struct mc_daemon *d);
+
 /* Whether v's misses go through the group. */
 bool mc_group_serves(const struct mc_daemon *d, const struct mc_vol *v);
 

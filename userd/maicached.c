@@ -13,6 +13,8 @@
  * devices and cached extents; their misses are held until their source
  * opens), then misses and the control socket.
  *
+ * SIGHUP: read the group's static membership file again (group.h).
+ *
  * SIGTERM/SIGINT: stop taking misses and requests, let running fills
  * finish for shutdown_grace, post their completions; then cancel the fills
  * still running (no completion: the kernel hands them to the next daemon)
@@ -164,6 +166,10 @@ static void signal_ready(void *arg, int fd, unsigned int revents)
 
 	(void)revents;
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			mc_group_reload(d);
+			continue;
+		}
 		if (!d->stopping)
 			mc_log(d, MC_LOG_INFO, "signal %u: shutting down", si.ssi_signo);
 		d->stopping = true;
@@ -177,6 +183,7 @@ static int signals_open(struct mc_daemon *d, char *err, size_t errlen)
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	d->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);

@@ -5,7 +5,7 @@
 # blob, and Azurite's own request log shows exactly one GET per extent for
 # the whole group: the other reads were served from peers' memory. Each
 # node's group counters go to node 0 in its "done" marker and into the
-# report.
+# report. Then node 0 reads its membership file again on SIGHUP.
 set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
@@ -51,6 +51,23 @@ if ((MAICACHE_NODE == 0)); then
 	assert_eq "$gets" "$extents" "GETs of the data blob, whole group"
 	# Each extent: one node fetched it, every other node had it from the group.
 	assert_eq "$shared" $((extents * (nodes - 1))) "reads served from the group"
+fi
+# SIGHUP reads the membership file again: node 0 drops the last node, then
+# a broken file leaves the membership as it was.
+if ((MAICACHE_NODE == 0)); then
+	head -n $((nodes - 1)) "$group_members_file" >/tmp/members.new
+	cp /tmp/members.new "$group_members_file"
+	kill -HUP "$dpid"
+	group_wait_members $((nodes - 1)) 30
+	echo "not a member line" >>"$group_members_file"
+	kill -HUP "$dpid"
+	end=$((SECONDS + 30))
+	until grep -q "SIGHUP: membership kept as it was" "$dlog"; do
+		((SECONDS < end)) || die "SIGHUP with a broken file: no message"
+		sleep 0.2
+	done
+	assert_eq "$(group_peer_num members)" $((nodes - 1)) "members after a broken file"
+	echo "node 0: SIGHUP: $((nodes - 1)) members after the file dropped one; a broken file changed nothing"
 fi
 # Node 0 holds Azurite: the others wait until it has counted.
 group_mark counted
