@@ -28,3 +28,14 @@ net_up() {
 # a peer: what a crashed machine looks like) and comes back.
 net_cut() { ip link set "$net_nic" down; }
 net_mend() { ip link set "$net_nic" up; }
+
+# net_rdma: Soft-RoCE (rxe0) on the node's NIC, for RDMA between nodes.
+net_rdma() {
+	# rxe needs crc32, and autoloading does not reach it from the chroot.
+	vm_modprobe crc32_generic
+	vm_modprobe rdma_rxe
+	vm_modprobe ib_uverbs
+	vm_modprobe rdma_ucm
+	rdma link add rxe0 type rxe netdev "$net_nic" ||
+		die "node $MAICACHE_NODE: rdma link add rxe0 on $net_nic failed"
+}

@@ -32,17 +32,8 @@ me=$MAICACHE_NODE
 size=$((4 << 20))
 extents=$((size / (256 << 10)))
 
-rdma_up() {
-	# rxe needs crc32, and autoloading does not reach it from the chroot.
-	vm_modprobe crc32_generic
-	vm_modprobe rdma_rxe
-	vm_modprobe ib_uverbs
-	vm_modprobe rdma_ucm
-	rdma link add rxe0 type rxe netdev "$net_nic" || die "node $me: rdma link add failed"
-}
-
 group_up
-((me == 2)) || rdma_up
+((me == 2)) || net_rdma
 group_blobs "$size" w r1 r2 r3 r4
 # Node 0's pool holds 64 extents: by phase 3 it evicts while peers read it.
 if ((me == 0)); then

@@ -1,7 +1,7 @@
 #!/bin/bash
 # vm: nodes 4
-# A cache group of N nodes (one VM each; Azurite on node 0) attaches one
-# blob and reads all of it at the same time. Every node's bytes match the
+# A cache group of N nodes (one VM each, Soft-RoCE on each; Azurite on
+# node 0) attaches one blob and reads all of it at the same time. Every node's bytes match the
 # blob, and Azurite's own request log shows exactly one GET per extent for
 # the whole group: the other reads were served from peers' memory. Each
 # node's group counters go to node 0 in its "done" marker and into the
@@ -18,6 +18,9 @@ extents=$((size / (256 << 10)))
 data=/tmp/set.bin
 
 group_up
+# Over RDMA where it can be (every node has Soft-RoCE): the TCP path is
+# group_faults' and group_rdma's node without it.
+net_rdma
 group_blobs "$size" set
 group_start_daemon
 group_mark ready
@@ -42,7 +45,8 @@ if ((MAICACHE_NODE == 0)); then
 		l=$(json_num local_served </tmp/peers-$i.json | head -n1)
 		f=$(json_num fetches </tmp/peers-$i.json | head -n1)
 		o=$(json_num local_gets </tmp/peers-$i.json | head -n1)
-		echo "node $i: $f misses through the group: $p answered by peers, $o in its own flight ($l of those already in its store)"
+		r=$(json_num rdma_reads </tmp/peers-$i.json | head -n1)
+		echo "node $i: $f misses through the group: $p answered by peers ($r by RDMA READ), $o in its own flight ($l of those already in its store)"
 		assert_eq "$f" "$extents" "node $i: misses through the group"
 		shared=$((shared + p + l))
 	done

@@ -13,11 +13,7 @@ size=$((32 << 20))
 small=$((4 << 20))
 
 group_up
-vm_modprobe crc32_generic
-vm_modprobe rdma_rxe
-vm_modprobe ib_uverbs
-vm_modprobe rdma_ucm
-rdma link add rxe0 type rxe netdev "$net_nic" || die "node $me: rdma link add failed"
+net_rdma
 group_blobs "$size" big
 group_blobs "$small" lat
 # Node 0 owns every extent: node 1's misses all go to it.
