@@ -7,6 +7,8 @@
 # Each target first runs `make deps`, which installs whatever is missing.
 
 SHELL := /bin/bash
+# `make` alone builds what `make all` does, not the first rule below.
+.DEFAULT_GOAL := all
 ROOT := $(CURDIR)
 BUILD := $(ROOT)/build
 export MAICACHE_CACHE ?= $(ROOT)/.cache
@@ -162,8 +164,9 @@ build/etcd/%: $(BUILD)/etcd/% ; @:
 endif
 
 # One build tree per kernel: scripts/build-kmod.sh fails on any warning.
+# The + hands make's jobserver down, so `make -j2` builds the module too.
 module: | deps
-	@kvers=$$(scripts/kernels.sh); [ -n "$$kvers" ] || { echo "no kernel headers found" >&2; exit 1; }; \
+	+@kvers=$$(scripts/kernels.sh); [ -n "$$kvers" ] || { echo "no kernel headers found" >&2; exit 1; }; \
 	for k in $$kvers; do scripts/build-kmod.sh $$k || exit 1; done
 
 check: all unit

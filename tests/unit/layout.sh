@@ -49,13 +49,17 @@ core_no_azure() {
 }
 check "the daemon core includes no Azure header" core_no_azure
 
+# ldd's output is read once, whole: piped into grep -q under pipefail, ldd
+# dies of SIGPIPE when grep stops at the first match, and the pipeline fails
+# at random (a fresh-clone run reported "does not link libcurl" that way).
 # links_none BINARY LIB...: ldd shows none of the libraries.
 links_none() {
-	local bin=$1 l
+	local bin=$1 l deps
 	shift
 	[ -x "$bin" ] || { echo "  $bin is not built" >&2; return 1; }
+	deps=$(ldd "$bin") || { echo "  ldd $bin failed" >&2; return 1; }
 	for l in "$@"; do
-		if ldd "$bin" | grep -q "$l"; then
+		if grep -q "$l" <<<"$deps"; then
 			echo "  $bin links $l" >&2
 			return 1
 		fi
@@ -65,10 +69,12 @@ check "maicachectl links no libcurl, liburing or libaio" \
 	links_none build/user/maicachectl libcurl liburing libaio
 # links_all BINARY LIB...: ldd shows every one of the libraries.
 links_all() {
-	local bin=$1 l
+	local bin=$1 l deps
 	shift
+	[ -x "$bin" ] || { echo "  $bin is not built" >&2; return 1; }
+	deps=$(ldd "$bin") || { echo "  ldd $bin failed" >&2; return 1; }
 	for l in "$@"; do
-		ldd "$bin" | grep -q "$l" || { echo "  $bin does not link $l" >&2; return 1; }
+		grep -q "$l" <<<"$deps" || { echo "  $bin does not link $l" >&2; return 1; }
 	done
 }
 # And the daemon does, so the check above can tell.
