@@ -123,6 +123,7 @@ static void to_source(struct mc_peer_fetch *f)
 
 static void step(struct mc_peer_fetch *f);
 static void timed_out(void *arg);
+static bool ask_copy(struct mc_peer_fetch *f, struct mc_peer_conn *c, uint32_t flags);
 
 /* ---- remembered locations ---- */
 
@@ -245,6 +246,63 @@ static void timed_out(void *arg)
 	step(f);
 }
 
+/* GET_COPY with flags (and COPY_RDMA over a link) to c; false if not sent. */
+static bool ask_copy(struct mc_peer_fetch *f, struct mc_peer_conn *c, uint32_t flags)
+{
+	struct mc_peer_client *cl = f->cl;
+	struct mc_peer_msg m = { .type = MAICACHE_PEER_GET_COPY, .seq = ++cl->seq };
+
+	if (!c)
+		return false;
+	if (cl->ops->rdma_to && cl->ops->rdma_to(cl->arg, c))
+		flags |= MAICACHE_PEER_COPY_RDMA;
+	m.copy.key = f->key;
+	m.copy.flags = flags;
+	if (mc_peer_conn_send(c, &m, NULL)) {
+		cl->stats.no_conn++;
+		return false;
+	}
+	f->asked = c;
+	f->seq = m.seq;
+	mc_timer_arm(cl->loop, &f->timer, cl->o.answer_ms, timed_out, f);
+	return true;
+}
+
+/* HOLDER: ask the member named, or the owner again if there is none. */
+static void to_holder(struct mc_peer_client *cl, struct mc_peer_conn *c,
+		      struct mc_peer_fetch *f, const struct mc_peer_msg *m)
+{
+	struct mc_peer_conn *hc = NULL;
+
+	mc_timer_cancel(cl->loop, &f->timer);
+	f->asked = NULL;
+	f->fan_owner = c;
+	memcpy(f->holder.b, m->holder.node_id, sizeof(f->holder.b));
+	if (cl->ops->conn_to_node)
+		hc = cl->ops->conn_to_node(cl->arg, &f->holder);
+	cl->stats.holder_asks++;
+	if (hc && hc != c && ask_copy(f, hc, MAICACHE_PEER_COPY_HELD)) {
+		f->at_holder = true;
+		return;
+	}
+	f->at_holder = true;	/* as a holder that failed */
+	step(f);
+}
+
+/* The bytes are in: a holder's are reported to the owner (HAVE). */
+static void got_it(struct mc_peer_fetch *f)
+{
+	struct mc_peer_msg m = { .type = MAICACHE_PEER_HAVE, .seq = ++f->cl->seq };
+
+	f->cl->stats.from_peers++;
+	if (!f->at_holder || !f->fan_owner)
+		return;
+	f->cl->stats.from_holders++;
+	m.holder.key = f->key;
+	memcpy(m.holder.node_id, f->holder.b, sizeof(m.holder.node_id));
+	mc_peer_conn_send(f->fan_owner, &m, NULL);
+}
+
 /* Ask the next member, or go to the source when none is left. */
 static void step(struct mc_peer_fetch *f)
 {
@@ -257,6 +315,14 @@ static void step(struct mc_peer_fetch *f)
 		if (try_direct(f))
 			return;
 	}
+	/* The holder failed us: the owner again, which then serves us itself. */
+	if (f->at_holder) {
+		f->at_holder = false;
+		cl->stats.holder_fails++;
+		if (ask_copy(f, f->fan_owner, MAICACHE_PEER_COPY_NO_HOLDER))
+			return;
+	}
+	f->fan_owner = NULL;
 
 	while (f->next < f->nrank) {
 		if (f->rank[f->next] == f->self) {
@@ -304,6 +370,8 @@ void mc_peer_fetch_start(struct mc_peer_client *cl, struct mc_peer_fetch *f,
 	f->reading = false;
 	f->tried_direct = false;
 	f->loc_from = NULL;
+	f->fan_owner = NULL;
+	f->at_holder = false;
 	f->seq = 0;
 	f->next = f->nrank = 0;
 	f->self = cl->ops->local ? self_index : SIZE_MAX;
@@ -391,7 +459,7 @@ static void read_done(void *arg, int status)
 	}
 	cl->stats.rdma_reads++;
 	cl->stats.rdma_bytes += f->len;
-	cl->stats.from_peers++;
+	got_it(f);
 	if (c)
 		loc_remember(cl, f, c, f->loc_addr, f->loc_rkey);
 	finish(f, 0);
@@ -436,6 +504,16 @@ bool mc_peer_client_msg(struct mc_peer_client *cl, struct mc_peer_conn *c,
 			loc(cl, c, f, m);
 		return true;
 	}
+	if (m->type == MAICACHE_PEER_HOLDER) {
+		f = find(cl, c, m->seq);
+		/* Only the member asked first sends us on, and only once. */
+		if (!f || f->turn || f->reading || f->at_holder || f->fan_owner ||
+		    !mc_extent_key_eq(&m->holder.key, &f->key))
+			cl->stats.strays++;
+		else
+			to_holder(cl, c, f, m);
+		return true;
+	}
 	if (m->type != MAICACHE_PEER_TURN && m->type != MAICACHE_PEER_NACK &&
 	    m->type != MAICACHE_PEER_WAIT)
 		return false;
@@ -455,6 +533,14 @@ bool mc_peer_client_msg(struct mc_peer_client *cl, struct mc_peer_conn *c,
 	}
 	if (m->type == MAICACHE_PEER_NACK) {
 		cl->stats.nacks++;
+		mc_timer_cancel(cl->loop, &f->timer);
+		f->asked = NULL;
+		step(f);
+		return true;
+	}
+	if (f->at_holder) {
+		/* A holder gives no turns: as if it had failed us. */
+		cl->stats.strays++;
 		mc_timer_cancel(cl->loop, &f->timer);
 		f->asked = NULL;
 		step(f);
@@ -498,7 +584,7 @@ void mc_peer_client_payload(struct mc_peer_client *cl, struct mc_peer_conn *c,
 		step(f);
 		return;
 	}
-	cl->stats.from_peers++;
+	got_it(f);
 	finish(f, 0);
 }
 
@@ -532,6 +618,8 @@ void mc_peer_client_closed(struct mc_peer_client *cl, struct mc_peer_conn *c)
 			f->owner = NULL;	/* no PUT to a gone owner */
 		if (f->loc_from == c)
 			f->loc_from = NULL;	/* no DONE either */
+		if (f->fan_owner == c)
+			f->fan_owner = NULL;	/* no HAVE or retry there */
 		if (f->asked == c && f->reading) {
 			/* The read's end moves the fetch on. */
 			f->asked = NULL;

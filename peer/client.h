@@ -22,6 +22,11 @@
  *                                      this node's own credentials), PUT
  *                                      the bytes to the owner, done
  *   NACK, no connection, no answer  -> next member
+ *   HOLDER (the owner sends this    -> GET_COPY (COPY_HELD) to that member,
+ *   many at once: fanout.h)            answered as by the owner; with the
+ *                                      bytes in, HAVE to the owner. A holder
+ *                                      that fails (NACK, no answer, wrong
+ *                                      bytes): the owner again, COPY_NO_HOLDER
  *   no member left                  -> fetch from the source, done
  *
  * A reader never sees an error a peer caused: the worst case is the
@@ -62,6 +67,12 @@ struct mc_peer_client_ops {
 	void (*local)(void *arg, struct mc_peer_fetch *f);
 	/* The RDMA link that is up to c's member, or NULL (TCP only). Optional. */
 	struct mc_rdma_link *(*rdma_to)(void *arg, struct mc_peer_conn *c);
+	/*
+	 * A connection to the member with this id (a holder), or NULL (not a
+	 * member, or this node). Optional: without it a HOLDER answer sends
+	 * the request back to the owner.
+	 */
+	struct mc_peer_conn *(*conn_to_node)(void *arg, const struct mc_node_id *id);
 };
 
 struct mc_peer_client_opts {
@@ -76,6 +87,7 @@ struct mc_peer_client_stats {
 	uint64_t nacks, timeouts, no_conn, strays;
 	uint64_t rdma_reads, rdma_bytes, rdma_errors;	/* LOCs read */
 	uint64_t direct_reads, direct_stale;	/* READs where an extent was found before */
+	uint64_t holder_asks, from_holders, holder_fails;	/* fan-out */
 };
 
 /* One miss; the caller's memory, valid until done(). */
@@ -100,6 +112,9 @@ struct mc_peer_fetch {
 	uint64_t loc_addr;
 	uint32_t loc_rkey, loc_crc;
 	uint64_t loc_crc64;
+	struct mc_peer_conn *fan_owner;	/* sent us to a holder: HAVE or a retry goes there */
+	struct mc_node_id holder;	/* the holder asked */
+	bool at_holder;			/* asked is that holder */
 	struct mc_timer timer;
 };
 

@@ -283,6 +283,8 @@ static bool serve_place(struct mc_fanout *t, struct fan_entry *e, const struct f
 		return false;
 	e->sends[e->nsends++] = *r;
 	t->st.served++;
+	if (e->nsends > t->st.peak)
+		t->st.peak = e->nsends;
 	return true;
 }
 
@@ -299,7 +301,7 @@ int mc_fanout_ask(struct mc_fanout *t, const struct mc_extent_key *key,
 		if (!e) {
 			/* Every entry busy (or no memory): served, unlimited. */
 			t->st.untracked++;
-			t->st.served++;
+			t->st.served++;	/* the peak is of tracked sends only */
 			return MC_FANOUT_SERVE;
 		}
 	}

@@ -67,6 +67,7 @@ struct mc_fanout_stats {
 	uint64_t untracked;		/* served past max_extents, with no limit */
 	uint64_t haves, holders_added, holders_dropped;	/* dropped: expired or failed */
 	uint64_t lends_lapsed;
+	unsigned int peak;		/* the most sends of one extent at once, ever */
 };
 
 struct mc_fanout;

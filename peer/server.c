@@ -4,9 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crc.h"
+#include "fanout.h"
 #include "list.h"
 #include "loop.h"
-#include "crc.h"
 #include "server.h"
 
 /* What the PUT being read on a connection is for. */
@@ -32,6 +33,8 @@ struct sending {
 	struct mc_peer_conn *c;
 	const void *bytes;
 	uint64_t lease_end_ms;		/* LOC: when the pin ends without DONE; else 0 */
+	struct mc_extent_key key;
+	uint64_t seq;			/* the request's: names the send to the fan-out */
 };
 
 struct mc_peer_server {
@@ -45,6 +48,7 @@ struct mc_peer_server {
 	uint8_t *scratch;	/* payloads read only to be dropped */
 	bool rdma;		/* GET_RDMA answered with LOC: store bytes are readable at rkey */
 	uint32_t rkey;
+	struct mc_fanout *fan;	/* NULL: every held extent is sent to every asker */
 	struct mc_peer_server_stats stats;
 };
 
@@ -90,13 +94,31 @@ void mc_peer_server_free(struct mc_peer_server *s)
 		free(sd);
 	}
 	mc_flight_free(s->fl);
+	mc_fanout_free(s->fan);
 	free(s->scratch);
 	free(s);
+}
+
+int mc_peer_server_set_fanout(struct mc_peer_server *s, const struct mc_fanout_opts *o)
+{
+	struct mc_fanout *fan;
+	int ret = mc_fanout_new(&fan, o);
+
+	if (ret)
+		return ret;
+	mc_fanout_free(s->fan);
+	s->fan = fan;
+	return 0;
 }
 
 const struct mc_peer_server_stats *mc_peer_server_stats(const struct mc_peer_server *s)
 {
 	return &s->stats;
+}
+
+const struct mc_fanout_stats *mc_peer_server_fanout_stats(const struct mc_peer_server *s)
+{
+	return s->fan ? mc_fanout_stats(s->fan) : NULL;
 }
 
 static struct conn_state *state_of(struct mc_peer_server *s, struct mc_peer_conn *c,
@@ -169,14 +191,54 @@ static void send_held(struct mc_peer_server *s, struct mc_flight_who who,
 	sd->c = who.conn;
 	sd->bytes = bytes;
 	sd->lease_end_ms = loc ? mc_now_ms() + s->fo.lease_ms : 0;
+	sd->key = *key;
+	sd->seq = who.seq;
 	mc_list_add_tail(&s->sending, &sd->link);
 	s->stats.served++;
 	s->stats.locs += loc;
 }
 
+static void fan_verdict(void *arg, const struct mc_extent_key *key, struct mc_flight_who who,
+			enum mc_fanout_verdict v, const struct mc_node_id *holder);
+
+static void send_wait(struct mc_peer_server *s, struct mc_peer_conn *c, uint64_t seq,
+		      const struct mc_extent_key *key)
+{
+	struct mc_peer_msg w = { .type = MAICACHE_PEER_WAIT, .seq = seq };
+
+	/* The owner is alive: the requester waits out the lease, not less. */
+	w.turn.key = *key;
+	w.turn.lease_ms = s->fo.lease_ms;
+	mc_peer_conn_send(c, &w, NULL);
+	s->stats.waits++;
+}
+
+/*
+ * Send bytes the store holds (pinned by get()) to who, unless the fan-out
+ * sends who elsewhere or makes it wait. may_redirect false: a holder's own
+ * request, or one a holder failed.
+ */
+static void offer(struct mc_peer_server *s, struct mc_flight_who who,
+		  const struct mc_extent_key *key, const void *bytes, uint32_t len,
+		  uint32_t crc, bool may_redirect)
+{
+	struct mc_node_id holder;
+	int v = MC_FANOUT_SERVE;
+
+	if (s->fan)
+		v = mc_fanout_ask(s->fan, key, who, mc_peer_conn_peer(who.conn), may_redirect,
+				  mc_now_ms(), &holder);
+	if (v == MC_FANOUT_SERVE) {
+		send_held(s, who, key, bytes, len, crc);
+		return;
+	}
+	s->store->release(s->store_arg, bytes);
+	fan_verdict(s, key, who, v < 0 ? MC_FANOUT_BUSY : (enum mc_fanout_verdict)v, &holder);
+}
+
 /* Serve key to who from the store, or say it is not here. */
 static void serve(struct mc_peer_server *s, struct mc_flight_who who,
-		  const struct mc_extent_key *key)
+		  const struct mc_extent_key *key, bool may_redirect)
 {
 	uint32_t len, crc;
 	const void *bytes = s->store->get(s->store_arg, key, &len, &crc);
@@ -185,14 +247,61 @@ static void serve(struct mc_peer_server *s, struct mc_flight_who who,
 		nack(who.conn, who.seq, key, MAICACHE_PEER_NACK_FAILED);
 		return;
 	}
-	send_held(s, who, key, bytes, len, crc);
+	offer(s, who, key, bytes, len, crc, may_redirect);
 }
 
-static void end_send(struct mc_peer_server *s, struct sending *sd)
+/* A send ends: ok, the reader has the bytes (a holder from now on). */
+static void end_send(struct mc_peer_server *s, struct sending *sd, bool ok)
 {
+	struct mc_flight_who who = { .conn = sd->c, .seq = sd->seq };
+	struct mc_extent_key key = sd->key;
+
 	mc_list_del(&sd->link);
 	s->store->release(s->store_arg, sd->bytes);
 	free(sd);
+	if (s->fan)
+		mc_fanout_end(s->fan, &key, who, ok, mc_now_ms(), fan_verdict, s);
+}
+
+/*
+ * The fan-out's word for a requester: after SERVE a send the table
+ * counts (its end is end_send()'s), HOLDER, WAIT, or NACK BUSY.
+ */
+static void fan_verdict(void *arg, const struct mc_extent_key *key, struct mc_flight_who who,
+			enum mc_fanout_verdict v, const struct mc_node_id *holder)
+{
+	struct mc_peer_server *s = arg;
+	struct mc_peer_msg m = { .type = MAICACHE_PEER_HOLDER, .seq = who.seq };
+	uint32_t len, crc;
+	const void *bytes;
+
+	switch (v) {
+	case MC_FANOUT_SERVE:
+		bytes = s->store->get(s->store_arg, key, &len, &crc);
+		if (bytes) {
+			send_held(s, who, key, bytes, len, crc);
+			return;
+		}
+		/* Evicted meanwhile: the place ends, and nobody waits for it here. */
+		nack(who.conn, who.seq, key, MAICACHE_PEER_NACK_FAILED);
+		mc_fanout_end(s->fan, key, who, false, mc_now_ms(), fan_verdict, s);
+		mc_fanout_forget_key(s->fan, key, fan_verdict, s);
+		return;
+	case MC_FANOUT_HOLDER:
+		m.holder.key = *key;
+		memcpy(m.holder.node_id, holder->b, sizeof(m.holder.node_id));
+		if (!mc_peer_conn_send(who.conn, &m, NULL))
+			s->stats.holders++;
+		return;
+	case MC_FANOUT_QUEUE:
+		send_wait(s, who.conn, who.seq, key);
+		s->stats.fan_waits++;
+		return;
+	case MC_FANOUT_BUSY:
+		s->stats.busy++;
+		nack(who.conn, who.seq, key, MAICACHE_PEER_NACK_BUSY);
+		return;
+	}
 }
 
 /* DONE: the reader READ a LOC's bytes; the pin ends. */
@@ -202,7 +311,7 @@ static void done(struct mc_peer_server *s, struct mc_peer_conn *c, const struct 
 
 	mc_list_for_each(sd, &s->sending, link) {
 		if (sd->c == c && sd->lease_end_ms && (uint64_t)(uintptr_t)sd->bytes == m->done.addr) {
-			end_send(s, sd);
+			end_send(s, sd, true);
 			s->stats.dones++;
 			return;
 		}
@@ -235,14 +344,32 @@ static void verdict(void *arg, const struct mc_extent_key *key, struct mc_flight
 	else if (v == MC_FLIGHT_FETCH)
 		turn(s, who.conn, who.seq, key);
 	else if (v == MC_FLIGHT_SERVE)
-		serve(s, who, key);
+		serve(s, who, key, true);
+}
+
+/* HAVE: c's node got key from the holder we sent it to. */
+static void have(struct mc_peer_server *s, struct mc_peer_conn *c, const struct mc_peer_msg *m)
+{
+	struct mc_node_id from;
+
+	s->stats.haves++;
+	if (!s->fan)
+		return;
+	memcpy(from.b, m->holder.node_id, sizeof(from.b));
+	mc_fanout_have(s->fan, &m->holder.key, mc_peer_conn_peer(c), &from, mc_now_ms(),
+		       fan_verdict, s);
 }
 
 bool mc_peer_server_msg(struct mc_peer_server *s, struct mc_peer_conn *c,
 			const struct mc_peer_msg *m)
 {
+	bool copy = m->type == MAICACHE_PEER_GET_COPY;
+	uint32_t flags = copy ? m->copy.flags : 0;
+	const struct mc_extent_key *key = copy ? &m->copy.key : &m->get;
 	struct mc_flight_who who = { .conn = c, .seq = m->seq,
-				     .rdma = m->type == MAICACHE_PEER_GET_RDMA };
+				     .rdma = m->type == MAICACHE_PEER_GET_RDMA ||
+					     (flags & MAICACHE_PEER_COPY_RDMA) };
+	bool redirect = !(flags & (MAICACHE_PEER_COPY_HELD | MAICACHE_PEER_COPY_NO_HOLDER));
 	uint32_t len, crc;
 	const void *held;
 	int v;
@@ -251,28 +378,33 @@ bool mc_peer_server_msg(struct mc_peer_server *s, struct mc_peer_conn *c,
 		done(s, c, m);
 		return true;
 	}
-	if (m->type != MAICACHE_PEER_GET && m->type != MAICACHE_PEER_GET_RDMA)
-		return false;
-	s->stats.gets++;
-	held = s->store->get(s->store_arg, &m->get, &len, &crc);
-	if (held) {
-		send_held(s, who, &m->get, held, len, crc);
+	if (m->type == MAICACHE_PEER_HAVE) {
+		have(s, c, m);
 		return true;
 	}
-	v = mc_flight_ask(s->fl, &m->get, who, mc_now_ms());
+	if (m->type != MAICACHE_PEER_GET && m->type != MAICACHE_PEER_GET_RDMA && !copy)
+		return false;
+	s->stats.gets++;
+	s->stats.copies += copy;
+	held = s->store->get(s->store_arg, key, &len, &crc);
+	if (held) {
+		offer(s, who, key, held, len, crc, redirect);
+		return true;
+	}
+	/* A holder's request: never a turn here, it goes back to the owner. */
+	if (flags & MAICACHE_PEER_COPY_HELD) {
+		s->stats.not_held++;
+		nack(c, m->seq, key, MAICACHE_PEER_NACK_NOT_HELD);
+		return true;
+	}
+	v = mc_flight_ask(s->fl, key, who, mc_now_ms());
 	if (v == MC_FLIGHT_FETCH) {
-		turn(s, c, m->seq, &m->get);
+		turn(s, c, m->seq, key);
 	} else if (v == MC_FLIGHT_WAIT) {
-		struct mc_peer_msg w = { .type = MAICACHE_PEER_WAIT, .seq = m->seq };
-
-		/* The owner is alive: the requester waits out the lease, not less. */
-		w.turn.key = m->get;
-		w.turn.lease_ms = s->fo.lease_ms;
-		mc_peer_conn_send(c, &w, NULL);
-		s->stats.waits++;
+		send_wait(s, c, m->seq, key);
 	} else {
 		s->stats.busy++;
-		nack(c, m->seq, &m->get, MAICACHE_PEER_NACK_BUSY);
+		nack(c, m->seq, key, MAICACHE_PEER_NACK_BUSY);
 	}
 	return true;
 }
@@ -340,7 +472,7 @@ bool mc_peer_server_sent(struct mc_peer_server *s, struct mc_peer_conn *c,
 
 	mc_list_for_each(sd, &s->sending, link) {
 		if (sd->c == c && sd->bytes == payload && !sd->lease_end_ms) {
-			end_send(s, sd);
+			end_send(s, sd, true);
 			return true;
 		}
 	}
@@ -360,10 +492,12 @@ void mc_peer_server_closed(struct mc_peer_server *s, struct mc_peer_conn *c)
 		free(cs);
 	}
 	mc_flight_forget(s->fl, c, mc_now_ms(), verdict, s);
+	if (s->fan)
+		mc_fanout_forget(s->fan, c);
 	/* A reader that is gone sends no DONE. */
 	mc_list_for_each_safe(sd, tmp, &s->sending, link)
 		if (sd->c == c && sd->lease_end_ms)
-			end_send(s, sd);
+			end_send(s, sd, false);
 }
 
 void mc_peer_server_tick(struct mc_peer_server *s, uint64_t now_ms)
@@ -371,10 +505,12 @@ void mc_peer_server_tick(struct mc_peer_server *s, uint64_t now_ms)
 	struct sending *sd, *tmp;
 
 	mc_flight_expire(s->fl, now_ms, verdict, s);
+	if (s->fan)
+		mc_fanout_expire(s->fan, now_ms, fan_verdict, s);
 	/* A LOC whose reader never said DONE: the pin ends with its lease. */
 	mc_list_for_each_safe(sd, tmp, &s->sending, link) {
 		if (sd->lease_end_ms && sd->lease_end_ms <= now_ms) {
-			end_send(s, sd);
+			end_send(s, sd, false);
 			s->stats.lapsed++;
 		}
 	}

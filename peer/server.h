@@ -14,6 +14,15 @@
  *                    bad, it is dropped, NACK BAD_DATA, the turn passes on
  *   PUT by another   read and dropped, NACK BAD_DATA (a late or forged PUT
  *                    never reaches the store)
+ *   GET_COPY         as GET; with COPY_HELD (a holder's request) NACK
+ *                    NOT_HELD when not held, never a turn
+ *   HAVE             the fan-out's report: the sender got it from a holder
+ *
+ * With fan-out on (mc_peer_server_set_fanout(), fanout.h) a held extent
+ * is sent to at most K requesters at once: the others are answered HOLDER
+ * (ask that member) or WAIT (queued: DATA, LOC or HOLDER follows), and a
+ * send that ends makes its reader a holder. Requests with COPY_HELD or
+ * COPY_NO_HOLDER are never answered HOLDER.
  *
  * A connection that closes loses its waits and its turns (flight.h). The
  * store is where the node keeps extents for the group: the pool (through
@@ -26,6 +35,7 @@
 #include <stdint.h>
 
 #include "conn.h"
+#include "fanout.h"
 #include "flight.h"
 #include "list.h"
 
@@ -46,6 +56,8 @@ struct mc_peer_server_stats {
 	uint64_t locs, dones, stray_dones, lapsed;	/* RDMA: LOCs, DONEs, pins lapsed */
 	uint64_t puts, bad_puts, stray_puts;
 	uint64_t local_gets, local_served, local_turns;	/* the node's own misses */
+	uint64_t copies, not_held;			/* GET_COPY asked, NACK NOT_HELD */
+	uint64_t holders, fan_waits, haves;		/* HOLDER, fan-out WAIT, HAVE */
 };
 
 struct mc_peer_server;
@@ -58,6 +70,8 @@ void mc_peer_server_free(struct mc_peer_server *s);
  * a linked peer at rkey (rdma.h), at its own address.
  */
 void mc_peer_server_set_rdma(struct mc_peer_server *s, bool on, uint32_t rkey);
+/* Fan-out on (opts as fanout.h): 0 or -EINVAL, -ENOMEM (then as before). */
+int mc_peer_server_set_fanout(struct mc_peer_server *s, const struct mc_fanout_opts *o);
 
 /*
  * The owner's part of a connection's callbacks (conn.h), for a daemon whose
@@ -119,5 +133,7 @@ void mc_peer_server_local_cancel(struct mc_peer_server *s, struct mc_peer_local 
 void mc_peer_server_tick(struct mc_peer_server *s, uint64_t now_ms);
 
 const struct mc_peer_server_stats *mc_peer_server_stats(const struct mc_peer_server *s);
+/* NULL with fan-out off. */
+const struct mc_fanout_stats *mc_peer_server_fanout_stats(const struct mc_peer_server *s);
 
 #endif /* MAICACHE_PEER_SERVER_H */

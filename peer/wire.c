@@ -16,6 +16,8 @@ _Static_assert(sizeof(struct maicache_peer_nack) == 56, "nack");
 _Static_assert(sizeof(struct maicache_peer_rdma_offer) == 24, "rdma offer");
 _Static_assert(sizeof(struct maicache_peer_loc) == 72, "loc");
 _Static_assert(sizeof(struct maicache_peer_done) == 56, "done");
+_Static_assert(sizeof(struct maicache_peer_get_copy) == 56, "get copy");
+_Static_assert(sizeof(struct maicache_peer_holder) == 64, "holder");
 
 static void put16(uint8_t *p, uint16_t v) { v = htole16(v); memcpy(p, &v, 2); }
 static void put32(uint8_t *p, uint32_t v) { v = htole32(v); memcpy(p, &v, 4); }
@@ -41,6 +43,9 @@ size_t mc_peer_fixed_len(uint16_t type)
 	case MAICACHE_PEER_TURN:
 	case MAICACHE_PEER_WAIT:	return sizeof(struct maicache_peer_turn);
 	case MAICACHE_PEER_NACK:	return sizeof(struct maicache_peer_nack);
+	case MAICACHE_PEER_GET_COPY:	return sizeof(struct maicache_peer_get_copy);
+	case MAICACHE_PEER_HOLDER:
+	case MAICACHE_PEER_HAVE:	return sizeof(struct maicache_peer_holder);
 	}
 	return 0;
 }
@@ -173,6 +178,20 @@ int mc_peer_body_decode(const struct mc_peer_hdr *h, const uint8_t *p,
 		if (!bad && get32(p + 52))
 			bad = "reserved NACK bits set";
 		break;
+	case MAICACHE_PEER_GET_COPY:
+		bad = key_get(p, &m->copy.key);
+		m->copy.flags = get32(p + 48);
+		if (!bad && (m->copy.flags & ~MAICACHE_PEER_COPY_FLAGS || get32(p + 52)))
+			bad = "unknown GET_COPY flags or reserved bits set";
+		if (!bad && (m->copy.flags & MAICACHE_PEER_COPY_HELD) &&
+		    (m->copy.flags & MAICACHE_PEER_COPY_NO_HOLDER))
+			bad = "GET_COPY both to a holder and to the owner";
+		break;
+	case MAICACHE_PEER_HOLDER:
+	case MAICACHE_PEER_HAVE:
+		bad = key_get(p, &m->holder.key);
+		memcpy(m->holder.node_id, p + 48, MAICACHE_PEER_ID_SIZE);
+		break;
 	default:
 		bad = "unknown frame type";
 	}
@@ -243,6 +262,15 @@ size_t mc_peer_encode(const struct mc_peer_msg *m, uint8_t *buf, size_t cap)
 	case MAICACHE_PEER_NACK:
 		key_put(p, &m->nack.key);
 		put32(p + 48, m->nack.code);
+		break;
+	case MAICACHE_PEER_GET_COPY:
+		key_put(p, &m->copy.key);
+		put32(p + 48, m->copy.flags);
+		break;
+	case MAICACHE_PEER_HOLDER:
+	case MAICACHE_PEER_HAVE:
+		key_put(p, &m->holder.key);
+		memcpy(p + 48, m->holder.node_id, MAICACHE_PEER_ID_SIZE);
 		break;
 	}
 	/* What we send passes our own checks, or is not sent. */

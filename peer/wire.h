@@ -66,6 +66,14 @@ struct mc_peer_msg {
 			struct mc_extent_key key;
 			uint64_t addr;
 		} done;			/* DONE */
+		struct {
+			struct mc_extent_key key;
+			uint32_t flags;	/* MAICACHE_PEER_COPY_* */
+		} copy;			/* GET_COPY */
+		struct {
+			struct mc_extent_key key;
+			uint8_t node_id[MAICACHE_PEER_ID_SIZE];
+		} holder;		/* HOLDER and HAVE */
 	};
 };
 

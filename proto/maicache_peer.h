@@ -49,6 +49,16 @@
  * in its pool for lease_ms, at (addr, rkey). The requester RDMA-READs it
  * into its own slot, checks its CRC32C, and sends DONE, which ends the pin
  * (as does the lease). The control frames stay on this connection.
+ *
+ * Fan-out (docs/peers.md): an owner already sending an extent to K
+ * requesters answers a GET (or GET_RDMA) with HOLDER, naming a member that
+ * has the extent and a free place to send it. The requester asks that
+ * member GET_COPY with COPY_HELD: it is answered DATA or LOC if held there
+ * (WAIT while its K places are taken), NACK NOT_HELD if not, never TURN;
+ * with the bytes in and checked, the requester tells the owner HAVE (who
+ * it got them from), which makes it a holder in turn. A holder that fails
+ * it sends the requester back to the owner with GET_COPY and COPY_NO_HOLDER:
+ * answered as a GET, never HOLDER.
  */
 #ifndef MAICACHE_PEER_H
 #define MAICACHE_PEER_H
@@ -79,6 +89,9 @@ enum maicache_peer_type {
 	MAICACHE_PEER_GET_RDMA,		/* struct maicache_peer_key: GET, LOC welcome */
 	MAICACHE_PEER_LOC,		/* struct maicache_peer_loc: READ it there */
 	MAICACHE_PEER_DONE,		/* struct maicache_peer_done: read, unpin */
+	MAICACHE_PEER_GET_COPY,		/* struct maicache_peer_get_copy */
+	MAICACHE_PEER_HOLDER,		/* struct maicache_peer_holder: ask it there */
+	MAICACHE_PEER_HAVE,		/* struct maicache_peer_holder: got it from there */
 	__MAICACHE_PEER_TYPE_MAX,
 };
 
@@ -88,6 +101,7 @@ enum maicache_peer_nack_code {
 	MAICACHE_PEER_NACK_BUSY,		/* no slot or too many waiters: try later */
 	MAICACHE_PEER_NACK_FAILED,		/* the fetch failed: go to Blob yourself */
 	MAICACHE_PEER_NACK_BAD_DATA,		/* your PUT failed its checks */
+	MAICACHE_PEER_NACK_NOT_HELD,		/* GET_COPY: not held here (any more) */
 	__MAICACHE_PEER_NACK_MAX,
 };
 
@@ -159,6 +173,24 @@ struct maicache_peer_loc {
 struct maicache_peer_done {
 	struct maicache_peer_key key;
 	__u64 addr;		/* as the LOC said */
+};
+
+/* GET_COPY flags. */
+#define MAICACHE_PEER_COPY_RDMA		(1U << 0)	/* LOC welcome (a link is up) */
+#define MAICACHE_PEER_COPY_HELD		(1U << 1)	/* only if held: NACK NOT_HELD */
+#define MAICACHE_PEER_COPY_NO_HOLDER	(1U << 2)	/* a holder failed: never HOLDER */
+#define MAICACHE_PEER_COPY_FLAGS	0x7U
+
+struct maicache_peer_get_copy {
+	struct maicache_peer_key key;
+	__u32 flags;		/* MAICACHE_PEER_COPY_*; HELD and NO_HOLDER exclusive */
+	__u32 reserved;	/* 0 */
+};
+
+/* HOLDER: node has the extent (ask it GET_COPY); HAVE: got it from node. */
+struct maicache_peer_holder {
+	struct maicache_peer_key key;
+	__u8 node_id[MAICACHE_PEER_ID_SIZE];
 };
 
 #endif /* MAICACHE_PEER_H */

@@ -24,7 +24,8 @@ static const char *const group_numbers[] = {
 	"rdma_full", "rdma_reads",
 	"rdma_bytes", "rdma_errors", "rdma_direct", "rdma_stale", "rdma_locs", "rdma_dones", "rdma_lapsed", "auth_failures", "bad_frames", "cut_short",
 	"accepted", "refused", "membership_changes", "etcd_reachable", "etcd_registered",
-	"etcd_failures", "etcd_events",
+	"etcd_failures", "etcd_events", "fanout", "fan_redirected", "fan_queued", "fan_haves",
+	"fan_peak", "holder_asks", "from_holders", "holder_fails", "holder_served",
 };
 
 static const char *num(const struct mc_msg *m, const char *key)
@@ -88,6 +89,15 @@ void mc_group_print(const struct mc_msg *m)
 		       num(m, "group_rdma_lapsed"));
 	else
 		printf("  group RDMA: off (TCP only)\n");
+	if (strcmp(num(m, "group_fanout"), "0"))
+		printf("  group fan-out: at most %s sends of an extent at once (peak %s); sent %s requesters to holders, queued %s, %s HAVEs; as a requester %s sent to holders, %s got from them, %s failed; served %s as a holder\n",
+		       num(m, "group_fanout"), num(m, "group_fan_peak"),
+		       num(m, "group_fan_redirected"), num(m, "group_fan_queued"),
+		       num(m, "group_fan_haves"), num(m, "group_holder_asks"),
+		       num(m, "group_from_holders"), num(m, "group_holder_fails"),
+		       num(m, "group_holder_served"));
+	else
+		printf("  group fan-out: off (every asker is sent the extent)\n");
 	if (!strcmp(num(m, "group_store"), "pool"))
 		printf("  group store (in the pool, shared with this node's devices): %s extents in %s bytes of slots, %s evicted, %s pinned, %s refused for room, %s errors\n",
 		       num(m, "group_store_extents"), num(m, "group_store_bytes"),

@@ -59,6 +59,7 @@ static const struct key_desc keys[] = {
 	{ "group_store_size", T_SIZE, FIELD(group_store_size), 0, 4ULL << 20, 1ULL << 40, false },
 	{ "peer_timeout", T_MS, FIELD(peer_timeout_ms), 0, 10, MIN, false },
 	{ "peer_tries", T_UINT, FIELD(peer_tries), 0, 1, 16, false },
+	{ "peer_fanout", T_UINT, FIELD(peer_fanout), 0, 0, 1024, false },
 	{ "fetch_lease", T_MS, FIELD(fetch_lease_ms), 0, 100, 10 * MIN, false },
 };
 
@@ -91,6 +92,7 @@ void mc_config_defaults(struct mc_config *cfg)
 	cfg->group_store_size = 256ULL << 20;
 	cfg->peer_timeout_ms = 2 * SEC;
 	cfg->peer_tries = 3;
+	cfg->peer_fanout = 4;
 	cfg->fetch_lease_ms = 10 * SEC;
 }
 

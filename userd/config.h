@@ -81,6 +81,7 @@ struct mc_config {
 	enum mc_peer_rdma peer_rdma;		/* auto */
 	uint64_t peer_timeout_ms;		/* 2000, 10ms..1min: one peer's answer */
 	unsigned int peer_tries;		/* 3, 1..16: peers asked per miss */
+	unsigned int peer_fanout;		/* 4, 0..1024: K sends of an extent at once (0: off) */
 	uint64_t fetch_lease_ms;		/* 10000, 100ms..10min: a fetch turn */
 };
 

@@ -135,6 +135,8 @@ static void group_counters(struct mc_daemon *d, struct mc_msg *m)
 	U(rdma); U(rdma_port); U(rdma_links); U(rdma_rejected); U(rdma_dropped); U(rdma_full);
 	U(rdma_reads); U(rdma_bytes); U(rdma_errors); U(rdma_direct); U(rdma_stale);
 	U(rdma_locs); U(rdma_dones); U(rdma_lapsed);
+	U(fanout); U(fan_redirected); U(fan_queued); U(fan_haves); U(fan_peak);
+	U(holder_asks); U(from_holders); U(holder_fails); U(holder_served);
 	U(auth_failures); U(bad_frames); U(cut_short); U(accepted); U(refused);
 	U(membership_changes);
 	mc_msg_add(m, "group_membership", gi.etcd ? "etcd" : "file");

@@ -42,6 +42,7 @@
  * request is refused; those members are served over TCP.
  */
 #define RDMA_LINKS_MAX	64
+#define FANOUT_HOLDER_MS 30000	/* a node that got a hot extent is handed out this long */
 
 /* One member, placement order (p.nodes[i]): this node's connection to it. */
 struct link {
@@ -417,12 +418,22 @@ static struct mc_rdma_link *cl_rdma_to(void *arg, struct mc_peer_conn *c)
 	return NULL;
 }
 
+/* A holder the fan-out named: a member's connection, never this node's. */
+static struct mc_peer_conn *cl_conn_to_node(void *arg, const struct mc_node_id *id)
+{
+	struct mc_group_node *g = arg;
+	ssize_t i = mc_placement_find(&g->p, id);
+
+	return i < 0 ? NULL : cl_conn_to(g, (size_t)i);
+}
+
 static const struct mc_peer_client_ops client_ops = {
 	.conn_to	= cl_conn_to,
 	.source		= cl_source,
 	.done		= cl_done,
 	.local		= cl_local,
 	.rdma_to	= cl_rdma_to,
+	.conn_to_node	= cl_conn_to_node,
 };
 
 static struct link *link_of(struct mc_group_node *g, const struct mc_node_id *id)
@@ -881,6 +892,19 @@ int mc_group_start(struct mc_daemon *d, char *err, size_t errlen)
 		.answer_ms = (uint32_t)cfg->peer_timeout_ms,
 		.tries = cfg->peer_tries,
 	};
+	/*
+	 * A lend lasts about one transfer (a peer's answer time, twice); a
+	 * holder is handed out for 30 s after it got the extent, by when an
+	 * extent a whole job starts on has long spread.
+	 */
+	struct mc_fanout_opts fan = {
+		.serve_max = cfg->peer_fanout,
+		.holders = 1024,
+		.holder_ms = FANOUT_HOLDER_MS,
+		.lend_ms = (uint32_t)(2 * cfg->peer_timeout_ms),
+		.max_waiters = 256,
+		.max_extents = 4096,
+	};
 	char path[MC_CONFIG_PATH_MAX + 16];
 	struct mc_group_node *g;
 	int ret;
@@ -915,6 +939,8 @@ int mc_group_start(struct mc_daemon *d, char *err, size_t errlen)
 		if (!ret)
 			ret = mc_peer_server_new(&g->srv, &fo, &mc_pool_store_ops, g->pool);
 	}
+	if (!ret && cfg->peer_fanout)
+		ret = mc_peer_server_set_fanout(g->srv, &fan);
 	if (!ret)
 		ret = mc_peer_client_new(&g->cl, d->loop, &co, &client_ops, g);
 	if (ret)
@@ -1058,6 +1084,27 @@ static void store_info(struct mc_group_node *g, struct mc_group_info *o)
 	}
 }
 
+static void fan_info(struct mc_group_node *g, struct mc_group_info *o)
+{
+	const struct mc_peer_client_stats *cs = mc_peer_client_stats(g->cl);
+	const struct mc_fanout_stats *fs = mc_peer_server_fanout_stats(g->srv);
+
+	o->fanout = fs ? g->d->cfg.peer_fanout : 0;
+	o->fan_redirected = fs ? fs->redirected : 0;
+	o->fan_queued = fs ? fs->queued : 0;
+	o->fan_haves = fs ? fs->haves : 0;
+	o->fan_peak = fs ? fs->peak : 0;
+	o->holder_asks = cs->holder_asks;
+	o->from_holders = cs->from_holders;
+	o->holder_fails = cs->holder_fails;
+	if (g->pool) {
+		struct mc_pool_store_stats ps;
+
+		mc_pool_store_stats(g->pool, &ps);
+		o->holder_served = ps.device_hits;
+	}
+}
+
 bool mc_group_info(struct mc_daemon *d, struct mc_group_info *o)
 {
 	struct mc_group_node *g = d->group;
@@ -1103,6 +1150,7 @@ bool mc_group_info(struct mc_daemon *d, struct mc_group_info *o)
 	o->rdma_errors = cs->rdma_errors;
 	o->rdma_direct = cs->direct_reads;
 	o->rdma_stale = cs->direct_stale;
+	fan_info(g, o);
 	o->rdma_locs = ss->locs;
 	o->rdma_dones = ss->dones;
 	o->rdma_lapsed = ss->lapsed;

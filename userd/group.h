@@ -78,6 +78,10 @@ struct mc_group_info {
 	uint64_t rdma_dropped, rdma_full;	/* past the bound of links each way */
 	uint64_t rdma_reads, rdma_bytes, rdma_errors;	/* this node's READs */
 	uint64_t rdma_direct, rdma_stale;	/* READs at a remembered location */
+	uint64_t fanout;			/* K, 0: off */
+	uint64_t fan_redirected, fan_queued, fan_haves, fan_peak;	/* as the owner */
+	uint64_t holder_asks, from_holders, holder_fails;	/* as a requester */
+	uint64_t holder_served;			/* from this node's own devices, as a holder */
 	uint64_t rdma_locs, rdma_dones, rdma_lapsed;	/* peers' READs of this node */
 	uint64_t auth_failures, bad_frames, cut_short, accepted, refused;
 	uint64_t membership_changes;

@@ -241,22 +241,43 @@ static void unpin(struct mc_pool_store *ps, uint32_t pin_id)
 	}
 }
 
+/*
+ * The device of an attached volume whose extents are key's (the same blob
+ * at the same version, cut the same): what this node's own reads brought
+ * in, which it serves as a holder (fanout.h). False if none.
+ */
+static bool vol_dev(struct mc_pool_store *ps, const struct mc_extent_key *key, uint32_t *dev)
+{
+	struct mc_vol *v;
+
+	mc_list_for_each(v, &ps->d->vols, link) {
+		if (v->has_dev && v->src && v->src->shared &&
+		    v->extent_size == 1U << key->extent_shift &&
+		    !memcmp(v->src->ident, key->blob, sizeof(key->blob))) {
+			*dev = v->dev_id;
+			return true;
+		}
+	}
+	return false;
+}
+
 static const void *store_get(void *arg, const struct mc_extent_key *key, uint32_t *len,
 			     uint32_t *crc32c)
 {
 	struct mc_pool_store *ps = arg;
 	struct held_dev *hd = find_dev(ps, key);
+	uint32_t dev = hd ? hd->id : 0;
 	struct mc_extent_slot pin;
 	const uint8_t *bytes;
 	struct unit *u;
 	char err[256];
 	int ret;
 
-	if (!hd) {
+	if (!hd && !vol_dev(ps, key, &dev)) {
 		ps->st.misses++;
 		return NULL;
 	}
-	ret = mc_nl_extent_pin(ps->d->nl, hd->id, key->index, &pin, err, sizeof(err));
+	ret = mc_nl_extent_pin(ps->d->nl, dev, key->index, &pin, err, sizeof(err));
 	if (ret) {
 		if (ret == -ENOENT) {
 			ps->st.misses++;
@@ -286,6 +307,7 @@ static const void *store_get(void *arg, const struct mc_extent_key *key, uint32_
 		u->crc_known = true;
 	}
 	ps->st.hits++;
+	ps->st.device_hits += !hd;
 	*len = pin.len;
 	*crc32c = u->crc;
 	return bytes;

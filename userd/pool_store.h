@@ -37,6 +37,7 @@ struct mc_pool_store;
 struct mc_pool_store_stats {
 	uint64_t devices;		/* held devices now */
 	uint64_t hits, misses;		/* get() */
+	uint64_t device_hits;		/* hits in this node's own devices (a holder's) */
 	uint64_t stored, failed;	/* fills completed good, and bad */
 	uint64_t full;			/* reserve() refused: no slot, or no device */
 	uint64_t errors;		/* the module refused something unexpected */

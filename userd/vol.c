@@ -392,6 +392,10 @@ int mc_vol_detach(struct mc_vol *v, char *err, size_t errlen)
 			       "the volume is still opening its source: try again in a moment");
 	if (v->has_dev) {
 		ret = mc_nl_dev_del(d->nl, v->dev_id, err, errlen);
+		/* Pinned while peers read extents of it from here (a holder's): for a lease at most. */
+		if (ret == -EBUSY)
+			return mc_errf(err, errlen, ret, "peers are reading extents of this volume "
+				       "from this node: try again in a few seconds");
 		if (ret && ret != -ENODEV)
 			return ret;
 	}

@@ -95,6 +95,7 @@ START_TEST(load_every_key)
 		  "group_store_size = 2G\n"
 		  "peer_timeout = 500ms\n"
 		  "peer_tries = 5\n"
+		  "peer_fanout = 0\n"
 		  "fetch_lease = 30s\n");
 	ck_assert_msg(mc_config_load(cfg_path, &c, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(c.engine, MC_ENGINE_AIO);
@@ -119,6 +120,7 @@ START_TEST(load_every_key)
 	ck_assert_uint_eq(c.group_store_size, 2ULL << 30);
 	ck_assert_uint_eq(c.peer_timeout_ms, 500);
 	ck_assert_uint_eq(c.peer_tries, 5);
+	ck_assert_uint_eq(c.peer_fanout, 0);
 	ck_assert_uint_eq(c.fetch_lease_ms, 30000);
 }
 END_TEST
@@ -193,6 +195,7 @@ static const struct {
 	{ "group_store_size = 1M\n", "1: group_store_size: 1M is out of range (4M-1T)" },
 	{ "group_store_size = lots\n", "1: group_store_size: 'lots' is not a size" },
 	{ "peer_tries = 17\n", "1: peer_tries: 17 is out of range (1-16)" },
+	{ "peer_fanout = 1025\n", "1: peer_fanout: 1025 is out of range (0-1024)" },
 	{ "fetch_lease = 50ms\n", "1: fetch_lease: 50ms is out of range (100ms-600s)" },
 };
 

@@ -422,6 +422,7 @@ static int herd_rounds(unsigned int k)
 		}
 	}
 	ck_assert_uint_le(h.max_sending, k);
+	ck_assert_uint_eq(mc_fanout_stats(h.t[0])->peak, k);
 	for (int i = 0; i < HERD_N; i++)
 		mc_fanout_free(h.t[i]);
 	return rounds;

@@ -84,7 +84,7 @@ static const struct mc_extent_store_ops store_ops = { s_get, s_release, s_reserv
 
 /* ---- the members: an owner (a real server), one that lies, one that is silent ---- */
 
-enum { OWNER, LIAR, SILENT, NMEMBERS };
+enum { OWNER, LIAR, SILENT, SENDER, NMEMBERS };
 static struct mc_node_id ids[NMEMBERS];
 static struct mc_placement place;
 static struct mc_peer_server *srv;
@@ -102,6 +102,39 @@ static void liar_msg(void *arg, struct mc_peer_conn *c, const struct mc_peer_msg
 	mc_peer_conn_send(c, &d, garbage);
 }
 
+/* A busy owner: every GET is sent to OWNER as a holder; what comes back is kept. */
+static struct {
+	int copies, haves;
+	uint32_t copy_flags;
+	uint8_t have_from[MAICACHE_PEER_ID_SIZE];
+} sender;
+
+static void sender_msg(void *arg, struct mc_peer_conn *c, const struct mc_peer_msg *m)
+{
+	struct mc_peer_msg h = { .type = MAICACHE_PEER_HOLDER, .seq = m->seq };
+
+	(void)arg;
+	if (m->type == MAICACHE_PEER_HAVE) {
+		sender.haves++;
+		memcpy(sender.have_from, m->holder.node_id, sizeof(sender.have_from));
+		return;
+	}
+	if (m->type == MAICACHE_PEER_GET_COPY) {
+		/* Asked again after the holder failed: nothing here either. */
+		struct mc_peer_msg n = { .type = MAICACHE_PEER_NACK, .seq = m->seq };
+
+		sender.copies++;
+		sender.copy_flags = m->copy.flags;
+		n.nack.key = m->copy.key;
+		n.nack.code = MAICACHE_PEER_NACK_FAILED;
+		mc_peer_conn_send(c, &n, NULL);
+		return;
+	}
+	h.holder.key = m->get;
+	memcpy(h.holder.node_id, ids[OWNER].b, sizeof(h.holder.node_id));
+	mc_peer_conn_send(c, &h, NULL);
+}
+
 static void nop_ready(void *a, struct mc_peer_conn *c) { (void)a; (void)c; }
 static void nop_msg(void *a, struct mc_peer_conn *c, const struct mc_peer_msg *m) { (void)a; (void)c; (void)m; }
 static void *nop_buf(void *a, struct mc_peer_conn *c, const struct mc_peer_msg *m) { (void)a; (void)c; (void)m; return NULL; }
@@ -111,6 +144,7 @@ static void nop_sent(void *a, struct mc_peer_conn *c, const void *p) { (void)a; 
 static void nop_close(void *a, struct mc_peer_conn *c, int e, const char *w) { (void)a; (void)c; (void)e; (void)w; }
 
 static const struct mc_peer_conn_ops liar_ops = { nop_ready, liar_msg, nop_buf, nop_payload, nop_sent, nop_close };
+static const struct mc_peer_conn_ops sender_ops = { nop_ready, sender_msg, nop_buf, nop_payload, nop_sent, nop_close };
 static const struct mc_peer_conn_ops silent_ops = { nop_ready, nop_msg, nop_buf, nop_payload, nop_sent, nop_close };
 
 /* ---- the requester ---- */
@@ -123,6 +157,15 @@ static struct mc_peer_conn *conn_to(void *arg, size_t member)
 	(void)arg;
 	for (int i = 0; i < NMEMBERS; i++)
 		if (mc_placement_find(&place, &ids[i]) == (ssize_t)member)
+			return have_conn[i] ? to[i] : NULL;
+	return NULL;
+}
+
+static struct mc_peer_conn *conn_to_node(void *arg, const struct mc_node_id *id)
+{
+	(void)arg;
+	for (int i = 0; i < NMEMBERS; i++)
+		if (!memcmp(ids[i].b, id->b, sizeof(id->b)))
 			return have_conn[i] ? to[i] : NULL;
 	return NULL;
 }
@@ -161,8 +204,10 @@ static void local(void *arg, struct mc_peer_fetch *f)
 	mc_peer_fetch_local_done(f, 0);
 }
 
-static const struct mc_peer_client_ops client_ops = { conn_to, source, done, NULL, NULL };
-static const struct mc_peer_client_ops client_local_ops = { conn_to, source, done, local, NULL };
+static const struct mc_peer_client_ops client_ops = { conn_to, source, done, NULL, NULL,
+						       conn_to_node };
+static const struct mc_peer_client_ops client_local_ops = { conn_to, source, done, local, NULL,
+							     conn_to_node };
 
 static void r_msg(void *a, struct mc_peer_conn *c, const struct mc_peer_msg *m)
 {
@@ -231,6 +276,8 @@ static void setup(void)
 	pair(OWNER, &mc_peer_server_conn_ops, srv);
 	pair(LIAR, &liar_ops, NULL);
 	pair(SILENT, &silent_ops, NULL);
+	pair(SENDER, &sender_ops, NULL);
+	memset(&sender, 0, sizeof(sender));
 	dones = sourced = 0;
 	/* Let the handshakes finish. */
 	for (uint64_t end = mc_now_ms() + 300; mc_now_ms() < end;)
@@ -415,6 +462,53 @@ START_TEST(nobody_reachable_means_the_source)
 }
 END_TEST
 
+/* The owner (SENDER) is busy and names a holder (OWNER), which has it. */
+START_TEST(holder_serves_and_the_owner_hears_have)
+{
+	static uint8_t a[LEN];
+	struct mc_extent_key k = key_ranked(SENDER, -1);
+	struct mc_peer_fetch f;
+
+	st.key[0] = k;
+	st.bytes[0] = malloc(LEN);
+	memcpy(st.bytes[0], data, LEN);
+	st.n = 1;
+	fetch(&f, k, a);
+	RUN_UNTIL(dones == 1 && sender.haves == 1);
+	ck_assert_int_eq(last_res, 0);
+	ck_assert_mem_eq(a, data, LEN);
+	ck_assert_int_eq(sourced, 0);
+	ck_assert_mem_eq(sender.have_from, ids[OWNER].b, MAICACHE_PEER_ID_SIZE);
+	ck_assert_int_eq(sender.copies, 0);
+	ck_assert_uint_eq(mc_peer_client_stats(cl)->holder_asks, 1);
+	ck_assert_uint_eq(mc_peer_client_stats(cl)->from_holders, 1);
+	ck_assert_uint_eq(mc_peer_server_stats(srv)->copies, 1);
+}
+END_TEST
+
+/* The holder named no longer has it: back to the owner, never sent round again. */
+START_TEST(failed_holder_sends_back_to_the_owner)
+{
+	static uint8_t a[LEN];
+	struct mc_extent_key k = key_ranked(SENDER, OWNER);
+	struct mc_peer_fetch f;
+
+	fetch(&f, k, a);
+	RUN_UNTIL(dones == 1);
+	ck_assert_int_eq(last_res, 0);
+	ck_assert_mem_eq(a, data, LEN);
+	/* OWNER said NOT_HELD (no turn), SENDER was asked again with NO_HOLDER... */
+	ck_assert_uint_eq(mc_peer_server_stats(srv)->not_held, 1);
+	ck_assert_int_eq(sender.copies, 1);
+	ck_assert_uint_eq(sender.copy_flags & ~MAICACHE_PEER_COPY_RDMA,
+			  MAICACHE_PEER_COPY_NO_HOLDER);
+	ck_assert_uint_eq(mc_peer_client_stats(cl)->holder_fails, 1);
+	/* ...NACKed, and the next member, OWNER, gave the turn: the source once. */
+	ck_assert_int_eq(sourced, 1);
+	ck_assert_int_eq(sender.haves, 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("peer_client");
@@ -428,6 +522,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, this_node_next_in_line_runs_its_own_flight);
 	tcase_add_test(tc, silent_peer_times_out);
 	tcase_add_test(tc, nobody_reachable_means_the_source);
+	tcase_add_test(tc, holder_serves_and_the_owner_hears_have);
+	tcase_add_test(tc, failed_holder_sends_back_to_the_owner);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -109,7 +109,7 @@ struct client {
 	struct mc_peer_conn *c;
 	int fd;			/* the client's socket, for raw writes */
 	bool ready, closed;
-	int turns, datas, nacks, waits, locs;
+	int turns, datas, nacks, waits, locs, holders;
 	struct mc_peer_msg last;
 	bool last_ok;
 	uint8_t buf[LEN];
@@ -131,6 +131,7 @@ static void c_msg(void *arg, struct mc_peer_conn *c, const struct mc_peer_msg *m
 	cl->nacks += m->type == MAICACHE_PEER_NACK;
 	cl->waits += m->type == MAICACHE_PEER_WAIT;
 	cl->locs += m->type == MAICACHE_PEER_LOC;
+	cl->holders += m->type == MAICACHE_PEER_HOLDER;
 }
 
 static void *c_buf(void *arg, struct mc_peer_conn *c, const struct mc_peer_msg *m)
@@ -447,6 +448,84 @@ START_TEST(rdma_get_pins_until_done)
 }
 END_TEST
 
+static void get_copy(struct client *cl, uint64_t seq, uint64_t k, uint32_t flags)
+{
+	struct mc_peer_msg m = { .type = MAICACHE_PEER_GET_COPY, .seq = seq };
+
+	m.copy.key = key(k);
+	m.copy.flags = flags;
+	ck_assert_int_eq(mc_peer_conn_send(cl->c, &m, NULL), 0);
+}
+
+static void have_msg(struct client *cl, uint64_t seq, uint64_t k, const uint8_t *from)
+{
+	struct mc_peer_msg m = { .type = MAICACHE_PEER_HAVE, .seq = seq };
+
+	m.holder.key = key(k);
+	memcpy(m.holder.node_id, from, sizeof(m.holder.node_id));
+	ck_assert_int_eq(mc_peer_conn_send(cl->c, &m, NULL), 0);
+}
+
+/* Fan-out, K = 1: one send at a time, then holders, then the queue. */
+START_TEST(fanout_hands_out_holders)
+{
+	struct mc_fanout_opts fo = { .serve_max = 1, .holders = 8, .holder_ms = 5000,
+				     .lend_ms = 1000, .max_waiters = 8, .max_extents = 64 };
+	uint8_t holder[MAICACHE_PEER_ID_SIZE];
+	uint64_t addr;
+
+	ck_assert_int_eq(mc_peer_server_set_fanout(srv, &fo), 0);
+	mc_peer_server_set_rdma(srv, true, 0x1234);
+	get(&A, 1, 30);
+	RUN_UNTIL(A.turns == 1);
+	put(&A, 1, 30, true);
+	RUN_UNTIL(st.commits == 1);
+	addr = (uint64_t)(uintptr_t)st.h[0].bytes;
+	/* B READs it: the one place is B's until its DONE. */
+	get_rdma(&B, 2, 30);
+	RUN_UNTIL(B.locs == 1);
+	/* Nobody else has it yet: C waits. */
+	get(&C, 3, 30);
+	RUN_UNTIL(C.waits == 1);
+	settle();
+	ck_assert_int_eq(C.datas + C.holders, 0);
+	/* B is done: C gets the place, B is a holder. */
+	done_msg(&B, 2, 30, addr);
+	RUN_UNTIL(C.datas == 1);
+	ck_assert(C.last_ok);
+	ck_assert_uint_eq(C.last.seq, 3);
+	ck_assert_mem_eq(C.buf, data, LEN);
+	/* B takes the place again; A is sent to a holder (B or C, not A). */
+	get_rdma(&B, 4, 30);
+	RUN_UNTIL(B.locs == 2);
+	get(&A, 5, 30);
+	RUN_UNTIL(A.holders == 1);
+	ck_assert_uint_eq(A.last.seq, 5);
+	memcpy(holder, A.last.holder.node_id, sizeof(holder));
+	ck_assert(holder[0] == 2 || holder[0] == 3);
+	ck_assert_uint_eq(mc_peer_server_stats(srv)->holders, 1);
+	/* A has it from there: counted, a holder too. */
+	have_msg(&A, 6, 30, holder);
+	RUN_UNTIL(mc_peer_server_fanout_stats(srv)->haves == 1);
+	ck_assert_uint_eq(mc_peer_server_fanout_stats(srv)->holders_added, 3);
+	/* A holder's request for what it does not hold: NACK NOT_HELD, no turn. */
+	get_copy(&A, 7, 31, MAICACHE_PEER_COPY_HELD);
+	RUN_UNTIL(A.nacks == 1);
+	ck_assert_uint_eq(A.last.nack.code, MAICACHE_PEER_NACK_NOT_HELD);
+	ck_assert_int_eq(A.turns, 1);
+	ck_assert_uint_eq(mc_peer_server_stats(srv)->not_held, 1);
+	/* Sent back by a holder that failed it: queued here, never a HOLDER. */
+	get_copy(&C, 8, 30, MAICACHE_PEER_COPY_NO_HOLDER);
+	RUN_UNTIL(C.waits == 2);
+	settle();
+	ck_assert_int_eq(C.holders, 0);
+	done_msg(&B, 4, 30, addr);
+	RUN_UNTIL(C.datas == 2);
+	ck_assert_uint_eq(C.last.seq, 8);
+	ck_assert_mem_eq(C.buf, data, LEN);
+}
+END_TEST
+
 /* A fetcher that goes away in the middle of its PUT's payload. */
 START_TEST(put_cut_short_gives_the_room_back)
 {
@@ -583,6 +662,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, no_room_passes_the_turn);
 	tcase_add_test(tc, put_cut_short_gives_the_room_back);
 	tcase_add_test(tc, rdma_get_pins_until_done);
+	tcase_add_test(tc, fanout_hands_out_holders);
 	tcase_add_test(tc, own_miss_fetches_once_for_the_group);
 	tcase_add_test(tc, own_miss_waits_for_a_peer);
 	suite_add_tcase(s, tc);

@@ -101,10 +101,21 @@ START_TEST(round_trip_every_type)
 		m.done.key = a_key();
 		m.done.addr = 0x7f0012345000ULL;
 		break;
+	case 12:
+		m.type = MAICACHE_PEER_GET_COPY;
+		m.copy.key = a_key();
+		m.copy.flags = MAICACHE_PEER_COPY_RDMA | MAICACHE_PEER_COPY_HELD;
+		break;
+	case 13:
+	case 14:
+		m.type = _i == 13 ? MAICACHE_PEER_HOLDER : MAICACHE_PEER_HAVE;
+		m.holder.key = a_key();
+		memset(m.holder.node_id, 0x5e, sizeof(m.holder.node_id));
+		break;
 	default:
 		m.type = MAICACHE_PEER_NACK;
 		m.nack.key = a_key();
-		m.nack.code = MAICACHE_PEER_NACK_NOT_OWNER;
+		m.nack.code = MAICACHE_PEER_NACK_NOT_HELD;
 		break;
 	}
 	n = enc(&m, buf);
@@ -273,6 +284,39 @@ START_TEST(rdma_frame_checks)
 }
 END_TEST
 
+START_TEST(fanout_frame_checks)
+{
+	uint8_t buf[MAICACHE_PEER_HDR_SIZE + MC_PEER_FIXED_MAX];
+	struct mc_peer_msg m = { .type = MAICACHE_PEER_GET_COPY }, out;
+	const char *why = NULL;
+	uint32_t v;
+
+	m.copy.key = a_key();
+	m.copy.flags = 1U << 3;			/* no such flag */
+	ck_assert_uint_eq(enc(&m, buf), 0);
+	m.copy.flags = MAICACHE_PEER_COPY_HELD | MAICACHE_PEER_COPY_NO_HOLDER;
+	ck_assert_uint_eq(enc(&m, buf), 0);
+	m.copy.flags = MAICACHE_PEER_COPY_NO_HOLDER;
+	ck_assert_uint_gt(enc(&m, buf), 0);
+	v = htole32(1);
+	memcpy(buf + MAICACHE_PEER_HDR_SIZE + 52, &v, 4);
+	ck_assert_int_eq(dec(buf, MAICACHE_PEER_HDR_SIZE + 56, &out, &why), -EPROTO);
+	ck_assert_msg(strstr(why, "reserved bits"), "%s", why);
+	v = htole32(MAICACHE_PEER_COPY_HELD | MAICACHE_PEER_COPY_NO_HOLDER);
+	memcpy(buf + MAICACHE_PEER_HDR_SIZE + 48, &v, 4);
+	memset(buf + MAICACHE_PEER_HDR_SIZE + 52, 0, 4);
+	ck_assert_int_eq(dec(buf, MAICACHE_PEER_HDR_SIZE + 56, &out, &why), -EPROTO);
+	ck_assert_msg(strstr(why, "both"), "%s", why);
+
+	/* HOLDER and HAVE: a key that does not check out is refused. */
+	memset(&m, 0, sizeof(m));
+	m.type = MAICACHE_PEER_HOLDER;
+	m.holder.key = a_key();
+	m.holder.key.extent_shift = 30;
+	ck_assert_uint_eq(enc(&m, buf), 0);
+}
+END_TEST
+
 /* Random bytes after a valid header never crash the decoder. */
 START_TEST(garbage_bodies)
 {
@@ -365,7 +409,8 @@ static Suite *suite(void)
 	Suite *s = suite_create("peer_wire");
 	TCase *tc = tcase_create("core");
 
-	tcase_add_loop_test(tc, round_trip_every_type, 0, 12);
+	tcase_add_loop_test(tc, round_trip_every_type, 0, 16);
+	tcase_add_test(tc, fanout_frame_checks);
 	tcase_add_test(tc, rdma_frame_checks);
 	tcase_add_test(tc, header_checks);
 	tcase_add_test(tc, body_checks);

@@ -1,14 +1,16 @@
 #!/bin/bash
 # vm: nodes 4
 # vm: newest-kernel
-# A cache group (membership in etcd, Blob in Azurite, both on node 0) under
-# faults, one phase after another, every read checked byte for byte:
+# A cache group (membership in etcd, Blob in Azurite, both on node 0; every
+# node with Soft-RoCE, so extents move by RDMA READ wherever both ends can)
+# under faults, one phase after another, every read checked byte for byte:
 #   E  the daemons find each other through etcd; all read one blob at once
 #      while etcd is stopped and started again: no read fails, everyone
 #      registers again, and Azurite still sees one GET per extent (a brief
 #      etcd outage sends nobody back to Blob)
 #   A  node 3 dies while the others read: the host kills its qemu (no
-#      FIN, no RST reaches them, as with a crashed machine); they finish
+#      FIN, no RST, no RDMA disconnect reaches them, as with a crashed
+#      machine; READs posted to it go unanswered); they finish
 #      with no I/O error, drop it within the lease TTL, and the only extra
 #      GETs are for extents it owned (it reads nothing itself, so it holds
 #      no fetch turn of another owner's extent when it dies)
@@ -34,6 +36,7 @@ victim=$((nodes - 1))
 liar=$((nodes - 2))
 
 group_up --etcd
+net_rdma
 group_blobs "$size" e a b c
 if ((me == victim && MAICACHE_LIFE == 1)); then
 	# Its id is the daemon's own, made now and kept in the state directory.
@@ -66,7 +69,11 @@ until [[ $(group_peer_num etcd_reachable) == 1 && $(group_peer_num etcd_register
 	sleep 0.5
 done
 group_wait_members "$nodes" 60
-echo "node $me: phase E: read all of e.bin while etcd restarted; registered again, $nodes members"
+reads=$(group_peer_num rdma_reads)
+echo "node $me: phase E: read all of e.bin while etcd restarted; registered again, $nodes members;" \
+	"$reads extents by RDMA READ"
+# Every node reads extents that others own: some of them over RDMA.
+((reads > 0)) || die "node $me: phase E: no extent came by RDMA READ"
 group_mark done-e
 group_wait done-e "$nodes"
 if ((me == 0)); then
@@ -99,7 +106,8 @@ if ((me == victim)); then
 else
 	t0=$EPOCHREALTIME
 	cmp -n "$size" "$dev_a" /tmp/a.bin || die "node $me: phase A: bytes differ from the blob"
-	echo "node $me: phase A: read all of a.bin in $(ms_since "$t0") ms, all match, no I/O error"
+	echo "node $me: phase A: read all of a.bin in $(ms_since "$t0") ms, all match, no I/O error;" \
+		"$(group_peer_num rdma_reads) extents by RDMA READ so far"
 	group_wait_members $((nodes - 1)) 30
 	echo "node $me: phase A: node $victim dropped from the membership"
 	group_mark done-a

@@ -104,11 +104,12 @@ if ((me == 0)); then
 	group_wait_nodes perf 600 1
 	ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b ? a / b : 0 }'; }
 	# Each marker: words on lines; no process substitution in the VM (no /dev/fd).
-	group_marker res-auto 1 | tr '\n' ' ' >/tmp/m-auto
-	group_marker res-off 1 | tr '\n' ' ' >/tmp/m-off
-	group_marker perf 1 | tr '\n' ' ' >/tmp/m-perf
-	read -r r_rate r_lat_ms r_lat_n r_cpu1 r_reads </tmp/m-auto
-	read -r t_rate t_lat_ms t_lat_n t_cpu1 t_reads </tmp/m-off
+	# One line each, ended by a newline: read fails at an end of file without one.
+	for m in res-auto res-off perf; do
+		{ group_marker "$m" 1 | tr '\n' ' '; echo; } >"/tmp/m-$m"
+	done
+	read -r r_rate r_lat_ms r_lat_n r_cpu1 r_reads </tmp/m-res-auto
+	read -r t_rate t_lat_ms t_lat_n t_cpu1 t_reads </tmp/m-res-off
 	read -r p_bw p_lat </tmp/m-perf
 	r_cpu0=$(($(group_marker cpu0-end-auto 0) - $(group_marker cpu0-start-auto 0)))
 	t_cpu0=$(($(group_marker cpu0-end-off 0) - $(group_marker cpu0-start-off 0)))
