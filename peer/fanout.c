@@ -421,6 +421,23 @@ void mc_fanout_have(struct mc_fanout *t, const struct mc_extent_key *key,
 	give_out(key, &out, cb, arg);
 }
 
+void mc_fanout_held(struct mc_fanout *t, const struct mc_extent_key *key,
+		    const struct mc_node_id *node, uint64_t now_ms, mc_fanout_cb cb, void *arg)
+{
+	struct fan_entry *e = find(t, key);
+	struct fan_out out = { 0 };
+
+	if (!e) {
+		e = make_room(t) ? entry_new(t, key) : NULL;
+		if (!e)
+			return;
+	}
+	expire_entry(t, e, now_ms);
+	add_holder(t, e, node, now_ms);
+	dispatch(t, e, now_ms, &out);
+	give_out(key, &out, cb, arg);
+}
+
 void mc_fanout_expire(struct mc_fanout *t, uint64_t now_ms, mc_fanout_cb cb, void *arg)
 {
 	struct fan_entry *e;

@@ -100,6 +100,13 @@ void mc_fanout_have(struct mc_fanout *t, const struct mc_extent_key *key,
 		    const struct mc_node_id *node, const struct mc_node_id *from,
 		    uint64_t now_ms, mc_fanout_cb cb, void *arg);
 
+/*
+ * node has key's bytes without a lend: it fetched them from the source and
+ * PUT them here (checked). It becomes a holder; waiters get it if free.
+ */
+void mc_fanout_held(struct mc_fanout *t, const struct mc_extent_key *key,
+		    const struct mc_node_id *node, uint64_t now_ms, mc_fanout_cb cb, void *arg);
+
 /* Lends and holders past their time end; waiters get what came free. */
 void mc_fanout_expire(struct mc_fanout *t, uint64_t now_ms, mc_fanout_cb cb, void *arg);
 

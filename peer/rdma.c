@@ -22,6 +22,13 @@
 #define PRIV_MAGIC	0x4452434dU	/* "MCRD" */
 #define PRIV_VERSION	1
 #define MAX_READS	32		/* in flight per link */
+/*
+ * The queue pair's local ACK timeout, 4.096 us x 2^14 = 67 ms: how long a
+ * READ whose response lost a packet waits before it is sent again. The
+ * connection manager's own default for RoCE is 2^17 or more (0.5 s), and
+ * a drop then costs half a second (Soft-RoCE drops under load).
+ */
+#define ACK_TIMEOUT	14
 #define RESOLVE_MS	2000
 
 /* A connection request's private data. */
@@ -203,6 +210,14 @@ static struct mc_rdma_link *new_link(struct mc_rdma *r, void *arg)
 	return l;
 }
 
+/* Before rdma_connect() or rdma_accept(): the timeout of the QP the id makes. */
+static int set_ack_timeout(struct rdma_cm_id *id)
+{
+	uint8_t t = ACK_TIMEOUT;
+
+	return rdma_set_option(id, RDMA_OPTION_ID, RDMA_OPTION_ID_ACK_TIMEOUT, &t, sizeof(t));
+}
+
 static void conn_param(const struct mc_rdma *r, struct rdma_conn_param *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -346,7 +361,7 @@ static void on_connect_request(struct mc_rdma *r, struct rdma_cm_id *id, const v
 	l->id = id;
 	id->context = l;
 	conn_param(r, &p);
-	if (setup_qp(l) || rdma_accept(id, &p)) {
+	if (setup_qp(l) || set_ack_timeout(id) || rdma_accept(id, &p)) {
 		/* The id goes with the link; the peer sees the connection fail. */
 		link_down(l, -EIO);
 		return;
@@ -380,7 +395,7 @@ static void on_link_event(struct mc_rdma_link *l, enum rdma_cm_event_type ev, in
 		conn_param(r, &p);
 		p.private_data = &priv;
 		p.private_data_len = sizeof(priv);
-		if (rdma_connect(l->id, &p))
+		if (set_ack_timeout(l->id) || rdma_connect(l->id, &p))
 			link_down(l, -errno);
 		return;
 	case RDMA_CM_EVENT_ESTABLISHED:

@@ -461,6 +461,10 @@ void mc_peer_server_payload(struct mc_peer_server *s, struct mc_peer_conn *c,
 		nack(c, m->seq, &m->data.key, MAICACHE_PEER_NACK_BAD_DATA);
 	} else {
 		s->stats.puts++;
+		/* The fetcher has the bytes too: the waiters may be sent to it. */
+		if (s->fan)
+			mc_fanout_held(s->fan, &m->data.key, mc_peer_conn_peer(c), mc_now_ms(),
+				       fan_verdict, s);
 	}
 	mc_flight_done(s->fl, &m->data.key, who, crc_ok, mc_now_ms(), verdict, s);
 }

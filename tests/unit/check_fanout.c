@@ -254,6 +254,24 @@ START_TEST(have_needs_a_lend)
 }
 END_TEST
 
+START_TEST(fetcher_is_a_holder)
+{
+	struct mc_fanout *t = table(1, 4, 8, 8);
+	struct mc_extent_key k = key(1);
+	struct mc_node_id fetcher = node(6), h;
+	struct seen s = { 0 };
+
+	/* Node 6 fetched it from the source for the group: a holder at once. */
+	mc_fanout_held(t, &k, &fetcher, 0, record, &s);
+	ck_assert_int_eq(s.n, 0);
+	ck_assert_uint_eq(mc_fanout_holders(t, &k), 1);
+	ck_assert_int_eq(ask(t, &k, 1, true, 1, &h), MC_FANOUT_SERVE);
+	ck_assert_int_eq(ask(t, &k, 2, true, 1, &h), MC_FANOUT_HOLDER);
+	ck_assert(is_node(&h, 6));
+	mc_fanout_free(t);
+}
+END_TEST
+
 START_TEST(gone_and_evicted)
 {
 	struct mc_fanout *t = table(1, 4, 8, 8);
@@ -455,6 +473,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, failed_holder_is_forgotten);
 	tcase_add_test(tc, lends_and_holders_expire);
 	tcase_add_test(tc, have_needs_a_lend);
+	tcase_add_test(tc, fetcher_is_a_holder);
 	tcase_add_test(tc, gone_and_evicted);
 	tcase_add_test(tc, bounded);
 	tcase_add_test(tc, herd_spreads_like_a_tree);

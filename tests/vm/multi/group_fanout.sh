@@ -1,0 +1,63 @@
+#!/bin/bash
+# vm: nodes 4
+# vm: newest-kernel
+# Hot-extent fan-out: N nodes (Soft-RoCE on each; Azurite on node 0) with
+# peer_fanout = 1 read the same 1 MiB extents at the same moment. Each
+# owner sends an extent to at most one requester at a time (the peak every
+# daemon reports); the others are sent to nodes that have it already
+# (holders: the fetcher, and each node once it has it) and get it there.
+# The group still fetches each extent from Blob once, and every byte read
+# matches the blob.
+set -euo pipefail
+# shellcheck source=tests/vm/lib.sh
+. "$MAICACHE_ROOT/tests/vm/lib.sh"
+# shellcheck source=tests/vm/group.sh
+. "$MAICACHE_ROOT/tests/vm/group.sh"
+
+nodes=$MAICACHE_NODES
+size=$((4 << 20))
+extents=$((size >> 20))
+
+group_up
+net_rdma
+group_blobs "$size" hot
+group_start_daemon --set peer_fanout=1
+group_mark ready
+group_wait ready "$nodes"
+dev=$(attach "$(blob_url data hot.bin)" --extent-size 1M)
+group_mark attached
+group_wait attached "$nodes"
+
+t0=$EPOCHREALTIME
+cmp -n "$size" "$dev" /tmp/hot.bin || die "node $MAICACHE_NODE: the device's bytes differ from the blob"
+echo "node $MAICACHE_NODE: read $size bytes in $(ms_since "$t0") ms, all match"
+"$ctl" peers | tee "$MAICACHE_OUT/peers.txt"
+"$ctl" --json peers >/tmp/peers.json
+group_mark done /tmp/peers.json
+# Every node serves (as owner or holder) until all have read.
+group_wait done "$nodes"
+
+if ((MAICACHE_NODE == 0)); then
+	got=0 sent=0 haves=0 served=0
+	for ((i = 0; i < nodes; i++)); do
+		group_marker done "$i" >/tmp/peers-$i.json
+		n() { json_num "$1" </tmp/peers-$i.json | head -n1; }
+		peak=$(n fan_peak)
+		echo "node $i: at most $peak sends of an extent at once; sent $(n fan_redirected) to holders," \
+			"$(n fan_haves) HAVEs; got $(n from_holders) of $(n holder_asks) from holders" \
+			"($(n holder_fails) failed); served $(n holder_served) as a holder"
+		((peak <= 1)) || die "node $i sent an extent to $peak requesters at once (peer_fanout = 1)"
+		got=$((got + $(n from_holders)))
+		sent=$((sent + $(n fan_redirected)))
+		haves=$((haves + $(n fan_haves)))
+		served=$((served + $(n holder_served)))
+	done
+	gets=$(azurite_requests GET /data/hot.bin)
+	echo "fan-out: $gets GETs for $extents extents on $nodes nodes; owners sent $sent requesters to holders;" \
+		"$got extents came from holders ($served sends from holders' own devices, $haves HAVEs)" |
+		tee "$MAICACHE_OUT/fanout.txt"
+	assert_eq "$gets" "$extents" "GETs of the hot blob, whole group"
+	((got >= 1)) || die "no requester got an extent from a holder"
+fi
+group_mark counted
+group_wait counted 1
