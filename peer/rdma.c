@@ -25,8 +25,9 @@
 /*
  * The queue pair's local ACK timeout, 4.096 us x 2^14 = 67 ms: how long a
  * READ whose response lost a packet waits before it is sent again. The
- * connection manager's own default for RoCE is 2^17 or more (0.5 s), and
- * a drop then costs half a second (Soft-RoCE drops under load).
+ * connection manager's own default for RoCE comes from its packet lifetime,
+ * 2^17 or more (0.5 s): a drop then stalls a READ that long, and Soft-RoCE
+ * drops under load.
  */
 #define ACK_TIMEOUT	14
 #define RESOLVE_MS	2000
