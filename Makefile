@@ -88,7 +88,7 @@ deps:
 	@scripts/deps.sh
 
 user: $(BUILD)/user/maicached $(BUILD)/user/maicachectl $(BUILD)/user/mc-filler $(BUILD)/user/mc-pattern-check \
-	$(BUILD)/user/policy-sim $(BUILD)/user/placement-sim
+	$(BUILD)/user/policy-sim $(BUILD)/user/placement-sim $(BUILD)/user/cluster-sim
 
 include tests/vm/tools/tools.mk
 user: $(addprefix $(BUILD)/user/,$(VM_TOOLS))
@@ -111,6 +111,12 @@ $(BUILD)/user/policy-sim: tools/sim/policy-sim.c kmod/policy.c kmod/policy.h too
 # libcurl nor the event loop's liburing and libaio (tests/unit/ldd.sh).
 # The cache group's placement code over synthetic groups (docs/peers.md).
 $(BUILD)/user/placement-sim: $(A)/tools/sim/placement-sim.o $(A)/libmcpeer.a $(A)/libmaicache.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_peer)
+
+# A checkpoint herd on a cluster, run by the group's own placement,
+# single-flight and fan-out code (docs/scale.md).
+$(BUILD)/user/cluster-sim: $(A)/tools/sim/cluster-sim.o $(A)/libmcpeer.a $(A)/libmaicache.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_peer)
 

@@ -2,15 +2,18 @@
 /*
  * See fanout.h. Extents sit in a hash table of lists and on one list,
  * least recently asked first, from which an idle entry (nothing sent,
- * nobody queued) is dropped to make room. Verdicts for waiters are
- * collected while the entry changes and given out after, so a callback
- * sees the table whole.
+ * nobody queued) is dropped to make room. Holders and lends are arrays
+ * indexed by node id (idmap.h); the holders with a free place wait in a
+ * queue, so a hand-out costs the same with one holder or thousands.
+ * Verdicts for waiters are collected while the entry changes and given
+ * out after, so a callback sees the table whole.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fanout.h"
+#include "idmap.h"
 
 #define NBUCKETS	1024	/* a power of two */
 
@@ -41,9 +44,14 @@ struct fan_entry {
 	struct fan_req *waiters;	/* oldest first */
 	unsigned int nwaiters, wcap;
 	struct fan_holder *holders;
-	unsigned int nholders, hcap, next_holder;
+	unsigned int nholders, hcap;
+	struct mc_idmap hmap;		/* holder node -> index */
+	struct mc_node_id *freeq;	/* holders with a free place, in turn (a ring) */
+	unsigned int fq_head, fq_n, fq_cap;
 	struct fan_lend *lends;
 	unsigned int nlends, lcap;
+	struct mc_idmap lmap;		/* requester node -> its lend */
+	uint64_t expire_ms;		/* no lend or holder ends before */
 };
 
 struct mc_fanout {
@@ -93,6 +101,9 @@ static void entry_free(struct mc_fanout *t, struct fan_entry *e)
 	free(e->waiters);
 	free(e->holders);
 	free(e->lends);
+	free(e->freeq);
+	mc_idmap_free(&e->hmap);
+	mc_idmap_free(&e->lmap);
 	free(e);
 	t->count--;
 }
@@ -172,25 +183,64 @@ static struct fan_entry *entry_new(struct mc_fanout *t, const struct mc_extent_k
 		return NULL;
 	}
 	e->key = *k;
+	e->expire_ms = UINT64_MAX;
 	mc_list_add_tail(bucket(t, k), &e->link);
 	mc_list_add_tail(&t->lru, &e->lru);
 	t->count++;
 	return e;
 }
 
+/* The free-place queue: a ring that grows (a stale entry is skipped when popped). */
+static void fq_push(struct fan_entry *e, const struct mc_node_id *node)
+{
+	if (e->fq_n == e->fq_cap) {
+		unsigned int cap = e->fq_cap ? e->fq_cap * 2 : 8;
+		struct mc_node_id *q = malloc(cap * sizeof(*q));
+
+		if (!q)
+			return;		/* that holder is not handed out again */
+		for (unsigned int i = 0; i < e->fq_n; i++)
+			q[i] = e->freeq[(e->fq_head + i) % e->fq_cap];
+		free(e->freeq);
+		e->freeq = q;
+		e->fq_cap = cap;
+		e->fq_head = 0;
+	}
+	e->freeq[(e->fq_head + e->fq_n++) % e->fq_cap] = *node;
+}
+
+static struct mc_node_id fq_pop(struct fan_entry *e)
+{
+	struct mc_node_id id = e->freeq[e->fq_head];
+
+	e->fq_head = (e->fq_head + 1) % e->fq_cap;
+	e->fq_n--;
+	return id;
+}
+
+static void note_expiry(struct fan_entry *e, uint64_t until_ms)
+{
+	if (until_ms < e->expire_ms)
+		e->expire_ms = until_ms;
+}
+
 static struct fan_holder *holder_of(struct fan_entry *e, const struct mc_node_id *node)
 {
-	for (unsigned int i = 0; i < e->nholders; i++)
-		if (same_node(&e->holders[i].node, node))
-			return &e->holders[i];
-	return NULL;
+	int64_t i = mc_idmap_get(&e->hmap, node);
+
+	return i < 0 ? NULL : &e->holders[i];
 }
 
 static void drop_holder(struct mc_fanout *t, struct fan_entry *e, struct fan_holder *h)
 {
-	*h = e->holders[--e->nholders];
-	if (e->next_holder >= e->nholders)
-		e->next_holder = 0;
+	unsigned int i = (unsigned int)(h - e->holders), last = --e->nholders;
+
+	mc_idmap_del(&e->hmap, &h->node);
+	if (i != last) {
+		e->holders[i] = e->holders[last];
+		/* Only changes an index that is there: cannot fail. */
+		mc_idmap_put(&e->hmap, &e->holders[i].node, i);
+	}
 	t->st.holders_dropped++;
 }
 
@@ -201,42 +251,55 @@ static void add_holder(struct mc_fanout *t, struct fan_entry *e, const struct mc
 
 	if (!h) {
 		if (e->nholders >= t->o.holders ||
-		    !grow((void **)&e->holders, &e->hcap, e->nholders, sizeof(*h)))
+		    !grow((void **)&e->holders, &e->hcap, e->nholders, sizeof(*h)) ||
+		    mc_idmap_put(&e->hmap, node, e->nholders))
 			return;
 		h = &e->holders[e->nholders++];
 		h->node = *node;
 		h->lent = 0;
+		fq_push(e, node);
 		t->st.holders_added++;
 	}
 	h->until_ms = now_ms + t->o.holder_ms;
+	note_expiry(e, h->until_ms);
 }
 
 /* End lend i; its holder gets the place back (failed: the holder goes). */
 static void end_lend(struct mc_fanout *t, struct fan_entry *e, unsigned int i, bool failed)
 {
 	struct fan_holder *h = holder_of(e, &e->lends[i].holder);
+	unsigned int last = --e->nlends;
 
-	if (h && h->lent)
-		h->lent--;
-	if (h && failed)
+	if (h && failed) {
 		drop_holder(t, e, h);
-	e->lends[i] = e->lends[--e->nlends];
+	} else if (h && h->lent) {
+		/* Full until now: back in the queue. */
+		if (h->lent-- == t->o.serve_max)
+			fq_push(e, &h->node);
+	}
+	mc_idmap_del(&e->lmap, &e->lends[i].node);
+	if (i != last) {
+		e->lends[i] = e->lends[last];
+		mc_idmap_put(&e->lmap, &e->lends[i].node, i);
+	}
 }
 
 static int lend_of(const struct fan_entry *e, const struct mc_node_id *node)
 {
-	for (unsigned int i = 0; i < e->nlends; i++)
-		if (same_node(&e->lends[i].node, node))
-			return (int)i;
-	return -1;
+	return (int)mc_idmap_get(&e->lmap, node);
 }
 
 static void expire_entry(struct mc_fanout *t, struct fan_entry *e, uint64_t now_ms)
 {
+	uint64_t next = UINT64_MAX;
 	unsigned int i = 0;
 
+	if (now_ms < e->expire_ms)
+		return;
 	while (i < e->nlends) {
 		if (e->lends[i].until_ms > now_ms) {
+			if (e->lends[i].until_ms < next)
+				next = e->lends[i].until_ms;
 			i++;
 			continue;
 		}
@@ -245,31 +308,46 @@ static void expire_entry(struct mc_fanout *t, struct fan_entry *e, uint64_t now_
 	}
 	i = 0;
 	while (i < e->nholders) {
-		if (e->holders[i].until_ms > now_ms)
-			i++;
-		else
+		if (e->holders[i].until_ms <= now_ms) {
 			drop_holder(t, e, &e->holders[i]);
+			continue;
+		}
+		if (e->holders[i].until_ms < next)
+			next = e->holders[i].until_ms;
+		i++;
 	}
+	e->expire_ms = next;
 }
 
 /*
- * A holder in turn with a free place that is not node, lent to node until
- * lend_ms from now; false with none (or no memory for the lend).
+ * The next holder in turn with a free place that is not node, lent to node
+ * until lend_ms from now; false with none (or no memory for the lend).
  */
 static bool lend(struct mc_fanout *t, struct fan_entry *e, const struct mc_node_id *node,
 		 uint64_t now_ms, struct mc_node_id *out)
 {
-	for (unsigned int n = 0; n < e->nholders; n++) {
-		struct fan_holder *h = &e->holders[e->next_holder];
+	for (unsigned int tries = e->fq_n; tries && e->fq_n; tries--) {
+		struct mc_node_id id = fq_pop(e);
+		struct fan_holder *h = holder_of(e, &id);
+		struct fan_lend *l;
 
-		e->next_holder = (e->next_holder + 1) % e->nholders;
-		if (h->lent >= t->o.serve_max || same_node(&h->node, node))
+		if (!h || h->lent >= t->o.serve_max)
+			continue;	/* gone, or full: stale */
+		if (same_node(&h->node, node)) {
+			fq_push(e, &id);
 			continue;
-		if (!grow((void **)&e->lends, &e->lcap, e->nlends, sizeof(*e->lends)))
+		}
+		if (!grow((void **)&e->lends, &e->lcap, e->nlends, sizeof(*e->lends)) ||
+		    mc_idmap_put(&e->lmap, node, e->nlends)) {
+			fq_push(e, &id);
 			return false;
-		e->lends[e->nlends++] = (struct fan_lend){ .node = *node, .holder = h->node,
-							   .until_ms = now_ms + t->o.lend_ms };
-		h->lent++;
+		}
+		l = &e->lends[e->nlends++];
+		*l = (struct fan_lend){ .node = *node, .holder = h->node,
+					.until_ms = now_ms + t->o.lend_ms };
+		note_expiry(e, l->until_ms);
+		if (++h->lent < t->o.serve_max)
+			fq_push(e, &id);
 		*out = h->node;
 		t->st.redirected++;
 		return true;
@@ -354,6 +432,8 @@ static void dispatch(struct mc_fanout *t, struct fan_entry *e, uint64_t now_ms,
 
 		if (serve_place(t, e, w)) {
 			*v = (struct fan_verdict){ .who = w->who, .v = MC_FANOUT_SERVE };
+		} else if (!e->fq_n) {
+			break;		/* no place and no free holder: nothing to give */
 		} else if (w->may_redirect && lend(t, e, &w->node, now_ms, &v->holder)) {
 			v->who = w->who;
 			v->v = MC_FANOUT_HOLDER;
@@ -500,8 +580,10 @@ void mc_fanout_forget_key(struct mc_fanout *t, const struct mc_extent_key *key,
 		return;
 	t->st.holders_dropped += e->nholders;
 	e->nholders = 0;
-	e->next_holder = 0;
 	e->nlends = 0;
+	e->fq_n = 0;
+	mc_idmap_clear(&e->hmap);
+	mc_idmap_clear(&e->lmap);
 	out.v = e->nwaiters ? calloc(e->nwaiters, sizeof(*out.v)) : NULL;
 	for (unsigned int i = 0; out.v && i < e->nwaiters; i++)
 		out.v[out.n++] = (struct fan_verdict){ .who = e->waiters[i].who,

@@ -7,7 +7,10 @@
 # daemon reports); the others are sent to nodes that have it already
 # (holders: the fetcher, and each node once it has it) and get it there.
 # The group still fetches each extent from Blob once, and every byte read
-# matches the blob.
+# matches the blob. Node 0 then runs tools/sim/cluster-sim on the same
+# scenario (N nodes, the same extents, K = 1) and checks that the model
+# agrees with what the VMs did: the same Blob GETs and the same peak, and
+# the sends by holders within 2 of the extents that came from holders.
 set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
@@ -38,7 +41,7 @@ group_mark done /tmp/peers.json
 group_wait done "$nodes"
 
 if ((MAICACHE_NODE == 0)); then
-	got=0 sent=0 haves=0 served=0
+	got=0 sent=0 haves=0 served=0 vm_peak=0
 	for ((i = 0; i < nodes; i++)); do
 		group_marker done "$i" >/tmp/peers-$i.json
 		n() { json_num "$1" </tmp/peers-$i.json | head -n1; }
@@ -47,6 +50,7 @@ if ((MAICACHE_NODE == 0)); then
 			"$(n fan_haves) HAVEs; got $(n from_holders) of $(n holder_asks) from holders" \
 			"($(n holder_fails) failed); served $(n holder_served) as a holder"
 		((peak <= 1)) || die "node $i sent an extent to $peak requesters at once (peer_fanout = 1)"
+		((peak > vm_peak)) && vm_peak=$peak
 		got=$((got + $(n from_holders)))
 		sent=$((sent + $(n fan_redirected)))
 		haves=$((haves + $(n fan_haves)))
@@ -58,6 +62,20 @@ if ((MAICACHE_NODE == 0)); then
 		tee "$MAICACHE_OUT/fanout.txt"
 	assert_eq "$gets" "$extents" "GETs of the hot blob, whole group"
 	((got >= 1)) || die "no requester got an extent from a holder"
+
+	# The same scenario in the simulator, which runs the same fan-out code.
+	"$bin/cluster-sim" --nodes "$nodes" --extents "$extents" --extent-mib 1 --fanout 1 \
+		--quiet >"$MAICACHE_OUT/sim.txt" || die "cluster-sim failed"
+	cat "$MAICACHE_OUT/sim.txt"
+	sim_gets=$(awk '$1 == "Blob:" { print $2 }' "$MAICACHE_OUT/sim.txt")
+	sim_peak=$(sed -n 's/.*at most \([0-9]*\) sends of one extent.*/\1/p' "$MAICACHE_OUT/sim.txt")
+	sim_holders=$(sed -n 's/.* \([0-9]*\) sends by holders.*/\1/p' "$MAICACHE_OUT/sim.txt")
+	echo "simulator against the VMs: $sim_gets against $gets GETs, peak $sim_peak against $vm_peak," \
+		"$sim_holders against $got extents from holders (margin 2)" | tee -a "$MAICACHE_OUT/fanout.txt"
+	assert_eq "$sim_gets" "$gets" "Blob GETs: the simulator against the VMs"
+	assert_eq "$sim_peak" "$vm_peak" "peak sends of one extent: the simulator against the VMs"
+	d=$((sim_holders - got))
+	((d >= -2 && d <= 2)) || die "extents from holders: the simulator $sim_holders, the VMs $got (margin 2)"
 fi
 group_mark counted
 group_wait counted 1
