@@ -289,18 +289,44 @@ static void to_holder(struct mc_peer_client *cl, struct mc_peer_conn *c,
 	step(f);
 }
 
-/* The bytes are in: a holder's are reported to the owner (HAVE). */
-static void got_it(struct mc_peer_fetch *f)
+/*
+ * Where the HAVE for f goes once its bytes are in the kernel: to the owner
+ * that sent us to a holder (from: that holder), or to the member that sent
+ * or took them itself (from: that member). Taken before finish(), which
+ * may free f.
+ */
+struct have_to {
+	struct mc_peer_conn *c;
+	struct mc_node_id from;
+	struct mc_extent_key key;
+};
+
+static struct have_to have_to(struct mc_peer_fetch *f, struct mc_peer_conn *src)
 {
-	struct mc_peer_msg m = { .type = MAICACHE_PEER_HAVE, .seq = ++f->cl->seq };
+	struct have_to h = { .key = f->key };
 
 	f->cl->stats.from_peers++;
-	if (!f->at_holder || !f->fan_owner)
+	if (f->at_holder && f->fan_owner) {
+		f->cl->stats.from_holders++;
+		h.c = f->fan_owner;
+		h.from = f->holder;
+	} else if (src) {
+		h.c = src;
+		h.from = *mc_peer_conn_peer(src);
+	}
+	return h;
+}
+
+/* After finish(): the bytes are readable here, so this node may be named a holder. */
+static void send_have(struct mc_peer_client *cl, const struct have_to *h)
+{
+	struct mc_peer_msg m = { .type = MAICACHE_PEER_HAVE, .seq = ++cl->seq };
+
+	if (!h->c)
 		return;
-	f->cl->stats.from_holders++;
-	m.holder.key = f->key;
-	memcpy(m.holder.node_id, f->holder.b, sizeof(m.holder.node_id));
-	mc_peer_conn_send(f->fan_owner, &m, NULL);
+	m.holder.key = h->key;
+	memcpy(m.holder.node_id, h->from.b, sizeof(m.holder.node_id));
+	mc_peer_conn_send(h->c, &m, NULL);
 }
 
 /* Ask the next member, or go to the source when none is left. */
@@ -433,6 +459,7 @@ static void read_done(void *arg, int status)
 	struct mc_peer_client *cl = f->cl;
 	struct mc_peer_msg m = { .type = MAICACHE_PEER_DONE, .seq = f->seq };
 	struct mc_peer_conn *c = f->loc_from;
+	struct have_to h;
 
 	f->reading = false;
 	if (f->loc_from) {
@@ -459,10 +486,11 @@ static void read_done(void *arg, int status)
 	}
 	cl->stats.rdma_reads++;
 	cl->stats.rdma_bytes += f->len;
-	got_it(f);
+	h = have_to(f, c);
 	if (c)
 		loc_remember(cl, f, c, f->loc_addr, f->loc_rkey);
 	finish(f, 0);
+	send_have(cl, &h);
 }
 
 /* LOC: READ the extent from where the owner pinned it. */
@@ -571,6 +599,7 @@ void mc_peer_client_payload(struct mc_peer_client *cl, struct mc_peer_conn *c,
 			    const struct mc_peer_msg *m, void *buf, bool crc_ok)
 {
 	struct mc_peer_fetch *f = find(cl, c, m->seq);
+	struct have_to h;
 
 	if (buf == cl->scratch || !f) {
 		cl->stats.strays++;
@@ -584,8 +613,9 @@ void mc_peer_client_payload(struct mc_peer_client *cl, struct mc_peer_conn *c,
 		step(f);
 		return;
 	}
-	got_it(f);
+	h = have_to(f, c);
 	finish(f, 0);
+	send_have(cl, &h);
 }
 
 bool mc_peer_client_sent(struct mc_peer_client *cl, struct mc_peer_conn *c,
@@ -593,10 +623,14 @@ bool mc_peer_client_sent(struct mc_peer_client *cl, struct mc_peer_conn *c,
 {
 	struct mc_peer_fetch *f;
 
-	(void)c;
 	mc_list_for_each(f, &cl->fetches, link) {
 		if (f->put_pending && f->dst == payload) {
+			/* The fetcher for the group: a holder too, once its kernel has it. */
+			struct have_to h = { .c = c, .key = f->key };
+
+			h.from = *mc_peer_conn_peer(c);
 			finish(f, 0);
+			send_have(cl, &h);
 			return true;
 		}
 	}

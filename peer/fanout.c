@@ -163,7 +163,8 @@ static bool make_room(struct mc_fanout *t)
 	if (t->count < t->o.max_extents)
 		return true;
 	mc_list_for_each(e, &t->lru, lru) {
-		if (!e->nsends && !e->nwaiters && !e->nlends) {
+		/* Lends do not keep it: their HAVEs then count for nothing. */
+		if (!e->nsends && !e->nwaiters) {
 			entry_free(t, e);
 			return true;
 		}
@@ -319,6 +320,25 @@ static void expire_entry(struct mc_fanout *t, struct fan_entry *e, uint64_t now_
 	e->expire_ms = next;
 }
 
+/* node is lent to holder (or to this node itself) until lend_ms from now. */
+static bool add_lend(struct mc_fanout *t, struct fan_entry *e, const struct mc_node_id *node,
+		     const struct mc_node_id *holder, uint64_t now_ms)
+{
+	int l = lend_of(e, node);
+	struct fan_lend *nl;
+
+	if (l >= 0)
+		end_lend(t, e, (unsigned int)l, false);	/* the latest counts */
+	if (!grow((void **)&e->lends, &e->lcap, e->nlends, sizeof(*e->lends)) ||
+	    mc_idmap_put(&e->lmap, node, e->nlends))
+		return false;
+	nl = &e->lends[e->nlends++];
+	*nl = (struct fan_lend){ .node = *node, .holder = *holder,
+				 .until_ms = now_ms + t->o.lend_ms };
+	note_expiry(e, nl->until_ms);
+	return true;
+}
+
 /*
  * The next holder in turn with a free place that is not node, lent to node
  * until lend_ms from now; false with none (or no memory for the lend).
@@ -329,7 +349,6 @@ static bool lend(struct mc_fanout *t, struct fan_entry *e, const struct mc_node_
 	for (unsigned int tries = e->fq_n; tries && e->fq_n; tries--) {
 		struct mc_node_id id = fq_pop(e);
 		struct fan_holder *h = holder_of(e, &id);
-		struct fan_lend *l;
 
 		if (!h || h->lent >= t->o.serve_max)
 			continue;	/* gone, or full: stale */
@@ -337,15 +356,10 @@ static bool lend(struct mc_fanout *t, struct fan_entry *e, const struct mc_node_
 			fq_push(e, &id);
 			continue;
 		}
-		if (!grow((void **)&e->lends, &e->lcap, e->nlends, sizeof(*e->lends)) ||
-		    mc_idmap_put(&e->lmap, node, e->nlends)) {
+		if (!add_lend(t, e, node, &h->node, now_ms)) {
 			fq_push(e, &id);
 			return false;
 		}
-		l = &e->lends[e->nlends++];
-		*l = (struct fan_lend){ .node = *node, .holder = h->node,
-					.until_ms = now_ms + t->o.lend_ms };
-		note_expiry(e, l->until_ms);
 		if (++h->lent < t->o.serve_max)
 			fq_push(e, &id);
 		*out = h->node;
@@ -472,8 +486,9 @@ void mc_fanout_end(struct mc_fanout *t, const struct mc_extent_key *key,
 	if (i == e->nsends)
 		return;		/* not a send of this table's (untracked) */
 	expire_entry(t, e, now_ms);
+	/* A holder once it says so: its own kernel serves the bytes by then. */
 	if (ok)
-		add_holder(t, e, &e->sends[i].node, now_ms);
+		add_lend(t, e, &e->sends[i].node, &t->o.self, now_ms);
 	e->sends[i] = e->sends[--e->nsends];
 	dispatch(t, e, now_ms, &out);
 	give_out(key, &out, cb, arg);
@@ -513,7 +528,7 @@ void mc_fanout_held(struct mc_fanout *t, const struct mc_extent_key *key,
 			return;
 	}
 	expire_entry(t, e, now_ms);
-	add_holder(t, e, node, now_ms);
+	add_lend(t, e, node, &t->o.self, now_ms);
 	dispatch(t, e, now_ms, &out);
 	give_out(key, &out, cb, arg);
 }

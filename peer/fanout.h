@@ -4,11 +4,14 @@
  * does not send it to them all. The owner sends an extent to at most
  * serve_max (K) requesters at a time; a requester beyond those is handed a
  * holder, a node that already has the extent and sends it to at most K
- * requesters at a time as well. A holder is a node this one sent it to, or
- * one that reported getting it from a holder (HAVE), within holder_ms; a
- * hand-out to a holder (a lend) lasts until that requester reports HAVE or
- * asks again, or for lend_ms. With every holder busy the requester queues
- * (told WAIT) and is answered as places and holders come free.
+ * requesters at a time as well. A node becomes a holder when it reports
+ * that it has the extent (HAVE: its own kernel serves it by then), after
+ * this node sent it, a holder this node named sent it, or it fetched it
+ * for the group; it is handed out for holder_ms. Each of those is a lend
+ * (this node's own sends and fetches are lends from itself) that lasts
+ * until the requester reports HAVE or asks again, or for lend_ms. With
+ * every holder busy the requester queues (told WAIT) and is answered as
+ * places and holders come free.
  *
  * Each transfer time every node that has the extent sends it to K more, so
  * the copies grow (K + 1)-fold: N nodes have it after about log_(K+1)(N)
@@ -37,6 +40,7 @@
 #define MC_FANOUT_HOLDERS_MAX	65536	/* per extent */
 
 struct mc_fanout_opts {
+	struct mc_node_id self;		/* this node: HAVE from it is of its own sends */
 	unsigned int serve_max;		/* K: sends of one extent at once (1..1024) */
 	unsigned int holders;		/* holders kept per extent (0: no fan-out) */
 	uint32_t holder_ms;		/* a holder is handed out this long (1..600000) */
@@ -87,22 +91,26 @@ int mc_fanout_ask(struct mc_fanout *t, const struct mc_extent_key *key,
 
 /*
  * The send to who, after a SERVE, ended: ok, who has the bytes now (sent
- * over TCP, or READ and DONE) and becomes a holder; else not (the
- * connection closed, the lease lapsed). Waiters get the place and the
- * holders that are free.
+ * over TCP, or READ and DONE) and becomes a holder once it says HAVE;
+ * else not (the connection closed, the lease lapsed). Waiters get the
+ * place and the holders that are free.
  */
 void mc_fanout_end(struct mc_fanout *t, const struct mc_extent_key *key,
 		   struct mc_flight_who who, bool ok, uint64_t now_ms,
 		   mc_fanout_cb cb, void *arg);
 
-/* node got key from the holder from (HAVE): its lend ends, node is a holder. */
+/*
+ * node has key, from the holder `from` (HAVE; from is self for this node's
+ * own sends and a fetch for the group): its lend ends, node is a holder.
+ * A HAVE that matches no lend is ignored.
+ */
 void mc_fanout_have(struct mc_fanout *t, const struct mc_extent_key *key,
 		    const struct mc_node_id *node, const struct mc_node_id *from,
 		    uint64_t now_ms, mc_fanout_cb cb, void *arg);
 
 /*
- * node has key's bytes without a lend: it fetched them from the source and
- * PUT them here (checked). It becomes a holder; waiters get it if free.
+ * node fetched key from the source and PUT it here (checked): a lend from
+ * this node, so that its HAVE makes it a holder.
  */
 void mc_fanout_held(struct mc_fanout *t, const struct mc_extent_key *key,
 		    const struct mc_node_id *node, uint64_t now_ms, mc_fanout_cb cb, void *arg);

@@ -939,6 +939,7 @@ int mc_group_start(struct mc_daemon *d, char *err, size_t errlen)
 		if (!ret)
 			ret = mc_peer_server_new(&g->srv, &fo, &mc_pool_store_ops, g->pool);
 	}
+	fan.self = g->me;
 	if (!ret && cfg->peer_fanout)
 		ret = mc_peer_server_set_fanout(g->srv, &fan);
 	if (!ret)

@@ -50,16 +50,24 @@ static struct mc_node_id node(int n)
 	return id;
 }
 
-static struct mc_fanout *table(unsigned int k, unsigned int holders, unsigned int waiters,
-			       unsigned int extents)
+#define SELF 99		/* the node whose table it is */
+
+static struct mc_fanout *table_of(int self, unsigned int k, unsigned int holders,
+				  unsigned int waiters, unsigned int extents)
 {
-	struct mc_fanout_opts o = { .serve_max = k, .holders = holders, .holder_ms = 1000,
-				    .lend_ms = 300, .max_waiters = waiters,
+	struct mc_fanout_opts o = { .self = node(self), .serve_max = k, .holders = holders,
+				    .holder_ms = 1000, .lend_ms = 300, .max_waiters = waiters,
 				    .max_extents = extents };
 	struct mc_fanout *t;
 
 	ck_assert_int_eq(mc_fanout_new(&t, &o), 0);
 	return t;
+}
+
+static struct mc_fanout *table(unsigned int k, unsigned int holders, unsigned int waiters,
+			       unsigned int extents)
+{
+	return table_of(SELF, k, holders, waiters, extents);
 }
 
 static int conns[8];
@@ -89,6 +97,14 @@ static void have(struct mc_fanout *t, const struct mc_extent_key *k, int n, int 
 	mc_fanout_have(t, k, &id, &f, now, record, s);
 }
 
+/* c's send ended well, and c said HAVE: a holder. */
+static void ended(struct mc_fanout *t, const struct mc_extent_key *k, int c, uint64_t now,
+		  struct seen *s)
+{
+	mc_fanout_end(t, k, WHO(c), true, now, record, s);
+	have(t, k, c, SELF, now, s);
+}
+
 START_TEST(k_sends_then_holders)
 {
 	struct mc_fanout *t = table(2, 4, 8, 8);
@@ -101,7 +117,7 @@ START_TEST(k_sends_then_holders)
 	ck_assert_uint_eq(mc_fanout_sending(t, &k), 2);
 	/* Two sends at once, no holder yet: the third queues. */
 	ck_assert_int_eq(ask(t, &k, 3, true, 0, &h), MC_FANOUT_QUEUE);
-	mc_fanout_end(t, &k, WHO(1), true, 10, record, &s);
+	ended(t, &k, 1, 10, &s);
 	/* The place goes to node 3; node 1 is a holder now. */
 	ck_assert_int_eq(s.n, 1);
 	ck_assert_int_eq(s.v[0], MC_FANOUT_SERVE);
@@ -123,7 +139,7 @@ START_TEST(k_sends_then_holders)
 	ck_assert_ptr_eq(s.who[0].conn, &conns[6]);
 	ck_assert(is_node(&s.holder[0], 1) || is_node(&s.holder[0], 4));
 	ck_assert_uint_eq(mc_fanout_stats(t)->redirected, 3);
-	ck_assert_uint_eq(mc_fanout_stats(t)->haves, 1);
+	ck_assert_uint_eq(mc_fanout_stats(t)->haves, 2);	/* node 1's and node 4's */
 	mc_fanout_free(t);
 }
 END_TEST
@@ -140,10 +156,13 @@ START_TEST(finished_node_takes_the_queue)
 	ck_assert_int_eq(ask(t, &k, 3, true, 0, &h), MC_FANOUT_QUEUE);
 	ck_assert_int_eq(ask(t, &k, 4, true, 0, &h), MC_FANOUT_QUEUE);
 	mc_fanout_end(t, &k, WHO(1), true, 5, record, &s);
-	/* Node 2 gets the free place, node 3 is sent to node 1 (K = 1). */
-	ck_assert_int_eq(s.n, 2);
+	/* Node 2 gets the free place; node 1 is no holder until it says HAVE. */
+	ck_assert_int_eq(s.n, 1);
 	ck_assert_int_eq(s.v[0], MC_FANOUT_SERVE);
 	ck_assert_ptr_eq(s.who[0].conn, &conns[2]);
+	have(t, &k, 1, SELF, 5, &s);
+	/* Then node 3 is sent to node 1 (K = 1). */
+	ck_assert_int_eq(s.n, 2);
 	ck_assert_int_eq(s.v[1], MC_FANOUT_HOLDER);
 	ck_assert_ptr_eq(s.who[1].conn, &conns[3]);
 	ck_assert(is_node(&s.holder[1], 1));
@@ -167,13 +186,13 @@ START_TEST(never_sent_to_itself)
 	struct seen s = { 0 };
 
 	ck_assert_int_eq(ask(t, &k, 1, true, 0, &h), MC_FANOUT_SERVE);
-	mc_fanout_end(t, &k, WHO(1), true, 1, record, &s);
+	ended(t, &k, 1, 1, &s);
 	ck_assert_int_eq(ask(t, &k, 2, true, 2, &h), MC_FANOUT_SERVE);
 	/* Node 1 evicted it and asks again: not sent to itself. */
 	ck_assert_int_eq(ask(t, &k, 1, true, 3, &h), MC_FANOUT_QUEUE);
 	/* A requester that may not be redirected waits for a place. */
 	ck_assert_int_eq(ask(t, &k, 3, false, 3, &h), MC_FANOUT_QUEUE);
-	mc_fanout_end(t, &k, WHO(2), true, 4, record, &s);
+	ended(t, &k, 2, 4, &s);
 	/* Node 1 gets the place; node 3 waits on. */
 	ck_assert_int_eq(s.n, 1);
 	ck_assert_ptr_eq(s.who[0].conn, &conns[1]);
@@ -190,7 +209,7 @@ START_TEST(failed_holder_is_forgotten)
 	struct seen s = { 0 };
 
 	ck_assert_int_eq(ask(t, &k, 1, true, 0, &h), MC_FANOUT_SERVE);
-	mc_fanout_end(t, &k, WHO(1), true, 1, record, &s);
+	ended(t, &k, 1, 1, &s);
 	ck_assert_int_eq(ask(t, &k, 2, true, 2, &h), MC_FANOUT_SERVE);
 	ck_assert_int_eq(ask(t, &k, 3, true, 2, &h), MC_FANOUT_HOLDER);
 	ck_assert(is_node(&h, 1));
@@ -210,7 +229,7 @@ START_TEST(lends_and_holders_expire)
 	struct seen s = { 0 };
 
 	ck_assert_int_eq(ask(t, &k, 1, true, 0, &h), MC_FANOUT_SERVE);
-	mc_fanout_end(t, &k, WHO(1), true, 0, record, &s);
+	ended(t, &k, 1, 0, &s);
 	ck_assert_int_eq(ask(t, &k, 2, true, 10, &h), MC_FANOUT_SERVE);
 	ck_assert_int_eq(ask(t, &k, 3, true, 500, &h), MC_FANOUT_HOLDER);
 	ck_assert_int_eq(ask(t, &k, 4, true, 600, &h), MC_FANOUT_QUEUE);
@@ -238,7 +257,7 @@ START_TEST(have_needs_a_lend)
 	struct seen s = { 0 };
 
 	ck_assert_int_eq(ask(t, &k, 1, true, 0, &h), MC_FANOUT_SERVE);
-	mc_fanout_end(t, &k, WHO(1), true, 0, record, &s);
+	ended(t, &k, 1, 0, &s);
 	/* Nobody sent node 5 anywhere: its HAVE makes it no holder. */
 	have(t, &k, 5, 1, 1, &s);
 	ck_assert_uint_eq(mc_fanout_holders(t, &k), 1);
@@ -249,7 +268,7 @@ START_TEST(have_needs_a_lend)
 	ck_assert_uint_eq(mc_fanout_holders(t, &k), 1);
 	have(t, &k, 3, 1, 3, &s);
 	ck_assert_uint_eq(mc_fanout_holders(t, &k), 2);
-	ck_assert_uint_eq(mc_fanout_stats(t)->haves, 1);
+	ck_assert_uint_eq(mc_fanout_stats(t)->haves, 2);	/* node 1's and node 3's */
 	mc_fanout_free(t);
 }
 END_TEST
@@ -261,9 +280,11 @@ START_TEST(fetcher_is_a_holder)
 	struct mc_node_id fetcher = node(6), h;
 	struct seen s = { 0 };
 
-	/* Node 6 fetched it from the source for the group: a holder at once. */
+	/* Node 6 fetched it for the group: a holder once it says HAVE. */
 	mc_fanout_held(t, &k, &fetcher, 0, record, &s);
 	ck_assert_int_eq(s.n, 0);
+	ck_assert_uint_eq(mc_fanout_holders(t, &k), 0);
+	have(t, &k, 6, SELF, 0, &s);
 	ck_assert_uint_eq(mc_fanout_holders(t, &k), 1);
 	ck_assert_int_eq(ask(t, &k, 1, true, 1, &h), MC_FANOUT_SERVE);
 	ck_assert_int_eq(ask(t, &k, 2, true, 1, &h), MC_FANOUT_HOLDER);
@@ -336,8 +357,8 @@ END_TEST
 /*
  * A herd: N nodes ask node 0 for an extent at once; each transfer takes one
  * round. Every node runs its own table: node 0 schedules, holders serve
- * the requesters it sends them (may_redirect false there) and report HAVE
- * to node 0 when done. Measured: rounds until all have it, and no node
+ * the requesters it sends them (may_redirect false there), and every
+ * receiver reports HAVE to node 0. Measured: rounds until all have it, and no node
  * ever sending more than K at once.
  */
 #define HERD_N	200
@@ -397,7 +418,7 @@ static int herd_rounds(unsigned int k)
 
 	memset(&h, 0, sizeof(h));
 	for (int i = 0; i < HERD_N; i++) {
-		h.t[i] = table(k, HERD_N, HERD_N, 4);
+		h.t[i] = table_of(i, k, HERD_N, HERD_N, 4);
 		h.from[i] = -1;
 		h.ask_next[i] = i ? 0 : -1;
 	}
@@ -435,8 +456,8 @@ static int herd_rounds(unsigned int k)
 			mc_fanout_end(h.t[src], &key1,
 				      (struct mc_flight_who){ .conn = &h.conn[i], .seq = (uint64_t)src },
 				      true, 0, herd_cb, &h);
-			if (src)
-				mc_fanout_have(h.t[0], &key1, &id, &from, 0, herd_cb, &h);
+			/* To node 0, from whoever sent it (node 0 itself too). */
+			mc_fanout_have(h.t[0], &key1, &id, &from, 0, herd_cb, &h);
 		}
 	}
 	ck_assert_uint_le(h.max_sending, k);

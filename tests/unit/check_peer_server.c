@@ -457,6 +457,8 @@ static void get_copy(struct client *cl, uint64_t seq, uint64_t k, uint32_t flags
 	ck_assert_int_eq(mc_peer_conn_send(cl->c, &m, NULL), 0);
 }
 
+static void have_msg(struct client *cl, uint64_t seq, uint64_t k, const uint8_t *from);
+
 static void have_msg(struct client *cl, uint64_t seq, uint64_t k, const uint8_t *from)
 {
 	struct mc_peer_msg m = { .type = MAICACHE_PEER_HAVE, .seq = seq };
@@ -471,16 +473,21 @@ START_TEST(fanout_hands_out_holders)
 {
 	struct mc_fanout_opts fo = { .serve_max = 1, .holders = 8, .holder_ms = 5000,
 				     .lend_ms = 1000, .max_waiters = 8, .max_extents = 64 };
-	uint8_t holder[MAICACHE_PEER_ID_SIZE];
+	uint8_t holder[MAICACHE_PEER_ID_SIZE], self[MAICACHE_PEER_ID_SIZE];
 	uint64_t addr;
 
+	/* HAVE from the server's own id: of a send of its own, or a fetch. */
+	memset(self, 0xee, sizeof(self));
+	memcpy(fo.self.b, self, sizeof(self));
 	ck_assert_int_eq(mc_peer_server_set_fanout(srv, &fo), 0);
 	mc_peer_server_set_rdma(srv, true, 0x1234);
-	/* A fetches it for the group: A has it, a holder from its PUT on. */
+	/* A fetches it for the group: a holder once it says it has it. */
 	get(&A, 1, 30);
 	RUN_UNTIL(A.turns == 1);
 	put(&A, 1, 30, true);
 	RUN_UNTIL(st.commits == 1);
+	have_msg(&A, 9, 30, self);
+	RUN_UNTIL(mc_peer_server_fanout_stats(srv)->haves == 1);
 	addr = (uint64_t)(uintptr_t)st.h[0].bytes;
 	/* B READs it: the one place is B's until its DONE. */
 	get_rdma(&B, 2, 30);
@@ -499,9 +506,12 @@ START_TEST(fanout_hands_out_holders)
 	/* C has it from A: A is free again and C a holder; A is sent to C. */
 	have_msg(&C, 5, 30, holder);
 	RUN_UNTIL(A.holders == 1);
+	/* A HAVE nobody was lent for counts for nothing. */
+	have_msg(&B, 6, 30, holder);
+	settle();
 	ck_assert_uint_eq(A.last.seq, 4);
 	ck_assert_int_eq(A.last.holder.node_id[0], 3);
-	ck_assert_uint_eq(mc_peer_server_fanout_stats(srv)->haves, 1);
+	ck_assert_uint_eq(mc_peer_server_fanout_stats(srv)->haves, 2);
 	ck_assert_uint_eq(mc_peer_server_stats(srv)->holders, 2);
 	/* A holder's request for what it does not hold: NACK NOT_HELD, no turn. */
 	get_copy(&A, 7, 31, MAICACHE_PEER_COPY_HELD);

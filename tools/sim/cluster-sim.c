@@ -160,6 +160,7 @@ static struct mc_fanout *fan_of(uint32_t n)
 		.max_extents = 1 << 16,
 	};
 
+	o.self = nodes[n].id;
 	if (!nodes[n].fan && mc_fanout_new(&nodes[n].fan, &o)) {
 		fprintf(stderr, "cluster-sim: cannot make a fan-out table\n");
 		exit(1);
@@ -323,6 +324,19 @@ static void next_reads(uint32_t n)
 	}
 }
 
+/* n tells e's owner it has e, from `from` (the owner itself, or a holder). */
+static void have(uint32_t n, uint32_t from, uint32_t e)
+{
+	struct group *g = group_of(n);
+	struct mc_extent_key k = ext_key(e);
+
+	if (n == g->owner[e])
+		return;
+	msgs++;
+	mc_fanout_have(fan_of(g->owner[e]), &k, &nodes[n].id, &nodes[from].id,
+		       (uint64_t)(now * 1000), fan_cb, (void *)(uintptr_t)g->owner[e]);
+}
+
 /* n has extent e now, from `from` (or from Blob: from == n). */
 static void got(uint32_t n, uint32_t from, uint32_t e)
 {
@@ -337,12 +351,7 @@ static void got(uint32_t n, uint32_t from, uint32_t e)
 	if (from != n) {
 		mc_fanout_end(fan_of(from), &k, who_of(n, e), true, (uint64_t)(now * 1000), fan_cb,
 			      (void *)(uintptr_t)from);
-		if (from != g->owner[e]) {
-			msgs++;
-			mc_fanout_have(fan_of(g->owner[e]), &k, &nodes[n].id, &nodes[from].id,
-				       (uint64_t)(now * 1000), fan_cb,
-				       (void *)(uintptr_t)g->owner[e]);
-		}
+		have(n, from, e);
 	}
 	if (n == g->owner[e] && !g->held[e]) {
 		g->held[e] = 1;
@@ -367,6 +376,7 @@ static void on_blob_done(const struct ev *ev)
 		       (void *)(uintptr_t)g->owner[e]);
 	got(n, n, e);
 	transfer(n, g->owner[e], e);
+	have(n, g->owner[e], e);
 }
 
 static void on_arrive(const struct ev *ev)
