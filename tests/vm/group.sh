@@ -185,3 +185,17 @@ group_blobs() {
 		fi
 	done
 }
+
+# group_read_blob DEV FILE SIZE: read DEV whole and check it against FILE;
+# this node's group counters go to peers.txt and, as JSON, into its "done"
+# marker; then every node waits (serving its extents) until all have read.
+group_read_blob() {
+	local dev=$1 file=$2 size=$3 t0=$EPOCHREALTIME
+
+	cmp -n "$size" "$dev" "$file" || die "node $MAICACHE_NODE: the device's bytes differ from the blob"
+	echo "node $MAICACHE_NODE: read $size bytes in $(ms_since "$t0") ms, all match"
+	"$ctl" peers | tee "$MAICACHE_OUT/peers.txt"
+	"$ctl" --json peers >/tmp/peers.json
+	group_mark done /tmp/peers.json
+	group_wait done "$MAICACHE_NODES"
+}

@@ -31,14 +31,8 @@ dev=$(attach "$(blob_url data hot.bin)" --extent-size 1M)
 group_mark attached
 group_wait attached "$nodes"
 
-t0=$EPOCHREALTIME
-cmp -n "$size" "$dev" /tmp/hot.bin || die "node $MAICACHE_NODE: the device's bytes differ from the blob"
-echo "node $MAICACHE_NODE: read $size bytes in $(ms_since "$t0") ms, all match"
-"$ctl" peers | tee "$MAICACHE_OUT/peers.txt"
-"$ctl" --json peers >/tmp/peers.json
-group_mark done /tmp/peers.json
 # Every node serves (as owner or holder) until all have read.
-group_wait done "$nodes"
+group_read_blob "$dev" /tmp/hot.bin "$size"
 
 if ((MAICACHE_NODE == 0)); then
 	got=0 sent=0 haves=0 served=0 vm_peak=0

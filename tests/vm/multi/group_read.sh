@@ -27,14 +27,7 @@ group_mark ready
 group_wait ready "$nodes"
 
 dev=$(attach "$(blob_url data set.bin)" --extent-size 256K)
-t0=$EPOCHREALTIME
-cmp -n "$size" "$dev" "$data" || die "node $MAICACHE_NODE: the device's bytes differ from the blob"
-echo "node $MAICACHE_NODE: read $size bytes in $(ms_since "$t0") ms, all match"
-"$ctl" peers | tee "$MAICACHE_OUT/peers.txt"
-"$ctl" --json peers >/tmp/peers.json
-group_mark done /tmp/peers.json
-# Every node stays up (and serves its extents) until all have read.
-group_wait done "$nodes"
+group_read_blob "$dev" "$data" "$size"
 
 if ((MAICACHE_NODE == 0)); then
 	gets=$(azurite_requests GET /data/set.bin)
