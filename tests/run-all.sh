@@ -132,7 +132,7 @@ script_part() {
 }
 
 want unit && { echo "== unit tests"; run_unit; run_layout; }
-want sim && { echo "== policy simulation"; run_sim; }
+want sim && { echo "== simulators"; run_sim; script_part sim "$root/tools/sim/cluster-check.sh"; }
 # Each fuzzer over its seeds and 10 s beyond (make fuzz runs longer).
 want fuzz && { echo "== fuzzers (libFuzzer), briefly"; script_part fuzz "$root/tests/fuzz/run.sh"; }
 want blob && { echo "== blob client (Azurite), both engines"; script_part blob "$root/tests/blob/run.sh"; }

@@ -1,0 +1,25 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The cluster simulator's small herd for make check: 2,000 nodes in two
+# groups of 1,000 read 16 extents at once, with fan-out (K = 4) and
+# without. Checked: every node got every extent (cluster-sim exits 1
+# otherwise), one Blob GET per extent per group, no node sent one extent to
+# more than K at once, and fan-out finished in less simulated time than the
+# owner alone. One PASS or FAIL line per check.
+set -uo pipefail
+sim=${1:-$(cd "$(dirname "$0")/../.." && pwd)/build/user/cluster-sim}
+args=(--nodes 2000 --group-size 1000 --extents 16 --quiet)
+
+check() { if eval "$2"; then echo "PASS $1"; else echo "FAIL $1"; fi; }
+field() { sed -n "$2" <<<"$1"; }
+
+with=$("$sim" "${args[@]}" --fanout 4) || { echo "FAIL cluster-sim: the herd did not complete (K = 4)"; exit 1; }
+without=$("$sim" "${args[@]}" --fanout 0) || { echo "FAIL cluster-sim: the herd did not complete (off)"; exit 1; }
+per_extent=$(field "$with" 's/.*GETs, \([0-9.]*\) per extent.*/\1/p')
+peak=$(field "$with" 's/.*at most \([0-9]*\) sends of one extent.*/\1/p')
+t_with=$(field "$with" 's/.*has every extent after \([0-9.]*\) s.*/\1/p')
+t_without=$(field "$without" 's/.*has every extent after \([0-9.]*\) s.*/\1/p')
+check "cluster-sim: one Blob GET per extent per group ($per_extent for 2 groups)" '[[ $per_extent == 2.00 ]]'
+check "cluster-sim: at most K = 4 sends of one extent at once ($peak)" '((peak >= 1 && peak <= 4))'
+check "cluster-sim: fan-out beats the owner alone (${t_with} s against ${t_without} s simulated)" \
+	"awk -v a=$t_with -v b=$t_without 'BEGIN { exit !(a < b) }'"
