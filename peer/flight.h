@@ -24,6 +24,7 @@ struct mc_flight_who {
 	void *conn;
 	uint64_t seq;
 	bool rdma;		/* the requester can READ (GET_RDMA): not part of its name */
+	bool no_holder;		/* a holder failed it: never sent to one (fanout.h); nor this */
 };
 
 enum mc_flight_verdict {

@@ -344,7 +344,7 @@ static void verdict(void *arg, const struct mc_extent_key *key, struct mc_flight
 	else if (v == MC_FLIGHT_FETCH)
 		turn(s, who.conn, who.seq, key);
 	else if (v == MC_FLIGHT_SERVE)
-		serve(s, who, key, true);
+		serve(s, who, key, !who.no_holder);
 }
 
 /* HAVE: c's node got key from the holder we sent it to. */
@@ -368,7 +368,8 @@ bool mc_peer_server_msg(struct mc_peer_server *s, struct mc_peer_conn *c,
 	const struct mc_extent_key *key = copy ? &m->copy.key : &m->get;
 	struct mc_flight_who who = { .conn = c, .seq = m->seq,
 				     .rdma = m->type == MAICACHE_PEER_GET_RDMA ||
-					     (flags & MAICACHE_PEER_COPY_RDMA) };
+					     (flags & MAICACHE_PEER_COPY_RDMA),
+				     .no_holder = flags & MAICACHE_PEER_COPY_NO_HOLDER };
 	bool redirect = !(flags & (MAICACHE_PEER_COPY_HELD | MAICACHE_PEER_COPY_NO_HOLDER));
 	uint32_t len, crc;
 	const void *held;

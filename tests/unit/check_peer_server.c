@@ -535,6 +535,49 @@ START_TEST(fanout_hands_out_holders)
 }
 END_TEST
 
+/*
+ * A requester a holder failed (COPY_NO_HOLDER) that waits in the single
+ * flight is not sent to a holder when the bytes arrive either.
+ */
+START_TEST(no_holder_waiter_is_never_sent_to_a_holder)
+{
+	struct mc_fanout_opts fo = { .serve_max = 1, .holders = 8, .holder_ms = 5000,
+				     .lend_ms = 1000, .max_waiters = 8, .max_extents = 64 };
+	uint8_t self[MAICACHE_PEER_ID_SIZE];
+
+	memset(self, 0xee, sizeof(self));
+	memcpy(fo.self.b, self, sizeof(self));
+	ck_assert_int_eq(mc_peer_server_set_fanout(srv, &fo), 0);
+	mc_peer_server_set_rdma(srv, true, 0x1234);
+	/* A fetches it and says HAVE: A is a holder. */
+	get(&A, 1, 40);
+	RUN_UNTIL(A.turns == 1);
+	put(&A, 1, 40, true);
+	RUN_UNTIL(st.commits == 1);
+	have_msg(&A, 2, 40, self);
+	RUN_UNTIL(mc_peer_server_fanout_stats(srv)->haves == 1);
+	/* Evicted here (A still counts as a holder): B fetches it again. */
+	free(st.h[0].bytes);
+	st.n = 0;
+	get(&B, 3, 40);
+	RUN_UNTIL(B.turns == 1);
+	/* A READs it when it comes (the one place); C came back from a holder. */
+	get_rdma(&A, 4, 40);
+	RUN_UNTIL(A.waits == 1);
+	get_copy(&C, 5, 40, MAICACHE_PEER_COPY_NO_HOLDER);
+	RUN_UNTIL(C.waits == 1);
+	put(&B, 3, 40, true);
+	RUN_UNTIL(A.locs == 1);
+	settle();
+	ck_assert_int_eq(C.holders, 0);	/* not sent to A */
+	ck_assert_int_eq(C.waits, 2);		/* queued for the place */
+	done_msg(&A, 4, 40, A.last.loc.addr);
+	RUN_UNTIL(C.datas == 1);
+	ck_assert_uint_eq(C.last.seq, 5);
+	ck_assert_mem_eq(C.buf, data, LEN);
+}
+END_TEST
+
 /* A fetcher that goes away in the middle of its PUT's payload. */
 START_TEST(put_cut_short_gives_the_room_back)
 {
@@ -672,6 +715,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, put_cut_short_gives_the_room_back);
 	tcase_add_test(tc, rdma_get_pins_until_done);
 	tcase_add_test(tc, fanout_hands_out_holders);
+	tcase_add_test(tc, no_holder_waiter_is_never_sent_to_a_holder);
 	tcase_add_test(tc, own_miss_fetches_once_for_the_group);
 	tcase_add_test(tc, own_miss_waits_for_a_peer);
 	suite_add_tcase(s, tc);
