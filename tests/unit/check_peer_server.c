@@ -468,19 +468,28 @@ static void have_msg(struct client *cl, uint64_t seq, uint64_t k, const uint8_t 
 	ck_assert_int_eq(mc_peer_conn_send(cl->c, &m, NULL), 0);
 }
 
-/* Fan-out, K = 1: one send at a time, then holders, then the queue. */
-START_TEST(fanout_hands_out_holders)
+/*
+ * Fan-out with K = 1, and RDMA on; self gets the server's own id (0xee,
+ * connect_client()): a HAVE from it is of the server's own send or a fetch.
+ */
+static void fanout_on(uint8_t self[MAICACHE_PEER_ID_SIZE])
 {
 	struct mc_fanout_opts fo = { .serve_max = 1, .holders = 8, .holder_ms = 5000,
 				     .lend_ms = 1000, .max_waiters = 8, .max_extents = 64 };
+
+	memset(self, 0xee, MAICACHE_PEER_ID_SIZE);
+	memcpy(fo.self.b, self, MAICACHE_PEER_ID_SIZE);
+	ck_assert_int_eq(mc_peer_server_set_fanout(srv, &fo), 0);
+	mc_peer_server_set_rdma(srv, true, 0x1234);
+}
+
+/* Fan-out, K = 1: one send at a time, then holders, then the queue. */
+START_TEST(fanout_hands_out_holders)
+{
 	uint8_t holder[MAICACHE_PEER_ID_SIZE], self[MAICACHE_PEER_ID_SIZE];
 	uint64_t addr;
 
-	/* HAVE from the server's own id: of a send of its own, or a fetch. */
-	memset(self, 0xee, sizeof(self));
-	memcpy(fo.self.b, self, sizeof(self));
-	ck_assert_int_eq(mc_peer_server_set_fanout(srv, &fo), 0);
-	mc_peer_server_set_rdma(srv, true, 0x1234);
+	fanout_on(self);
 	/* A fetches it for the group: a holder once it says it has it. */
 	get(&A, 1, 30);
 	RUN_UNTIL(A.turns == 1);
@@ -541,14 +550,9 @@ END_TEST
  */
 START_TEST(no_holder_waiter_is_never_sent_to_a_holder)
 {
-	struct mc_fanout_opts fo = { .serve_max = 1, .holders = 8, .holder_ms = 5000,
-				     .lend_ms = 1000, .max_waiters = 8, .max_extents = 64 };
 	uint8_t self[MAICACHE_PEER_ID_SIZE];
 
-	memset(self, 0xee, sizeof(self));
-	memcpy(fo.self.b, self, sizeof(self));
-	ck_assert_int_eq(mc_peer_server_set_fanout(srv, &fo), 0);
-	mc_peer_server_set_rdma(srv, true, 0x1234);
+	fanout_on(self);
 	/* A fetches it and says HAVE: A is a holder. */
 	get(&A, 1, 40);
 	RUN_UNTIL(A.turns == 1);
