@@ -185,10 +185,10 @@ check: all unit
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-Iproto -Ilib -Iloop -Ipeer -Iazure
+	-Iproto -Ilib -Iloop -Ipeer -Iazure -Iuserd
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SRCS := peer/wire.c peer/auth.c peer/key.c peer/etcd.c peer/members.c peer/node_id.c \
-	peer/placement.c peer/fanout.c peer/idmap.c lib/errmsg.c lib/secret.c lib/parse.c lib/ctl_msg.c azure/az_url.c \
+	peer/placement.c peer/fanout.c peer/idmap.c userd/config.c lib/errmsg.c lib/secret.c lib/parse.c lib/ctl_msg.c azure/az_url.c \
 	azure/az_resp.c azure/az_sign.c
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) | deps
 	@mkdir -p $(@D)
