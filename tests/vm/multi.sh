@@ -16,7 +16,7 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 KVER=""
-TIMEOUT=300
+TIMEOUT=""
 NODES=""
 while (($#)); do
 	case $1 in
@@ -32,6 +32,11 @@ if (($# != 1)) || ! [[ $NODES =~ ^[0-9]+$ ]] || ((NODES < 2 || NODES > 16)); the
 fi
 TEST=$(realpath -e -- "$1")
 NAME=$(basename "$TEST" .sh)
+# Each node's life gets --timeout, else the test's "# vm: timeout SECS", else 300 s.
+if [[ -z $TIMEOUT ]]; then
+	TIMEOUT=$(sed -n 's/^#[[:space:]]*vm:[[:space:]]*timeout[[:space:]]*\([0-9]*\)[[:space:]]*$/\1/p' "$TEST")
+	TIMEOUT=${TIMEOUT:-300}
+fi
 [[ -n $KVER ]] || KVER=$("$REPO/scripts/kernels.sh" | tail -n1)
 
 run=$REPO/build/vm-runs/$KVER/$NAME

@@ -1,6 +1,7 @@
 #!/bin/bash
 # vm: nodes 4
 # vm: newest-kernel
+# vm: timeout 600
 # Hot-extent fan-out: N nodes (Soft-RoCE on each; Azurite on node 0) with
 # peer_fanout = 1 read the same 1 MiB extents at the same moment. Each
 # owner sends an extent to at most one requester at a time (the peak every

@@ -1,6 +1,7 @@
 #!/bin/bash
 # vm: nodes 4
 # vm: newest-kernel
+# vm: timeout 600
 # A cache group (membership in etcd, Blob in Azurite, both on node 0; every
 # node with Soft-RoCE, so extents move by RDMA READ wherever both ends can)
 # under faults, one phase after another, every read checked byte for byte:

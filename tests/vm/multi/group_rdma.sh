@@ -1,6 +1,7 @@
 #!/bin/bash
 # vm: nodes 3
 # vm: newest-kernel
+# vm: timeout 600
 # A cache group over RDMA, mixed: nodes 0 and 1 have Soft-RoCE (rxe) on
 # their NIC, node 2 has none (membership from a file, Azurite on node 0,
 # every read compared byte for byte with the blob):
