@@ -178,6 +178,17 @@ START_TEST(finished_node_takes_the_queue)
 }
 END_TEST
 
+/* K = 1: node 1 got k (ended at t1) and is a holder; node 2 has the place from t2 on. */
+static void holder_and_busy(struct mc_fanout *t, const struct mc_extent_key *k, struct seen *s,
+			    uint64_t t1, uint64_t t2)
+{
+	struct mc_node_id h;
+
+	ck_assert_int_eq(ask(t, k, 1, true, 0, &h), MC_FANOUT_SERVE);
+	ended(t, k, 1, t1, s);
+	ck_assert_int_eq(ask(t, k, 2, true, t2, &h), MC_FANOUT_SERVE);
+}
+
 START_TEST(never_sent_to_itself)
 {
 	struct mc_fanout *t = table(1, 4, 8, 8);
@@ -185,9 +196,7 @@ START_TEST(never_sent_to_itself)
 	struct mc_node_id h;
 	struct seen s = { 0 };
 
-	ck_assert_int_eq(ask(t, &k, 1, true, 0, &h), MC_FANOUT_SERVE);
-	ended(t, &k, 1, 1, &s);
-	ck_assert_int_eq(ask(t, &k, 2, true, 2, &h), MC_FANOUT_SERVE);
+	holder_and_busy(t, &k, &s, 1, 2);
 	/* Node 1 evicted it and asks again: not sent to itself. */
 	ck_assert_int_eq(ask(t, &k, 1, true, 3, &h), MC_FANOUT_QUEUE);
 	/* A requester that may not be redirected waits for a place. */
@@ -208,9 +217,7 @@ START_TEST(failed_holder_is_forgotten)
 	struct mc_node_id h;
 	struct seen s = { 0 };
 
-	ck_assert_int_eq(ask(t, &k, 1, true, 0, &h), MC_FANOUT_SERVE);
-	ended(t, &k, 1, 1, &s);
-	ck_assert_int_eq(ask(t, &k, 2, true, 2, &h), MC_FANOUT_SERVE);
+	holder_and_busy(t, &k, &s, 1, 2);
 	ck_assert_int_eq(ask(t, &k, 3, true, 2, &h), MC_FANOUT_HOLDER);
 	ck_assert(is_node(&h, 1));
 	/* Node 1 no longer had it: node 3 asks again, and is not sent back. */
@@ -228,9 +235,7 @@ START_TEST(lends_and_holders_expire)
 	struct mc_node_id h;
 	struct seen s = { 0 };
 
-	ck_assert_int_eq(ask(t, &k, 1, true, 0, &h), MC_FANOUT_SERVE);
-	ended(t, &k, 1, 0, &s);
-	ck_assert_int_eq(ask(t, &k, 2, true, 10, &h), MC_FANOUT_SERVE);
+	holder_and_busy(t, &k, &s, 0, 10);
 	ck_assert_int_eq(ask(t, &k, 3, true, 500, &h), MC_FANOUT_HOLDER);
 	ck_assert_int_eq(ask(t, &k, 4, true, 600, &h), MC_FANOUT_QUEUE);
 	/* Node 3 never says HAVE: lend_ms (300) on, node 1 takes node 4. */
