@@ -140,6 +140,9 @@ static int take_segment(struct parse *p, const char *what, const char *s,
 		return fail(p, "%s too long", what);
 	if (r < 0)
 		return fail(p, "bad percent-escape in the %s", what);
+	/* A %00 would cut the name short: another blob, or none (found by fuzz_blob_url). */
+	if ((size_t)r != strlen(out))
+		return fail(p, "a NUL byte (%%00) in the %s", what);
 	return 0;
 }
 

@@ -116,6 +116,9 @@ START_TEST(errors)
 	bad("https://a.blob.core.windows.net/Bad_Name/b", "invalid container name 'Bad_Name'");
 	bad("https://a.blob.core.windows.net/ab/b", "invalid container name 'ab'");
 	bad("https://a.blob.core.windows.net/cont/b%zz", "bad percent-escape");
+	bad("https://a.blob.core.windows.net/cont/%00b", "a NUL byte (%00) in the blob name");
+	bad("https://a.blob.core.windows.net/cont/b%00tail", "a NUL byte (%00) in the blob name");
+	bad("http://127.0.0.1:10000/ac%00ct/cont/b", "a NUL byte (%00)");
 	bad("https://u:p@a.blob.core.windows.net/cont/b", "'@'");
 	bad("http://127.0.0.1:99999/acct/cont/b", "bad port");
 	bad("http://127.0.0.1:/acct/cont/b", "bad port");
