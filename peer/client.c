@@ -383,11 +383,9 @@ static void kickoff(void *arg)
 	step(arg);
 }
 
-void mc_peer_fetch_start(struct mc_peer_client *cl, struct mc_peer_fetch *f,
-			 const struct mc_placement *p, size_t self_index)
+void mc_peer_fetch_start_ranked(struct mc_peer_client *cl, struct mc_peer_fetch *f,
+				const size_t *rank, size_t n, size_t self_index)
 {
-	size_t rank[MC_PLACEMENT_RANK_MAX], n, i;
-
 	f->cl = cl;
 	f->asked = NULL;
 	f->turn = false;
@@ -402,15 +400,23 @@ void mc_peer_fetch_start(struct mc_peer_client *cl, struct mc_peer_fetch *f,
 	f->next = f->nrank = 0;
 	f->self = cl->ops->local ? self_index : SIZE_MAX;
 	memset(&f->timer, 0, sizeof(f->timer));
-	n = mc_placement_rank(p, mc_extent_key_hash(&f->key), rank,
-			      cl->o.tries + (f->self == SIZE_MAX && self_index != SIZE_MAX));
-	for (i = 0; i < n && f->nrank < cl->o.tries; i++)
+	for (size_t i = 0; i < n && f->nrank < cl->o.tries; i++)
 		if (rank[i] != self_index || f->self != SIZE_MAX)
 			f->rank[f->nrank++] = rank[i];
 	mc_list_add_tail(&cl->fetches, &f->link);
 	cl->stats.fetches++;
 	/* Never inside the caller's call. */
 	mc_timer_arm(cl->loop, &f->timer, 0, kickoff, f);
+}
+
+void mc_peer_fetch_start(struct mc_peer_client *cl, struct mc_peer_fetch *f,
+			 const struct mc_placement *p, size_t self_index)
+{
+	size_t rank[MC_PLACEMENT_RANK_MAX], n;
+	bool skip_self = !cl->ops->local && self_index != SIZE_MAX;
+
+	n = mc_placement_rank(p, mc_extent_key_hash(&f->key), rank, cl->o.tries + skip_self);
+	mc_peer_fetch_start_ranked(cl, f, rank, n, self_index);
 }
 
 void mc_peer_fetch_sourced(struct mc_peer_fetch *f, int res)

@@ -57,7 +57,11 @@ struct mc_peer_client_ops {
 	struct mc_peer_conn *(*conn_to)(void *arg, size_t member);
 	/* Read the extent from the source into f's dst; then mc_peer_fetch_sourced(). */
 	void (*source)(void *arg, struct mc_peer_fetch *f);
-	/* The miss is over: 0 (dst holds the bytes) or the source's negative errno. */
+	/*
+	 * The miss is over: 0 (dst holds the bytes) or the source's negative
+	 * errno. With 0, this node may be named a holder (HAVE) as soon as
+	 * done() returns: the bytes must be readable from this node by then.
+	 */
 	void (*done)(void *arg, struct mc_peer_fetch *f, int res);
 	/*
 	 * This node is the member to ask next (the owner, or the first one
@@ -138,6 +142,12 @@ void mc_peer_client_free(struct mc_peer_client *cl);
  */
 void mc_peer_fetch_start(struct mc_peer_client *cl, struct mc_peer_fetch *f,
 			 const struct mc_placement *p, size_t self_index);
+/*
+ * The same over members the caller ranked: rank[0..n) in the order to ask
+ * (at most tries of them are), self_index as above.
+ */
+void mc_peer_fetch_start_ranked(struct mc_peer_client *cl, struct mc_peer_fetch *f,
+				const size_t *rank, size_t n, size_t self_index);
 /* The local() part ended: 0 (dst holds the bytes) or a negative errno. */
 void mc_peer_fetch_local_done(struct mc_peer_fetch *f, int res);
 /* The source read that source() asked for ended: ok, dst holds the bytes. */

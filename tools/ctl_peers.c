@@ -26,6 +26,12 @@ static const char *const group_numbers[] = {
 	"accepted", "refused", "membership_changes", "etcd_reachable", "etcd_registered",
 	"etcd_failures", "etcd_events", "fanout", "fan_redirected", "fan_queued", "fan_haves",
 	"fan_peak", "holder_asks", "from_holders", "holder_fails", "holder_served",
+	"holder_copies", "holder_not_held",
+};
+
+static const char *const home_numbers[] = {
+	"gateways", "regions", "gateway", "reads", "from_home", "turns", "fallbacks", "local",
+	"waits", "nacks", "timeouts", "no_conn", "gets_served", "served", "puts",
 };
 
 static const char *num(const struct mc_msg *m, const char *key)
@@ -54,6 +60,16 @@ void mc_group_print(const struct mc_msg *m)
 		for (i = 0; i < sizeof(group_numbers) / sizeof(group_numbers[0]); i++) {
 			snprintf(field, sizeof(field), "group_%s", group_numbers[i]);
 			json_u64(m, field, group_numbers[i]);
+		}
+		if (!strcmp(num(m, "group_home"), "1")) {
+			/* json_u64() writes a comma first: a first member without one. */
+			printf(",\"home\":{\"on\":true");
+			for (i = 0; i < sizeof(home_numbers) / sizeof(home_numbers[0]); i++) {
+				/* Named in full: "turns" alone is also the group's. */
+				snprintf(field, sizeof(field), "home_%s", home_numbers[i]);
+				json_u64(m, field, field);
+			}
+			printf("}");
 		}
 		printf("}");
 		return;
@@ -90,14 +106,26 @@ void mc_group_print(const struct mc_msg *m)
 	else
 		printf("  group RDMA: off (TCP only)\n");
 	if (strcmp(num(m, "group_fanout"), "0"))
-		printf("  group fan-out: at most %s sends of an extent at once (peak %s); sent %s requesters to holders, queued %s, %s HAVEs; as a requester %s sent to holders, %s got from them, %s failed; served %s as a holder\n",
+		printf("  group fan-out: at most %s sends of an extent at once (peak %s); sent %s requesters to holders, queued %s, %s HAVEs; as a requester %s sent to holders, %s got from them, %s failed; as a holder asked %s, served %s, did not hold %s\n",
 		       num(m, "group_fanout"), num(m, "group_fan_peak"),
 		       num(m, "group_fan_redirected"), num(m, "group_fan_queued"),
 		       num(m, "group_fan_haves"), num(m, "group_holder_asks"),
 		       num(m, "group_from_holders"), num(m, "group_holder_fails"),
-		       num(m, "group_holder_served"));
+		       num(m, "group_holder_copies"), num(m, "group_holder_served"),
+		       num(m, "group_holder_not_held"));
 	else
 		printf("  group fan-out: off (every asker is sent the extent)\n");
+	if (!strcmp(num(m, "group_home"), "1")) {
+		printf("  home tier: %s gateways in %s regions%s; asked for %s extents: %s from the home, %s read from Blob for the cluster, %s fell back to Blob (waited %s, NACKs %s, timeouts %s, unreachable %s); home itself for %s\n",
+		       num(m, "home_gateways"), num(m, "home_regions"),
+		       strcmp(num(m, "home_gateway"), "1") ? "" : " (this node is one)",
+		       num(m, "home_reads"), num(m, "home_from_home"), num(m, "home_turns"),
+		       num(m, "home_fallbacks"), num(m, "home_waits"), num(m, "home_nacks"),
+		       num(m, "home_timeouts"), num(m, "home_no_conn"), num(m, "home_local"));
+		if (!strcmp(num(m, "home_gateway"), "1"))
+			printf("  home gateway: %s GETs from other groups, %s answered with data, %s PUTs\n",
+			       num(m, "home_gets_served"), num(m, "home_served"), num(m, "home_puts"));
+	}
 	if (!strcmp(num(m, "group_store"), "pool"))
 		printf("  group store (in the pool, shared with this node's devices): %s extents in %s bytes of slots, %s evicted, %s pinned, %s refused for room, %s errors\n",
 		       num(m, "group_store_extents"), num(m, "group_store_bytes"),

@@ -21,13 +21,13 @@
 #define MIN		(60 * SEC)
 #define HOUR		(60 * MIN)
 
-enum key_type { T_ENGINE, T_LOG_LEVEL, T_STORE, T_RDMA, T_PATH, T_UINT, T_MS, T_SIZE, T_NAME, T_ADDR, T_URL };
+enum key_type { T_ENGINE, T_LOG_LEVEL, T_STORE, T_RDMA, T_PATH, T_UINT, T_MS, T_SIZE, T_NAME, T_ADDR, T_URL, T_REGION, T_REGIONS };
 
 struct key_desc {
 	const char *name;
 	enum key_type type;
 	size_t off;		/* in struct mc_config */
-	size_t size;		/* T_PATH, T_NAME, T_ADDR: buffer size */
+	size_t size;		/* T_PATH, T_NAME, T_ADDR, T_REGION(S): buffer size */
 	uint64_t min, max;	/* T_UINT, T_MS, T_SIZE */
 	bool zero_ok;		/* T_MS: 0 means none, below min */
 };
@@ -61,6 +61,11 @@ static const struct key_desc keys[] = {
 	{ "peer_tries", T_UINT, FIELD(peer_tries), 0, 1, 16, false },
 	{ "peer_fanout", T_UINT, FIELD(peer_fanout), 0, 0, 1024, false },
 	{ "fetch_lease", T_MS, FIELD(fetch_lease_ms), 0, 100, 10 * MIN, false },
+	{ "region", T_REGION, FIELD(region), MC_REGION_MAX, 0, 0, false },
+	{ "home_registry", T_PATH, FIELD(home_registry), MC_CONFIG_PATH_MAX, 0, 0, false },
+	{ "home_key", T_PATH, FIELD(home_key), MC_CONFIG_PATH_MAX, 0, 0, false },
+	{ "home_listen", T_ADDR, FIELD(home_listen), MC_PEER_ADDR_MAX, 0, 0, false },
+	{ "home_regions", T_REGIONS, FIELD(home_regions), MC_HOME_REGIONS_MAX, 0, 0, false },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -201,6 +206,39 @@ static int set_name(const struct key_desc *k, char *field, const char *value,
 	return 0;
 }
 
+/* A region of [a-z0-9-] (peer/members.h), or a list of them: "a,b". */
+static int set_regions(const struct key_desc *k, char *field, const char *value,
+		       char *err, size_t errlen)
+{
+	char one[MC_REGION_MAX];
+	const char *s = value, *end;
+	size_t n = strlen(value);
+
+	if (n >= k->size)
+		return mc_errf(err, errlen, -EINVAL, "%s: too long (%zu bytes, at most %zu)",
+			    k->name, n, k->size - 1);
+	while (n) {
+		end = strchr(s, ',');
+		if (!end)
+			end = s + strlen(s);
+		if (end != value + n && k->type == T_REGION)
+			return mc_errf(err, errlen, -EINVAL, "%s: one region, not a list", k->name);
+		if ((size_t)(end - s) >= sizeof(one))
+			return mc_errf(err, errlen, -EINVAL, "%s: a region is at most %zu characters",
+				    k->name, sizeof(one) - 1);
+		memcpy(one, s, (size_t)(end - s));
+		one[end - s] = '\0';
+		if (!mc_member_region_ok(one))
+			return mc_errf(err, errlen, -EINVAL, "%s: '%s' is not a region (1 to %zu of a-z 0-9 -)",
+				    k->name, one, sizeof(one) - 1);
+		if (!*end)
+			break;
+		s = end + 1;
+	}
+	memcpy(field, value, n + 1);
+	return 0;
+}
+
 /* A numeric host:port, or [v6]:port (peer/members.h). */
 static int set_addr(const struct key_desc *k, char *field, const char *value,
 		    char *err, size_t errlen)
@@ -321,6 +359,9 @@ int mc_config_set(struct mc_config *cfg, const char *key, const char *value,
 		return set_addr(k, field, value, err, errlen);
 	case T_URL:
 		return set_url(k, field, value, err, errlen);
+	case T_REGION:
+	case T_REGIONS:
+		return set_regions(k, field, value, err, errlen);
 	}
 	return -EINVAL;
 }
@@ -365,6 +406,12 @@ int mc_config_check(const struct mc_config *cfg, char *err, size_t errlen)
 		return mc_errf(err, errlen, -EINVAL,
 			    "group '%s' needs one of group_members (a membership file) and group_etcd",
 			    cfg->group);
+	if (cfg->home_registry[0] && !cfg->group[0])
+		return mc_errf(err, errlen, -EINVAL,
+			    "home_registry is the tier between groups: set group too");
+	if (cfg->home_registry[0] && (!cfg->home_key[0] || !cfg->region[0]))
+		return mc_errf(err, errlen, -EINVAL,
+			    "home_registry needs home_key (the cluster's key file) and region (this node's)");
 	if (cfg->group_etcd[0] && !cfg->peer_advertise[0] &&
 	    (!strncmp(cfg->peer_listen, "0.0.0.0:", 8) || !strncmp(cfg->peer_listen, "[::]:", 5)))
 		return mc_errf(err, errlen, -EINVAL,

@@ -31,6 +31,8 @@
 #define MC_CONFIG_PATH_MAX	4096
 #define MC_GROUP_NAME_MAX	128
 #define MC_PEER_ADDR_MAX	72	/* "[v6]:port" */
+#define MC_REGION_MAX		32	/* peer/members.h */
+#define MC_HOME_REGIONS_MAX	256
 #define MC_ETCD_ENDPOINT_MAX	200
 
 /* Where a node keeps the extents it holds for its group. */
@@ -83,6 +85,13 @@ struct mc_config {
 	unsigned int peer_tries;		/* 3, 1..16: peers asked per miss */
 	unsigned int peer_fanout;		/* 4, 0..1024: K sends of an extent at once (0: off) */
 	uint64_t fetch_lease_ms;		/* 10000, 100ms..10min: a fetch turn */
+
+	/* The tier between groups (userd/home.h): off while home_registry is "". */
+	char region[MC_REGION_MAX];		/* "", [a-z0-9-]: this node's */
+	char home_registry[MC_CONFIG_PATH_MAX];	/* the gateways, members file format */
+	char home_key[MC_CONFIG_PATH_MAX];	/* the cluster's key file, mode 0600 */
+	char home_listen[MC_PEER_ADDR_MAX];	/* a gateway's address for other groups */
+	char home_regions[MC_HOME_REGIONS_MAX];	/* "": none; regions asked after this one */
 };
 
 void mc_config_defaults(struct mc_config *cfg);

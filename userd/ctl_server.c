@@ -137,8 +137,18 @@ static void group_counters(struct mc_daemon *d, struct mc_msg *m)
 	U(rdma_locs); U(rdma_dones); U(rdma_lapsed);
 	U(fanout); U(fan_redirected); U(fan_queued); U(fan_haves); U(fan_peak);
 	U(holder_asks); U(from_holders); U(holder_fails); U(holder_served);
+	U(holder_copies); U(holder_not_held);
 	U(auth_failures); U(bad_frames); U(cut_short); U(accepted); U(refused);
 	U(membership_changes);
+	mc_msg_add_u64(m, "group_home", gi.home);
+	if (gi.home) {
+#define H(f) mc_msg_add_u64(m, "home_" #f, gi.hi.f)
+		H(gateways); H(regions); H(reads); H(from_home); H(turns); H(fallbacks);
+		H(local); H(waits); H(nacks); H(timeouts); H(no_conn);
+		H(gets_served); H(served); H(puts);
+		mc_msg_add_u64(m, "home_gateway", (uint64_t)gi.hi.gateway);
+#undef H
+	}
 	mc_msg_add(m, "group_membership", gi.etcd ? "etcd" : "file");
 	if (gi.etcd) {
 		U(etcd_reachable); U(etcd_registered); U(etcd_failures); U(etcd_events);

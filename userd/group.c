@@ -23,6 +23,7 @@
 #include "etcd.h"
 #include "etcd_session.h"
 #include "group.h"
+#include "home.h"
 #include "key.h"
 #include "mem_store.h"
 #include "pool_store.h"
@@ -91,6 +92,7 @@ struct mc_group_node {
 	struct mc_pool_store *pool;	/* group_store pool */
 	struct mc_peer_server *srv;
 	struct mc_peer_client *cl;
+	struct mc_home *home;		/* the tier between groups, or NULL */
 	struct mc_list accepted;
 	unsigned int naccepted;
 	struct mc_list reads;
@@ -159,12 +161,20 @@ static void local_sourced(void *arg, int res, const char *msg)
 	local_end(r, res);
 }
 
+/* What the group reads from the source for itself: through the home tier if there is one. */
+static int group_source_read(struct gread *r, mc_source_cb cb)
+{
+	if (r->g->home)
+		return mc_home_read(r->g->home, &r->f.key, r->src, r->off, r->dst, r->len, cb, r);
+	return mc_source_read(r->src, &r->rq, r->off, r->dst, r->len, cb, r);
+}
+
 static void local_source(struct gread *r, bool keep)
 {
 	int ret;
 
 	r->local_put = keep;
-	ret = mc_source_read(r->src, &r->rq, r->off, r->dst, r->len, local_sourced, r);
+	ret = group_source_read(r, local_sourced);
 	if (ret) {
 		if (keep)
 			mc_peer_server_local_put(r->g->srv, &r->lr, ret);
@@ -227,7 +237,7 @@ static void cl_source(void *arg, struct mc_peer_fetch *f)
 	int ret;
 
 	(void)arg;
-	ret = mc_source_read(r->src, &r->rq, r->off, r->dst, r->len, remote_sourced, r);
+	ret = group_source_read(r, remote_sourced);
 	if (ret) {
 		snprintf(r->msg, sizeof(r->msg), "cannot start the source read");
 		mc_peer_fetch_sourced(f, ret);
@@ -236,10 +246,21 @@ static void cl_source(void *arg, struct mc_peer_fetch *f)
 
 static void cl_done(void *arg, struct mc_peer_fetch *f, int res)
 {
+	struct mc_group_node *g = arg;
 	struct gread *r = f->arg;
 
-	(void)arg;
 	read_end(r, res, res ? r->msg : NULL);
+	/*
+	 * A HAVE may follow at once, and a holder's peers pin the extent: the
+	 * kernel takes the completion now, not at the end of the loop's turn
+	 * (a GET_COPY could come before that and find it not ready).
+	 */
+	if (!res) {
+		int ret = mc_miss_ring_flush(&g->d->ring);
+
+		if (ret && ret != -EAGAIN)
+			mc_log(g->d, MC_LOG_WARN, "kick failed: %s", strerror(-ret));
+	}
 }
 
 /* ---- connections ---- */
@@ -947,6 +968,9 @@ int mc_group_start(struct mc_daemon *d, char *err, size_t errlen)
 	if (ret)
 		return mc_errf(err, errlen, ret, "cannot set up the group: %s", strerror(-ret));
 	ret = listen_peers(g, err, errlen);
+	if (!ret)
+		ret = g->mem ? mc_home_start(&g->home, d, &g->me, &mc_mem_store_ops, g->mem, err, errlen)
+			     : mc_home_start(&g->home, d, &g->me, &mc_pool_store_ops, g->pool, err, errlen);
 	if (ret)
 		return ret;
 	start_rdma(g);
@@ -975,6 +999,12 @@ void mc_group_stop(struct mc_daemon *d)
 	 */
 	mc_etcd_session_free(g->etcd);
 	g->etcd = NULL;
+	/*
+	 * The home tier's reads end first: each ends the group read waiting
+	 * on it through the group's client, which is still there.
+	 */
+	mc_home_stop(g->home);
+	g->home = NULL;
 	/* RDMA reads in flight end before the client and the pool go. */
 	if (g->cl)
 		mc_peer_client_stop(g->cl);
@@ -1098,6 +1128,8 @@ static void fan_info(struct mc_group_node *g, struct mc_group_info *o)
 	o->holder_asks = cs->holder_asks;
 	o->from_holders = cs->from_holders;
 	o->holder_fails = cs->holder_fails;
+	o->holder_copies = mc_peer_server_stats(g->srv)->copies;
+	o->holder_not_held = mc_peer_server_stats(g->srv)->not_held;
 	if (g->pool) {
 		struct mc_pool_store_stats ps;
 
@@ -1146,6 +1178,9 @@ bool mc_group_info(struct mc_daemon *d, struct mc_group_info *o)
 	o->local_gets = ss->local_gets;
 	o->local_served = ss->local_served;
 	store_info(g, o);
+	o->home = g->home != NULL;
+	if (g->home)
+		mc_home_info(g->home, &o->hi);
 	o->rdma_reads = cs->rdma_reads;
 	o->rdma_bytes = cs->rdma_bytes;
 	o->rdma_errors = cs->rdma_errors;

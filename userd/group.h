@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "home.h"
 #include "source.h"
 
 struct mc_daemon;
@@ -82,12 +83,15 @@ struct mc_group_info {
 	uint64_t fan_redirected, fan_queued, fan_haves, fan_peak;	/* as the owner */
 	uint64_t holder_asks, from_holders, holder_fails;	/* as a requester */
 	uint64_t holder_served;			/* from this node's own devices, as a holder */
+	uint64_t holder_copies, holder_not_held;	/* GET_COPYs asked of it, NOT_HELD answers */
 	uint64_t rdma_locs, rdma_dones, rdma_lapsed;	/* peers' READs of this node */
 	uint64_t auth_failures, bad_frames, cut_short, accepted, refused;
 	uint64_t membership_changes;
 	bool etcd;			/* membership from etcd, else a file */
 	bool etcd_reachable, etcd_registered;
 	uint64_t etcd_failures, etcd_events;
+	bool home;			/* the tier between groups is on */
+	struct mc_home_info hi;
 };
 
 struct mc_group_member_info {

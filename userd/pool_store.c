@@ -266,18 +266,25 @@ static const void *store_get(void *arg, const struct mc_extent_key *key, uint32_
 {
 	struct mc_pool_store *ps = arg;
 	struct held_dev *hd = find_dev(ps, key);
-	uint32_t dev = hd ? hd->id : 0;
 	struct mc_extent_slot pin;
 	const uint8_t *bytes;
+	bool from_vol = false;
 	struct unit *u;
 	char err[256];
-	int ret;
+	uint32_t dev;
+	int ret = -ENOENT;
 
-	if (!hd && !vol_dev(ps, key, &dev)) {
-		ps->st.misses++;
-		return NULL;
+	/*
+	 * What this node owns is in its held device of the blob, what it got
+	 * as a reader in the attached volume's: a node that owns some extents
+	 * of a blob and holds others for the fan-out has both.
+	 */
+	if (hd)
+		ret = mc_nl_extent_pin(ps->d->nl, hd->id, key->index, &pin, err, sizeof(err));
+	if (ret == -ENOENT && vol_dev(ps, key, &dev)) {
+		from_vol = true;
+		ret = mc_nl_extent_pin(ps->d->nl, dev, key->index, &pin, err, sizeof(err));
 	}
-	ret = mc_nl_extent_pin(ps->d->nl, dev, key->index, &pin, err, sizeof(err));
 	if (ret) {
 		if (ret == -ENOENT) {
 			ps->st.misses++;
@@ -307,7 +314,7 @@ static const void *store_get(void *arg, const struct mc_extent_key *key, uint32_
 		u->crc_known = true;
 	}
 	ps->st.hits++;
-	ps->st.device_hits += !hd;
+	ps->st.device_hits += from_vol;
 	*len = pin.len;
 	*crc32c = u->crc;
 	return bytes;

@@ -96,7 +96,12 @@ START_TEST(load_every_key)
 		  "peer_timeout = 500ms\n"
 		  "peer_tries = 5\n"
 		  "peer_fanout = 0\n"
-		  "fetch_lease = 30s\n");
+		  "fetch_lease = 30s\n"
+		  "region = westeurope\n"
+		  "home_registry = /etc/maicache/registry\n"
+		  "home_key = /etc/maicache/home.key\n"
+		  "home_listen = 10.1.0.5:7118\n"
+		  "home_regions = northeurope,uksouth\n");
 	ck_assert_msg(mc_config_load(cfg_path, &c, err, sizeof(err)) == 0, "%s", err);
 	ck_assert_int_eq(c.engine, MC_ENGINE_AIO);
 	ck_assert_str_eq(c.socket, "/run/mc.sock");
@@ -122,6 +127,11 @@ START_TEST(load_every_key)
 	ck_assert_uint_eq(c.peer_tries, 5);
 	ck_assert_uint_eq(c.peer_fanout, 0);
 	ck_assert_uint_eq(c.fetch_lease_ms, 30000);
+	ck_assert_str_eq(c.region, "westeurope");
+	ck_assert_str_eq(c.home_registry, "/etc/maicache/registry");
+	ck_assert_str_eq(c.home_key, "/etc/maicache/home.key");
+	ck_assert_str_eq(c.home_listen, "10.1.0.5:7118");
+	ck_assert_str_eq(c.home_regions, "northeurope,uksouth");
 }
 END_TEST
 
@@ -197,6 +207,19 @@ static const struct {
 	{ "peer_tries = 17\n", "1: peer_tries: 17 is out of range (1-16)" },
 	{ "peer_fanout = 1025\n", "1: peer_fanout: 1025 is out of range (0-1024)" },
 	{ "fetch_lease = 50ms\n", "1: fetch_lease: 50ms is out of range (100ms-600s)" },
+	{ "region = West-Europe\n", "1: region: 'West-Europe' is not a region (1 to 31 of a-z 0-9 -)" },
+	{ "region = a,b\n", "1: region: one region, not a list" },
+	{ "region = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", "1: region: too long (32 bytes, at most 31)" },
+	{ "home_regions = a,,b\n", "1: home_regions: '' is not a region" },
+	{ "home_regions = a,\n", "1: home_regions: '' is not a region" },
+	{ "home_regions = a;b\n", "1: home_regions: 'a;b' is not a region" },
+	{ "home_listen = gw:7118\n", "1: home_listen: 'gw:7118' is not a numeric address:port" },
+	{ "home_registry = /r\nhome_key = /k\nregion = r\n",
+	  " home_registry is the tier between groups: set group too" },
+	{ "group = g\ngroup_key = /k\ngroup_members = /m\nhome_registry = /r\nregion = r\n",
+	  " home_registry needs home_key (the cluster's key file) and region (this node's)" },
+	{ "group = g\ngroup_key = /k\ngroup_members = /m\nhome_registry = /r\nhome_key = /h\n",
+	  " home_registry needs home_key (the cluster's key file) and region (this node's)" },
 };
 
 START_TEST(load_rejects)

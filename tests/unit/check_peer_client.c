@@ -462,6 +462,45 @@ START_TEST(nobody_reachable_means_the_source)
 }
 END_TEST
 
+/* The caller's order, not the placement's: the home tier ranks its own. */
+START_TEST(ranked_fetch_asks_in_the_callers_order)
+{
+	static uint8_t a[LEN], b[LEN];
+	struct mc_extent_key k = key_ranked(LIAR, SILENT);
+	size_t owner = (size_t)mc_placement_find(&place, &ids[OWNER]);
+	struct mc_peer_fetch f;
+
+	st.key[0] = k;
+	st.bytes[0] = malloc(LEN);
+	memcpy(st.bytes[0], data, LEN);
+	st.n = 1;
+	memset(&f, 0, sizeof(f));
+	f.key = k;
+	f.dst = a;
+	f.len = LEN;
+	mc_peer_fetch_start_ranked(cl, &f, &owner, 1, SIZE_MAX);
+	RUN_UNTIL(dones == 1);
+	ck_assert_int_eq(last_res, 0);
+	ck_assert_mem_eq(a, data, LEN);
+	/* Neither the liar nor the silent member, first in placement, was asked. */
+	ck_assert_uint_eq(mc_peer_client_stats(cl)->bad_data, 0);
+	ck_assert_uint_eq(mc_peer_client_stats(cl)->timeouts, 0);
+	ck_assert_uint_eq(mc_peer_client_stats(cl)->from_peers, 1);
+	ck_assert_int_eq(sourced, 0);
+	/* Nobody ranked: straight to the source. */
+	memset(&f, 0, sizeof(f));
+	f.key = k;
+	f.dst = b;
+	f.len = LEN;
+	mc_peer_fetch_start_ranked(cl, &f, NULL, 0, SIZE_MAX);
+	RUN_UNTIL(dones == 2);
+	ck_assert_int_eq(last_res, 0);
+	ck_assert_int_eq(sourced, 1);
+	ck_assert_uint_eq(mc_peer_client_stats(cl)->from_source, 1);
+	ck_assert_mem_eq(b, data, LEN);
+}
+END_TEST
+
 /* The owner (SENDER) is busy and names a holder (OWNER), which has it. */
 START_TEST(holder_serves_and_the_owner_hears_have)
 {
@@ -522,6 +561,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, this_node_next_in_line_runs_its_own_flight);
 	tcase_add_test(tc, silent_peer_times_out);
 	tcase_add_test(tc, nobody_reachable_means_the_source);
+	tcase_add_test(tc, ranked_fetch_asks_in_the_callers_order);
 	tcase_add_test(tc, holder_serves_and_the_owner_hears_have);
 	tcase_add_test(tc, failed_holder_sends_back_to_the_owner);
 	suite_add_tcase(s, tc);

@@ -44,6 +44,8 @@ rm -rf "$run"
 mkdir -p "$run/shared"
 # The group key every node holds (read through the read-only host root).
 (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$run/shared/group.key")
+# And the cluster's, for the tier between groups (home_key).
+(umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$run/shared/home.key")
 sw=$run/switch
 vde_switch -d -s "$sw" -p "$run/switch.pid" -M "$run/switch.mgmt" >/dev/null
 cleanup() {

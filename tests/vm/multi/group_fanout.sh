@@ -11,7 +11,9 @@
 # matches the blob. Node 0 then runs tools/sim/cluster-sim on the same
 # scenario (N nodes, the same extents, K = 1) and checks that the model
 # agrees with what the VMs did: the same Blob GETs and the same peak, and
-# the sends by holders within 2 of the extents that came from holders.
+# the sends by holders within half the extents of those that came from
+# holders. A holder that also owns other extents of the blob serves from
+# its volume (8 extents: every node likely owns some); none may fail.
 set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
@@ -19,7 +21,7 @@ set -euo pipefail
 . "$MAICACHE_ROOT/tests/vm/group.sh"
 
 nodes=$MAICACHE_NODES
-size=$((4 << 20))
+size=$((8 << 20))
 extents=$((size >> 20))
 
 group_up
@@ -36,32 +38,35 @@ group_wait attached "$nodes"
 group_read_blob "$dev" /tmp/hot.bin "$size"
 
 if ((MAICACHE_NODE == 0)); then
-	got=0 sent=0 haves=0 served=0 vm_peak=0
+	got=0 sent=0 haves=0 served=0 not_held=0 fails=0 vm_peak=0
 	for ((i = 0; i < nodes; i++)); do
 		group_marker done "$i" >/tmp/peers-$i.json
 		n() { json_num "$1" </tmp/peers-$i.json | head -n1; }
 		peak=$(n fan_peak)
 		echo "node $i: at most $peak sends of an extent at once; sent $(n fan_redirected) to holders," \
 			"$(n fan_haves) HAVEs; got $(n from_holders) of $(n holder_asks) from holders" \
-			"($(n holder_fails) failed); served $(n holder_served) as a holder"
+			"($(n holder_fails) failed); asked $(n holder_copies) GET_COPYs, served $(n holder_served) as a holder," \
+			"did not hold $(n holder_not_held); NACKs $(n nacks), timeouts $(n timeouts)," \
+			"unreachable $(n no_conn), store errors $(n store_errors), RDMA errors $(n rdma_errors)"
 		((peak <= 1)) || die "node $i sent an extent to $peak requesters at once (peer_fanout = 1)"
 		((peak > vm_peak)) && vm_peak=$peak
 		got=$((got + $(n from_holders)))
 		sent=$((sent + $(n fan_redirected)))
 		haves=$((haves + $(n fan_haves)))
 		served=$((served + $(n holder_served)))
+		not_held=$((not_held + $(n holder_not_held)))
+		fails=$((fails + $(n holder_fails)))
 	done
 	gets=$(azurite_requests GET /data/hot.bin)
 	echo "fan-out: $gets GETs for $extents extents on $nodes nodes; owners sent $sent requesters to holders;" \
 		"$got extents came from holders ($served sends from holders' own devices, $haves HAVEs)" |
 		tee "$MAICACHE_OUT/fanout.txt"
 	assert_eq "$gets" "$extents" "GETs of the hot blob, whole group"
-	# Open bug (docs/peers.md "Left"): in some runs every ask of a holder
-	# fails (NOT_HELD or no answer) and the requesters go back to the
-	# owner; the bytes still match and the owner's bound holds, checked
-	# above. Until it is found, the count is reported, not asserted.
-	((got >= 1)) || echo "KNOWN BUG: no requester got an extent from a holder in this run" |
-		tee -a "$MAICACHE_OUT/fanout.txt"
+	# A holder is named only once its kernel serves the bytes (HAVE after
+	# the ring's kick): none may answer NOT_HELD, and some serve.
+	assert_eq "$not_held" 0 "GET_COPYs a holder could not serve"
+	assert_eq "$fails" 0 "asks of a holder that failed"
+	((got >= 1)) || die "no requester got an extent from a holder"
 
 	# The same scenario in the simulator, which runs the same fan-out code.
 	"$bin/cluster-sim" --nodes "$nodes" --extents "$extents" --extent-mib 1 --fanout 1 \
@@ -71,12 +76,14 @@ if ((MAICACHE_NODE == 0)); then
 	sim_peak=$(sed -n 's/.*at most \([0-9]*\) sends of one extent.*/\1/p' "$MAICACHE_OUT/sim.txt")
 	sim_holders=$(sed -n 's/.* \([0-9]*\) sends by holders.*/\1/p' "$MAICACHE_OUT/sim.txt")
 	echo "simulator against the VMs: $sim_gets against $gets GETs, peak $sim_peak against $vm_peak," \
-		"$sim_holders against $got extents from holders (margin 2)" | tee -a "$MAICACHE_OUT/fanout.txt"
+		"$sim_holders against $got extents from holders (margin $((extents / 2)))" | tee -a "$MAICACHE_OUT/fanout.txt"
 	assert_eq "$sim_gets" "$gets" "Blob GETs: the simulator against the VMs"
 	assert_eq "$sim_peak" "$vm_peak" "peak sends of one extent: the simulator against the VMs"
+	# When a node asks is the VMs' timing, not the model's: half the extents.
+	margin=$((extents / 2))
 	d=$((sim_holders - got))
-	((d >= -2 && d <= 2)) || echo "KNOWN BUG: extents from holders: the simulator $sim_holders," \
-		"the VMs $got (margin 2)" | tee -a "$MAICACHE_OUT/fanout.txt"
+	((d >= -margin && d <= margin)) ||
+		die "extents from holders: the simulator $sim_holders, the VMs $got (margin $margin)"
 fi
 group_mark counted
 group_wait counted 1
