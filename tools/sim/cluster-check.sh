@@ -5,7 +5,9 @@
 # without. Checked: every node got every extent (cluster-sim exits 1
 # otherwise), one Blob GET per extent per group, no node sent one extent to
 # more than K at once, and fan-out finished in less simulated time than the
-# owner alone. One PASS or FAIL line per check.
+# owner alone; then the same groups with the tier between them (--home):
+# one Blob GET per extent for the cluster, and the other group got each
+# extent from its home gateway. One PASS or FAIL line per check.
 set -uo pipefail
 sim=${1:-$(cd "$(dirname "$0")/../.." && pwd)/build/user/cluster-sim}
 args=(--nodes 2000 --group-size 1000 --extents 16 --quiet)
@@ -23,3 +25,11 @@ check "cluster-sim: one Blob GET per extent per group ($per_extent for 2 groups)
 check "cluster-sim: at most K = 4 sends of one extent at once ($peak)" '((peak >= 1 && peak <= 4))'
 check "cluster-sim: fan-out beats the owner alone (${t_with} s against ${t_without} s simulated)" \
 	"awk -v a=$t_with -v b=$t_without 'BEGIN { exit !(a < b) }'"
+
+home=$("$sim" "${args[@]}" --fanout 4 --home) || { echo "FAIL cluster-sim: the herd did not complete (home)"; exit 1; }
+home_per_extent=$(field "$home" 's/.*GETs, \([0-9.]*\) per extent.*/\1/p')
+home_sends=$(field "$home" 's/.* \([0-9]*\) sends by home gateways.*/\1/p')
+check "cluster-sim: one Blob GET per extent for the cluster with the home tier ($home_per_extent)" \
+	'[[ $home_per_extent == 1.00 ]]'
+check "cluster-sim: the other group got every extent from its home ($home_sends sends for 16)" \
+	'((home_sends == 16))'

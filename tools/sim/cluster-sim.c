@@ -21,14 +21,18 @@
  * It reports the time for every node to have every extent against the
  * lower bound (what each node must receive over its NIC, plus one Blob
  * read), the most any node sent, the Blob GETs per extent and their peak
- * rate, and what the fan-out did. Groups do not share extents with each
- * other yet (the second tier is not built): each fetches every extent from
- * Blob once, which the GETs per extent show.
+ * rate, and what the fan-out did. Without --home groups do not share
+ * extents: each fetches every extent from Blob once, which the GETs per
+ * extent show. With --home (the tier between groups, userd/home.h) the
+ * first --gateways nodes of each group are gateways; an extent's home is
+ * the gateway placement ranks first over all of them, and a group's
+ * fetcher asks the home (its single flight: the real flight code again)
+ * before Blob, so the cluster reads each extent from Blob once.
  *
  *   cluster-sim [--nodes N] [--group-size G] [--extents E] [--extent-mib S]
  *               [--fanout K] [--window W] [--nic-gbps B] [--blob-gbps A]
  *               [--blob-rps R] [--blob-mibps P] [--blob-ms L] [--rtt-us T]
- *               [--quiet]
+ *               [--home] [--gateways W] [--quiet]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -46,7 +50,8 @@ struct cfg {
 	size_t nodes, group_size, extents, window;
 	double extent_bytes, nic_bps, blob_bps, blob_rps, blob_blob_bps, blob_s, rtt_s;
 	unsigned int fanout;
-	bool quiet;
+	size_t gateways;
+	bool home, quiet;
 };
 
 /* ---- events ---- */
@@ -55,6 +60,9 @@ enum ev_type {
 	EV_ASK,		/* node asks a node for an extent (may_redirect in arg) */
 	EV_BLOB_DONE,	/* node's Blob GET ended: it PUTs to the owner */
 	EV_ARRIVE,	/* a transfer ended: the receiver has the extent */
+	EV_HOME_ASK,	/* a group's fetcher asks the extent's home gateway */
+	EV_HOME_PUT,	/* the home's turn-holder's bytes reached the gateway */
+	EV_HOME_DATA,	/* the home's bytes reached a group's fetcher */
 };
 
 struct ev {
@@ -135,6 +143,12 @@ static double now, blob_free, blob_gate, finish_t;
 static uint64_t blob_gets, msgs, redirects, holder_serves, queued_verdicts;
 static uint64_t gets_in_second[4096];
 static size_t complete_nodes;
+/* The second tier: per extent its home gateway, whether it holds it, who fetches. */
+static uint32_t *home_gw, *home_fetcher;
+static uint8_t *home_held;
+static struct mc_flight **home_fl;	/* per node: a gateway's, made on first use */
+static uint64_t home_sends, home_asks;
+#define NOBODY UINT32_MAX
 
 static struct mc_extent_key ext_key(uint32_t e)
 {
@@ -182,7 +196,7 @@ static uint32_t node_of(const struct mc_node_id *id)
  * its own side, so a busy receiver does not hold up the sender's other
  * transfers: the fabric buffers, as a lossless RoCE fabric does).
  */
-static void transfer(uint32_t src, uint32_t dst, uint32_t e)
+static void transfer_as(uint32_t src, uint32_t dst, uint32_t e, uint32_t type)
 {
 	double t = now + C.rtt_s, len = C.extent_bytes / C.nic_bps, arrive;
 
@@ -195,7 +209,12 @@ static void transfer(uint32_t src, uint32_t dst, uint32_t e)
 	nodes[dst].ingress_free = arrive;
 	nodes[src].sent += (uint64_t)C.extent_bytes;
 	nodes[dst].recv += (uint64_t)C.extent_bytes;
-	push((struct ev){ .t = arrive, .type = EV_ARRIVE, .node = dst, .peer = src, .extent = e });
+	push((struct ev){ .t = arrive, .type = type, .node = dst, .peer = src, .extent = e });
+}
+
+static void transfer(uint32_t src, uint32_t dst, uint32_t e)
+{
+	transfer_as(src, dst, e, EV_ARRIVE);
 }
 
 /* A Blob GET: the account's request gate and egress, the blob's own limit, latency. */
@@ -214,6 +233,31 @@ static void blob_get(uint32_t n, uint32_t e)
 	if ((size_t)start < sizeof(gets_in_second) / sizeof(gets_in_second[0]))
 		gets_in_second[(size_t)start]++;
 	push((struct ev){ .t = t + C.blob_s, .type = EV_BLOB_DONE, .node = n, .extent = e });
+}
+
+static struct mc_flight *home_flight(uint32_t gw)
+{
+	struct mc_flight_opts fo = { .lease_ms = 600000, .max_waiters = 1 << 20,
+				     .max_extents = 1 << 20 };
+
+	if (!home_fl[gw] && mc_flight_new(&home_fl[gw], &fo)) {
+		fprintf(stderr, "cluster-sim: cannot make a home flight\n");
+		exit(1);
+	}
+	return home_fl[gw];
+}
+
+/* The group's turn to read e is n's: the home first, with a home. */
+static void fetch(uint32_t n, uint32_t e)
+{
+	if (!C.home) {
+		blob_get(n, e);
+		return;
+	}
+	home_asks++;
+	msgs += home_gw[e] != n;
+	push((struct ev){ .t = now + (home_gw[e] != n ? C.rtt_s / 2 : 0), .type = EV_HOME_ASK,
+			  .node = n, .peer = home_gw[e], .extent = e });
 }
 
 static void ask(uint32_t n, uint32_t target, uint32_t e, bool redirect)
@@ -254,7 +298,7 @@ static void flight_cb(void *arg, const struct mc_extent_key *key, struct mc_flig
 	uint32_t n = (uint32_t)(((struct node *)who.conn) - nodes);
 
 	if (v == MC_FLIGHT_FETCH)
-		blob_get(n, (uint32_t)key->index);
+		fetch(n, (uint32_t)key->index);
 	else if (v == MC_FLIGHT_SERVE && n == owner)
 		got(n, n, (uint32_t)key->index);	/* its own read: from its store */
 	else if (v == MC_FLIGHT_SERVE)
@@ -273,7 +317,7 @@ static void on_ask(const struct ev *ev)
 	if (at == g->owner[e] && !g->held[e]) {
 		v = mc_flight_ask(g->fl, &k, who_of(n, e), (uint64_t)(now * 1000));
 		if (v == MC_FLIGHT_FETCH)
-			blob_get(n, e);
+			fetch(n, e);
 		return;		/* WAIT: flight_cb() asks again when it is here */
 	}
 	if (at != g->owner[e] && !nodes[at].has[e]) {
@@ -313,7 +357,7 @@ static void next_reads(uint32_t n)
 
 			if (mc_flight_ask(g->fl, &k, who_of(n, e), (uint64_t)(now * 1000)) ==
 			    MC_FLIGHT_FETCH)
-				blob_get(n, e);
+				fetch(n, e);
 			continue;
 		}
 		ask(n, g->owner[e], e, true);
@@ -361,9 +405,9 @@ static void got(uint32_t n, uint32_t from, uint32_t e)
 	next_reads(n);
 }
 
-static void on_blob_done(const struct ev *ev)
+/* n, its group's fetcher, has e (from Blob or from the home). */
+static void sourced(uint32_t n, uint32_t e)
 {
-	uint32_t n = ev->node, e = ev->extent;
 	struct group *g = group_of(n);
 	struct mc_extent_key k = ext_key(e);
 
@@ -377,6 +421,67 @@ static void on_blob_done(const struct ev *ev)
 	got(n, n, e);
 	transfer(n, g->owner[e], e);
 	have(n, g->owner[e], e);
+}
+
+static void home_cb(void *arg, const struct mc_extent_key *key, struct mc_flight_who who,
+		    enum mc_flight_verdict v);
+
+/* The home gateway gw has e now (its turn-holder's PUT, or its own read). */
+static void home_done(uint32_t gw, uint32_t fetcher, uint32_t e)
+{
+	struct mc_extent_key k = ext_key(e);
+
+	home_held[e] = 1;
+	mc_flight_done(home_flight(gw), &k, who_of(fetcher, e), 1, (uint64_t)(now * 1000),
+		       home_cb, (void *)(uintptr_t)gw);
+}
+
+/* Verdicts at a home gateway: a waiter's turn (Blob), or the bytes. */
+static void home_cb(void *arg, const struct mc_extent_key *key, struct mc_flight_who who,
+		    enum mc_flight_verdict v)
+{
+	uint32_t gw = (uint32_t)(uintptr_t)arg, e = (uint32_t)key->index;
+	uint32_t n = (uint32_t)(((struct node *)who.conn) - nodes);
+
+	if (v == MC_FLIGHT_FETCH) {
+		home_fetcher[e] = n;
+		blob_get(n, e);
+	} else if (v == MC_FLIGHT_SERVE && n == gw) {
+		sourced(n, e);
+	} else if (v == MC_FLIGHT_SERVE) {
+		home_sends++;
+		transfer_as(gw, n, e, EV_HOME_DATA);
+	}
+}
+
+static void on_home_ask(const struct ev *ev)
+{
+	uint32_t n = ev->node, gw = ev->peer, e = ev->extent;
+	struct mc_extent_key k = ext_key(e);
+
+	if (home_held[e]) {
+		home_cb((void *)(uintptr_t)gw, &k, who_of(n, e), MC_FLIGHT_SERVE);
+		return;
+	}
+	if (mc_flight_ask(home_flight(gw), &k, who_of(n, e), (uint64_t)(now * 1000)) ==
+	    MC_FLIGHT_FETCH)
+		home_cb((void *)(uintptr_t)gw, &k, who_of(n, e), MC_FLIGHT_FETCH);
+	/* WAIT: home_cb() serves it once the gateway has it. */
+}
+
+static void on_blob_done(const struct ev *ev)
+{
+	uint32_t n = ev->node, e = ev->extent;
+
+	if (C.home && home_fetcher[e] == n) {
+		/* The cluster's read: the home keeps it for every group. */
+		home_fetcher[e] = NOBODY;
+		if (home_gw[e] == n)
+			home_done(n, n, e);
+		else
+			transfer_as(n, home_gw[e], e, EV_HOME_PUT);
+	}
+	sourced(n, e);
 }
 
 static void on_arrive(const struct ev *ev)
@@ -396,6 +501,38 @@ static void on_arrive(const struct ev *ev)
 }
 
 /* ---- set-up and report ---- */
+
+/* The gateways (the first of each group) and each extent's home among them. */
+static void setup_home(void)
+{
+	size_t per = C.gateways < C.group_size ? C.gateways : C.group_size, n = 0;
+	struct mc_node_id *gw = calloc(ngroups * per, sizeof(*gw));
+	struct mc_placement hp = { 0 };
+
+	home_gw = calloc(C.extents, sizeof(*home_gw));
+	home_fetcher = calloc(C.extents, sizeof(*home_fetcher));
+	home_held = calloc(C.extents, 1);
+	home_fl = calloc(C.nodes, sizeof(*home_fl));
+	if (!gw || !home_gw || !home_fetcher || !home_held || !home_fl) {
+		perror("cluster-sim");
+		exit(1);
+	}
+	for (size_t gi = 0; gi < ngroups; gi++)
+		for (size_t i = 0; i < per && i < groups[gi].n; i++)
+			gw[n++] = nodes[groups[gi].first + i].id;
+	if (mc_placement_set(&hp, gw, n)) {
+		fprintf(stderr, "cluster-sim: cannot place the gateways\n");
+		exit(1);
+	}
+	for (uint32_t e = 0; e < C.extents; e++) {
+		struct mc_extent_key k = ext_key(e);
+
+		home_gw[e] = node_of(&hp.nodes[mc_placement_owner(&hp, mc_extent_key_hash(&k))].id);
+		home_fetcher[e] = NOBODY;
+	}
+	mc_placement_free(&hp);
+	free(gw);
+}
 
 static void setup(void)
 {
@@ -446,13 +583,16 @@ static void setup(void)
 		}
 	}
 	free(ids);
+	if (C.home)
+		setup_home();
 }
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: cluster-sim [--nodes N] [--group-size G] [--extents E] "
 		"[--extent-mib S] [--fanout K] [--window W] [--nic-gbps B] [--blob-gbps A] "
-		"[--blob-rps R] [--blob-mibps P] [--blob-ms L] [--rtt-us T] [--quiet]\n");
+		"[--blob-rps R] [--blob-mibps P] [--blob-ms L] [--rtt-us T] [--home] "
+		"[--gateways W] [--quiet]\n");
 	exit(2);
 }
 
@@ -465,6 +605,7 @@ static void parse(int argc, char **argv)
 		{ "nic-gbps", 1, NULL, 'b' }, { "blob-gbps", 1, NULL, 'a' },
 		{ "blob-rps", 1, NULL, 'r' }, { "blob-mibps", 1, NULL, 'p' },
 		{ "blob-ms", 1, NULL, 'l' }, { "rtt-us", 1, NULL, 't' },
+		{ "home", 0, NULL, 'H' }, { "gateways", 1, NULL, 'G' },
 		{ "quiet", 0, NULL, 'q' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -472,7 +613,7 @@ static void parse(int argc, char **argv)
 	C = (struct cfg){ .nodes = 1000, .group_size = 5000, .extents = 64, .window = 8,
 			  .extent_bytes = 4 << 20, .nic_bps = 200e9 / 8, .blob_bps = 120e9 / 8,
 			  .blob_rps = 20000, .blob_s = 0.02,
-			  .rtt_s = 10e-6, .fanout = 4 };
+			  .rtt_s = 10e-6, .fanout = 4, .gateways = 1 };
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		double v = optarg ? strtod(optarg, NULL) : 0;
 
@@ -489,6 +630,8 @@ static void parse(int argc, char **argv)
 		case 'p': C.blob_blob_bps = v * (1 << 20); break;
 		case 'l': C.blob_s = v / 1000; break;
 		case 't': C.rtt_s = v / 1e6; break;
+		case 'H': C.home = true; break;
+		case 'G': C.gateways = (size_t)v; break;
 		case 'q': C.quiet = true; break;
 		default: usage();
 		}
@@ -496,7 +639,7 @@ static void parse(int argc, char **argv)
 	if (optind != argc || C.nodes < 2 || C.nodes > (1U << 24) || !C.group_size ||
 	    !C.extents || C.extents > (1U << 20) || !C.window || C.fanout > 1024 ||
 	    C.extent_bytes < 65536 || C.nic_bps <= 0 || C.blob_bps <= 0 || C.blob_rps <= 0 ||
-	    C.blob_blob_bps < 0)
+	    C.blob_blob_bps < 0 || !C.gateways)
 		usage();
 }
 
@@ -521,6 +664,12 @@ int main(int argc, char **argv)
 			on_ask(&ev);
 		else if (ev.type == EV_BLOB_DONE)
 			on_blob_done(&ev);
+		else if (ev.type == EV_HOME_ASK)
+			on_home_ask(&ev);
+		else if (ev.type == EV_HOME_PUT)
+			home_done(ev.node, ev.peer, ev.extent);
+		else if (ev.type == EV_HOME_DATA)
+			sourced(ev.node, ev.extent);
 		else
 			on_arrive(&ev);
 		if (!C.quiet && (complete_nodes >= last_report + C.nodes / 10 ||
@@ -558,10 +707,15 @@ int main(int argc, char **argv)
 	       C.fanout, C.nic_bps * 8 / 1e9);
 	printf("  every node has every extent after %.3f s; lower bound %.3f s: %.2fx\n",
 	       finish_t, bound, finish_t / bound);
-	printf("  Blob: %llu GETs, %.2f per extent (%zu groups, no second tier yet); "
+	printf("  Blob: %llu GETs, %.2f per extent (%zu groups, %s); "
 	       "peak %llu GETs in one second (account limit %.0f/s)\n",
 	       (unsigned long long)blob_gets, (double)blob_gets / C.extents, ngroups,
+	       C.home ? "the tier between groups on" : "no tier between groups",
 	       (unsigned long long)peak_rps, C.blob_rps);
+	if (C.home)
+		printf("  home: %llu asks of a home by groups' fetchers, %llu sends by home gateways "
+		       "(%zu per group)\n", (unsigned long long)home_asks,
+		       (unsigned long long)home_sends, C.gateways);
 	printf("  sends: the most any node sent %.2f GiB, the mean %.2f GiB (%.2fx); "
 	       "at most %u sends of one extent at once on any node\n",
 	       max_sent / (double)(1 << 30), total_sent / (double)C.nodes / (1 << 30),

@@ -70,6 +70,20 @@ if ((MAICACHE_NODE == 0)); then
 	assert_eq "$gets" $((size >> 20)) "GETs of the blob, both groups"
 	assert_eq "$fallbacks" 0 "reads that fell back to Blob with every gateway up"
 	((from_home >= 1)) || die "no extent came from the other group's gateway"
+
+	# The simulator, running the same placement and flight code, on this scenario.
+	"$bin/cluster-sim" --nodes "$nodes" --group-size 2 --extents $((size >> 20)) --extent-mib 1 \
+		--home --quiet >"$MAICACHE_OUT/sim.txt" || die "cluster-sim failed"
+	cat "$MAICACHE_OUT/sim.txt"
+	sim_gets=$(awk '$1 == "Blob:" { print $2 }' "$MAICACHE_OUT/sim.txt")
+	sim_home=$(sed -n 's/.* \([0-9]*\) sends by home gateways.*/\1/p' "$MAICACHE_OUT/sim.txt")
+	margin=$(((size >> 20) / 2))
+	echo "simulator against the VMs: $sim_gets against $gets GETs, $sim_home against $from_home" \
+		"extents from a home (margin $margin)" | tee -a "$MAICACHE_OUT/home.txt"
+	assert_eq "$sim_gets" "$gets" "Blob GETs: the simulator against the VMs"
+	d=$((sim_home - from_home))
+	((d >= -margin && d <= margin)) ||
+		die "extents from a home: the simulator $sim_home, the VMs $from_home (margin $margin)"
 fi
 group_mark phase1
 group_wait phase1 "$nodes"
