@@ -260,6 +260,8 @@ static bool handshake(struct mc_peer_conn *c)
 			conn_fail(c, -EIO, "cannot watch the socket");
 			return false;
 		}
+		if (!c->ops->on_ready)
+			return true;
 		return CALL(c, c->ops->on_ready(c->arg, c));
 	}
 	return true;

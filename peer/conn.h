@@ -31,7 +31,7 @@
 struct mc_peer_conn;
 
 struct mc_peer_conn_ops {
-	/* Authenticated both ways: frames may be sent. */
+	/* Authenticated both ways: frames may be sent. Optional. */
 	void (*on_ready)(void *arg, struct mc_peer_conn *c);
 	/* GET, TURN or NACK. */
 	void (*on_msg)(void *arg, struct mc_peer_conn *c, const struct mc_peer_msg *m);

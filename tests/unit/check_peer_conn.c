@@ -226,6 +226,32 @@ START_TEST(frames_and_payloads)
 }
 END_TEST
 
+/* A side with no on_ready (an accepting side that offers nothing) still works. */
+START_TEST(on_ready_is_optional)
+{
+	static const struct mc_peer_conn_ops quiet_ops = {
+		.on_msg = on_msg, .payload_buf = payload_buf, .on_payload = on_payload,
+		.on_close = on_close,
+	};
+	struct mc_group g = group(KEY1);
+	struct side a = { 0 }, b = { 0 };
+	struct mc_peer_msg m = { .type = MAICACHE_PEER_GET, .seq = 7 };
+	struct mc_node_id ia = id_of(1), ib = id_of(2);
+	int cfd, afd = fixture_tcp_pair(&cfd);
+
+	ck_assert_int_eq(mc_peer_conn_new(&a.c, loop, cfd, true, &g, &ia, &ops, &a), 0);
+	ck_assert_int_eq(mc_peer_conn_new(&b.c, loop, afd, false, &g, &ib, &quiet_ops, &b), 0);
+	m.get = a_key();
+	ck_assert_int_eq(mc_peer_conn_send(a.c, &m, NULL), 0);
+	RUN_UNTIL(a.ready && b.msgs == 1);
+	ck_assert_uint_eq(b.last.seq, 7);
+	ck_assert(!b.closed);
+	mc_peer_conn_close(a.c);
+	RUN_UNTIL(b.closed);
+	mc_group_wipe(&g);
+}
+END_TEST
+
 START_TEST(wrong_key_gets_nothing)
 {
 	struct mc_group g1 = group(KEY1), g2 = group(KEY2);
@@ -338,6 +364,7 @@ static Suite *suite(void)
 		tcase_add_checked_fixture(tc, e ? setup_aio : setup_uring, teardown_engine);
 		tcase_set_timeout(tc, 30);
 		tcase_add_test(tc, frames_and_payloads);
+	tcase_add_test(tc, on_ready_is_optional);
 		tcase_add_test(tc, wrong_key_gets_nothing);
 		tcase_add_test(tc, garbage_closes);
 		tcase_add_test(tc, frame_before_handshake_closes);
