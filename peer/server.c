@@ -11,7 +11,7 @@
 #include "server.h"
 
 /* What the PUT being read on a connection is for. */
-enum put_fate { PUT_STORE, PUT_STRAY, PUT_NOROOM };
+enum put_fate { PUT_STORE, PUT_STRAY, PUT_NOROOM, PUT_HELD };
 
 /* Per connection: the PUT whose payload is being read. */
 struct conn_state {
@@ -410,6 +410,21 @@ bool mc_peer_server_msg(struct mc_peer_server *s, struct mc_peer_conn *c,
 	return true;
 }
 
+/*
+ * The store holds key already: another server over the same store (a
+ * home gateway's and its group's) took the same bytes in first. Its
+ * reserve() refuses a second copy, and a flight ends served, not failed.
+ */
+static bool store_holds(struct mc_peer_server *s, const struct mc_extent_key *key)
+{
+	uint32_t len, crc;
+	const void *held = s->store->get(s->store_arg, key, &len, &crc);
+
+	if (held)
+		s->store->release(s->store_arg, held);
+	return held != NULL;
+}
+
 bool mc_peer_server_payload_buf(struct mc_peer_server *s, struct mc_peer_conn *c,
 				const struct mc_peer_msg *m, void **buf)
 {
@@ -433,8 +448,9 @@ bool mc_peer_server_payload_buf(struct mc_peer_server *s, struct mc_peer_conn *c
 	if (!*buf) {
 		/* No room: the turn passes on; the bytes are read and dropped. */
 		*buf = s->scratch;
-		cs->fate = PUT_NOROOM;
-		mc_flight_done(s->fl, &m->data.key, who, 0, mc_now_ms(), verdict, s);
+		cs->fate = store_holds(s, &m->data.key) ? PUT_HELD : PUT_NOROOM;
+		mc_flight_done(s->fl, &m->data.key, who, cs->fate == PUT_HELD, mc_now_ms(),
+			       verdict, s);
 	}
 	return true;
 }
@@ -451,6 +467,8 @@ void mc_peer_server_payload(struct mc_peer_server *s, struct mc_peer_conn *c,
 		nack(c, m->seq, &m->data.key, MAICACHE_PEER_NACK_BAD_DATA);
 		return;
 	}
+	if (fate == PUT_HELD)
+		return;		/* the waiters were served from what is held */
 	if (fate == PUT_NOROOM) {
 		nack(c, m->seq, &m->data.key, MAICACHE_PEER_NACK_BUSY);
 		return;
@@ -575,7 +593,8 @@ void mc_peer_server_local_put(struct mc_peer_server *s, struct mc_peer_local *lr
 				 mc_crc32c(buf, lr->len), true);
 		s->stats.puts++;
 	}
-	mc_flight_done(s->fl, &lr->key, who, buf != NULL, mc_now_ms(), verdict, s);
+	mc_flight_done(s->fl, &lr->key, who, buf || (!res && store_holds(s, &lr->key)),
+		       mc_now_ms(), verdict, s);
 }
 
 void mc_peer_server_local_cancel(struct mc_peer_server *s, struct mc_peer_local *lr)

@@ -379,6 +379,30 @@ START_TEST(no_room_passes_the_turn)
 }
 END_TEST
 
+/* The store took the extent in meanwhile (another server over it): served, not a new turn. */
+START_TEST(put_of_what_the_store_holds_serves_the_waiters)
+{
+	get(&A, 1, 16);
+	RUN_UNTIL(A.turns == 1);
+	get(&B, 2, 16);
+	RUN_UNTIL(B.waits == 1);
+	st.h[st.n].key = key(16);
+	st.h[st.n].bytes = malloc(LEN);
+	memcpy(st.h[st.n].bytes, data, LEN);
+	st.h[st.n].crc = mc_crc32c(data, LEN);
+	st.n++;
+	st.full = true;		/* as a store refuses a second copy */
+	put(&A, 1, 16, true);
+	RUN_UNTIL(B.datas == 1);
+	ck_assert(B.last_ok);
+	ck_assert_mem_eq(B.buf, data, LEN);
+	settle();
+	ck_assert_int_eq(B.turns, 0);
+	ck_assert_int_eq(A.nacks, 0);
+	ck_assert_uint_eq(mc_peer_server_stats(srv)->turns, 1);
+}
+END_TEST
+
 static void get_rdma(struct client *cl, uint64_t seq, uint64_t k)
 {
 	struct mc_peer_msg m = { .type = MAICACHE_PEER_GET_RDMA, .seq = seq };
@@ -716,6 +740,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, stray_put_is_refused);
 	tcase_add_test(tc, stalled_or_gone_fetcher_passes_the_turn);
 	tcase_add_test(tc, no_room_passes_the_turn);
+	tcase_add_test(tc, put_of_what_the_store_holds_serves_the_waiters);
 	tcase_add_test(tc, put_cut_short_gives_the_room_back);
 	tcase_add_test(tc, rdma_get_pins_until_done);
 	tcase_add_test(tc, fanout_hands_out_holders);
