@@ -8,11 +8,12 @@
  *   vol.c         volumes: attach, re-attach after a restart, detach, stale
  *   fill.c        misses: take them off the ring, read the source, complete
  *   group.c       the cache group: misses of shared sources via peers
+ *   home.c        the tier between groups: a group's fetcher asks the home first
  *   pool_store.c  the extents kept for the group, in the kernel's pool
  *   ctl_server.c  the control socket maicachectl talks to
  *
  * Calls go one way: maicached.c -> ctl_server.c -> vol.c, and fill.c ->
- * group.c -> vol.c's sources; group.c -> pool_store.c. Volumes know neither the control protocol nor the miss path.
+ * group.c -> vol.c's sources; group.c -> home.c, pool_store.c. Volumes know neither the control protocol nor the miss path.
  */
 #ifndef MAICACHE_DAEMON_H
 #define MAICACHE_DAEMON_H
