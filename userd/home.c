@@ -22,6 +22,7 @@
 #include "daemon.h"
 #include "errmsg.h"
 #include "home.h"
+#include "homes.h"
 #include "members.h"
 #include "placement.h"
 
@@ -42,13 +43,6 @@ struct accepted {
 	struct mc_list link;
 	struct mc_home *h;
 	struct mc_peer_conn *c;
-};
-
-/* The gateways of one region: a placement and, per its index, the gateway's. */
-struct region {
-	char name[MC_MEMBER_REGION_MAX];
-	struct mc_placement p;
-	size_t *gw;
 };
 
 /* One extent read through the tier. */
@@ -74,8 +68,7 @@ struct mc_home {
 	struct mc_members gw;
 	struct gw_link *links;
 	size_t self;			/* in gw, or SIZE_MAX */
-	struct region *regions;		/* [0] this node's, then home_regions' */
-	size_t nregions;
+	struct mc_homes homes;		/* this node's region, then home_regions' */
 	int listen_fd;
 	struct mc_peer_server *srv;	/* a gateway's */
 	struct mc_peer_client *cl;
@@ -390,62 +383,20 @@ static void tick(void *arg)
 
 /* ---- start and stop ---- */
 
-/* The region's gateways as a placement; -ENOENT if it has none. */
-static int region_build(struct mc_home *h, struct region *rg, const char *name)
-{
-	struct mc_members sub = { 0 };
-	int ret;
-
-	snprintf(rg->name, sizeof(rg->name), "%s", name);
-	sub.m = calloc(h->gw.n ? h->gw.n : 1, sizeof(*sub.m));
-	if (!sub.m)
-		return -ENOMEM;
-	for (size_t i = 0; i < h->gw.n; i++)
-		if (!strcmp(h->gw.m[i].region, name))
-			sub.m[sub.n++] = h->gw.m[i];
-	ret = sub.n ? mc_members_placement(&sub, &rg->p) : -ENOENT;
-	free(sub.m);
-	if (ret)
-		return ret;
-	rg->gw = calloc(rg->p.n, sizeof(*rg->gw));
-	if (!rg->gw)
-		return -ENOMEM;
-	for (size_t i = 0; i < rg->p.n; i++)
-		rg->gw[i] = (size_t)(mc_members_find(&h->gw, &rg->p.nodes[i].id) - h->gw.m);
-	return 0;
-}
-
-/* This node's region, then each of home_regions ("a,b,c"). */
 static int regions_build(struct mc_home *h, char *err, size_t errlen)
 {
 	const struct mc_config *cfg = &h->d->cfg;
-	char list[sizeof(cfg->home_regions)], *save = NULL, *tok;
-	size_t max = 1;
-	int ret;
+	char bad[MC_MEMBER_REGION_MAX] = "";
+	int ret = mc_homes_init(&h->homes, &h->gw, cfg->region, cfg->home_regions, bad);
 
-	for (const char *s = cfg->home_regions; *s; s++)
-		max += *s == ',';
-	max += !!cfg->home_regions[0];
-	h->regions = calloc(max, sizeof(*h->regions));
-	if (!h->regions)
-		return mc_errf(err, errlen, -ENOMEM, "out of memory");
-	ret = region_build(h, &h->regions[0], cfg->region);
 	if (ret == -ENOENT)
 		return mc_errf(err, errlen, -EINVAL, "%s lists no gateway in region %s",
-			       cfg->home_registry, cfg->region);
+			       cfg->home_registry, bad);
+	if (ret == -EINVAL)
+		return mc_errf(err, errlen, ret, "home_regions: '%s' holds an empty region",
+			       cfg->home_regions);
 	if (ret)
 		return mc_errf(err, errlen, ret, "out of memory");
-	h->nregions = 1;
-	snprintf(list, sizeof(list), "%s", cfg->home_regions);
-	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		ret = region_build(h, &h->regions[h->nregions], tok);
-		if (ret == -ENOENT)
-			return mc_errf(err, errlen, -EINVAL, "%s lists no gateway in region %s (home_regions)",
-				       cfg->home_registry, tok);
-		if (ret)
-			return mc_errf(err, errlen, ret, "out of memory");
-		h->nregions++;
-	}
 	return 0;
 }
 
@@ -567,27 +518,11 @@ void mc_home_stop(struct mc_home *h)
 		mc_peer_conn_close(a->c);
 	mc_timer_cancel(h->d->loop, &h->tick);
 	mc_peer_server_free(h->srv);
-	for (size_t i = 0; h->regions && i < h->nregions; i++) {
-		mc_placement_free(&h->regions[i].p);
-		free(h->regions[i].gw);
-	}
-	free(h->regions);
+	mc_homes_free(&h->homes);
 	free(h->links);
 	mc_members_free(&h->gw);
 	mc_group_wipe(&h->grp);
 	free(h);
-}
-
-/* The home of key in this node's region, then one gateway per region named after. */
-static size_t rank(const struct mc_home *h, const struct mc_extent_key *key, size_t *out)
-{
-	uint64_t hash = mc_extent_key_hash(key);
-	size_t n = 0, top;
-
-	for (size_t i = 0; i < h->nregions && n < MC_PLACEMENT_RANK_MAX; i++)
-		if (mc_placement_rank(&h->regions[i].p, hash, &top, 1))
-			out[n++] = h->regions[i].gw[top];
-	return n;
 }
 
 int mc_home_read(struct mc_home *h, const struct mc_extent_key *key, struct mc_source *src,
@@ -612,7 +547,7 @@ int mc_home_read(struct mc_home *h, const struct mc_extent_key *key, struct mc_s
 	r->f.arg = r;
 	mc_list_add_tail(&h->reads, &r->link);
 	h->reads_total++;
-	n = rank(h, key, order);
+	n = mc_homes_rank(&h->homes, mc_extent_key_hash(key), order, MC_PLACEMENT_RANK_MAX);
 	mc_peer_fetch_start_ranked(h->cl, &r->f, order, n, h->self);
 	return 0;
 }
@@ -623,7 +558,7 @@ void mc_home_info(const struct mc_home *h, struct mc_home_info *o)
 
 	memset(o, 0, sizeof(*o));
 	o->gateways = h->gw.n;
-	o->regions = h->nregions;
+	o->regions = h->homes.nregions;
 	o->gateway = h->srv != NULL;
 	o->reads = h->reads_total;
 	o->from_home = cs->from_peers;
