@@ -7,7 +7,10 @@
 # more than K at once, and fan-out finished in less simulated time than the
 # owner alone; then the same groups with the tier between them (--home):
 # one Blob GET per extent for the cluster, and the other group got each
-# extent from its home gateway. One PASS or FAIL line per check.
+# extent from its home gateway; and with 5% of the nodes leaving and coming
+# back mid-read (--churn): every node still gets every extent, the moved
+# keys cost Blob GETs without the home tier and (nearly) none with it. One
+# PASS or FAIL line per check.
 set -uo pipefail
 sim=${1:-$(cd "$(dirname "$0")/../.." && pwd)/build/user/cluster-sim}
 args=(--nodes 2000 --group-size 1000 --extents 16 --quiet)
@@ -33,3 +36,14 @@ check "cluster-sim: one Blob GET per extent for the cluster with the home tier (
 	'[[ $home_per_extent == 1.00 ]]'
 check "cluster-sim: the other group got every extent from its home ($home_sends sends for 16)" \
 	'((home_sends == 16))'
+
+churn=$("$sim" "${args[@]}" --fanout 4 --churn 5) || { echo "FAIL cluster-sim: the herd did not complete with churn"; exit 1; }
+churn_home=$("$sim" "${args[@]}" --fanout 4 --churn 5 --home) ||
+	{ echo "FAIL cluster-sim: the herd did not complete with churn and the home tier"; exit 1; }
+churn_per_extent=$(field "$churn" 's/.*GETs, \([0-9.]*\) per extent.*/\1/p')
+churn_home_per_extent=$(field "$churn_home" 's/.*GETs, \([0-9.]*\) per extent.*/\1/p')
+moved=$(field "$churn" 's/.*keys moved \([0-9]*\) when they left.*/\1/p')
+check "cluster-sim: 5% churn, every node got every extent; $moved keys moved, $churn_per_extent GETs per extent for 2 groups" \
+	"awk -v g=$churn_per_extent -v m=$moved 'BEGIN { exit !(m > 0 && g > 2.0) }'"
+check "cluster-sim: 5% churn with the home tier: $churn_home_per_extent GETs per extent for the cluster" \
+	"awk -v g=$churn_home_per_extent 'BEGIN { exit !(g >= 1.0 && g <= 1.1) }'"

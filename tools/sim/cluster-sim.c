@@ -32,7 +32,15 @@
  *   cluster-sim [--nodes N] [--group-size G] [--extents E] [--extent-mib S]
  *               [--fanout K] [--window W] [--nic-gbps B] [--blob-gbps A]
  *               [--blob-rps R] [--blob-mibps P] [--blob-ms L] [--rtt-us T]
- *               [--home] [--gateways W] [--quiet]
+ *               [--home] [--gateways W] [--churn P] [--quiet]
+ *
+ * --churn P: P percent of the nodes (never a gateway) leave once a quarter
+ * of all the reads are done, and come back, empty, at half: every member
+ * sees each change at once (etcd's delete and put events; their lag is not
+ * modelled); what was asked of a leaver goes to the next in line (its
+ * connections closed), what was on its way to it is lost, and a node that
+ * comes back reads everything again. The report counts the keys that
+ * moved; the extra Blob GETs and bytes show against a run without.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -52,6 +60,7 @@ struct cfg {
 	unsigned int fanout;
 	size_t gateways;
 	bool home, quiet;
+	double churn;		/* percent of nodes */
 };
 
 /* ---- events ---- */
@@ -63,12 +72,15 @@ enum ev_type {
 	EV_HOME_ASK,	/* a group's fetcher asks the extent's home gateway */
 	EV_HOME_PUT,	/* the home's turn-holder's bytes reached the gateway */
 	EV_HOME_DATA,	/* the home's bytes reached a group's fetcher */
+	EV_PUT,		/* a group's fetcher's bytes reached the extent's owner */
+	EV_PASS,	/* a turn given to a node that left passes on (arg: at a home) */
 };
 
 struct ev {
 	double t;
 	uint32_t type, node, peer, extent;
 	uint32_t arg;
+	uint32_t epoch, peer_epoch;	/* of node and peer when it was queued */
 };
 
 static struct ev *heap;
@@ -120,6 +132,9 @@ static struct ev pop(void)
 
 struct node {
 	struct mc_fanout *fan;		/* made on first use: most nodes serve little */
+	struct mc_flight *fl;		/* the same, for the extents it owns */
+	bool down;			/* left (--churn) */
+	uint32_t epoch;			/* left or came back this many times */
 	double egress_free, ingress_free;
 	uint8_t *has;			/* per extent */
 	size_t next, inflight, done;
@@ -130,7 +145,6 @@ struct node {
 struct group {
 	size_t first, n;		/* nodes [first, first + n) */
 	struct mc_placement p;
-	struct mc_flight *fl;
 	uint32_t *owner;		/* per extent: a cluster node index */
 	uint8_t *held;			/* per extent: the owner has it */
 };
@@ -149,6 +163,15 @@ static uint8_t *home_held;
 static struct mc_flight **home_fl;	/* per node: a gateway's, made on first use */
 static uint64_t home_sends, home_asks;
 #define NOBODY UINT32_MAX
+/*
+ * Per node and extent: whom it waits on; the owner whose turn it has (its
+ * PUT goes there); the owner that sent it to a holder (its HAVE goes
+ * there). Kept as the daemon keeps them, so that churn moves nothing else.
+ */
+static uint32_t *asked, *turn_from, *lend_from;
+static uint64_t delivered, churn_left, churn_moved_leave, churn_moved_join, churn_reasked;
+static double churn_leave_t, churn_join_t;
+static int churn_phase;		/* 0 before, 1 left, 2 back */
 
 static struct mc_extent_key ext_key(uint32_t e)
 {
@@ -182,6 +205,33 @@ static struct mc_fanout *fan_of(uint32_t n)
 	return nodes[n].fan;
 }
 
+static struct mc_flight *flight_of(uint32_t n)
+{
+	struct mc_flight_opts fo = { .lease_ms = 600000, .max_waiters = 1 << 20,
+				     .max_extents = 1 << 20 };
+
+	if (!nodes[n].fl && mc_flight_new(&nodes[n].fl, &fo)) {
+		fprintf(stderr, "cluster-sim: cannot make a flight table\n");
+		exit(1);
+	}
+	return nodes[n].fl;
+}
+
+static uint32_t *asked_of(uint32_t n, uint32_t e)
+{
+	return &asked[(size_t)n * C.extents + e];
+}
+
+static uint32_t *turn_of(uint32_t n, uint32_t e)
+{
+	return &turn_from[(size_t)n * C.extents + e];
+}
+
+static uint32_t *lend_of(uint32_t n, uint32_t e)
+{
+	return &lend_from[(size_t)n * C.extents + e];
+}
+
 static uint32_t node_of(const struct mc_node_id *id)
 {
 	uint32_t n;
@@ -209,7 +259,8 @@ static void transfer_as(uint32_t src, uint32_t dst, uint32_t e, uint32_t type)
 	nodes[dst].ingress_free = arrive;
 	nodes[src].sent += (uint64_t)C.extent_bytes;
 	nodes[dst].recv += (uint64_t)C.extent_bytes;
-	push((struct ev){ .t = arrive, .type = type, .node = dst, .peer = src, .extent = e });
+	push((struct ev){ .t = arrive, .type = type, .node = dst, .peer = src, .extent = e,
+			  .epoch = nodes[dst].epoch, .peer_epoch = nodes[src].epoch });
 }
 
 static void transfer(uint32_t src, uint32_t dst, uint32_t e)
@@ -232,7 +283,9 @@ static void blob_get(uint32_t n, uint32_t e)
 	blob_gets++;
 	if ((size_t)start < sizeof(gets_in_second) / sizeof(gets_in_second[0]))
 		gets_in_second[(size_t)start]++;
-	push((struct ev){ .t = t + C.blob_s, .type = EV_BLOB_DONE, .node = n, .extent = e });
+	*asked_of(n, e) = n;
+	push((struct ev){ .t = t + C.blob_s, .type = EV_BLOB_DONE, .node = n, .extent = e,
+			  .epoch = nodes[n].epoch });
 }
 
 static struct mc_flight *home_flight(uint32_t gw)
@@ -250,21 +303,29 @@ static struct mc_flight *home_flight(uint32_t gw)
 /* The group's turn to read e is n's: the home first, with a home. */
 static void fetch(uint32_t n, uint32_t e)
 {
+	if (nodes[n].down)
+		return;
 	if (!C.home) {
 		blob_get(n, e);
 		return;
 	}
 	home_asks++;
 	msgs += home_gw[e] != n;
+	*asked_of(n, e) = n;
 	push((struct ev){ .t = now + (home_gw[e] != n ? C.rtt_s / 2 : 0), .type = EV_HOME_ASK,
-			  .node = n, .peer = home_gw[e], .extent = e });
+			  .node = n, .peer = home_gw[e], .extent = e, .epoch = nodes[n].epoch,
+			  .peer_epoch = nodes[home_gw[e]].epoch });
 }
 
 static void ask(uint32_t n, uint32_t target, uint32_t e, bool redirect)
 {
+	if (nodes[n].down)
+		return;		/* gone: nothing it asked matters */
 	msgs++;
+	*asked_of(n, e) = target;
 	push((struct ev){ .t = now + C.rtt_s / 2, .type = EV_ASK, .node = n, .peer = target,
-			  .extent = e, .arg = redirect });
+			  .extent = e, .arg = redirect, .epoch = nodes[n].epoch,
+			  .peer_epoch = nodes[target].epoch });
 }
 
 /* The node at `at` answered for a queued requester (who.conn is the requester). */
@@ -277,10 +338,12 @@ static void fan_cb(void *arg, const struct mc_extent_key *key, struct mc_flight_
 	queued_verdicts++;
 	if (v == MC_FANOUT_SERVE)
 		transfer(at, n, (uint32_t)key->index);
-	else if (v == MC_FANOUT_HOLDER)
+	else if (v == MC_FANOUT_HOLDER) {
+		*lend_of(n, (uint32_t)key->index) = at;
 		ask(n, node_of(holder), (uint32_t)key->index, false);
-	else
+	} else {
 		ask(n, group_of(n)->owner[key->index], (uint32_t)key->index, false);
+	}
 }
 
 static void got(uint32_t n, uint32_t from, uint32_t e);
@@ -297,9 +360,14 @@ static void flight_cb(void *arg, const struct mc_extent_key *key, struct mc_flig
 	uint32_t owner = (uint32_t)(uintptr_t)arg;
 	uint32_t n = (uint32_t)(((struct node *)who.conn) - nodes);
 
-	if (v == MC_FLIGHT_FETCH)
+	if (v == MC_FLIGHT_FETCH && nodes[n].down) {
+		/* A turn for one that left: it passes on, outside this call. */
+		push((struct ev){ .t = now, .type = EV_PASS, .node = owner, .peer = n,
+				  .extent = (uint32_t)key->index, .epoch = nodes[owner].epoch });
+	} else if (v == MC_FLIGHT_FETCH) {
+		*turn_of(n, (uint32_t)key->index) = owner;
 		fetch(n, (uint32_t)key->index);
-	else if (v == MC_FLIGHT_SERVE && n == owner)
+	} else if (v == MC_FLIGHT_SERVE && n == owner)
 		got(n, n, (uint32_t)key->index);	/* its own read: from its store */
 	else if (v == MC_FLIGHT_SERVE)
 		ask(n, owner, (uint32_t)key->index, true);
@@ -314,10 +382,17 @@ static void on_ask(const struct ev *ev)
 	struct mc_node_id holder;
 	int v;
 
+	if (nodes[at].down) {
+		/* Gone (a holder the owner still names): the owner, no holder again. */
+		ask(n, g->owner[e], e, false);
+		return;
+	}
 	if (at == g->owner[e] && !g->held[e]) {
-		v = mc_flight_ask(g->fl, &k, who_of(n, e), (uint64_t)(now * 1000));
-		if (v == MC_FLIGHT_FETCH)
+		v = mc_flight_ask(flight_of(at), &k, who_of(n, e), (uint64_t)(now * 1000));
+		if (v == MC_FLIGHT_FETCH) {
+			*turn_of(n, e) = at;
 			fetch(n, e);
+		}
 		return;		/* WAIT: flight_cb() asks again when it is here */
 	}
 	if (at != g->owner[e] && !nodes[at].has[e]) {
@@ -332,6 +407,7 @@ static void on_ask(const struct ev *ev)
 		transfer(at, n, e);
 	} else if (v == MC_FANOUT_HOLDER) {
 		redirects++;
+		*lend_of(n, e) = at;
 		ask(n, node_of(&holder), e, false);
 	}
 }
@@ -340,6 +416,8 @@ static void next_reads(uint32_t n)
 {
 	struct node *nd = &nodes[n];
 
+	if (nd->down)
+		return;
 	while (nd->inflight < C.window && nd->next < C.extents) {
 		uint32_t e = (uint32_t)nd->next++;
 		struct group *g = group_of(n);
@@ -355,9 +433,12 @@ static void next_reads(uint32_t n)
 			/* The owner's own miss goes through its flight like a peer's. */
 			struct mc_extent_key k = ext_key(e);
 
-			if (mc_flight_ask(g->fl, &k, who_of(n, e), (uint64_t)(now * 1000)) ==
-			    MC_FLIGHT_FETCH)
+			*asked_of(n, e) = n;
+			if (mc_flight_ask(flight_of(n), &k, who_of(n, e), (uint64_t)(now * 1000)) ==
+			    MC_FLIGHT_FETCH) {
+				*turn_of(n, e) = n;
 				fetch(n, e);
+			}
 			continue;
 		}
 		ask(n, g->owner[e], e, true);
@@ -368,17 +449,21 @@ static void next_reads(uint32_t n)
 	}
 }
 
-/* n tells e's owner it has e, from `from` (the owner itself, or a holder). */
+/*
+ * n has e from `from` (an owner, a holder, or the owner it PUT to): HAVE
+ * to the owner that sent it to a holder, or else to from.
+ */
 static void have(uint32_t n, uint32_t from, uint32_t e)
 {
-	struct group *g = group_of(n);
+	uint32_t to = *lend_of(n, e) != NOBODY ? *lend_of(n, e) : from;
 	struct mc_extent_key k = ext_key(e);
 
-	if (n == g->owner[e])
+	*lend_of(n, e) = NOBODY;
+	if (n == to || nodes[to].down)
 		return;
 	msgs++;
-	mc_fanout_have(fan_of(g->owner[e]), &k, &nodes[n].id, &nodes[from].id,
-		       (uint64_t)(now * 1000), fan_cb, (void *)(uintptr_t)g->owner[e]);
+	mc_fanout_have(fan_of(to), &k, &nodes[n].id, &nodes[from].id,
+		       (uint64_t)(now * 1000), fan_cb, (void *)(uintptr_t)to);
 }
 
 /* n has extent e now, from `from` (or from Blob: from == n). */
@@ -387,40 +472,52 @@ static void got(uint32_t n, uint32_t from, uint32_t e)
 	struct group *g = group_of(n);
 	struct mc_extent_key k = ext_key(e);
 
+	/* A send ends when its bytes are there, wanted or not (a second copy after churn). */
+	if (from != n && nodes[from].fan)
+		mc_fanout_end(nodes[from].fan, &k, who_of(n, e), true, (uint64_t)(now * 1000),
+			      fan_cb, (void *)(uintptr_t)from);
+	if (nodes[n].down)
+		return;
+	/*
+	 * Its own fetch, as the owner it is or was (or the bytes came from the
+	 * owner before it, after churn): its flight's waiters are served.
+	 */
+	if (from == n || n == g->owner[e]) {
+		if (n == g->owner[e])
+			g->held[e] = 1;
+		if (nodes[n].fl)
+			mc_flight_done(nodes[n].fl, &k, who_of(n, e), 1, (uint64_t)(now * 1000),
+				       flight_cb, (void *)(uintptr_t)n);
+	}
 	if (nodes[n].has[e])
 		return;
 	nodes[n].has[e] = 1;
 	nodes[n].inflight--;
 	nodes[n].done++;
-	if (from != n) {
-		mc_fanout_end(fan_of(from), &k, who_of(n, e), true, (uint64_t)(now * 1000), fan_cb,
-			      (void *)(uintptr_t)from);
+	*asked_of(n, e) = NOBODY;
+	delivered++;
+	if (from != n)
 		have(n, from, e);
-	}
-	if (n == g->owner[e] && !g->held[e]) {
-		g->held[e] = 1;
-		mc_flight_done(g->fl, &k, who_of(n, e), 1, (uint64_t)(now * 1000), flight_cb,
-			       (void *)(uintptr_t)n);
-	}
 	next_reads(n);
 }
 
 /* n, its group's fetcher, has e (from Blob or from the home). */
 static void sourced(uint32_t n, uint32_t e)
 {
-	struct group *g = group_of(n);
+	uint32_t o = *turn_of(n, e);
 	struct mc_extent_key k = ext_key(e);
 
-	if (g->owner[e] == n) {
+	*turn_of(n, e) = NOBODY;
+	if (o == n || o == NOBODY || nodes[o].down) {
 		got(n, n, e);
 		return;
 	}
-	/* The fetcher has it, and PUTs it to the owner: a holder from now on. */
-	mc_fanout_held(fan_of(g->owner[e]), &k, &nodes[n].id, (uint64_t)(now * 1000), fan_cb,
-		       (void *)(uintptr_t)g->owner[e]);
-	got(n, n, e);
-	transfer(n, g->owner[e], e);
-	have(n, g->owner[e], e);
+	/* The fetcher has it, and PUTs it to the owner that gave the turn: a holder. */
+	mc_fanout_held(fan_of(o), &k, &nodes[n].id, (uint64_t)(now * 1000), fan_cb,
+		       (void *)(uintptr_t)o);
+	*lend_of(n, e) = NOBODY;
+	got(n, o, e);
+	transfer_as(n, o, e, EV_PUT);
 }
 
 static void home_cb(void *arg, const struct mc_extent_key *key, struct mc_flight_who who,
@@ -443,7 +540,10 @@ static void home_cb(void *arg, const struct mc_extent_key *key, struct mc_flight
 	uint32_t gw = (uint32_t)(uintptr_t)arg, e = (uint32_t)key->index;
 	uint32_t n = (uint32_t)(((struct node *)who.conn) - nodes);
 
-	if (v == MC_FLIGHT_FETCH) {
+	if (v == MC_FLIGHT_FETCH && nodes[n].down) {
+		push((struct ev){ .t = now, .type = EV_PASS, .node = gw, .peer = n, .extent = e,
+				  .arg = 1, .epoch = nodes[gw].epoch });
+	} else if (v == MC_FLIGHT_FETCH) {
 		home_fetcher[e] = n;
 		blob_get(n, e);
 	} else if (v == MC_FLIGHT_SERVE && n == gw) {
@@ -484,20 +584,192 @@ static void on_blob_done(const struct ev *ev)
 	sourced(n, e);
 }
 
-static void on_arrive(const struct ev *ev)
+/* The fetcher's PUT: the owner (if it still is) holds it; its waiters are answered. */
+static void on_put(const struct ev *ev)
 {
-	uint32_t n = ev->node, e = ev->extent;
+	uint32_t o = ev->node, e = ev->extent;
+	struct group *g = group_of(o);
+	struct mc_extent_key k = ext_key(e);
+
+	if (g->owner[e] == o)
+		g->held[e] = 1;
+	mc_flight_done(flight_of(o), &k, who_of(ev->peer, e), 1, (uint64_t)(now * 1000),
+		       flight_cb, (void *)(uintptr_t)o);
+}
+
+static void on_pass(const struct ev *ev)
+{
+	struct mc_extent_key k = ext_key(ev->extent);
+
+	if (ev->arg)
+		mc_flight_done(home_flight(ev->node), &k, who_of(ev->peer, ev->extent), 0,
+			       (uint64_t)(now * 1000), home_cb, (void *)(uintptr_t)ev->node);
+	else if (nodes[ev->node].fl)
+		mc_flight_done(nodes[ev->node].fl, &k, who_of(ev->peer, ev->extent), 0,
+			       (uint64_t)(now * 1000), flight_cb, (void *)(uintptr_t)ev->node);
+}
+
+/* ---- churn ---- */
+
+static bool churns(uint32_t n)
+{
+	if (C.home && n - group_of(n)->first < C.gateways)
+		return false;	/* gateways stay: the registry is static */
+	return mc_mix64((uint64_t)n ^ 0x6368726eULL) % 10000 < (uint64_t)(C.churn * 100);
+}
+
+/* g's placement over its members that are up; the keys whose owner changed. */
+static uint64_t replace(struct group *g)
+{
+	struct mc_node_id *ids = calloc(g->n, sizeof(*ids));
+	uint64_t moved = 0;
+	size_t n = 0;
+
+	if (!ids) {
+		perror("cluster-sim");
+		exit(1);
+	}
+	for (size_t i = 0; i < g->n; i++)
+		if (!nodes[g->first + i].down)
+			ids[n++] = nodes[g->first + i].id;
+	mc_placement_free(&g->p);
+	if (mc_placement_set(&g->p, ids, n)) {
+		fprintf(stderr, "cluster-sim: cannot place the group again\n");
+		exit(1);
+	}
+	free(ids);
+	for (uint32_t e = 0; e < C.extents; e++) {
+		struct mc_extent_key k = ext_key(e);
+		uint32_t o = node_of(&g->p.nodes[mc_placement_owner(&g->p, mc_extent_key_hash(&k))].id);
+
+		moved += o != g->owner[e];
+		g->owner[e] = o;
+		/* What a new owner holds is what it read itself. */
+		g->held[e] = nodes[o].has[e];
+	}
+	return moved;
+}
+
+/* Ask again what n asked of a node that left: the next in line, the new owner. */
+static void reask(uint32_t n, uint32_t e, bool was_owner)
+{
 	struct group *g = group_of(n);
 	struct mc_extent_key k = ext_key(e);
 
-	if (n != g->owner[e] || g->held[e]) {
-		got(n, ev->peer, e);
+	churn_reasked++;
+	if (g->owner[e] != n) {
+		ask(n, g->owner[e], e, was_owner);
 		return;
 	}
-	/* The fetcher's PUT: the owner holds it, and its waiters are answered. */
-	g->held[e] = 1;
-	mc_flight_done(g->fl, &k, who_of(ev->peer, e), 1, (uint64_t)(now * 1000), flight_cb,
-		       (void *)(uintptr_t)n);
+	if (g->held[e]) {
+		got(n, n, e);
+		return;
+	}
+	*asked_of(n, e) = n;
+	if (mc_flight_ask(flight_of(n), &k, who_of(n, e), (uint64_t)(now * 1000)) ==
+	    MC_FLIGHT_FETCH) {
+		*turn_of(n, e) = n;
+		fetch(n, e);
+	}
+}
+
+static void leave(void)
+{
+	uint32_t *old = malloc(C.extents * sizeof(*old));
+
+	if (!old) {
+		perror("cluster-sim");
+		exit(1);
+	}
+	churn_leave_t = now;
+	for (uint32_t n = 0; n < C.nodes; n++) {
+		struct node *nd = &nodes[n];
+
+		if (!churns(n))
+			continue;
+		churn_left++;
+		nd->down = true;
+		nd->epoch++;
+		mc_fanout_free(nd->fan);
+		nd->fan = NULL;
+		mc_flight_free(nd->fl);
+		nd->fl = NULL;
+		if (nd->done == C.extents)
+			complete_nodes--;
+		delivered -= nd->done;
+		memset(nd->has, 0, C.extents);
+		nd->next = nd->inflight = nd->done = 0;
+	}
+	/* The homes forget them too (each gateway's flight: the first nodes of groups). */
+	for (size_t gi = 0; C.home && gi < ngroups; gi++)
+		for (size_t i = 0; i < C.gateways && i < groups[gi].n; i++) {
+			uint32_t gw = (uint32_t)(groups[gi].first + i);
+
+			for (uint32_t x = 0; home_fl[gw] && x < C.nodes; x++)
+				if (nodes[x].down)
+					mc_flight_forget(home_fl[gw], &nodes[x], (uint64_t)(now * 1000),
+							 home_cb, (void *)(uintptr_t)gw);
+		}
+	for (size_t gi = 0; gi < ngroups; gi++) {
+		struct group *g = &groups[gi];
+
+		memcpy(old, g->owner, C.extents * sizeof(*old));
+		churn_moved_leave += replace(g);
+		for (size_t i = 0; i < g->n; i++) {
+			uint32_t m = (uint32_t)(g->first + i);
+
+			if (nodes[m].down)
+				continue;
+			/* Its connections to the leavers closed: waits and turns end. */
+			for (size_t j = 0; j < g->n; j++) {
+				uint32_t x = (uint32_t)(g->first + j);
+
+				if (!nodes[x].down)
+					continue;
+				if (nodes[m].fl)
+					mc_flight_forget(nodes[m].fl, &nodes[x], (uint64_t)(now * 1000),
+							 flight_cb, (void *)(uintptr_t)m);
+				if (nodes[m].fan)
+					mc_fanout_forget(nodes[m].fan, &nodes[x]);
+			}
+			for (uint32_t e = 0; e < C.extents; e++) {
+				uint32_t a = *asked_of(m, e);
+
+				if (a != NOBODY && nodes[a].down)
+					reask(m, e, old[e] == a);
+			}
+		}
+	}
+	free(old);
+}
+
+static void rejoin(void)
+{
+	churn_join_t = now;
+	for (uint32_t n = 0; n < C.nodes; n++)
+		if (nodes[n].down) {
+			nodes[n].down = false;
+			nodes[n].epoch++;
+		}
+	for (size_t gi = 0; gi < ngroups; gi++)
+		churn_moved_join += replace(&groups[gi]);
+	for (uint32_t n = 0; n < C.nodes; n++)
+		if (churns(n))
+			next_reads(n);	/* it comes back empty and reads it all */
+}
+
+/* A quarter of all reads done: the churn leaves; half: it comes back. */
+static void churn_step(void)
+{
+	uint64_t total = (uint64_t)C.nodes * C.extents;
+
+	if (churn_phase == 0 && delivered * 4 >= total) {
+		churn_phase = 1;
+		leave();
+	} else if (churn_phase == 1 && delivered * 2 >= total) {
+		churn_phase = 2;
+		rejoin();
+	}
 }
 
 /* ---- set-up and report ---- */
@@ -536,8 +808,6 @@ static void setup_home(void)
 
 static void setup(void)
 {
-	struct mc_flight_opts fo = { .lease_ms = 600000, .max_waiters = 1 << 20,
-				     .max_extents = 1 << 20 };
 	struct mc_node_id *ids;
 
 	ngroups = (C.nodes + C.group_size - 1) / C.group_size;
@@ -569,8 +839,7 @@ static void setup(void)
 			ids[i] = nodes[g->first + i].id;
 		g->owner = calloc(C.extents, sizeof(*g->owner));
 		g->held = calloc(C.extents, 1);
-		if (!g->owner || !g->held || mc_placement_set(&g->p, ids, g->n) ||
-		    mc_flight_new(&g->fl, &fo)) {
+		if (!g->owner || !g->held || mc_placement_set(&g->p, ids, g->n)) {
 			fprintf(stderr, "cluster-sim: cannot set up group %zu\n", gi);
 			exit(1);
 		}
@@ -583,6 +852,17 @@ static void setup(void)
 		}
 	}
 	free(ids);
+	asked = malloc((size_t)C.nodes * C.extents * sizeof(*asked));
+	turn_from = malloc((size_t)C.nodes * C.extents * sizeof(*turn_from));
+	lend_from = malloc((size_t)C.nodes * C.extents * sizeof(*lend_from));
+	if (!asked || !turn_from || !lend_from) {
+		perror("cluster-sim");
+		exit(1);
+	}
+	/* NOBODY everywhere. */
+	memset(asked, 0xff, (size_t)C.nodes * C.extents * sizeof(*asked));
+	memset(turn_from, 0xff, (size_t)C.nodes * C.extents * sizeof(*turn_from));
+	memset(lend_from, 0xff, (size_t)C.nodes * C.extents * sizeof(*lend_from));
 	if (C.home)
 		setup_home();
 }
@@ -592,7 +872,7 @@ static void usage(void)
 	fprintf(stderr, "usage: cluster-sim [--nodes N] [--group-size G] [--extents E] "
 		"[--extent-mib S] [--fanout K] [--window W] [--nic-gbps B] [--blob-gbps A] "
 		"[--blob-rps R] [--blob-mibps P] [--blob-ms L] [--rtt-us T] [--home] "
-		"[--gateways W] [--quiet]\n");
+		"[--gateways W] [--churn P] [--quiet]\n");
 	exit(2);
 }
 
@@ -605,7 +885,7 @@ static void parse(int argc, char **argv)
 		{ "nic-gbps", 1, NULL, 'b' }, { "blob-gbps", 1, NULL, 'a' },
 		{ "blob-rps", 1, NULL, 'r' }, { "blob-mibps", 1, NULL, 'p' },
 		{ "blob-ms", 1, NULL, 'l' }, { "rtt-us", 1, NULL, 't' },
-		{ "home", 0, NULL, 'H' }, { "gateways", 1, NULL, 'G' },
+		{ "home", 0, NULL, 'H' }, { "gateways", 1, NULL, 'G' }, { "churn", 1, NULL, 'c' },
 		{ "quiet", 0, NULL, 'q' }, { NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -632,6 +912,7 @@ static void parse(int argc, char **argv)
 		case 't': C.rtt_s = v / 1e6; break;
 		case 'H': C.home = true; break;
 		case 'G': C.gateways = (size_t)v; break;
+		case 'c': C.churn = v; break;
 		case 'q': C.quiet = true; break;
 		default: usage();
 		}
@@ -639,7 +920,7 @@ static void parse(int argc, char **argv)
 	if (optind != argc || C.nodes < 2 || C.nodes > (1U << 24) || !C.group_size ||
 	    !C.extents || C.extents > (1U << 20) || !C.window || C.fanout > 1024 ||
 	    C.extent_bytes < 65536 || C.nic_bps <= 0 || C.blob_bps <= 0 || C.blob_rps <= 0 ||
-	    C.blob_blob_bps < 0 || !C.gateways)
+	    C.blob_blob_bps < 0 || !C.gateways || C.churn < 0 || C.churn > 50)
 		usage();
 }
 
@@ -660,6 +941,25 @@ int main(int argc, char **argv)
 
 		now = ev.t;
 		events++;
+		/* Queued for a node that is gone, or left or came back since: lost. */
+		if (ev.epoch != nodes[ev.node].epoch || nodes[ev.node].down) {
+			/* A send to it: the sender's place ends with the connection. */
+			if (ev.type == EV_ARRIVE && ev.peer_epoch == nodes[ev.peer].epoch &&
+			    nodes[ev.peer].fan) {
+				struct mc_extent_key k = ext_key(ev.extent);
+
+				mc_fanout_end(nodes[ev.peer].fan, &k, who_of(ev.node, ev.extent), false,
+					      (uint64_t)(now * 1000), fan_cb,
+					      (void *)(uintptr_t)ev.peer);
+			}
+			continue;
+		}
+		/* Asked of one that left or came back since: its connection closed. */
+		if (ev.type == EV_ASK && ev.peer_epoch != nodes[ev.peer].epoch) {
+			if (*asked_of(ev.node, ev.extent) == ev.peer)
+				reask(ev.node, ev.extent, false);
+			continue;
+		}
 		if (ev.type == EV_ASK)
 			on_ask(&ev);
 		else if (ev.type == EV_BLOB_DONE)
@@ -670,8 +970,14 @@ int main(int argc, char **argv)
 			home_done(ev.node, ev.peer, ev.extent);
 		else if (ev.type == EV_HOME_DATA)
 			sourced(ev.node, ev.extent);
+		else if (ev.type == EV_PUT)
+			on_put(&ev);
+		else if (ev.type == EV_PASS)
+			on_pass(&ev);
 		else
-			on_arrive(&ev);
+			got(ev.node, ev.peer, ev.extent);
+		if (C.churn)
+			churn_step();
 		if (!C.quiet && (complete_nodes >= last_report + C.nodes / 10 ||
 				 !(events & ((1 << 22) - 1)))) {
 			last_report = complete_nodes;
@@ -686,6 +992,17 @@ int main(int argc, char **argv)
 		if (nodes[i].done != C.extents) {
 			fprintf(stderr, "cluster-sim: node %zu has %zu of %zu extents: stuck\n", i,
 				nodes[i].done, C.extents);
+			/* What it waits for, and on whom: the first few. */
+			for (uint32_t e = 0, shown = 0; e < C.extents && shown < 4; e++) {
+				uint32_t a = *asked_of((uint32_t)i, e);
+
+				if (nodes[i].has[e])
+					continue;
+				shown++;
+				fprintf(stderr, "  extent %u: waits on %u (owner %u, which %s it)\n", e, a,
+					group_of((uint32_t)i)->owner[e],
+					nodes[group_of((uint32_t)i)->owner[e]].has[e] ? "has" : "has not");
+			}
 			return 1;
 		}
 		total_sent += nodes[i].sent;
@@ -717,14 +1034,22 @@ int main(int argc, char **argv)
 		       "(%zu per group)\n", (unsigned long long)home_asks,
 		       (unsigned long long)home_sends, C.gateways);
 	printf("  sends: the most any node sent %.2f GiB, the mean %.2f GiB (%.2fx); "
-	       "at most %u sends of one extent at once on any node\n",
+	       "at most %u sends of one extent at once on any node; %.1f GiB between nodes in all\n",
 	       max_sent / (double)(1 << 30), total_sent / (double)C.nodes / (1 << 30),
-	       total_sent ? max_sent / (total_sent / (double)C.nodes) : 0, peak);
+	       total_sent ? max_sent / (total_sent / (double)C.nodes) : 0, peak,
+	       total_sent / (double)(1 << 30));
 	printf("  fan-out: %llu requesters sent to holders, %llu sends by holders, %llu "
 	       "answers to queued requesters; %llu control messages (%.1f per node and extent)\n",
 	       (unsigned long long)redirects, (unsigned long long)holder_serves,
 	       (unsigned long long)queued_verdicts, (unsigned long long)msgs,
 	       (double)msgs / C.nodes / C.extents);
+	if (C.churn)
+		printf("  churn: %llu nodes left at %.3f s and came back at %.3f s; keys moved %llu "
+		       "when they left, %llu when they came back (of %zu: %zu in each of %zu groups); "
+		       "%llu asks went to the next in line\n", (unsigned long long)churn_left,
+		       churn_leave_t, churn_join_t, (unsigned long long)churn_moved_leave,
+		       (unsigned long long)churn_moved_join, C.extents * ngroups, C.extents, ngroups,
+		       (unsigned long long)churn_reasked);
 	printf("  simulated %llu events in %.1f s of CPU\n", (unsigned long long)events,
 	       (double)clock() / CLOCKS_PER_SEC - wall0);
 	return 0;
