@@ -9,6 +9,7 @@
  *   fill.c        misses: take them off the ring, read the source, complete
  *   group.c       the cache group: misses of shared sources via peers
  *   home.c        the tier between groups: a group's fetcher asks the home first
+ *   tier_read.c   what a read through either tier shares (own flight, source)
  *   pool_store.c  the extents kept for the group, in the kernel's pool
  *   ctl_server.c  the control socket maicachectl talks to
  *

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@
 #include "placement.h"
 #include "rdma.h"
 #include "server.h"
+#include "tier_read.h"
 
 #define TICK_MS		200	/* fetch turns whose lease ended pass on */
 #define REDIAL_MS	1000	/* a member that failed is not dialled sooner */
@@ -107,149 +109,58 @@ struct gread {
 	struct mc_group_node *g;
 	struct mc_source *src;
 	uint64_t off;
-	void *dst;
-	size_t len;
 	mc_source_cb cb;
 	void *arg;
-	bool local;			/* in this node's own flight (lr) */
-	bool local_put;			/* a FETCH turn: hand the bytes to the store */
-	struct mc_peer_local lr;
-	struct mc_peer_fetch f;
-	struct mc_source_req rq;
-	struct mc_timer defer;
-	char msg[200];
+	struct mc_tier_read t;		/* t.f.arg is &t */
 };
+
+static struct gread *gread_of(struct mc_tier_read *t)
+{
+	return (struct gread *)((char *)t - offsetof(struct gread, t));
+}
 
 /* ---- the end of a read ---- */
 
-static void read_end(struct gread *r, int res, const char *msg)
+static void read_end(struct gread *r, int res)
 {
 	mc_source_cb cb = r->cb;
 	void *arg = r->arg;
 
-	mc_timer_cancel(r->g->d->loop, &r->defer);
+	mc_tier_cancel(&r->t);
 	mc_list_del(&r->link);
-	if (msg != r->msg)
-		snprintf(r->msg, sizeof(r->msg), "%s", msg ? msg : "");
-	if (res)
-		cb(arg, res, r->msg[0] ? r->msg : NULL);
-	else
-		cb(arg, 0, NULL);
+	cb(arg, res, res && r->t.msg[0] ? r->t.msg : NULL);
 	free(r);
 }
 
-/* ---- this node's own flight (it owns the extent, or is next in line) ---- */
-
-static void local_end(struct gread *r, int res)
-{
-	r->local = false;
-	mc_peer_fetch_local_done(&r->f, res);
-}
-
-static void served_later(void *arg)
-{
-	local_end(arg, 0);
-}
-
-static void local_sourced(void *arg, int res, const char *msg)
-{
-	struct gread *r = arg;
-
-	snprintf(r->msg, sizeof(r->msg), "%s", msg ? msg : "");
-	if (r->local_put)
-		mc_peer_server_local_put(r->g->srv, &r->lr, res);
-	local_end(r, res);
-}
-
 /* What the group reads from the source for itself: through the home tier if there is one. */
-static int group_source_read(struct gread *r, mc_source_cb cb)
+static int group_source(struct mc_tier_read *t, mc_source_cb cb)
 {
+	struct gread *r = gread_of(t);
+
 	if (r->g->home)
-		return mc_home_read(r->g->home, &r->f.key, r->src, r->off, r->dst, r->len, cb, r);
-	return mc_source_read(r->src, &r->rq, r->off, r->dst, r->len, cb, r);
+		return mc_home_read(r->g->home, &t->f.key, r->src, r->off, t->f.dst, t->f.len, cb, t);
+	return mc_source_read(r->src, &t->rq, r->off, t->f.dst, t->f.len, cb, t);
 }
 
-static void local_source(struct gread *r, bool keep)
-{
-	int ret;
-
-	r->local_put = keep;
-	ret = group_source_read(r, local_sourced);
-	if (ret) {
-		if (keep)
-			mc_peer_server_local_put(r->g->srv, &r->lr, ret);
-		snprintf(r->msg, sizeof(r->msg), "cannot start the source read");
-		local_end(r, ret);
-	}
-}
-
-static void local_verdict(struct gread *r, enum mc_peer_local_verdict v)
-{
-	switch (v) {
-	case MC_PEER_LOCAL_SERVED:
-		/* Never inside the caller's call. */
-		mc_timer_arm(r->g->d->loop, &r->defer, 0, served_later, r);
-		break;
-	case MC_PEER_LOCAL_FETCH:
-		local_source(r, true);
-		break;
-	case MC_PEER_LOCAL_SOURCE:
-		local_source(r, false);
-		break;
-	case MC_PEER_LOCAL_WAIT:
-		break;
-	}
-}
-
-static void local_cb(void *arg, struct mc_peer_local *lr, enum mc_peer_local_verdict v)
-{
-	(void)lr;
-	local_verdict(arg, v);
-}
-
+/* This node owns the extent, or is next in line: its own flight (tier_read.h). */
 static void cl_local(void *arg, struct mc_peer_fetch *f)
 {
-	struct mc_group_node *g = arg;
-	struct gread *r = f->arg;
-
-	r->local = true;
-	r->lr.key = f->key;
-	r->lr.dst = f->dst;
-	r->lr.len = f->len;
-	r->lr.cb = local_cb;
-	r->lr.arg = r;
-	local_verdict(r, mc_peer_server_local_get(g->srv, &r->lr));
+	(void)arg;
+	mc_tier_local(f->arg);
 }
 
-/* ---- a peer's turn ---- */
-
-static void remote_sourced(void *arg, int res, const char *msg)
-{
-	struct gread *r = arg;
-
-	snprintf(r->msg, sizeof(r->msg), "%s", msg ? msg : "");
-	mc_peer_fetch_sourced(&r->f, res);
-}
-
+/* A peer's turn, or no member left. */
 static void cl_source(void *arg, struct mc_peer_fetch *f)
 {
-	struct gread *r = f->arg;
-	int ret;
-
 	(void)arg;
-	ret = group_source_read(r, remote_sourced);
-	if (ret) {
-		snprintf(r->msg, sizeof(r->msg), "cannot start the source read");
-		mc_peer_fetch_sourced(f, ret);
-	}
+	mc_tier_source(f->arg);
 }
 
 static void cl_done(void *arg, struct mc_peer_fetch *f, int res)
 {
 	struct mc_group_node *g = arg;
-	struct gread *r = f->arg;
 
-	read_end(r, res, res ? r->msg : NULL);
+	read_end(gread_of(f->arg), res);
 	/*
 	 * A HAVE may follow at once, and a holder's peers pin the extent: the
 	 * kernel takes the completion now, not at the end of the loop's turn
@@ -1013,9 +924,8 @@ void mc_group_stop(struct mc_daemon *d)
 	mc_peer_client_free(g->cl);
 	g->cl = NULL;
 	mc_list_for_each_safe(r, rtmp, &g->reads, link) {
-		if (r->local)
-			mc_peer_server_local_cancel(g->srv, &r->lr);
-		read_end(r, -ECANCELED, "the daemon is stopping");
+		snprintf(r->t.msg, sizeof(r->t.msg), "the daemon is stopping");
+		read_end(r, -ECANCELED);
 	}
 	for (size_t i = 0; g->links && i < g->p.n; i++) {
 		if (g->links[i]->c)
@@ -1073,17 +983,18 @@ int mc_group_read(struct mc_daemon *d, struct mc_vol *v, uint64_t off, void *dst
 	r->g = g;
 	r->src = v->src;
 	r->off = off;
-	r->dst = dst;
-	r->len = len;
 	r->cb = cb;
 	r->arg = arg;
 	mc_list_add_tail(&g->reads, &r->link);
-	r->f.key = key;
-	r->f.dst = dst;
-	r->f.len = (uint32_t)len;
-	r->f.arg = r;
+	r->t.f.key = key;
+	r->t.f.dst = dst;
+	r->t.f.len = (uint32_t)len;
+	r->t.f.arg = &r->t;
+	r->t.srv = g->srv;
+	r->t.loop = d->loop;
+	r->t.source = group_source;
 	/* The owner first, this node's own flight in its place in the order. */
-	mc_peer_fetch_start(g->cl, &r->f, &g->p, g->self);
+	mc_peer_fetch_start(g->cl, &r->t.f, &g->p, g->self);
 	return 0;
 }
 

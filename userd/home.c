@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "homes.h"
 #include "members.h"
 #include "placement.h"
+#include "tier_read.h"
 
 #define HOME_NAME	"maicache-home"	/* the name the cluster key is bound to */
 #define TICK_MS		200
@@ -53,12 +55,7 @@ struct hread {
 	uint64_t off;
 	mc_source_cb cb;
 	void *arg;
-	bool local, local_put;
-	struct mc_peer_local lr;
-	struct mc_peer_fetch f;
-	struct mc_source_req rq;
-	struct mc_timer defer;
-	char msg[200];
+	struct mc_tier_read t;		/* t.f.arg is &t */
 };
 
 struct mc_home {
@@ -80,115 +77,46 @@ struct mc_home {
 
 /* ---- reads ---- */
 
+static struct hread *hread_of(struct mc_tier_read *t)
+{
+	return (struct hread *)((char *)t - offsetof(struct hread, t));
+}
+
 static void read_end(struct hread *r, int res)
 {
-	mc_timer_cancel(r->h->d->loop, &r->defer);
+	mc_tier_cancel(&r->t);
 	mc_list_del(&r->link);
-	r->cb(r->arg, res, res && r->msg[0] ? r->msg : NULL);
+	r->cb(r->arg, res, res && r->t.msg[0] ? r->t.msg : NULL);
 	free(r);
 }
 
-static void local_end(struct hread *r, int res)
+/* A TURN from the home, no gateway left, or this gateway's own turn: Blob. */
+static int blob_read(struct mc_tier_read *t, mc_source_cb cb)
 {
-	r->local = false;
-	mc_peer_fetch_local_done(&r->f, res);
-}
+	struct hread *r = hread_of(t);
 
-static void served_later(void *arg)
-{
-	local_end(arg, 0);
-}
-
-static void local_sourced(void *arg, int res, const char *msg)
-{
-	struct hread *r = arg;
-
-	snprintf(r->msg, sizeof(r->msg), "%s", msg ? msg : "");
-	if (r->local_put)
-		mc_peer_server_local_put(r->h->srv, &r->lr, res);
-	local_end(r, res);
-}
-
-static void local_source(struct hread *r, bool keep)
-{
-	int ret;
-
-	r->local_put = keep;
-	ret = mc_source_read(r->src, &r->rq, r->off, r->f.dst, r->f.len, local_sourced, r);
-	if (ret) {
-		if (keep)
-			mc_peer_server_local_put(r->h->srv, &r->lr, ret);
-		snprintf(r->msg, sizeof(r->msg), "cannot start the source read");
-		local_end(r, ret);
-	}
-}
-
-static void local_verdict(struct hread *r, enum mc_peer_local_verdict v)
-{
-	switch (v) {
-	case MC_PEER_LOCAL_SERVED:
-		/* Never inside the caller's call. */
-		mc_timer_arm(r->h->d->loop, &r->defer, 0, served_later, r);
-		break;
-	case MC_PEER_LOCAL_FETCH:
-		local_source(r, true);
-		break;
-	case MC_PEER_LOCAL_SOURCE:
-		local_source(r, false);
-		break;
-	case MC_PEER_LOCAL_WAIT:
-		break;
-	}
-}
-
-static void local_cb(void *arg, struct mc_peer_local *lr, enum mc_peer_local_verdict v)
-{
-	(void)lr;
-	local_verdict(arg, v);
+	return mc_source_read(r->src, &t->rq, r->off, t->f.dst, t->f.len, cb, t);
 }
 
 /* This gateway is the extent's home: its own single flight. */
 static void cl_local(void *arg, struct mc_peer_fetch *f)
 {
 	struct mc_home *h = arg;
-	struct hread *r = f->arg;
 
 	h->local++;
-	r->local = true;
-	r->lr.key = f->key;
-	r->lr.dst = f->dst;
-	r->lr.len = f->len;
-	r->lr.cb = local_cb;
-	r->lr.arg = r;
-	local_verdict(r, mc_peer_server_local_get(h->srv, &r->lr));
+	mc_tier_local(f->arg);
 }
 
-static void sourced(void *arg, int res, const char *msg)
-{
-	struct hread *r = arg;
-
-	snprintf(r->msg, sizeof(r->msg), "%s", msg ? msg : "");
-	mc_peer_fetch_sourced(&r->f, res);
-}
-
-/* A TURN from the home, or no gateway left: Blob, with this node's credentials. */
 static void cl_source(void *arg, struct mc_peer_fetch *f)
 {
-	struct hread *r = f->arg;
-	int ret;
-
 	(void)arg;
-	ret = mc_source_read(r->src, &r->rq, r->off, f->dst, f->len, sourced, r);
-	if (ret) {
-		snprintf(r->msg, sizeof(r->msg), "cannot start the source read");
-		mc_peer_fetch_sourced(f, ret);
-	}
+	mc_tier_source(f->arg);
 }
 
 static void cl_done(void *arg, struct mc_peer_fetch *f, int res)
 {
 	(void)arg;
-	read_end(f->arg, res);
+	read_end(hread_of(f->arg), res);
 }
 
 static void count_close(struct mc_home *h, int err, const char *who, const char *why)
@@ -506,9 +434,7 @@ void mc_home_stop(struct mc_home *h)
 	mc_peer_client_free(h->cl);
 	h->cl = NULL;
 	mc_list_for_each_safe(r, rtmp, &h->reads, link) {
-		if (r->local)
-			mc_peer_server_local_cancel(h->srv, &r->lr);
-		snprintf(r->msg, sizeof(r->msg), "the daemon is stopping");
+		snprintf(r->t.msg, sizeof(r->t.msg), "the daemon is stopping");
 		read_end(r, -ECANCELED);
 	}
 	for (size_t i = 0; h->links && i < h->gw.n; i++)
@@ -541,14 +467,17 @@ int mc_home_read(struct mc_home *h, const struct mc_extent_key *key, struct mc_s
 	r->off = off;
 	r->cb = cb;
 	r->arg = arg;
-	r->f.key = *key;
-	r->f.dst = dst;
-	r->f.len = (uint32_t)len;
-	r->f.arg = r;
+	r->t.f.key = *key;
+	r->t.f.dst = dst;
+	r->t.f.len = (uint32_t)len;
+	r->t.f.arg = &r->t;
+	r->t.srv = h->srv;	/* NULL unless a gateway: only a gateway is ever local() */
+	r->t.loop = h->d->loop;
+	r->t.source = blob_read;
 	mc_list_add_tail(&h->reads, &r->link);
 	h->reads_total++;
 	n = mc_homes_rank(&h->homes, mc_extent_key_hash(key), order, MC_PLACEMENT_RANK_MAX);
-	mc_peer_fetch_start_ranked(h->cl, &r->f, order, n, h->self);
+	mc_peer_fetch_start_ranked(h->cl, &r->t.f, order, n, h->self);
 	return 0;
 }
 
