@@ -403,6 +403,9 @@ int mc_home_start(struct mc_home **out, struct mc_daemon *d, const struct mc_nod
 	if (ret)
 		return ret;
 	self = mc_members_find(&h->gw, me);
+	if (!self && cfg->home_listen[0])
+		mc_log(d, MC_LOG_WARN, "home_listen %s is set, but %s does not list this node as a gateway: not listening",
+		       cfg->home_listen, cfg->home_registry);
 	if (self) {
 		h->self = (size_t)(self - h->gw.m);
 		ret = gateway_start(h, store, store_arg, err, errlen);
