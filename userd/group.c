@@ -162,11 +162,13 @@ static void cl_done(void *arg, struct mc_peer_fetch *f, int res)
 
 	read_end(gread_of(f->arg), res);
 	/*
-	 * A HAVE may follow at once, and a holder's peers pin the extent: the
-	 * kernel takes the completion now, not at the end of the loop's turn
-	 * (a GET_COPY could come before that and find it not ready).
+	 * With fan-out a HAVE may follow at once, and a holder's peers pin the
+	 * extent: the kernel takes the completion now, not at the end of the
+	 * loop's turn (a GET_COPY could come before that and find it not
+	 * ready). Without fan-out nobody is sent here, and the loop's one kick
+	 * per turn stays the only one.
 	 */
-	if (!res) {
+	if (!res && g->d->cfg.peer_fanout) {
 		int ret = mc_miss_ring_flush(&g->d->ring);
 
 		if (ret && ret != -EAGAIN)

@@ -72,7 +72,6 @@ struct mc_home {
 	struct mc_list accepted, reads;
 	unsigned int naccepted;
 	struct mc_timer tick;
-	uint64_t reads_total, local;
 };
 
 /* ---- reads ---- */
@@ -101,9 +100,7 @@ static int blob_read(struct mc_tier_read *t, mc_source_cb cb)
 /* This gateway is the extent's home: its own single flight. */
 static void cl_local(void *arg, struct mc_peer_fetch *f)
 {
-	struct mc_home *h = arg;
-
-	h->local++;
+	(void)arg;
 	mc_tier_local(f->arg);
 }
 
@@ -119,7 +116,7 @@ static void cl_done(void *arg, struct mc_peer_fetch *f, int res)
 	read_end(hread_of(f->arg), res);
 }
 
-static void count_close(struct mc_home *h, int err, const char *who, const char *why)
+static void log_close(struct mc_home *h, int err, const char *who, const char *why)
 {
 	if (err && err != -ECANCELED)
 		mc_log(h->d, MC_LOG_INFO, "home tier: %s: connection closed: %s", who,
@@ -183,7 +180,7 @@ static void out_close(void *arg, struct mc_peer_conn *c, int err, const char *wh
 	if (err)
 		l->redial_ms = mc_now_ms() + REDIAL_MS;
 	snprintf(who, sizeof(who), "gateway %s:%s", l->m->host, l->m->port);
-	count_close(l->h, err, who, why);
+	log_close(l->h, err, who, why);
 	if (l->h->cl)
 		mc_peer_client_closed(l->h->cl, c);
 }
@@ -263,7 +260,7 @@ static void in_close(void *arg, struct mc_peer_conn *c, int err, const char *why
 {
 	struct accepted *a = arg;
 
-	count_close(a->h, err, "another group's connection", why);
+	log_close(a->h, err, "another group's connection", why);
 	mc_peer_server_closed(a->h->srv, c);
 	mc_list_del(&a->link);
 	a->h->naccepted--;
@@ -478,7 +475,6 @@ int mc_home_read(struct mc_home *h, const struct mc_extent_key *key, struct mc_s
 	r->t.loop = h->d->loop;
 	r->t.source = blob_read;
 	mc_list_add_tail(&h->reads, &r->link);
-	h->reads_total++;
 	n = mc_homes_rank(&h->homes, mc_extent_key_hash(key), order, MC_PLACEMENT_RANK_MAX);
 	mc_peer_fetch_start_ranked(h->cl, &r->t.f, order, n, h->self);
 	return 0;
@@ -492,11 +488,11 @@ void mc_home_info(const struct mc_home *h, struct mc_home_info *o)
 	o->gateways = h->gw.n;
 	o->regions = h->homes.nregions;
 	o->gateway = h->srv != NULL;
-	o->reads = h->reads_total;
+	o->reads = cs->fetches;
 	o->from_home = cs->from_peers;
 	o->turns = cs->turns;
 	o->fallbacks = cs->from_source;
-	o->local = h->local;
+	o->local = cs->local;
 	o->waits = cs->waits;
 	o->nacks = cs->nacks;
 	o->timeouts = cs->timeouts;
