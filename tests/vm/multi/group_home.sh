@@ -43,6 +43,24 @@ args=(--set group="vmtest-$grp" --set group_key="$MAICACHE_SHARED/group.key"
 if ((MAICACHE_NODE % 2 == 0)); then
 	args+=(--set home_listen="$(node_ip "$MAICACHE_NODE"):7118")
 fi
+# A tier the daemon cannot set up is refused at start, saying why.
+refused() {
+	local want=$1 out
+	shift
+	if out=$(timeout 60 "${daemon_cmd[@]}" --set socket=/tmp/refused.sock \
+		--set state_dir="$mc_state" "$@" 2>&1); then
+		die "maicached started with $*"
+	fi
+	[[ $out == *"$want"* ]] || die "maicached $*: want '$want', got: $out"
+	echo "refused as expected: $want"
+}
+if ((MAICACHE_NODE == 0)); then
+	base=("${args[@]:0:${#args[@]}-2}")	# without home_listen
+	refused "this node is a gateway in $registry: set home_listen" "${base[@]}"
+	refused "$registry lists no gateway in region mars" "${args[@]}" --set region=mars
+	refused "$registry lists no gateway in region nowhere" "${args[@]}" --set home_regions=nowhere
+	refused "/tmp/no-such.key" "${args[@]}" --set home_key=/tmp/no-such.key
+fi
 start_daemon "${args[@]}"
 group_mark ready
 group_wait ready "$nodes"
