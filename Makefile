@@ -39,7 +39,7 @@ INC_loop := -Ilib -Iloop
 INC_azure := -Iproto -Ilib -Iloop -Iazure
 INC_peer := -Iproto -Ilib -Iloop -Ipeer
 INC_userd := -Iproto -Ilib -Iloop -Iazure -Ipeer -Iuserd
-INC_tools := -Iproto -Ilib -Iazure -Ipeer -Itools -Itools/sim
+INC_tools := -Iproto -Ilib -Iloop -Iazure -Ipeer -Itools -Itools/sim
 INC_tests := -Iproto -Ilib -Iloop -Iazure -Ipeer -Iuserd -Itests/filler -Itests/blob -Itests/unit -Itests/etcd
 LIBS_lib = $(NL_LIBS)
 LIBS_loop = $(shell pkg-config --libs liburing) -laio
@@ -119,6 +119,12 @@ $(BUILD)/user/placement-sim: $(A)/tools/sim/placement-sim.o $(A)/libmcpeer.a $(A
 $(BUILD)/user/cluster-sim: $(A)/tools/sim/cluster-sim.o $(A)/libmcpeer.a $(A)/libmaicache.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_peer)
+
+# One group's etcd sessions against a real etcd (tools/bench/etcd-bench.sh).
+user: $(BUILD)/user/etcd-group-bench
+$(BUILD)/user/etcd-group-bench: $(A)/tools/bench/etcd-group-bench.o $(A)/libmcpeer.a $(A)/libmcloop.a $(A)/libmaicache.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_peer) $(LIBS_loop) $(LIBS_lib)
 
 # The held-extents ABI driven as the daemon drives it.
 user: $(BUILD)/user/mc-held-probe

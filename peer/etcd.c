@@ -13,7 +13,9 @@
 #include "etcd.h"
 
 #define MEMBERS_DIR	"/members/"
-#define KEY_MAX		(MC_ETCD_PREFIX_MAX + sizeof(MEMBERS_DIR) + 32)
+#define KEY_MAX		MC_ETCD_KEY_MAX
+_Static_assert(MC_ETCD_PREFIX_MAX + sizeof(MEMBERS_DIR) + 32 <= KEY_MAX,
+	       "a member key fits");
 #define VALUE_MAX	512
 #define WATCH_BUF_MAX	(16U << 20)	/* one watch message, at most */
 
@@ -125,34 +127,45 @@ char *mc_etcd_member_put_req(const char *prefix, const struct mc_member *me,
 	return dump(v);
 }
 
-/* The range [PREFIX/members/, PREFIX/members0) as base64 strings. */
-static json_t *members_range(const char *prefix, const char *extra_key, json_t *extra)
+/* The range [PREFIX/members/, PREFIX/members0) as base64 strings in o. */
+static json_t *members_range(const char *prefix, json_t *o)
 {
 	char from[KEY_MAX], to[KEY_MAX];
 	size_t n;
 
-	if (snprintf(from, sizeof(from), "%s" MEMBERS_DIR, prefix) >= (int)sizeof(from)) {
-		json_decref(extra);
+	if (!o || snprintf(from, sizeof(from), "%s" MEMBERS_DIR, prefix) >= (int)sizeof(from)) {
+		json_decref(o);
 		return NULL;
 	}
 	strcpy(to, from);
 	n = strlen(to);
 	to[n - 1]++;		/* '/' + 1: just past every key under the directory */
-	if (!extra_key)
-		return json_pack("{s:o,s:o}", "key", b64_string(from, strlen(from)),
-				 "range_end", b64_string(to, strlen(to)));
-	return json_pack("{s:o,s:o,s:o}", "key", b64_string(from, strlen(from)),
-			 "range_end", b64_string(to, strlen(to)), extra_key, extra);
+	if (!json_object_get(o, "key"))
+		json_object_set_new(o, "key", b64_string(from, strlen(from)));
+	json_object_set_new(o, "range_end", b64_string(to, strlen(to)));
+	return o;
 }
 
-char *mc_etcd_members_range_req(const char *prefix)
+char *mc_etcd_members_range_req(const char *prefix, const struct mc_etcd_page *prev,
+				unsigned int limit)
 {
-	return dump(members_range(prefix, NULL, NULL));
+	unsigned char after[KEY_MAX + 1];
+	json_t *o = json_pack("{s:I,s:b}", "limit", (json_int_t)limit, "serializable", 1);
+
+	if (o && prev) {
+		/* The smallest key after the last one: the same with a 0 byte appended. */
+		memcpy(after, prev->last, prev->last_len);
+		after[prev->last_len] = 0;
+		json_object_set_new(o, "key", b64_string(after, prev->last_len + 1));
+		json_object_set_new(o, "revision", i64_string(prev->revision));
+	}
+	return dump(members_range(prefix, o));
 }
 
 char *mc_etcd_members_watch_req(const char *prefix, int64_t start_rev)
 {
-	json_t *r = members_range(prefix, "start_revision", i64_string(start_rev));
+	json_t *r = members_range(prefix, json_pack("{s:o}", "start_revision",
+						    i64_string(start_rev)));
 
 	return dump(r ? json_pack("{s:o}", "create_request", r) : NULL);
 }
@@ -273,44 +286,68 @@ static int str_of(json_t *o, const char *field, const char **out)
 }
 
 int mc_etcd_members_parse(const char *body, size_t len, const char *prefix,
-			  struct mc_members *out, int64_t *revision,
-			  unsigned int *skipped, char *err, size_t errlen)
+			  struct mc_members *acc, struct mc_etcd_page *page,
+			  char *err, size_t errlen)
 {
-	json_t *o = parse(body, len, err, errlen), *kvs, *kv;
+	json_t *o = parse(body, len, err, errlen), *kvs, *kv, *more;
 	struct mc_members ms = { 0 };
 	struct mc_node_id id;
 	struct mc_member m;
-	const char *k, *v;
+	const char *k, *v = NULL;
+	int64_t rev;
+	long last_len;
 	size_t i;
 	int ret;
 
-	*skipped = 0;
+	page->skipped = 0;
 	if (!o)
 		return -EPROTO;
 	ret = etcd_error(o, err, errlen);
-	if (!ret && get_i64(json_object_get(o, "header"), "revision", revision))
+	if (!ret && (get_i64(json_object_get(o, "header"), "revision", &rev) || rev <= 0))
 		ret = mc_errf(err, errlen, -EPROTO, "etcd's range answer has no revision");
+	if (!ret && !page->revision)
+		page->revision = rev;	/* a first page: the list's snapshot */
 	kvs = json_object_get(o, "kvs");
+	more = json_object_get(o, "more");
 	if (!ret && kvs && !json_is_array(kvs))
 		ret = mc_errf(err, errlen, -EPROTO, "etcd's range answer: kvs is not a list");
+	if (!ret && more && !json_is_boolean(more))
+		ret = mc_errf(err, errlen, -EPROTO, "etcd's range answer: more is not true or false");
+	page->more = json_is_true(more);
+	if (!ret && page->more && !json_array_size(kvs))
+		ret = mc_errf(err, errlen, -EPROTO, "etcd's range answer has more keys after none");
 	json_array_foreach(kvs, i, kv) {
 		if (ret)
 			break;
-		if (str_of(kv, "key", &k) || str_of(kv, "value", &v) ||
-		    member_from_kv(prefix, k, v, &id, &m)) {
-			(*skipped)++;
+		if (str_of(kv, "key", &k)) {
+			ret = mc_errf(err, errlen, -EPROTO, "etcd's range answer: an entry without a key");
+			break;
+		}
+		if (i == json_array_size(kvs) - 1) {
+			/* Where the next page starts: a key too long to hold stops the list. */
+			last_len = unb64(k, page->last, sizeof(page->last));
+			if (last_len < 0) {
+				ret = mc_errf(err, errlen, -EPROTO, "etcd holds a key under %s" MEMBERS_DIR
+					      " that is not base64 or longer than %d bytes: remove it",
+					      prefix, KEY_MAX);
+				break;
+			}
+			page->last_len = (size_t)last_len;
+		}
+		if (str_of(kv, "value", &v) || member_from_kv(prefix, k, v, &id, &m)) {
+			page->skipped++;
 			continue;
 		}
-		ret = mc_members_apply(&ms, &id, &m);
+		if (mc_members_apply(&ms, &id, &m))
+			ret = mc_errf(err, errlen, -ENOMEM, "the member list does not fit");
 	}
 	json_decref(o);
-	if (ret) {
-		mc_members_free(&ms);
-		return ret;
-	}
-	mc_members_free(out);
-	*out = ms;
-	return 0;
+	for (i = 0; !ret && i < ms.n; i++)
+		if (mc_members_apply(acc, &ms.m[i].id, &ms.m[i]))
+			ret = mc_errf(err, errlen, -ENOMEM, "the member list does not fit (%zu members)",
+				      acc->n);
+	mc_members_free(&ms);
+	return ret;
 }
 
 /* ---- watch ---- */

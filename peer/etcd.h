@@ -21,12 +21,14 @@
 #ifndef MAICACHE_PEER_ETCD_H
 #define MAICACHE_PEER_ETCD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "members.h"
 
 #define MC_ETCD_PREFIX_MAX	256
+#define MC_ETCD_KEY_MAX		(MC_ETCD_PREFIX_MAX + 48)	/* a key under the prefix */
 
 /* Request bodies; each returns a string to free(), or NULL (no memory). */
 char *mc_etcd_lease_grant_req(unsigned int ttl_s);
@@ -34,8 +36,28 @@ char *mc_etcd_keepalive_req(int64_t lease);
 /* PUT of the member's own key, bound to lease. */
 char *mc_etcd_member_put_req(const char *prefix, const struct mc_member *me,
 			     int64_t lease);
-/* Range over every member key under the prefix. */
-char *mc_etcd_members_range_req(const char *prefix);
+/*
+ * The member list is read in pages of at most limit keys, each a small
+ * answer that etcd serves between other requests (a whole group listing
+ * itself at once is N answers of N members). One page's place in the list:
+ */
+struct mc_etcd_page {
+	int64_t revision;		/* the snapshot the list is read at */
+	bool more;			/* keys follow the last one */
+	unsigned char last[MC_ETCD_KEY_MAX];	/* the last key of the page */
+	size_t last_len;
+	unsigned int skipped;		/* entries that were not valid members */
+};
+
+/*
+ * A page of the member keys under the prefix: the first at the newest
+ * revision (prev NULL), or the one after prev at prev's revision, so that
+ * the pages are one snapshot. Serializable: the etcd member asked answers
+ * from its own store without a round of consensus; what a lagging member
+ * has not seen yet comes with the watch, which starts after the revision.
+ */
+char *mc_etcd_members_range_req(const char *prefix, const struct mc_etcd_page *prev,
+				unsigned int limit);
 /* Watch of the member keys from start_rev on. */
 char *mc_etcd_members_watch_req(const char *prefix, int64_t start_rev);
 
@@ -44,13 +66,16 @@ int mc_etcd_lease_parse(const char *body, size_t len, int64_t *lease,
 			int64_t *ttl, char *err, size_t errlen);
 
 /*
- * A range answer: every member under the prefix into out (replaced on
- * success), and the revision to watch from (+1). *skipped counts entries
- * that are not valid members. 0, or -EPROTO with a message.
+ * A range answer (one page): its members added to acc and its place in
+ * page. A first page is parsed into a page zeroed, a later one into the
+ * page before it: the revision is the first page's (etcd answers a read at
+ * a revision with its newest in the header), and the one to watch from is
+ * page->revision + 1 once no more follow. 0, or -EPROTO with a message (acc unchanged), or -ENOMEM
+ * when the list does not fit (MC_MEMBERS_MAX, or memory).
  */
 int mc_etcd_members_parse(const char *body, size_t len, const char *prefix,
-			  struct mc_members *out, int64_t *revision,
-			  unsigned int *skipped, char *err, size_t errlen);
+			  struct mc_members *acc, struct mc_etcd_page *page,
+			  char *err, size_t errlen);
 
 /* A watch stream: feed it bytes, events come out. */
 struct mc_etcd_watch {

@@ -16,9 +16,23 @@
 #include "errmsg.h"
 #include "etcd.h"
 #include "etcd_session.h"
+#include "retry.h"
 
 #define BODY_MAX	(64U << 20)	/* a list of 65,536 members fits */
-#define REQ_TIMEOUT_MS	5000
+/*
+ * A request is given up after REQ_TIMEOUT_MS and sent again: each retry is
+ * load on an etcd that is already slow, so this is long against etcd's
+ * usual milliseconds. The member list comes in pages of LIST_PAGE members
+ * (about 60 KiB of JSON) and a page waits up to LIST_TIMEOUT_MS: when a
+ * whole group boots at once, etcd serves N lists of N members, and a page
+ * queues behind the others. As single answers cut at 5 s, at 2,000 members
+ * they were retried and sent again and etcd fell behind for good
+ * (tools/bench/etcd-bench.sh: 28,728 failed requests, 137 s until all saw
+ * all, 4 GiB resident in etcd).
+ */
+#define REQ_TIMEOUT_MS	10000
+#define LIST_TIMEOUT_MS	60000
+#define LIST_PAGE	500
 #define CONNECT_MS	2000
 #define BACKOFF_MIN_MS	250
 #define BACKOFF_MAX_MS	5000
@@ -46,6 +60,7 @@ struct mc_etcd_session {
 	char endpoint[MC_ETCD_URL_MAX];
 	char prefix[MC_ETCD_PREFIX_MAX];
 	unsigned int ttl_s;
+	unsigned int list_page;
 	struct mc_member me;
 	const struct mc_etcd_session_ops *ops;
 	void *arg;
@@ -53,12 +68,16 @@ struct mc_etcd_session {
 	int64_t lease;
 	bool registered, listed;
 	struct mc_members ms;
+	struct mc_members listing;	/* the pages so far */
+	struct mc_etcd_page page;	/* the last page read */
+	bool paging;			/* page is where the list goes on */
 	int64_t rev;			/* watch from here */
 	struct mc_etcd_watch w;
 
 	struct req *unary, *keep, *watch;
 	struct mc_timer step_timer, keep_timer;
-	unsigned int backoff_ms;
+	unsigned int retries;		/* since etcd last answered */
+	struct mc_rng rng;		/* the backoff's jitter */
 	bool down;			/* said so in the log */
 	struct mc_etcd_session_stats st;
 };
@@ -168,8 +187,12 @@ static struct req *send_req(struct mc_etcd_session *s, enum kind kind, char *jso
 		curl_easy_setopt(q->e, CURLOPT_TCP_KEEPALIVE, 1L);
 		curl_easy_setopt(q->e, CURLOPT_TCP_KEEPIDLE, 5L);
 		curl_easy_setopt(q->e, CURLOPT_TCP_KEEPINTVL, 2L);
+	} else if (kind == K_KEEPALIVE) {
+		/* Past two thirds of the TTL the next one is due and the lease nearly gone. */
+		curl_easy_setopt(q->e, CURLOPT_TIMEOUT_MS, (long)s->ttl_s * 2000 / 3);
 	} else {
-		curl_easy_setopt(q->e, CURLOPT_TIMEOUT_MS, (long)REQ_TIMEOUT_MS);
+		curl_easy_setopt(q->e, CURLOPT_TIMEOUT_MS,
+				 (long)(kind == K_LIST ? LIST_TIMEOUT_MS : REQ_TIMEOUT_MS));
 	}
 	free(json);
 	if (mc_curl_loop_add(s->curl, q->e)) {
@@ -197,17 +220,22 @@ static void note_down(struct mc_etcd_session *s, const char *what, const char *w
 
 static void retry_later(struct mc_etcd_session *s, const char *what, const char *why)
 {
+	/* Jittered: the members of a group that failed together do not retry together. */
+	static const struct mc_retry_policy backoff = {
+		.base_ms = BACKOFF_MIN_MS, .max_ms = BACKOFF_MAX_MS,
+	};
+
 	note_down(s, what, why);
-	s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : BACKOFF_MIN_MS;
-	if (s->backoff_ms > BACKOFF_MAX_MS)
-		s->backoff_ms = BACKOFF_MAX_MS;
-	mc_timer_arm(s->loop, &s->step_timer, s->backoff_ms, step, s);
+	mc_timer_arm(s->loop, &s->step_timer, mc_retry_delay(&backoff, s->retries, &s->rng),
+		     step, s);
+	if (s->retries < 32)
+		s->retries++;
 }
 
 static void answered(struct mc_etcd_session *s)
 {
 	s->st.reachable = true;
-	s->backoff_ms = 0;
+	s->retries = 0;
 	if (s->down) {
 		s->down = false;
 		say(s, 2, "etcd at %s answers again", s->endpoint);
@@ -230,7 +258,10 @@ static void step(void *arg)
 		json = mc_etcd_member_put_req(s->prefix, &s->me, s->lease);
 	} else if (!s->listed) {
 		k = K_LIST;
-		json = mc_etcd_members_range_req(s->prefix);
+		if (!s->paging)
+			memset(&s->page, 0, sizeof(s->page));
+		json = mc_etcd_members_range_req(s->prefix, s->paging ? &s->page : NULL,
+						 s->list_page);
 	} else {
 		if (!s->watch) {
 			mc_etcd_watch_free(&s->w);
@@ -277,11 +308,42 @@ static int judge(struct req *q, CURLcode rc)
 	return 0;
 }
 
+/*
+ * One page of the member list: the next is asked for, or the list is whole.
+ * A page that did not come is asked for again; one etcd refused (its
+ * revision compacted, most likely) or that does not parse starts the list
+ * over.
+ */
+static int list_page_done(struct mc_etcd_session *s, struct req *q, int ret)
+{
+	if (!ret)
+		ret = mc_etcd_members_parse(q->body, q->len, s->prefix, &s->listing, &s->page,
+					    q->why, sizeof(q->why));
+	if (ret) {
+		if (ret != -EIO) {
+			mc_members_free(&s->listing);
+			s->paging = false;
+		}
+		return ret;
+	}
+	s->st.pages++;
+	s->st.skipped += s->page.skipped;
+	s->paging = s->page.more;
+	if (s->paging)
+		return 0;
+	mc_members_free(&s->ms);
+	s->ms = s->listing;
+	memset(&s->listing, 0, sizeof(s->listing));
+	s->rev = s->page.revision + 1;	/* the first revision not listed */
+	s->listed = true;
+	s->st.lists++;
+	s->ops->members(s->arg, &s->ms);
+	return 0;
+}
+
 static void unary_done(struct mc_etcd_session *s, struct req *q, CURLcode rc)
 {
-	int64_t lease = 0, ttl = 0, rev = 0;
-	unsigned int skipped = 0;
-	struct mc_members ms = { 0 };
+	int64_t lease = 0, ttl = 0;
 	int ret = judge(q, rc);
 
 	s->unary = NULL;
@@ -299,18 +361,8 @@ static void unary_done(struct mc_etcd_session *s, struct req *q, CURLcode rc)
 		s->st.registered = true;
 		say(s, 2, "etcd at %s: registered under %s with lease %" PRIx64 " (TTL %u s)",
 		    s->endpoint, s->prefix, (uint64_t)s->lease, s->ttl_s);
-	} else if (!ret && q->kind == K_LIST) {
-		ret = mc_etcd_members_parse(q->body, q->len, s->prefix, &ms, &rev, &skipped,
-					    q->why, sizeof(q->why));
-		if (!ret) {
-			mc_members_free(&s->ms);
-			s->ms = ms;
-			s->rev = rev + 1;	/* the first revision not listed */
-			s->listed = true;
-			s->st.lists++;
-			s->st.skipped += skipped;
-			s->ops->members(s->arg, &s->ms);
-		}
+	} else if (q->kind == K_LIST) {
+		ret = list_page_done(s, q, ret);
 	}
 	if (ret) {
 		/* A put refused (its lease gone while etcd was away): a new lease. */
@@ -381,6 +433,7 @@ int mc_etcd_session_new(struct mc_etcd_session **out, struct mc_loop *loop,
 			char *err, size_t errlen)
 {
 	struct mc_etcd_session *s;
+	uint64_t seed;
 
 	if (strncmp(o->endpoint, "http://", 7) && strncmp(o->endpoint, "https://", 8))
 		return mc_errf(err, errlen, -EINVAL, "etcd endpoint '%s' is not an http:// or https:// URL",
@@ -399,6 +452,10 @@ int mc_etcd_session_new(struct mc_etcd_session **out, struct mc_loop *loop,
 	strcpy(s->endpoint, o->endpoint);
 	strcpy(s->prefix, o->prefix);
 	s->ttl_s = o->ttl_s;
+	s->list_page = o->list_page ? o->list_page : LIST_PAGE;
+	/* Each member its own draws: the id, and the time for one restarted. */
+	memcpy(&seed, o->me.id.b, sizeof(seed));
+	mc_rng_seed(&s->rng, seed ^ mc_now_ns());
 	s->me = o->me;
 	s->ops = ops;
 	s->arg = arg;
@@ -428,6 +485,7 @@ void mc_etcd_session_free(struct mc_etcd_session *s)
 	mc_curl_loop_free(s->curl);
 	mc_etcd_watch_free(&s->w);
 	mc_members_free(&s->ms);
+	mc_members_free(&s->listing);
 	free(s);
 }
 

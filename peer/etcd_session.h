@@ -4,14 +4,16 @@
  * loop/curl_loop.h, the JSON of etcd.h):
  *
  *   register   grant a lease (the TTL), put PREFIX/members/<id> under it
- *   list       range over the prefix: the membership, and its revision
+ *   list       range over the prefix in pages, all at the first page's
+ *              revision: the membership, and that revision
  *   watch      a stream from that revision on: joins and leaves
  *   keep alive every TTL/3; a lease etcd says has expired is granted
  *              anew and the key put again (the node rejoins, same id)
  *
  * etcd going away is not the group going away: the session keeps the
  * membership it last saw (members() is not called with less), says so once
- * through log(), retries with a bounded backoff, and when etcd answers again
+ * through log(), retries with a bounded, jittered backoff (a page that did
+ * not come is asked for again, the list goes on from there), and when etcd answers again
  * registers (if the lease is gone), lists and watches anew. A watch that
  * breaks or that etcd cancels (compaction) is followed by a fresh list.
  *
@@ -37,6 +39,7 @@ struct mc_etcd_session_opts {
 	const char *prefix;		/* the group's keys, e.g. "/maicache/train" */
 	unsigned int ttl_s;		/* the lease: 2..600 */
 	struct mc_member me;		/* this node: its id and peer address */
+	unsigned int list_page;		/* members per page of the list; 0: 500 */
 };
 
 struct mc_etcd_session_ops {
@@ -50,7 +53,7 @@ struct mc_etcd_session_stats {
 	bool registered;		/* the lease is believed alive */
 	bool reachable;			/* etcd answered the last request */
 	int64_t lease;
-	uint64_t grants, keepalives, lists, events, watches;
+	uint64_t grants, keepalives, lists, pages, events, watches;
 	uint64_t failures;		/* requests that failed or were answered badly */
 	uint64_t skipped;		/* entries that were not valid members */
 };

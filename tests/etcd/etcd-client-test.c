@@ -22,6 +22,7 @@
 #include "etcd.h"
 
 #define PREFIX "/maicache/test-group"
+#define PAGED "/maicache/test-paged"
 
 static const char *base;
 
@@ -120,6 +121,56 @@ static size_t watch_data(char *data, size_t sz, size_t nm, void *arg)
 	}								\
 } while (0)
 
+static bool put(const char *prefix, const struct mc_member *m, int64_t lease)
+{
+	struct buf r;
+	bool ok = !post("/v3/kv/put", mc_etcd_member_put_req(prefix, m, lease), &r) &&
+		  !strstr(r.p, "error");
+
+	free(ok ? r.p : NULL);
+	return ok;
+}
+
+/* One page of PAGED after prev into ms; the page's place into page. */
+static bool list_page(const struct mc_etcd_page *prev, unsigned int limit,
+		      struct mc_members *ms, struct mc_etcd_page *page)
+{
+	char err[256];
+	struct buf r;
+	bool ok = !post("/v3/kv/range", mc_etcd_members_range_req(PAGED, prev, limit), &r) &&
+		  !mc_etcd_members_parse(r.p, r.n, PAGED, ms, page, err, sizeof(err));
+
+	if (!ok)
+		fprintf(stderr, "etcd-client-test: a page of the list: %s\n", err);
+	free(r.p);
+	return ok;
+}
+
+/* The list in pages of one member: one snapshot, whatever is put between pages. */
+static void list_in_pages(const struct mc_member *a, int64_t lease)
+{
+	struct mc_member c = member("1c00000000000000000000000000000c", "127.0.0.1:7119");
+	struct mc_member d = member("2d00000000000000000000000000000d", "127.0.0.1:7120");
+	struct mc_members ms = { 0 }, now = { 0 };
+	struct mc_etcd_page first = { 0 }, second, all = { 0 };
+	bool ok = put(PAGED, a, lease) && put(PAGED, &c, lease);
+
+	ok = ok && list_page(NULL, 1, &ms, &first);
+	check(ok && ms.n == 1 && first.more && !strcmp(ms.m[0].port, "7119"),
+	      "a first page of one member says that more follow", "%zu members", ms.n);
+	second = first;
+	ok = ok && put(PAGED, &d, lease) && list_page(&first, 1, &ms, &second);
+	check(ok && ms.n == 2 && !second.more && second.revision == first.revision &&
+	      !strcmp(ms.m[1].port, "7117"),
+	      "the next page comes from the same revision: a member put since is not in it",
+	      "%zu members, more %d", ms.n, second.more);
+	ok = ok && list_page(NULL, 500, &now, &all);
+	check(ok && now.n == 3 && all.revision > first.revision,
+	      "a new list has the member put since", "%zu members", now.n);
+	mc_members_free(&ms);
+	mc_members_free(&now);
+}
+
 int main(int argc, char **argv)
 {
 	struct mc_member a = member("3f9a1c0e5b7d2468ace0135792468ace", "127.0.0.1:7117");
@@ -127,7 +178,7 @@ int main(int argc, char **argv)
 	struct mc_members ms = { 0 };
 	struct watch wa = { 0 };
 	int64_t lease, ttl, rev, lease_b, ttl_b;
-	unsigned int skipped;
+	struct mc_etcd_page page;
 	char err[256], url[256];
 	struct buf r;
 	CURLM *multi;
@@ -148,11 +199,14 @@ int main(int argc, char **argv)
 	ok = !post("/v3/kv/put", mc_etcd_member_put_req(PREFIX, &a, lease), &r);
 	check(ok && !strstr(r.p, "error"), "member registered under its lease", "%s", r.p);
 	free(r.p);
-	ok = !post("/v3/kv/range", mc_etcd_members_range_req(PREFIX), &r) &&
-	     !mc_etcd_members_parse(r.p, r.n, PREFIX, &ms, &rev, &skipped, err, sizeof(err));
-	check(ok && ms.n == 1 && !strcmp(ms.m[0].port, "7117") && !strcmp(ms.m[0].region, "local"),
-	      "the member is listed", "%s", ok ? r.p : err);
+	memset(&page, 0, sizeof(page));
+	ok = !post("/v3/kv/range", mc_etcd_members_range_req(PREFIX, NULL, 500), &r) &&
+	     !mc_etcd_members_parse(r.p, r.n, PREFIX, &ms, &page, err, sizeof(err));
+	rev = page.revision;
+	check(ok && ms.n == 1 && !strcmp(ms.m[0].port, "7117") && !strcmp(ms.m[0].region, "local") &&
+	      !page.more && !page.skipped, "the member is listed", "%s", ok ? r.p : err);
 	free(r.p);
+	list_in_pages(&a, lease);
 	ok = !post("/v3/lease/keepalive", mc_etcd_keepalive_req(lease), &r) &&
 	     !mc_etcd_lease_parse(r.p, r.n, &lease, &ttl, err, sizeof(err));
 	check(ok && ttl == 2, "keepalive renews the lease", "%s", ok ? r.p : err);

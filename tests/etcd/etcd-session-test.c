@@ -2,7 +2,8 @@
 /*
  * peer/etcd_session.c on the event loop against a real etcd (tests/etcd/
  * run.sh starts it and passes its URL and pid): two members see each
- * other; one that stops is dropped when its lease ends and is seen again
+ * other, and a third that lists the group in pages of one member sees
+ * it whole; one that stops is dropped when its lease ends and is seen again
  * when it comes back with the same id; etcd frozen (SIGSTOP) for less than
  * the TTL changes nothing, and for longer than the TTL the members keep the
  * membership they saw while it is away, then register again and end up
@@ -63,6 +64,8 @@ static void start(struct member *m, const char *url, char name)
 {
 	struct mc_etcd_session_opts o = {
 		.endpoint = url, .prefix = "/maicache-test/g", .ttl_s = TTL,
+		/* c lists in pages of one member */
+		.list_page = name == 'c' ? 1 : 0,
 	};
 	char err[256];
 
@@ -96,7 +99,7 @@ static void run_for(unsigned int ms)
 
 int main(int argc, char **argv)
 {
-	struct member a = { 0 }, b = { 0 };
+	struct member a = { 0 }, b = { 0 }, c = { 0 };
 	struct mc_etcd_session_stats st;
 	char err[256];
 	pid_t etcd;
@@ -114,6 +117,14 @@ int main(int argc, char **argv)
 	start(&b, argv[1], 'b');
 	check(RUN_UNTIL(a.n == 2 && b.n == 2, 10), "two sessions see each other",
 	      "a sees %zu, b sees %zu", a.n, b.n);
+	/* A third that lists in pages of one: three pages, one list, the whole group. */
+	start(&c, argv[1], 'c');
+	check(RUN_UNTIL(c.n == 3 && a.n == 3, 10) &&
+	      (mc_etcd_session_stats(c.s, &st), st.pages >= 3 && st.lists >= 1),
+	      "a member that lists in pages of one sees the whole group",
+	      "c sees %zu in %llu pages, %llu lists", c.n, (unsigned long long)st.pages,
+	      (unsigned long long)st.lists);
+	mc_etcd_session_free(c.s);
 
 	mc_etcd_session_free(b.s);
 	check(RUN_UNTIL(a.n == 1, TTL + 5), "a member that stops is dropped when its lease ends",

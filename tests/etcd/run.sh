@@ -14,37 +14,12 @@ if ! command -v etcd >/dev/null; then
 fi
 make -s -C "$ROOT" build/etcd/etcd-client-test build/etcd/etcd-session-test >/dev/null
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-DATA=$(mktemp -d /tmp/maicache-etcd.XXXXXX)
-CPORT=$(free_port)
-PPORT=$(free_port)
-ETCD_PID=
-
-cleanup() {
-	if [ -n "$ETCD_PID" ]; then
-		kill "$ETCD_PID" 2>/dev/null || true
-		wait "$ETCD_PID" 2>/dev/null || true
-	fi
-	rm -rf "$DATA"
-}
-trap cleanup EXIT
-
-etcd --data-dir "$DATA/data" --name test \
-	--listen-client-urls "http://127.0.0.1:$CPORT" --advertise-client-urls "http://127.0.0.1:$CPORT" \
-	--listen-peer-urls "http://127.0.0.1:$PPORT" --initial-advertise-peer-urls "http://127.0.0.1:$PPORT" \
-	--initial-cluster "test=http://127.0.0.1:$PPORT" >"$DATA/etcd.log" 2>&1 &
-ETCD_PID=$!
-for _ in $(seq 100); do
-	if curl -s -o /dev/null -X POST "http://127.0.0.1:$CPORT/v3/kv/range" -d '{"key":"AA=="}'; then
-		break
-	fi
-	sleep 0.1
-done
+# shellcheck source=scripts/etcd-local.sh
+. "$ROOT/scripts/etcd-local.sh"
+trap etcd_local_stop EXIT
+etcd_local_start
 rc=0
-"$ROOT/build/etcd/etcd-client-test" "http://127.0.0.1:$CPORT" || rc=1
+"$ROOT/build/etcd/etcd-client-test" "$ETCD_URL" || rc=1
 # The session freezes etcd (SIGSTOP) to play an outage.
-"$ROOT/build/etcd/etcd-session-test" "http://127.0.0.1:$CPORT" "$ETCD_PID" || rc=1
+"$ROOT/build/etcd/etcd-session-test" "$ETCD_URL" "$ETCD_PID" || rc=1
 exit $rc

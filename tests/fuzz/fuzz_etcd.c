@@ -38,8 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *body = (const char *)data;
 	struct mc_members ms = { 0 };
 	struct mc_etcd_watch w;
-	int64_t lease, ttl, rev;
-	unsigned int skipped;
+	struct mc_etcd_page page = { 0 };
+	int64_t lease, ttl;
 	char err[256];
 	size_t cut;
 
@@ -47,11 +47,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (mc_etcd_lease_parse(body, size, &lease, &ttl, err, sizeof(err)) && !err[0])
 		__builtin_trap();
 	err[0] = 0;
-	if (mc_etcd_members_parse(body, size, PREFIX, &ms, &rev, &skipped, err, sizeof(err))) {
+	if (mc_etcd_members_parse(body, size, PREFIX, &ms, &page, err, sizeof(err))) {
 		if (!err[0])
 			__builtin_trap();
 	} else {
 		check_members(&ms);
+		if (page.more && (!page.last_len || page.last_len > sizeof(page.last)))
+			__builtin_trap();	/* a next page with nowhere to start */
 	}
 	mc_members_free(&ms);
 

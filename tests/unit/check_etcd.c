@@ -108,6 +108,96 @@ START_TEST(lease_answers)
 }
 END_TEST
 
+/* The request for the page after prev: {"key": after, "revision": ...}. */
+START_TEST(range_requests_pages_of_one_snapshot)
+{
+	struct mc_etcd_page prev = { .revision = 41, .more = true };
+	char *s, *want;
+	json_t *o;
+
+	s = mc_etcd_members_range_req(PREFIX, NULL, 500);
+	o = json_loads(s, 0, NULL);
+	ck_assert_ptr_nonnull(o);
+	ASSERT_B64(json_object_get(o, "key"), PREFIX "/members/");
+	ASSERT_B64(json_object_get(o, "range_end"), PREFIX "/members0");
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "limit")), 500);
+	ck_assert(json_is_true(json_object_get(o, "serializable")));
+	ck_assert_ptr_null(json_object_get(o, "revision"));
+	json_decref(o);
+	free(s);
+
+	prev.last_len = strlen(PREFIX "/members/" ID2);
+	memcpy(prev.last, PREFIX "/members/" ID2, prev.last_len);
+	s = mc_etcd_members_range_req(PREFIX, &prev, 2);
+	o = json_loads(s, 0, NULL);
+	/* The smallest key after the last: the same with a 0 byte at its end. */
+	want = malloc(4 * ((prev.last_len + 3) / 3) + 1);
+	prev.last[prev.last_len] = 0;
+	EVP_EncodeBlock((unsigned char *)want, prev.last, (int)prev.last_len + 1);
+	ck_assert_str_eq(json_string_value(json_object_get(o, "key")), want);
+	free(want);
+	ASSERT_B64(json_object_get(o, "range_end"), PREFIX "/members0");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "revision")), "41");
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "limit")), 2);
+	json_decref(o);
+	free(s);
+}
+END_TEST
+
+/* Two pages add up to the list; where the next starts is the last key, valid or not. */
+START_TEST(range_pages_add_up)
+{
+	char *good1 = kv(PREFIX "/members/" ID1, "{\"addr\":\"10.1.0.5:7117\"}");
+	char *good2 = kv(PREFIX "/members/" ID2, "{\"addr\":\"10.1.0.6:7117\"}");
+	char *junk = kv(PREFIX "/members/zz", "{}");
+	char *longkey = malloc(MC_ETCD_KEY_MAX + 64), *lk;
+	char body[8192], err[256];
+	struct mc_members ms = { 0 };
+	struct mc_etcd_page page = { 0 };
+
+	snprintf(body, sizeof(body), "{\"header\":{\"revision\":\"12\"},\"kvs\":[%s,%s],"
+		 "\"more\":true,\"count\":\"3\"}", good2, junk);
+	ck_assert_msg(mc_etcd_members_parse(body, strlen(body), PREFIX, &ms, &page, err,
+					    sizeof(err)) == 0, "%s", err);
+	ck_assert(page.more);
+	ck_assert_uint_eq(page.skipped, 1);
+	ck_assert_uint_eq(page.last_len, strlen(PREFIX "/members/zz"));
+	ck_assert_mem_eq(page.last, PREFIX "/members/zz", page.last_len);
+	ck_assert_uint_eq(ms.n, 1);
+	/* A later page: its header has etcd's newest revision, the list keeps its own. */
+	snprintf(body, sizeof(body), "{\"header\":{\"revision\":\"15\"},\"kvs\":[%s],"
+		 "\"count\":\"1\"}", good1);
+	ck_assert_int_eq(mc_etcd_members_parse(body, strlen(body), PREFIX, &ms, &page, err,
+					       sizeof(err)), 0);
+	ck_assert(!page.more);
+	ck_assert_int_eq(page.revision, 12);
+	ck_assert_uint_eq(ms.n, 2);
+
+	/* More after no key, a "more" that is not a boolean: not a page, nothing added. */
+	snprintf(body, sizeof(body), "{\"header\":{\"revision\":\"12\"},\"more\":true}");
+	ck_assert_int_eq(mc_etcd_members_parse(body, strlen(body), PREFIX, &ms, &page, err,
+					       sizeof(err)), -EPROTO);
+	snprintf(body, sizeof(body), "{\"header\":{\"revision\":\"12\"},\"kvs\":[%s],"
+		 "\"more\":\"yes\"}", good1);
+	ck_assert_int_eq(mc_etcd_members_parse(body, strlen(body), PREFIX, &ms, &page, err,
+					       sizeof(err)), -EPROTO);
+	/* A last key too long to start the next page from: said, with what to do. */
+	memset(longkey, 'k', MC_ETCD_KEY_MAX + 10);
+	strcpy(longkey, PREFIX "/members/");
+	longkey[strlen(longkey)] = 'k';
+	longkey[MC_ETCD_KEY_MAX + 10] = 0;
+	lk = kv(longkey, "{}");
+	snprintf(body, sizeof(body), "{\"header\":{\"revision\":\"12\"},\"kvs\":[%s,%s],"
+		 "\"more\":true}", good2, lk);
+	ck_assert_int_eq(mc_etcd_members_parse(body, strlen(body), PREFIX, &ms, &page, err,
+					       sizeof(err)), -EPROTO);
+	ck_assert_msg(strstr(err, "remove it"), "%s", err);
+	ck_assert_uint_eq(ms.n, 2);
+	mc_members_free(&ms);
+	free(good1); free(good2); free(junk); free(longkey); free(lk);
+}
+END_TEST
+
 START_TEST(range_lists_members_and_skips_the_rest)
 {
 	char *good1 = kv(PREFIX "/members/" ID1, "{\"addr\":\"10.1.0.5:7117\",\"region\":\"westeurope\"}");
@@ -119,28 +209,29 @@ START_TEST(range_lists_members_and_skips_the_rest)
 	char *dns = kv(PREFIX "/members/" ID2, "{\"addr\":\"node5:7117\"}");
 	char body[8192], err[256];
 	struct mc_members ms = { 0 };
-	unsigned int skipped;
-	int64_t rev;
+	struct mc_etcd_page page = { 0 };
 
 	snprintf(body, sizeof(body), "{\"header\":{\"revision\":\"9\"},\"kvs\":[%s,%s,%s,%s,%s,%s,%s],\"count\":\"7\"}",
 		 good1, bad_addr, other_prefix, not_json, bad_region, dns, good2);
-	ck_assert_msg(mc_etcd_members_parse(body, strlen(body), PREFIX, &ms, &rev, &skipped,
+	ck_assert_msg(mc_etcd_members_parse(body, strlen(body), PREFIX, &ms, &page,
 					    err, sizeof(err)) == 0, "%s", err);
-	ck_assert_int_eq(rev, 9);
-	ck_assert_uint_eq(skipped, 5);
+	ck_assert_int_eq(page.revision, 9);
+	ck_assert_uint_eq(page.skipped, 5);
+	ck_assert(!page.more);
 	ck_assert_uint_eq(ms.n, 2);
 	ck_assert_str_eq(ms.m[0].host, "fd00::7");
 	ck_assert_str_eq(ms.m[1].host, "10.1.0.5");
 	ck_assert_str_eq(ms.m[1].region, "westeurope");
 	/* An answer that is not a range answer changes nothing. */
-	ck_assert_int_eq(mc_etcd_members_parse("{\"kvs\":[]}", strlen("{\"kvs\":[]}"), PREFIX, &ms, &rev, &skipped,
+	ck_assert_int_eq(mc_etcd_members_parse("{\"kvs\":[]}", strlen("{\"kvs\":[]}"), PREFIX, &ms, &page,
 					       err, sizeof(err)), -EPROTO);
 	ck_assert_uint_eq(ms.n, 2);
 	ck_assert_int_eq(mc_etcd_members_parse("{\"header\":{\"revision\":\"3\"},\"kvs\":{}}", strlen("{\"header\":{\"revision\":\"3\"},\"kvs\":{}}"),
-					       PREFIX, &ms, &rev, &skipped, err, sizeof(err)), -EPROTO);
-	/* No member at all is a valid (empty) group. */
+					       PREFIX, &ms, &page, err, sizeof(err)), -EPROTO);
+	/* No member at all is a valid (empty) group: nothing is added. */
+	mc_members_free(&ms);
 	ck_assert_int_eq(mc_etcd_members_parse("{\"header\":{\"revision\":\"3\"}}", strlen("{\"header\":{\"revision\":\"3\"}}"), PREFIX,
-					       &ms, &rev, &skipped, err, sizeof(err)), 0);
+					       &ms, &page, err, sizeof(err)), 0);
 	ck_assert_uint_eq(ms.n, 0);
 	mc_members_free(&ms);
 	free(good1); free(good2); free(bad_addr); free(other_prefix); free(not_json);
@@ -214,6 +305,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, requests_are_etcd_json);
 	tcase_add_test(tc, lease_answers);
 	tcase_add_test(tc, range_lists_members_and_skips_the_rest);
+	tcase_add_test(tc, range_requests_pages_of_one_snapshot);
+	tcase_add_test(tc, range_pages_add_up);
 	tcase_add_test(tc, watch_stream_in_pieces);
 	suite_add_tcase(s, tc);
 	return s;
