@@ -17,6 +17,8 @@ packages=(
 	# tests and tools
 	check rdma-core ibverbs-utils rdmacm-utils perftest fio
 	e2fsprogs erofs-utils iproute2 vde2 python3 dkms strace etcd-server
+	# tools/bench/cold-bench.sh compares against nbd
+	nbd-server nbd-client
 	# fuzzers: libFuzzer comes with clang's runtime
 	clang libclang-rt-14-dev
 	# VM harness
