@@ -66,11 +66,25 @@ struct mc_slot *mc_cache_get_ready(struct mc_dev *dev, u64 extent)
 	return slot;
 }
 
-/* A read uses bytes [off, off + len) of a READY slot. */
-void mc_cache_hit(struct mc_dev *dev, struct mc_slot *slot, u32 off, u32 len)
+/* The first read of an extent fetched ahead: true once, and counted. */
+static bool mc_slot_prefetch_used(struct mc_dev *dev, struct mc_slot *slot)
+{
+	if (likely(!test_bit(MC_SLOT_PREFETCHED, &slot->flags)) ||
+	    !test_and_clear_bit(MC_SLOT_PREFETCHED, &slot->flags))
+		return false;
+	this_cpu_inc(dev->stats->prefetch_used);
+	return true;
+}
+
+/*
+ * A read uses bytes [off, off + len) of a READY slot. True if the extent
+ * was fetched ahead and this is its first read: the stream goes on.
+ */
+bool mc_cache_hit(struct mc_dev *dev, struct mc_slot *slot, u32 off, u32 len)
 {
 	mc_policy_hit(&slot->pnode, off, len);
 	this_cpu_inc(dev->stats->hits);
+	return mc_slot_prefetch_used(dev, slot);
 }
 
 /*
@@ -90,8 +104,10 @@ int mc_cache_get(struct mc_dev *dev, u64 extent, u32 off, u32 len,
 			if (mc_slot_ready(slot))
 				goto hit;
 			if (READ_ONCE(slot->state) == MC_SLOT_FILLING &&
-			    mc_slot_add_waiter(slot, w))
+			    mc_slot_add_waiter(slot, w)) {
+				mc_slot_prefetch_used(dev, slot);
 				goto wait;
+			}
 			if (mc_slot_ready(slot))
 				goto hit;
 			/* FAILED: leaving the index; look again. */
@@ -181,6 +197,8 @@ void mc_cache_unindex(struct mc_slot *slot, bool evicted)
 	xa_cmpxchg(&slot->dev->extents, slot->extent, slot, NULL, 0);
 	if (evicted)
 		this_cpu_inc(slot->dev->stats->evictions);
+	if (test_and_clear_bit(MC_SLOT_PREFETCHED, &slot->flags))
+		this_cpu_inc(slot->dev->stats->prefetch_unused);
 }
 
 /* Fail every fill of a device that is going away; its readers get EIO. */
@@ -243,5 +261,45 @@ int mc_cache_take(struct mc_dev *dev, u64 extent, u32 len,
 	atomic_dec(&slot->ref);
 	this_cpu_inc(dev->stats->misses);
 	*slotp = slot;
+	return 0;
+}
+
+/*
+ * Fetch (dev, extent) with no reader waiting for it (readahead.c): 0 when
+ * its fill is queued, -EEXIST when it is cached or filling already,
+ * -EBUSY when no slot can be had now, -ESTALE when the source changed.
+ */
+int mc_cache_prefetch(struct mc_dev *dev, u64 extent)
+{
+	struct mc_slot *slot, *old;
+
+	slot = mc_cache_lookup(dev, extent);
+	if (slot) {
+		mc_slot_put(slot);
+		return -EEXIST;
+	}
+	if (READ_ONCE(dev->stale))
+		return -ESTALE;
+	/* Read from 0 on, its first read is not counted a re-reference. */
+	slot = mc_pool_alloc_slot(mc_pool, dev, extent, 0, 0);
+	if (!slot)
+		return -EBUSY;
+	set_bit(MC_SLOT_PREFETCHED, &slot->flags);
+	slot->fill_start_ns = ktime_get_ns();
+	old = xa_cmpxchg(&dev->extents, extent, NULL, slot,
+			 GFP_NOWAIT | __GFP_NOWARN);
+	if (old) {
+		clear_bit(MC_SLOT_PREFETCHED, &slot->flags);
+		atomic_set(&slot->ref, 1);
+		slot->state = MC_SLOT_FAILED;
+		mc_slot_put(slot);
+		return xa_is_err(old) ? xa_err(old) : -EEXIST;
+	}
+	/* No reader: the read's reference is not wanted; the fill keeps one. */
+	atomic_dec(&slot->ref);
+	/* Sent to the daemon as any miss is: counted with them, and apart. */
+	this_cpu_inc(dev->stats->misses);
+	this_cpu_inc(dev->stats->prefetched);
+	mc_ring_queue_fill(slot);
 	return 0;
 }

@@ -81,6 +81,11 @@ static struct mc_stat_attr mc_stat_attrs[] = {
 	{ __ATTR(bytes_filled, 0444, mc_stat_show, NULL), offsetof(struct mc_stats, bytes_filled) },
 	{ __ATTR(evictions, 0444, mc_stat_show, NULL), offsetof(struct mc_stats, evictions) },
 	{ __ATTR(fill_errors, 0444, mc_stat_show, NULL), offsetof(struct mc_stats, fill_errors) },
+	{ __ATTR(prefetched, 0444, mc_stat_show, NULL), offsetof(struct mc_stats, prefetched) },
+	{ __ATTR(prefetch_used, 0444, mc_stat_show, NULL),
+	  offsetof(struct mc_stats, prefetch_used) },
+	{ __ATTR(prefetch_unused, 0444, mc_stat_show, NULL),
+	  offsetof(struct mc_stats, prefetch_unused) },
 };
 
 /* "<upper bound in us> <count>" per line; the last bound is "inf". */
@@ -127,6 +132,9 @@ static struct attribute *mc_dev_attrs[] = {
 	&mc_stat_attrs[3].attr.attr,
 	&mc_stat_attrs[4].attr.attr,
 	&mc_stat_attrs[5].attr.attr,
+	&mc_stat_attrs[6].attr.attr,
+	&mc_stat_attrs[7].attr.attr,
+	&mc_stat_attrs[8].attr.attr,
 	&dev_attr_fill_latency_us.attr,
 	&dev_attr_cookie.attr,
 	&dev_attr_extent_size.attr,
@@ -232,6 +240,7 @@ int mc_dev_add(u32 id, u64 size, u32 block_size, u32 extent_size,
 	dev->key_base = (u64)atomic64_inc_return(&mc_key_seq) << 44;
 	xa_init(&dev->extents);
 	mc_read_dev_init(dev);
+	mc_readahead_dev_init(dev);
 	dev->stats = alloc_percpu(struct mc_stats);
 	if (!dev->stats) {
 		ret = -ENOMEM;

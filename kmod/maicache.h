@@ -71,6 +71,7 @@ struct mc_slot {
 	u8 class;
 	bool fill_sent;			/* on the ring's in-flight list */
 	bool held_fill;			/* taken by the daemon (held.c) */
+	unsigned long flags;		/* MC_SLOT_PREFETCHED */
 	u32 gen;			/* bumped on every reuse */
 	u32 len;			/* valid bytes: short for the last extent */
 	struct mc_dev *dev;
@@ -81,6 +82,9 @@ struct mc_slot {
 	u64 fill_start_ns;
 	unsigned long fill_deadline;	/* jiffies, while no daemon */
 };
+
+/* Fetched ahead of its readers and not read yet (readahead.c). */
+#define MC_SLOT_PREFETCHED	0
 
 struct mc_class {
 	spinlock_t lock;		/* all below, the policy, slot reuse */
@@ -119,6 +123,24 @@ struct mc_stats {
 	u64 evictions;
 	u64 fill_errors;
 	u64 fill_latency[MAICACHE_FILL_LATENCY_BUCKETS];
+	u64 prefetched;			/* extents fetched ahead */
+	u64 prefetch_used;		/* of them, read since */
+	u64 prefetch_unused;		/* of them, evicted unread */
+};
+
+/* readahead.c: one sequential stream of a device. */
+#define MC_RA_STREAMS	4
+struct mc_ra_stream {
+	u64 next;			/* the extent a continuing read enters; 0: none */
+	u64 ahead;			/* the first extent not fetched ahead */
+	u32 window;			/* extents kept ahead */
+	u64 used;			/* the device's tick when last read */
+};
+
+struct mc_ra {
+	spinlock_t lock;		/* all below */
+	u64 tick;
+	struct mc_ra_stream s[MC_RA_STREAMS];
 };
 
 struct mc_dev {
@@ -142,6 +164,8 @@ struct mc_dev {
 	spinlock_t retry_lock;
 	struct list_head retry;		/* mc_cmd that found the pool busy */
 	struct delayed_work retry_work;
+
+	struct mc_ra ra;		/* readahead.c */
 };
 
 /*
@@ -199,12 +223,18 @@ int mc_cache_get(struct mc_dev *dev, u64 extent, u32 off, u32 len,
 		 struct mc_wait *w, struct mc_slot **slotp);
 void mc_cache_unindex(struct mc_slot *slot, bool evicted);
 struct mc_slot *mc_cache_get_ready(struct mc_dev *dev, u64 extent);
-void mc_cache_hit(struct mc_dev *dev, struct mc_slot *slot, u32 off, u32 len);
+bool mc_cache_hit(struct mc_dev *dev, struct mc_slot *slot, u32 off, u32 len);
 void mc_slot_resolve(struct mc_slot *slot, int status);
 void mc_cache_fail_dev(struct mc_dev *dev);
 void mc_cache_drop_dev(struct mc_dev *dev);
 int mc_cache_take(struct mc_dev *dev, u64 extent, u32 len,
 		  struct mc_slot **slotp);
+int mc_cache_prefetch(struct mc_dev *dev, u64 extent);
+
+/* readahead.c */
+extern unsigned int mc_readahead_kb;
+void mc_readahead(struct mc_dev *dev, u64 first, u64 last);
+void mc_readahead_dev_init(struct mc_dev *dev);
 
 /* read.c */
 void mc_submit_bio(struct bio *bio);

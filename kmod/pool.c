@@ -235,6 +235,7 @@ static void mc_slot_setup(struct mc_class *c, struct mc_slot *slot,
 	slot->state = MC_SLOT_FILLING;
 	slot->fill_sent = false;
 	slot->held_fill = false;
+	slot->flags = 0;
 	INIT_LIST_HEAD(&slot->waiters);
 	mc_policy_insert(&c->policy, &slot->pnode, dev->key_base + extent,
 			 off, len);

@@ -113,7 +113,7 @@ static bool mc_read_hits(struct mc_dev *dev, struct bio *bio)
 {
 	struct mc_slot *slot[MC_MAX_IO_EXTENTS];
 	unsigned int i, nr;
-	bool all;
+	bool all, ahead = false;
 	u64 first;
 	u32 off, len;
 
@@ -127,12 +127,15 @@ static bool mc_read_hits(struct mc_dev *dev, struct bio *bio)
 	if (all) {
 		for (i = 0; i < nr; i++) {
 			mc_bio_span(dev, bio, first + i, &off, &len);
-			mc_cache_hit(dev, slot[i], off, len);
+			ahead |= mc_cache_hit(dev, slot[i], off, len);
 		}
 		mc_read_copy(dev, bio, slot);
 	}
 	while (i)
 		mc_slot_put(slot[--i]);
+	/* The first read of an extent fetched ahead: the stream goes on. */
+	if (unlikely(ahead))
+		mc_readahead(dev, first, first + nr - 1);
 	return all;
 }
 
@@ -211,6 +214,9 @@ static void mc_read_start(struct mc_cmd *cmd)
 			break;
 		}
 	}
+	/* Queued with the misses, so that one kick wakes the daemon for both. */
+	if (cmd->status == BLK_STS_OK)
+		mc_readahead(dev, first, first + nr - 1);
 	mc_read_kick();
 	if (atomic_dec_and_test(&cmd->pending))
 		mc_cmd_finish(cmd);

@@ -24,6 +24,7 @@ struct ring_test {
 	struct mc_dev dev;
 	struct mc_cmd cmd[10];
 	struct mc_pool *old_pool;
+	unsigned int old_readahead_kb;
 };
 
 static struct mc_cmd *test_cmd(struct ring_test *t, int i)
@@ -49,6 +50,9 @@ static int ring_test_init(struct kunit *test)
 	struct mc_pool *pool;
 
 	KUNIT_ASSERT_NOT_NULL(test, t);
+	/* The tests count the fills they cause: readahead only where one asks. */
+	t->old_readahead_kb = mc_readahead_kb;
+	mc_readahead_kb = 0;
 	KUNIT_ASSERT_EQ(test, mc_pool_create(TEST_POOL, mc_cache_unindex, &pool), 0);
 	t->old_pool = mc_pool;
 	mc_pool = pool;
@@ -61,6 +65,7 @@ static int ring_test_init(struct kunit *test)
 	t->dev.key_base = 1ULL << 44;
 	xa_init(&t->dev.extents);
 	mc_read_dev_init(&t->dev);
+	mc_readahead_dev_init(&t->dev);
 	t->dev.stats = alloc_percpu(struct mc_stats);
 	KUNIT_ASSERT_NOT_NULL(test, t->dev.stats);
 	KUNIT_ASSERT_EQ(test, mc_ring_open(NULL, NULL), 0);
@@ -93,6 +98,7 @@ static void ring_test_exit(struct kunit *test)
 	free_percpu(t->dev.stats);
 	mc_pool_put(mc_pool);
 	mc_pool = t->old_pool;
+	mc_readahead_kb = t->old_readahead_kb;
 }
 
 static u32 misses_posted(void)
@@ -547,6 +553,60 @@ static void read_hits_served_inline(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s.bytes_hit, 16384ULL);
 }
 
+/*
+ * Readahead (readahead.c): a read that enters the next extent fetches the
+ * ones after it; the first read of one fetched ahead moves the window on
+ * and counts it used; random reads fetch nothing ahead.
+ */
+static void readahead_follows_a_sequential_stream(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct test_read *a = test_read(test, 0, 4096);
+	struct test_read *b = test_read(test, TEST_EXTENT, 4096);
+	struct test_read *c = test_read(test, 2 * TEST_EXTENT, 4096);
+	struct test_read *r1 = test_read(test, 9 * TEST_EXTENT, 4096);
+	struct test_read *r2 = test_read(test, 12 * TEST_EXTENT + 8192, 4096);
+	struct mc_stats s;
+	u32 i;
+
+	mc_readahead_kb = 8192;
+	mc_read_bio(&t->dev, &a->bio);
+	/* One extent is no stream yet. */
+	KUNIT_ASSERT_EQ(test, misses_posted(), 1U);
+	mc_read_bio(&t->dev, &b->bio);
+	/* b's extent and two after it: a pool of 8 slots allows a window of 2. */
+	KUNIT_ASSERT_EQ(test, misses_posted(), 4U);
+	KUNIT_EXPECT_EQ(test, le64_to_cpu(miss_entry(1)->extent), 1ULL);
+	KUNIT_EXPECT_EQ(test, le64_to_cpu(miss_entry(2)->extent), 2ULL);
+	KUNIT_EXPECT_EQ(test, le64_to_cpu(miss_entry(3)->extent), 3ULL);
+	for (i = 0; i < 3; i++)
+		daemon_fill(i, 0);
+	KUNIT_EXPECT_EQ(test, a->ended + b->ended, 2);
+
+	/* Extent 2 was fetched ahead: a hit, and the window moves to extent 4. */
+	mc_read_bio(&t->dev, &c->bio);
+	KUNIT_EXPECT_EQ(test, c->ended, 1);
+	KUNIT_EXPECT_EQ(test, c->status, BLK_STS_OK);
+	KUNIT_EXPECT_EQ(test, test_read_errors(c), 0U);
+	KUNIT_ASSERT_EQ(test, misses_posted(), 5U);
+	KUNIT_EXPECT_EQ(test, le64_to_cpu(miss_entry(4)->extent), 4ULL);
+
+	/* Reads elsewhere are streams of their own, with nothing ahead. */
+	mc_read_bio(&t->dev, &r1->bio);
+	mc_read_bio(&t->dev, &r2->bio);
+	KUNIT_ASSERT_EQ(test, misses_posted(), 7U);
+	for (i = 3; i < 7; i++)
+		daemon_fill(i, 0);
+	KUNIT_EXPECT_EQ(test, r1->ended + r2->ended, 2);
+	KUNIT_EXPECT_EQ(test, test_read_errors(r2), 0U);
+	mc_dev_stats(&t->dev, &s);
+	/* Misses are every extent sent to the daemon, fetched ahead or not. */
+	KUNIT_EXPECT_EQ(test, s.misses, 7ULL);
+	KUNIT_EXPECT_EQ(test, s.prefetched, 3ULL);
+	KUNIT_EXPECT_EQ(test, s.prefetch_used, 1ULL);
+	KUNIT_EXPECT_EQ(test, s.prefetch_unused, 0ULL);
+}
+
 /* Misses under a block plug wake the daemon once, when it is flushed. */
 static void read_misses_wake_once_per_plug(struct kunit *test)
 {
@@ -666,6 +726,7 @@ static void read_removal_ends_reads(struct kunit *test)
 
 static struct kunit_case read_cases[] = {
 	KUNIT_CASE(read_hits_served_inline),
+	KUNIT_CASE(readahead_follows_a_sequential_stream),
 	KUNIT_CASE(read_misses_wake_once_per_plug),
 	KUNIT_CASE(read_failed_fill_fails_reads),
 	KUNIT_CASE(read_busy_pool_retries),

@@ -35,6 +35,9 @@ void mc_dev_stats(struct mc_dev *dev, struct mc_stats *sum)
 		sum->bytes_filled += s->bytes_filled;
 		sum->evictions += s->evictions;
 		sum->fill_errors += s->fill_errors;
+		sum->prefetched += s->prefetched;
+		sum->prefetch_used += s->prefetch_used;
+		sum->prefetch_unused += s->prefetch_unused;
 		for (i = 0; i < MAICACHE_FILL_LATENCY_BUCKETS; i++)
 			sum->fill_latency[i] += s->fill_latency[i];
 	}

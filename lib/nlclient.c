@@ -124,6 +124,9 @@ static int mc_stats_from_attr(struct nlattr *nest, struct mc_dev_stats *out)
 	STAT(MAICACHE_STAT_BYTES_FILLED, bytes_filled);
 	STAT(MAICACHE_STAT_EVICTIONS, evictions);
 	STAT(MAICACHE_STAT_FILL_ERRORS, fill_errors);
+	STAT(MAICACHE_STAT_PREFETCHED, prefetched);
+	STAT(MAICACHE_STAT_PREFETCH_USED, prefetch_used);
+	STAT(MAICACHE_STAT_PREFETCH_UNUSED, prefetch_unused);
 #undef STAT
 	if (tb[MAICACHE_STAT_FILL_LATENCY]) {
 		nla_for_each_nested(b, tb[MAICACHE_STAT_FILL_LATENCY], rem) {

@@ -158,6 +158,9 @@ enum maicache_stat {
 	 * bucket is open-ended.
 	 */
 	MAICACHE_STAT_FILL_LATENCY,
+	MAICACHE_STAT_PREFETCHED,	/* of the misses, extents fetched ahead of a reader */
+	MAICACHE_STAT_PREFETCH_USED,	/* of them, read since */
+	MAICACHE_STAT_PREFETCH_UNUSED,	/* of them, evicted or dropped unread */
 	__MAICACHE_STAT_MAX,
 };
 

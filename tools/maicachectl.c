@@ -141,9 +141,11 @@ static void print_dev(const struct mc_dev_info *d, bool stats)
 			printf(",\"hits\":%" PRIu64 ",\"misses\":%" PRIu64
 			       ",\"bytes_hit\":%" PRIu64 ",\"bytes_filled\":%" PRIu64
 			       ",\"evictions\":%" PRIu64 ",\"fill_errors\":%" PRIu64
-			       ",\"fill_latency_us\":[",
+			       ",\"prefetched\":%" PRIu64 ",\"prefetch_used\":%" PRIu64
+			       ",\"prefetch_unused\":%" PRIu64 ",\"fill_latency_us\":[",
 			       s->hits, s->misses, s->bytes_hit, s->bytes_filled,
-			       s->evictions, s->fill_errors);
+			       s->evictions, s->fill_errors, s->prefetched, s->prefetch_used,
+			       s->prefetch_unused);
 			for (i = 0; i < MAICACHE_FILL_LATENCY_BUCKETS; i++)
 				printf("%s%" PRIu64, i ? "," : "", s->fill_latency[i]);
 			printf("]");
@@ -162,6 +164,8 @@ static void print_dev(const struct mc_dev_info *d, bool stats)
 	       s->bytes_hit, s->bytes_filled);
 	printf("  evictions %" PRIu64 " fill errors %" PRIu64 "\n",
 	       s->evictions, s->fill_errors);
+	printf("  fetched ahead %" PRIu64 " read since %" PRIu64 " evicted unread %" PRIu64 "\n",
+	       s->prefetched, s->prefetch_used, s->prefetch_unused);
 	printf("  fill latency (us: count):");
 	for (i = 0; i < MAICACHE_FILL_LATENCY_BUCKETS; i++) {
 		if (!s->fill_latency[i])

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * maicache sequential readahead: a device that sees a read stream move
+ * from one extent to the next fetches the extents after it before they
+ * are read, so that the daemon always has the next ones in flight.
+ *
+ * A device follows up to MC_RA_STREAMS streams. A read within a stream's
+ * window (from the extent it is in to the last one fetched ahead)
+ * continues it; entering a new extent doubles the window, from 2 extents
+ * up to readahead_kb. Any other read takes the stream used longest ago,
+ * with no window: a random reader fetches nothing ahead, and only its
+ * second extent in a row starts a window. Reads come here from the slow
+ * path (a miss, or a wait on a fill in flight) and from the first hit on
+ * an extent fetched ahead, where a reader slower than its fills moves the
+ * window on.
+ *
+ * Extents fetched ahead enter the pool as any miss does, in the small FIFO
+ * of the eviction policy (policy.h): they never push out the main FIFO's
+ * hot set. The window is also kept under half of what the small FIFO
+ * holds in a pool of this size, so that what is fetched ahead is not
+ * evicted before it is read. Nothing waits
+ * on a fetch ahead: no free slot or a stale source only means none.
+ */
+#include <linux/moduleparam.h>
+
+#include "maicache.h"
+
+unsigned int mc_readahead_kb = 8192;
+module_param_named(readahead_kb, mc_readahead_kb, uint, 0644);
+MODULE_PARM_DESC(readahead_kb,
+		 "Most a sequential stream fetches ahead, in KiB (default 8192; 0: none)");
+
+/* The longest window of the device, in extents: 0 for no readahead. */
+static u32 mc_ra_max(struct mc_dev *dev)
+{
+	u32 max = READ_ONCE(mc_readahead_kb) >> (dev->extent_shift - 10);
+	u32 slots = mc_pool->nr_units >> (dev->extent_shift - MC_UNIT_SHIFT);
+	u32 pool = slots * MC_SMALL_PERCENT / 100 / 2;
+
+	/* A pool of a few slots still reads two ahead. */
+	if (slots >= 8)
+		pool = max(pool, 2U);
+	return min(max, pool);
+}
+
+static struct mc_ra_stream *mc_ra_find(struct mc_ra *ra, u64 first, u64 last)
+{
+	struct mc_ra_stream *st, *lru = &ra->s[0];
+
+	for (st = ra->s; st < ra->s + MC_RA_STREAMS; st++) {
+		if (st->next && first + 1 >= st->next && first <= st->ahead)
+			return st;
+		if (st->used < lru->used)
+			lru = st;
+	}
+	/* A new stream, however long its first read: none ahead until the next. */
+	lru->next = last + 1;
+	lru->ahead = last + 1;
+	lru->window = 0;
+	return lru;
+}
+
+/*
+ * A read of extents [first, last] of the device: continue its stream and
+ * fetch what its window now reaches.
+ */
+void mc_readahead(struct mc_dev *dev, u64 first, u64 last)
+{
+	u64 nr_extents = (dev->size + BIT_ULL(dev->extent_shift) - 1) >>
+			 dev->extent_shift;
+	u32 max = mc_ra_max(dev);
+	struct mc_ra_stream *st;
+	u64 from, to;
+
+	if (!max || READ_ONCE(dev->stale))
+		return;
+	spin_lock(&dev->ra.lock);
+	st = mc_ra_find(&dev->ra, first, last);
+	st->used = ++dev->ra.tick;
+	if (last + 1 > st->next) {
+		/* It entered a new extent: the stream goes on, further ahead. */
+		st->next = last + 1;
+		st->window = min_t(u32, max_t(u32, st->window * 2, 2), max);
+	}
+	from = max(st->ahead, st->next);
+	to = min(st->next + st->window, nr_extents);
+	if (to > from)
+		st->ahead = to;
+	spin_unlock(&dev->ra.lock);
+
+	for (; from < to; from++) {
+		int ret = mc_cache_prefetch(dev, from);
+
+		if (ret && ret != -EEXIST)
+			break;
+	}
+}
+
+void mc_readahead_dev_init(struct mc_dev *dev)
+{
+	spin_lock_init(&dev->ra.lock);
+	memset(dev->ra.s, 0, sizeof(dev->ra.s));
+	dev->ra.tick = 0;
+}
