@@ -79,18 +79,26 @@ done
 say "# maicache scan resistance: real module vs policy-sim"
 say "kernel $(uname -r); pool $POOL_MB MiB = $CAP slots of 1 MiB; device $SIZE_MB MiB; hot set $HOT extents ($((HOT * 100 / CAP))% of the pool), scan $SCAN extents ($(awk -v s="$SCAN" -v c="$CAP" 'BEGIN {printf "%.1f", s / c}')x the pool)"
 say ""
-say "| mix | seed | accesses | hot accesses | hot-set hits maicache (real) | S3-FIFO sim | LRU sim | maicache/LRU | all accesses maicache | S3-FIFO sim | LRU sim |"
-say "|---|---|---|---|---|---|---|---|---|---|---|"
+say "| readahead_kb | mix | seed | accesses | hot accesses | hot-set hits maicache (real) | S3-FIFO sim | LRU sim | maicache/LRU | all accesses maicache | S3-FIFO sim | LRU sim |"
+say "|---|---|---|---|---|---|---|---|---|---|---|---|"
+# Readahead off: the module against the simulation of the same policy,
+# access for access. On (the default): extents fetched ahead of the scan
+# enter the small FIFO and must not push the hot set out.
+ra_param=/sys/module/maicache/parameters/readahead_kb
+ra_default=$(cat "$ra_param")
+for ra in 0 "$ra_default"; do
+echo "$ra" >"$ra_param"
 for mix in $MIXES; do
 	for seed in $SEEDS; do
 		# A fresh device per trace: an empty cache and fresh ghost keys.
 		"$ctl" add --size "${SIZE_MB}M" --cookie "$COOKIE" --extent-size 1M --id 0 >/dev/null
 		[[ -b /dev/maicache0 ]] || die "/dev/maicache0 did not appear"
 		real=$("$replay" --dev /dev/maicache0 -c "$CAP" -H "$HOT" -s "$SCAN" -m "$mix" \
-			-r "$seed" --cookie "$COOKIE" --log "$out/access-m$mix-r$seed.log")
+			-r "$seed" --cookie "$COOKIE" --log "$out/access-ra$ra-m$mix-r$seed.log")
 		simout=$("$sim" -c "$CAP" -H "$HOT" -s "$SCAN" -m "$mix" -r "$seed")
-		printf '%s\n%s\n' "$real" "$simout" >"$out/run-m$mix-r$seed.txt"
-		"$ctl" stats 0 >>"$out/run-m$mix-r$seed.txt"
+		run=$out/run-ra$ra-m$mix-r$seed.txt
+		printf 'readahead_kb %s\n%s\n%s\n' "$ra" "$real" "$simout" >"$run"
+		"$ctl" stats 0 >>"$run"
 		"$ctl" remove 0 >/dev/null
 
 		grep -q 'data check: 0 bad reads' <<<"$real" || die "bad data: $real"
@@ -106,16 +114,19 @@ for mix in $MIXES; do
 		hot_lru=$(sed -n 's/^hot-set hit ratio s3fifo .* lru \([0-9.]*\)$/\1/p' <<<"$simout")
 		all_s3=$(sed -n 's/^s3fifo hit ratio \([0-9.]*\)$/\1/p' <<<"$simout")
 		all_lru=$(sed -n 's/^lru    hit ratio \([0-9.]*\)$/\1/p' <<<"$simout")
-		say "$(awk -v m="$mix" -v r="$seed" -v a="$acc" -v hn="$hot_n" -v hr="$hot_real" \
+		say "$(awk -v ra="$ra" -v m="$mix" -v r="$seed" -v a="$acc" -v hn="$hot_n" -v hr="$hot_real" \
 			-v hs="$hot_s3" -v hl="$hot_lru" -v ar="$all_real" -v as="$all_s3" -v al="$all_lru" \
-			'BEGIN {printf "| %s%% | %s | %s | %s | %.3f | %.3f | %.3f | %.2f | %.3f | %.3f | %.3f |",
-				m, r, a, hn, hr, hs, hl, (hl > 0 ? hr / hl : 0), ar, as, al}')"
+			'BEGIN {printf "| %s | %s%% | %s | %s | %s | %.3f | %.3f | %.3f | %.2f | %.3f | %.3f | %.3f |",
+				ra, m, r, a, hn, hr, hs, hl, (hl > 0 ? hr / hl : 0), ar, as, al}')"
 	done
 done
+done
+echo "$ra_default" >"$ra_param"
 say ""
 say "hot-set hits: fraction of the hot set's random 4 KiB reads that hit (cold first"
 say "misses of the $HOT hot extents included); maicache (real) is classified per access from"
-say "/sys/block/maicache0/maicache/misses; the simulations replay the identical trace."
+say "/sys/block/maicache0/maicache/misses less prefetched (an access that finds its extent"
+say "fetched ahead is a hit); the simulations replay the identical trace, without readahead."
 say ""
 say "per-run details (scan-replay, policy-sim, maicachectl stats):"
-cat "$out"/run-m*-r*.txt | tee -a "$report" >/dev/null
+cat "$out"/run-ra*-m*-r*.txt | tee -a "$report" >/dev/null
