@@ -229,13 +229,14 @@ void mc_cache_drop_dev(struct mc_dev *dev)
 }
 
 /*
- * A slot for (dev, extent) that the daemon fills on its own (held.c), in
- * state FILLING with two references: the index and the fill. It holds
- * @len bytes. -EEXIST if the extent is cached or filling already, -EBUSY
- * if no slot can be had now.
+ * Index a new slot for (dev, extent) that no read waits on: FILLING, with
+ * two references (the index and the fill), @flags set before anyone can
+ * find it. @len bytes (0: the extent's own length). -EEXIST if the extent
+ * is cached or filling already, -EBUSY if no slot can be had now.
  */
-int mc_cache_take(struct mc_dev *dev, u64 extent, u32 len,
-		  struct mc_slot **slotp)
+static int mc_cache_insert_unread(struct mc_dev *dev, u64 extent, u32 len,
+				  unsigned long flags, gfp_t gfp,
+				  struct mc_slot **slotp)
 {
 	struct mc_slot *slot, *old;
 
@@ -244,14 +245,18 @@ int mc_cache_take(struct mc_dev *dev, u64 extent, u32 len,
 		mc_slot_put(slot);
 		return -EEXIST;
 	}
+	/* Read from 0 on: its first read is not counted a re-reference. */
 	slot = mc_pool_alloc_slot(mc_pool, dev, extent, 0, len);
 	if (!slot)
 		return -EBUSY;
-	/* Not indexed yet: nobody reads it before READY publishes it. */
-	slot->len = len;
+	/* Not indexed yet: nobody reads these before it is found. */
+	if (len)
+		slot->len = len;
+	slot->flags = flags;
 	slot->fill_start_ns = ktime_get_ns();
-	old = xa_cmpxchg(&dev->extents, extent, NULL, slot, GFP_KERNEL);
+	old = xa_cmpxchg(&dev->extents, extent, NULL, slot, gfp);
 	if (old) {
+		slot->flags = 0;
 		atomic_set(&slot->ref, 1);
 		slot->state = MC_SLOT_FAILED;
 		mc_slot_put(slot);
@@ -259,9 +264,22 @@ int mc_cache_take(struct mc_dev *dev, u64 extent, u32 len,
 	}
 	/* No reader waits on it: the caller's reference is not wanted. */
 	atomic_dec(&slot->ref);
+	/* Sent to the daemon as any miss is, and counted with them. */
 	this_cpu_inc(dev->stats->misses);
 	*slotp = slot;
 	return 0;
+}
+
+/*
+ * A slot for (dev, extent) that the daemon fills on its own (held.c), in
+ * state FILLING with two references: the index and the fill. It holds
+ * @len bytes. -EEXIST if the extent is cached or filling already, -EBUSY
+ * if no slot can be had now.
+ */
+int mc_cache_take(struct mc_dev *dev, u64 extent, u32 len,
+		  struct mc_slot **slotp)
+{
+	return mc_cache_insert_unread(dev, extent, len, 0, GFP_KERNEL, slotp);
 }
 
 /*
@@ -271,34 +289,15 @@ int mc_cache_take(struct mc_dev *dev, u64 extent, u32 len,
  */
 int mc_cache_prefetch(struct mc_dev *dev, u64 extent)
 {
-	struct mc_slot *slot, *old;
+	struct mc_slot *slot;
+	int ret;
 
-	slot = mc_cache_lookup(dev, extent);
-	if (slot) {
-		mc_slot_put(slot);
-		return -EEXIST;
-	}
 	if (READ_ONCE(dev->stale))
 		return -ESTALE;
-	/* Read from 0 on, its first read is not counted a re-reference. */
-	slot = mc_pool_alloc_slot(mc_pool, dev, extent, 0, 0);
-	if (!slot)
-		return -EBUSY;
-	set_bit(MC_SLOT_PREFETCHED, &slot->flags);
-	slot->fill_start_ns = ktime_get_ns();
-	old = xa_cmpxchg(&dev->extents, extent, NULL, slot,
-			 GFP_NOWAIT | __GFP_NOWARN);
-	if (old) {
-		clear_bit(MC_SLOT_PREFETCHED, &slot->flags);
-		atomic_set(&slot->ref, 1);
-		slot->state = MC_SLOT_FAILED;
-		mc_slot_put(slot);
-		return xa_is_err(old) ? xa_err(old) : -EEXIST;
-	}
-	/* No reader: the read's reference is not wanted; the fill keeps one. */
-	atomic_dec(&slot->ref);
-	/* Sent to the daemon as any miss is: counted with them, and apart. */
-	this_cpu_inc(dev->stats->misses);
+	ret = mc_cache_insert_unread(dev, extent, 0, BIT(MC_SLOT_PREFETCHED),
+				     GFP_NOWAIT | __GFP_NOWARN, &slot);
+	if (ret)
+		return ret;
 	this_cpu_inc(dev->stats->prefetched);
 	mc_ring_queue_fill(slot);
 	return 0;
