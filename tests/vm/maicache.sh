@@ -43,6 +43,10 @@ mc_cleanup() {
 # stat_of ID NAME: counter NAME of /dev/maicacheID, from sysfs.
 stat_of() { cat "/sys/block/maicache$1/maicache/$2"; }
 
+# readahead_off: the module fetches nothing ahead (kmod/readahead.c), for
+# tests that count which extents their reads cache. The VM is the test's.
+readahead_off() { echo 0 >/sys/module/maicache/parameters/readahead_kb; }
+
 # fstat FILE KEY: the value of KEY in an mc-filler --stats-file.
 fstat() { awk -v k="$2" '$1 == k {print $2}' "$1"; }
 

@@ -36,6 +36,9 @@ same_bytes() {
 		cmp /tmp/got /tmp/want
 }
 
+# The test reads some extents and expects the rest uncached: none fetched ahead.
+readahead_off
+
 # ---------------------------------------------------------------------------
 # 1. Overwritten blob.
 head -c $((4 * mib)) /dev/urandom >/tmp/v1.img

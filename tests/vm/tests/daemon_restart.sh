@@ -12,6 +12,8 @@ set -euo pipefail
 . "$MAICACHE_ROOT/tests/vm/maicache.sh"
 trap mc_cleanup EXIT
 
+# Extents fetched ahead would be warm before their turn.
+readahead_off
 cookie=0xdead01
 mib=$((1 << 20))
 size=$((32 * mib))

@@ -13,6 +13,8 @@ set -euo pipefail
 # shellcheck source=tests/vm/maicache.sh
 . "$MAICACHE_ROOT/tests/vm/maicache.sh"
 trap mc_cleanup EXIT
+# The test counts the fills its reads make: none fetched ahead.
+readahead_off
 
 # Read extent E (1 MiB) of maicache0 alone; 0 if it read, 1 if EIO.
 read_extent() {
