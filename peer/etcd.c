@@ -285,6 +285,29 @@ static int str_of(json_t *o, const char *field, const char **out)
 	return *out ? 0 : -1;
 }
 
+/*
+ * The last key of a page is where the next starts: it must be in the range
+ * asked for and after the last key of the page before, or a list could go
+ * round for ever on answers that do not move on.
+ */
+static int page_moves_on(struct mc_etcd_page *page, const char *prefix,
+			 const unsigned char *last, size_t n, char *err, size_t errlen)
+{
+	size_t plen = strlen(prefix), dlen = sizeof(MEMBERS_DIR) - 1;
+	size_t common = n < page->last_len ? n : page->last_len;
+	int cmp = memcmp(last, page->last, common);
+
+	if (n <= plen + dlen || memcmp(last, prefix, plen) || memcmp(last + plen, MEMBERS_DIR, dlen))
+		return mc_errf(err, errlen, -EPROTO,
+			       "etcd's range answer has a key outside %s" MEMBERS_DIR, prefix);
+	if (page->last_len && (cmp < 0 || (cmp == 0 && n <= page->last_len)))
+		return mc_errf(err, errlen, -EPROTO,
+			       "etcd's range answer does not move on from the page before");
+	memcpy(page->last, last, n);
+	page->last_len = n;
+	return 0;
+}
+
 int mc_etcd_members_parse(const char *body, size_t len, const char *prefix,
 			  struct mc_members *acc, struct mc_etcd_page *page,
 			  char *err, size_t errlen)
@@ -293,6 +316,7 @@ int mc_etcd_members_parse(const char *body, size_t len, const char *prefix,
 	struct mc_members ms = { 0 };
 	struct mc_node_id id;
 	struct mc_member m;
+	unsigned char last[sizeof(page->last)];
 	const char *k, *v = NULL;
 	int64_t rev;
 	long last_len;
@@ -325,14 +349,16 @@ int mc_etcd_members_parse(const char *body, size_t len, const char *prefix,
 		}
 		if (i == json_array_size(kvs) - 1) {
 			/* Where the next page starts: a key too long to hold stops the list. */
-			last_len = unb64(k, page->last, sizeof(page->last));
+			last_len = unb64(k, last, sizeof(last));
 			if (last_len < 0) {
 				ret = mc_errf(err, errlen, -EPROTO, "etcd holds a key under %s" MEMBERS_DIR
 					      " that is not base64 or longer than %d bytes: remove it",
 					      prefix, KEY_MAX);
 				break;
 			}
-			page->last_len = (size_t)last_len;
+			ret = page_moves_on(page, prefix, last, (size_t)last_len, err, errlen);
+			if (ret)
+				break;
 		}
 		if (str_of(kv, "value", &v) || member_from_kv(prefix, k, v, &id, &m)) {
 			page->skipped++;

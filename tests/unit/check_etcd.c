@@ -149,7 +149,8 @@ START_TEST(range_pages_add_up)
 {
 	char *good1 = kv(PREFIX "/members/" ID1, "{\"addr\":\"10.1.0.5:7117\"}");
 	char *good2 = kv(PREFIX "/members/" ID2, "{\"addr\":\"10.1.0.6:7117\"}");
-	char *junk = kv(PREFIX "/members/zz", "{}");
+	char *junk = kv(PREFIX "/members/0dzz", "{}");
+	char *outside = kv("/maicache/train-b/members/" ID1, "{}");
 	char *longkey = malloc(MC_ETCD_KEY_MAX + 64), *lk;
 	char body[8192], err[256];
 	struct mc_members ms = { 0 };
@@ -161,8 +162,8 @@ START_TEST(range_pages_add_up)
 					    sizeof(err)) == 0, "%s", err);
 	ck_assert(page.more);
 	ck_assert_uint_eq(page.skipped, 1);
-	ck_assert_uint_eq(page.last_len, strlen(PREFIX "/members/zz"));
-	ck_assert_mem_eq(page.last, PREFIX "/members/zz", page.last_len);
+	ck_assert_uint_eq(page.last_len, strlen(PREFIX "/members/0dzz"));
+	ck_assert_mem_eq(page.last, PREFIX "/members/0dzz", page.last_len);
 	ck_assert_uint_eq(ms.n, 1);
 	/* A later page: its header has etcd's newest revision, the list keeps its own. */
 	snprintf(body, sizeof(body), "{\"header\":{\"revision\":\"15\"},\"kvs\":[%s],"
@@ -171,6 +172,18 @@ START_TEST(range_pages_add_up)
 					       sizeof(err)), 0);
 	ck_assert(!page.more);
 	ck_assert_int_eq(page.revision, 12);
+
+	/* A page that does not move on, or ends outside the range: not a page. */
+	snprintf(body, sizeof(body), "{\"header\":{\"revision\":\"12\"},\"kvs\":[%s],"
+		 "\"more\":true}", good1);
+	ck_assert_int_eq(mc_etcd_members_parse(body, strlen(body), PREFIX, &ms, &page, err,
+					       sizeof(err)), -EPROTO);
+	ck_assert_msg(strstr(err, "does not move on"), "%s", err);
+	snprintf(body, sizeof(body), "{\"header\":{\"revision\":\"12\"},\"kvs\":[%s],"
+		 "\"more\":true}", outside);
+	ck_assert_int_eq(mc_etcd_members_parse(body, strlen(body), PREFIX, &ms, &page, err,
+					       sizeof(err)), -EPROTO);
+	ck_assert_msg(strstr(err, "outside"), "%s", err);
 	ck_assert_uint_eq(ms.n, 2);
 
 	/* More after no key, a "more" that is not a boolean: not a page, nothing added. */
@@ -194,7 +207,7 @@ START_TEST(range_pages_add_up)
 	ck_assert_msg(strstr(err, "remove it"), "%s", err);
 	ck_assert_uint_eq(ms.n, 2);
 	mc_members_free(&ms);
-	free(good1); free(good2); free(junk); free(longkey); free(lk);
+	free(good1); free(good2); free(junk); free(outside); free(longkey); free(lk);
 }
 END_TEST
 
