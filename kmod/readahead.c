@@ -18,8 +18,8 @@
  * of the eviction policy (policy.h): they never push out the main FIFO's
  * hot set. The window is also kept under half of what the small FIFO
  * holds in a pool of this size, so that what is fetched ahead is not
- * evicted before it is read. Nothing waits
- * on a fetch ahead: no free slot or a stale source only means none.
+ * evicted before it is read. Nothing waits on a fetch ahead: no free slot
+ * or a stale source only means none.
  */
 #include <linux/moduleparam.h>
 

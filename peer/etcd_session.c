@@ -69,8 +69,7 @@ struct mc_etcd_session {
 	bool registered, listed;
 	struct mc_members ms;
 	struct mc_members listing;	/* the pages so far */
-	struct mc_etcd_page page;	/* the last page read */
-	bool paging;			/* page is where the list goes on */
+	struct mc_etcd_page page;	/* the last page read; more: the list goes on */
 	int64_t rev;			/* watch from here */
 	struct mc_etcd_watch w;
 
@@ -258,9 +257,9 @@ static void step(void *arg)
 		json = mc_etcd_member_put_req(s->prefix, &s->me, s->lease);
 	} else if (!s->listed) {
 		k = K_LIST;
-		if (!s->paging)
-			memset(&s->page, 0, sizeof(s->page));
-		json = mc_etcd_members_range_req(s->prefix, s->paging ? &s->page : NULL,
+		if (!s->page.more)
+			memset(&s->page, 0, sizeof(s->page));	/* a new list */
+		json = mc_etcd_members_range_req(s->prefix, s->page.more ? &s->page : NULL,
 						 s->list_page);
 	} else {
 		if (!s->watch) {
@@ -322,14 +321,13 @@ static int list_page_done(struct mc_etcd_session *s, struct req *q, int ret)
 	if (ret) {
 		if (ret != -EIO) {
 			mc_members_free(&s->listing);
-			s->paging = false;
+			memset(&s->page, 0, sizeof(s->page));
 		}
 		return ret;
 	}
 	s->st.pages++;
 	s->st.skipped += s->page.skipped;
-	s->paging = s->page.more;
-	if (s->paging)
+	if (s->page.more)
 		return 0;
 	mc_members_free(&s->ms);
 	s->ms = s->listing;
