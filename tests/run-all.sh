@@ -3,12 +3,12 @@
 # under ASan/UBSan), kernel unit tests (KUnit in UML) and the VM tests on every
 # kernel from scripts/kernels.sh. Ends with one line: "N passed, N failed".
 #
-# MAICACHE_CHECK selects parts (default "unit,sim,fuzz,blob,etcd,kunit,dkms,vm"); MAICACHE_VM_TESTS is
+# MAICACHE_CHECK selects parts (default "unit,sim,fuzz,blob,etcd,kunit,kunit-debug,dkms,vm"); MAICACHE_VM_TESTS is
 # a glob of VM test names (default "*").
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-parts=${MAICACHE_CHECK:-unit,sim,fuzz,blob,etcd,kunit,dkms,vm}
+parts=${MAICACHE_CHECK:-unit,sim,fuzz,blob,etcd,kunit,kunit-debug,dkms,vm}
 vm_glob=${MAICACHE_VM_TESTS:-*}
 passed=0
 failed=0
@@ -53,20 +53,23 @@ run_layout() {
 	tally layout "$("$root/tests/unit/layout.sh" 2>&1)"
 }
 
+# run_kunit PART LOGDIR [run.sh args]: kunit-debug is the same suites under
+# the sanitizers, each report counted as a failure.
 run_kunit() {
-	local out summary p f
-	out=$("$root/tests/kunit/run.sh" 2>&1)
+	local name=$1 logs=$2 out summary p f
+	shift 2
+	out=$("$root/tests/kunit/run.sh" "$@" 2>&1)
 	local rc=$?
 	echo "$out" | tail -n 40
 	summary=$(grep -E '^KUNIT: [0-9]+ passed, [0-9]+ failed' <<<"$out" | tail -n 1)
 	if [ -z "$summary" ]; then
-		fail "kunit: no result (exit $rc), see build/kunit/"
+		fail "$name: no result (exit $rc), see $logs/"
 		return
 	fi
 	read -r _ p _ f _ <<<"$summary"
 	pass "$p"
-	[ "$f" -eq 0 ] || fail "kunit: $f failed, see build/kunit/" "$f"
-	[ "$rc" -eq 0 ] || [ "$f" -ne 0 ] || fail "kunit: exit $rc"
+	[ "$f" -eq 0 ] || fail "$name: $f failed, see $logs/" "$f"
+	[ "$rc" -eq 0 ] || [ "$f" -ne 0 ] || fail "$name: exit $rc"
 }
 
 run_vm() {
@@ -137,7 +140,8 @@ want sim && { echo "== simulators"; run_sim; script_part sim "$root/tools/sim/cl
 want fuzz && { echo "== fuzzers (libFuzzer), briefly"; script_part fuzz "$root/tests/fuzz/run.sh"; }
 want blob && { echo "== blob client (Azurite), both engines"; script_part blob "$root/tests/blob/run.sh"; }
 want etcd && { echo "== etcd membership client (etcd)"; script_part etcd "$root/tests/etcd/run.sh"; }
-want kunit && { echo "== KUnit"; run_kunit; }
+want kunit && { echo "== KUnit"; run_kunit kunit build/kunit; }
+want kunit-debug && { echo "== KUnit under KASAN, lockdep, object debugging"; run_kunit kunit-debug build/kunit-debug --debug; }
 want dkms && { echo "== DKMS"; run_dkms; }
 want vm && { echo "== VM tests"; run_vm; }
 

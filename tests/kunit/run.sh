@@ -1,12 +1,25 @@
 #!/usr/bin/env bash
 # Runs the kmod KUnit tests in a UML kernel built from Debian's linux-source-6.12.
 #
-# Usage: tests/kunit/run.sh [SUITE_GLOB[.CASE_GLOB]] [extra kunit.py run arguments]
+# Usage: tests/kunit/run.sh [--debug] [SUITE_GLOB[.CASE_GLOB]] [extra kunit.py run arguments]
+#
+# --debug builds a second kernel with the sanitizers of tests/kunit/debug.config
+# (KASAN, lockdep, sleep-in-atomic, object debugging) in a build directory of
+# its own and fails the run on any report in the kernel log.
 #
 # Environment:
 #   MAICACHE_CACHE  cache root (default: <repo>/.cache); the kernel tree and the
-#                   build directory live under $MAICACHE_CACHE/kunit.
+#                   build directories live under $MAICACHE_CACHE/kunit.
+#   MAICACHE_KUNIT_INJECT  (--debug only) comma-separated deliberate bugs from
+#                   tests/kunit/inject_kunit.c to build in (uaf, sleep,
+#                   lockorder, odebug), to show that the reports fail the run.
 set -euo pipefail
+
+debug=0
+if [[ ${1:-} == --debug ]]; then
+	debug=1
+	shift
+fi
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cache=${MAICACHE_CACHE:-$repo/.cache}
@@ -15,6 +28,12 @@ tree=$kunit_cache/linux-source-6.12
 build_dir=$kunit_cache/build
 stamp=$kunit_cache/linux-source-6.12.stamp
 log_dir=$repo/build/kunit
+debug_config=$repo/tests/kunit/debug.config
+inject_src=$repo/tests/kunit/inject_kunit.c
+if [[ $debug -eq 1 ]]; then
+	build_dir=$kunit_cache/build-debug
+	log_dir=$repo/build/kunit-debug
+fi
 log=$log_dir/kunit.log
 kmod=$repo/kmod
 proto=$repo/proto
@@ -85,6 +104,23 @@ done
 shopt -u nullglob
 [[ ${#files[@]} -gt 0 ]] || die "no kmod/*_kunit.c: nothing to test"
 
+# The deliberate bugs: never in kmod/ (every kmod/*_kunit.c is always built),
+# only symlinked into the hook for a run that asks for them.
+inject=${MAICACHE_KUNIT_INJECT:-}
+inject_flags=
+if [[ -n $inject ]]; then
+	[[ $debug -eq 1 ]] || die "MAICACHE_KUNIT_INJECT needs --debug"
+	IFS=, read -r -a inject_list <<<"$inject"
+	for bug in "${inject_list[@]}"; do
+		case $bug in
+		uaf | sleep | lockorder | odebug) ;;
+		*) die "MAICACHE_KUNIT_INJECT: unknown bug '$bug' (uaf, sleep, lockorder, odebug)" ;;
+		esac
+		inject_flags+=" -DMC_INJECT_${bug^^}"
+	done
+	echo "run.sh: injecting deliberate bugs: $inject" >&2
+fi
+
 if [[ -f $sources_list ]]; then
 	while IFS= read -r line || [[ -n $line ]]; do
 		line=${line%%#*}
@@ -139,6 +175,11 @@ for f in "${files[@]}"; do
 		ln -sfn "$kmod/$f" "$hook/$f"
 	fi
 done
+if [[ -n $inject ]]; then
+	wanted[inject_kunit.c]=1
+	ln -sfn "$inject_src" "$hook/inject_kunit.c"
+	objs+=(inject_kunit.o)
+fi
 while IFS= read -r -d '' entry; do
 	rel=${entry#"$hook"/}
 	[[ -n ${wanted[$rel]:-} ]] || rm -f "$entry"
@@ -160,6 +201,9 @@ EOF
 	printf 'include %s/compat.mk\n' "$kmod"
 	printf "obj-\$(CONFIG_MAICACHE_KUNIT_TEST) += %s.o\n" "$composite"
 	printf '%s-y := %s\n' "$composite" "${objs[*]}"
+	if [[ -n $inject ]]; then
+		printf 'CFLAGS_inject_kunit.o :=%s\n' "$inject_flags"
+	fi
 } | write_if_changed "$hook/Makefile"
 
 append_once "$tree/drivers/Kconfig" "source \"drivers/$hook_name/Kconfig\""
@@ -174,9 +218,30 @@ echo "run.sh: tree $tree, build $build_dir, log $log" >&2
 tree_re=$(printf '%s' "$tree" | sed 's/[][\.*^$#]/\\&/g')
 to_kmod="s#($tree_re/)?drivers/$hook_name/([^ :]+\.[ch]):#kmod/\\2:#g"
 
+kunitconfigs=(--kunitconfig="$repo/tests/kunit")
+if [[ $debug -eq 1 ]]; then
+	kunitconfigs+=(--kunitconfig="$debug_config")
+	# kunit.py refuses a .config missing a requested option; check it here
+	# too, before the long build, so a dropped sanitizer can never pass.
+	"$python" "$tree/tools/testing/kunit/kunit.py" config \
+		"${kunitconfigs[@]}" --build_dir="$build_dir" --arch=um >"$log" 2>&1 ||
+		{ cat "$log" >&2; die "kunit.py config failed (an option of tests/kunit/debug.config unavailable on UML?)"; }
+	dropped=()
+	while IFS= read -r line || [[ -n $line ]]; do
+		case $line in
+		CONFIG_*=*) opt=$line ;;
+		"# CONFIG_"*" is not set") opt=$line ;;
+		*) continue ;;
+		esac
+		grep -qxF "$opt" "$build_dir/.config" || dropped+=("$opt")
+	done <"$debug_config"
+	[[ ${#dropped[@]} -eq 0 ]] ||
+		die "the UML .config lacks: ${dropped[*]} (see $build_dir/.config)"
+fi
+
 set +e
 "$python" "$tree/tools/testing/kunit/kunit.py" run \
-	--kunitconfig="$repo/tests/kunit" \
+	"${kunitconfigs[@]}" \
 	--build_dir="$build_dir" \
 	--jobs="$jobs" \
 	--arch=um \
@@ -184,6 +249,7 @@ set +e
 rc=${PIPESTATUS[0]}
 set -e
 
+rm -f "$log_dir/test.log"
 if [[ -f $build_dir/test.log ]]; then
 	cp "$build_dir/test.log" "$log_dir/test.log"
 fi
@@ -204,6 +270,24 @@ if [[ -n $summary ]]; then
 		failed=1
 	fi
 fi
+# A sanitizer report is a failure even when every case passed: KASAN marks
+# the case it hit as failed, lockdep and the others only print.
+if [[ $debug -eq 1 ]]; then
+	if [[ $rc -eq 0 && ! -f $log_dir/test.log ]]; then
+		die "no kernel log ($build_dir/test.log): cannot check for sanitizer reports"
+	fi
+	if [[ -f $log_dir/test.log ]]; then
+		reports=$("$repo/tests/kunit/reports.sh" "$log_dir/test.log")
+		if [[ -n $reports ]]; then
+			n=$(grep -c . <<<"$reports")
+			echo "run.sh: $n sanitizer report(s) in $log_dir/test.log:" >&2
+			sed 's/^/  /' <<<"$reports" >&2
+			failed=$((failed + n))
+			rc=1
+		fi
+	fi
+fi
+
 # A build failure, a kernel that died before reporting, or a non-zero kunit.py
 # status without a counted failure still has to show up as a failure.
 if [[ $rc -ne 0 && $failed -eq 0 ]]; then
