@@ -18,7 +18,19 @@ pattern='(^|[^[:alnum:]_])(BUG: |WARNING: |ODEBUG: |UBSAN: |kmemleak: [0-9]+ new
 
 awk -v pat="$pattern" '
 	/^[[:space:]]*# Subtest: / { suite = $NF; next }
-	$0 ~ pat { pending[++n] = $0; booting[n] = suite == ""; next }
+	# WARN() prints "WARNING: CPU: ..." and then its message (an ODEBUG report,
+	# list corruption): one report, not two.
+	$0 ~ pat && NR == warned + 1 && n > done {
+		pending[n] = pending[n] ": " $0
+		next
+	}
+	$0 ~ pat {
+		pending[++n] = $0
+		booting[n] = suite == ""
+		if ($0 ~ /WARNING: CPU: /)
+			warned = NR
+		next
+	}
 	/^[[:space:]]*(not )?ok [0-9]+ / {
 		name = $0
 		sub(/^[[:space:]]*(not )?ok [0-9]+ /, "", name)
