@@ -237,6 +237,8 @@ if [[ $debug -eq 1 ]]; then
 	done <"$debug_config"
 	[[ ${#dropped[@]} -eq 0 ]] ||
 		die "the UML .config lacks: ${dropped[*]} (see $build_dir/.config)"
+	# The log is scanned afterwards: never the one of an earlier run.
+	rm -f "$build_dir/test.log"
 fi
 
 set +e
