@@ -11,6 +11,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/timer.h>
+#include <linux/vmalloc.h>
 
 #ifdef MC_INJECT_UAF
 /* KASAN: a read of a freed object. */
@@ -23,6 +24,23 @@ static void inject_use_after_free(struct kunit *test)
 	/* Keep the compiler from proving the read dead. */
 	OPTIMIZER_HIDE_VAR(p);
 	kunit_info(test, "read %u", READ_ONCE(p[8]));
+}
+#endif
+
+#ifdef MC_INJECT_VMALLOC
+/*
+ * KASAN_VMALLOC: a read just past the end of a vmalloc area, inside its
+ * last page (so mapped), as a pool segment from vmalloc space would see it.
+ */
+static void inject_vmalloc_out_of_bounds(struct kunit *test)
+{
+	size_t size = PAGE_SIZE + 100;
+	u8 *p = vmalloc(size);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	OPTIMIZER_HIDE_VAR(p);
+	kunit_info(test, "read %u", READ_ONCE(p[size]));
+	vfree(p);
 }
 #endif
 
@@ -87,6 +105,9 @@ static void inject_free_armed_timer(struct kunit *test)
 static struct kunit_case inject_cases[] = {
 #ifdef MC_INJECT_UAF
 	KUNIT_CASE(inject_use_after_free),
+#endif
+#ifdef MC_INJECT_VMALLOC
+	KUNIT_CASE(inject_vmalloc_out_of_bounds),
 #endif
 #ifdef MC_INJECT_SLEEP
 	KUNIT_CASE(inject_sleep_in_atomic),

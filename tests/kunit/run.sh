@@ -11,8 +11,8 @@
 #   MAICACHE_CACHE  cache root (default: <repo>/.cache); the kernel tree and the
 #                   build directories live under $MAICACHE_CACHE/kunit.
 #   MAICACHE_KUNIT_INJECT  (--debug only) comma-separated deliberate bugs from
-#                   tests/kunit/inject_kunit.c to build in (uaf, sleep,
-#                   lockorder, odebug), to show that the reports fail the run.
+#                   tests/kunit/inject_kunit.c to build in (uaf, vmalloc,
+#                   sleep, lockorder, odebug), to show that reports fail the run.
 set -euo pipefail
 
 debug=0
@@ -113,8 +113,8 @@ if [[ -n $inject ]]; then
 	IFS=, read -r -a inject_list <<<"$inject"
 	for bug in "${inject_list[@]}"; do
 		case $bug in
-		uaf | sleep | lockorder | odebug) ;;
-		*) die "MAICACHE_KUNIT_INJECT: unknown bug '$bug' (uaf, sleep, lockorder, odebug)" ;;
+		uaf | vmalloc | sleep | lockorder | odebug) ;;
+		*) die "MAICACHE_KUNIT_INJECT: unknown bug '$bug' (uaf, vmalloc, sleep, lockorder, odebug)" ;;
 		esac
 		inject_flags+=" -DMC_INJECT_${bug^^}"
 	done
