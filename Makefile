@@ -195,11 +195,19 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=u
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SRCS := peer/wire.c peer/auth.c peer/key.c peer/etcd.c peer/members.c peer/node_id.c \
 	peer/placement.c peer/fanout.c peer/idmap.c userd/config.c lib/errmsg.c lib/secret.c lib/parse.c lib/ctl_msg.c azure/az_url.c \
-	azure/az_resp.c azure/az_sign.c
+	azure/az_resp.c azure/az_sign.c azure/cred.c
+# What only some fuzzers need: a state record's credential is the blob
+# source's, which brings the blob client and the event loop.
+FUZZ_SRCS_fuzz_state := userd/state.c userd/source.c userd/source_blob.c userd/source_file.c \
+	azure/blob.c lib/retry.c $(wildcard loop/*.c)
+FUZZ_LIBS_fuzz_state := $(LIBS_loop)
+FUZZ_SRCS_fuzz_ring := lib/miss_ring.c lib/ring_hdr.c
+$(BUILD)/fuzz/fuzz_state: $(FUZZ_SRCS_fuzz_state)
+$(BUILD)/fuzz/fuzz_ring: $(FUZZ_SRCS_fuzz_ring)
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) | deps
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRCS) \
-		$(shell pkg-config --libs libcrypto jansson libcurl)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRCS) $(FUZZ_SRCS_$*) \
+		$(shell pkg-config --libs libcrypto jansson libcurl) $(FUZZ_LIBS_$*)
 fuzz-build: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 fuzz: fuzz-build
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
