@@ -202,11 +202,14 @@ FUZZ_SRCS_fuzz_state := userd/state.c userd/source.c userd/source_blob.c userd/s
 	azure/blob.c lib/retry.c $(wildcard loop/*.c)
 FUZZ_LIBS_fuzz_state := $(LIBS_loop)
 FUZZ_SRCS_fuzz_ring := lib/miss_ring.c lib/ring_hdr.c
+FUZZ_CFLAGS_fuzz_nl := $(NL_CFLAGS)
+FUZZ_LIBS_fuzz_nl := $(NL_LIBS)
 $(BUILD)/fuzz/fuzz_state: $(FUZZ_SRCS_fuzz_state)
+$(BUILD)/fuzz/fuzz_nl: lib/nlclient.c
 $(BUILD)/fuzz/fuzz_ring: $(FUZZ_SRCS_fuzz_ring)
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) | deps
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRCS) $(FUZZ_SRCS_$*) \
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_CFLAGS_$*) -o $@ $< $(FUZZ_SRCS) $(FUZZ_SRCS_$*) \
 		$(shell pkg-config --libs libcrypto jansson libcurl) $(FUZZ_LIBS_$*)
 fuzz-build: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 fuzz: fuzz-build
