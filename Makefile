@@ -204,13 +204,21 @@ FUZZ_LIBS_fuzz_state := $(LIBS_loop)
 FUZZ_SRCS_fuzz_ring := lib/miss_ring.c lib/ring_hdr.c
 FUZZ_CFLAGS_fuzz_nl := $(NL_CFLAGS)
 FUZZ_LIBS_fuzz_nl := $(NL_LIBS)
-$(BUILD)/fuzz/fuzz_state: $(FUZZ_SRCS_fuzz_state)
-$(BUILD)/fuzz/fuzz_nl: lib/nlclient.c
-$(BUILD)/fuzz/fuzz_ring: $(FUZZ_SRCS_fuzz_ring)
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(FUZZ_SRCS) | deps
+# Each source is compiled once for all the fuzzers (build/fuzz/obj/).
+fuzz_obj = $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(1))
+$(BUILD)/fuzz/obj/%.o: %.c | deps
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_CFLAGS_$*) -o $@ $< $(FUZZ_SRCS) $(FUZZ_SRCS_$*) \
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(NL_CFLAGS) -MMD -MP -c -o $@ $<
+-include $(shell find $(BUILD)/fuzz/obj -name '*.d' 2>/dev/null)
+$(BUILD)/fuzz/fuzz_state: $(call fuzz_obj,$(FUZZ_SRCS_fuzz_state))
+$(BUILD)/fuzz/fuzz_ring: $(call fuzz_obj,$(FUZZ_SRCS_fuzz_ring))
+$(BUILD)/fuzz/fuzz_nl: lib/nlclient.c
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(call fuzz_obj,$(FUZZ_SRCS)) | deps
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_CFLAGS_$*) -MMD -MP -MF $@.d -o $@ $< \
+		$(call fuzz_obj,$(FUZZ_SRCS) $(FUZZ_SRCS_$*)) \
 		$(shell pkg-config --libs libcrypto jansson libcurl) $(FUZZ_LIBS_$*)
+-include $(wildcard $(BUILD)/fuzz/*.d)
 fuzz-build: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 fuzz: fuzz-build
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
