@@ -3,12 +3,13 @@
  * libFuzzer target: what azure/cred.c reads from users: connection
  * strings, account keys in base64, SAS tokens and the credentials file.
  * The input (up to its first NUL) is tried as each of the three strings
- * and as the whole credentials file for a blob URL of account "acct".
+ * and as the whole credentials file for a blob URL of account "acct" (no environment).
  * Checked beyond the sanitizers: a refusal says why and never echoes the
  * secret it was given; an accepted key decodes to at most AZ_KEY_MAX bytes
  * that encode back to the same base64 digits; an accepted SAS is the input
  * without its '?'; a credential the file resolves to travels through a
- * control message (az_cred_to_msg/from_msg) and comes back the same.
+ * control message (az_cred_to_msg/from_msg) and comes back the same, and
+ * its one-line description holds neither its SAS nor its key.
  */
 #define _GNU_SOURCE
 #include <openssl/evp.h>
@@ -146,23 +147,40 @@ static void same_cred(const struct az_cred *a, const struct az_cred *b)
 		__builtin_trap();
 }
 
+/* No environment: what the resolver finds is the file's. */
+static const char *no_env(void *arg, const char *name)
+{
+	(void)arg;
+	(void)name;
+	return NULL;
+}
+
 static void try_file(const uint8_t *data, size_t size)
 {
 	static struct az_cred c, back;
-	struct mc_cred_opts opts = { .credentials_file = file_path };
-	char err[512] = "";
+	struct mc_cred_opts opts = { .credentials_file = file_path, .env = no_env };
+	char err[512] = "", line[512], b64[4 * ((AZ_KEY_MAX + 2) / 3) + 1];
 	int res;
 
 	if (ftruncate(file_fd, 0) || pwrite(file_fd, data, size, 0) != (ssize_t)size)
 		return;
 	/* A key_file or token_file line may name any path: those reads are
 	 * the resolver's own (lib/secret.c), not this parser's concern. */
-	res = mc_cred_resolve("https://acct.blob.core.windows.net/c/b", &opts, &c,
+	res = mc_cred_resolve("https://acct.blob.core.windows.net/data/b", &opts, &c,
 			      err, sizeof(err));
 	if (res) {
 		if (res > 0 || !err[0])
 			__builtin_trap();
 		return;
+	}
+	/* What logs print names the credential, never its secret. */
+	az_cred_describe(&c, line, sizeof(line));
+	if (!line[0] || (c.sas[0] && strstr(line, c.sas)))
+		__builtin_trap();
+	if (c.key_len) {
+		EVP_EncodeBlock((unsigned char *)b64, c.key, (int)c.key_len);
+		if (strstr(line, b64))
+			__builtin_trap();
 	}
 	mc_msg_init(&msg);
 	if (az_cred_to_msg(&c, &msg, "cred."))
