@@ -72,7 +72,11 @@ struct world {
 	size_t nconsumed;		/* of completed[], seen by the kernel */
 };
 
-/* The kernel's side of a kick: consume completions up to cpl.head. */
+/*
+ * The kernel's side of a kick: consume every completion up to cpl.head, as
+ * the module's reap does (kmod/ring.c); it reaps at kicks only, so the
+ * daemon's promise of order with a backlog is checked under that rule.
+ */
 static int kick(struct mc_miss_ring *r)
 {
 	struct world *w = r->priv;
