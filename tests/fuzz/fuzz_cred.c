@@ -194,6 +194,11 @@ static void try_file(const uint8_t *data, size_t size)
 	az_cred_wipe(&back);
 }
 
+static void remove_file(void)
+{
+	unlink(file_path);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s;
@@ -203,6 +208,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		file_fd = mkstemp(file_path);	/* 0600, as a file with secrets must be */
 		if (file_fd < 0)
 			abort();
+		atexit(remove_file);
 	}
 	s = strndup((const char *)data, size);
 	if (!s)

@@ -79,6 +79,12 @@ static void check_good(const struct mc_dev_record *r)
 	mc_msg_wipe(&m2);
 }
 
+static void remove_dir(void)
+{
+	unlink(path);
+	rmdir(dir);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct mc_dev_record r;
@@ -92,6 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!mkdtemp(dir))
 			abort();
 		snprintf(path, sizeof(path), "%s/%s", dir, NAME);
+		atexit(remove_dir);
 	}
 	f = fopen(path, "w");
 	if (!f)
