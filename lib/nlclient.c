@@ -193,27 +193,48 @@ static int mc_req_valid(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+int mc_nl_extack_msg(const struct nlmsghdr *nlh, char *buf, size_t len)
+{
+	const struct nlmsgerr *e = nlmsg_data(nlh);
+	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
+	size_t payload, off = sizeof(*e);
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || nlh->nlmsg_len < NLMSG_HDRLEN)
+		return -ENOENT;
+	payload = nlh->nlmsg_len - NLMSG_HDRLEN;
+	if (payload < off)
+		return -EPROTO;
+	/*
+	 * Uncapped, the request is echoed whole before the attributes; its
+	 * length is the echoed header's, so it must fit in what arrived (a
+	 * bogus one used to move the parse gigabytes away).
+	 */
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED)) {
+		if (e->msg.nlmsg_len < sizeof(e->msg) ||
+		    e->msg.nlmsg_len - sizeof(e->msg) > payload - off)
+			return -EPROTO;
+		off += e->msg.nlmsg_len - sizeof(e->msg);
+	}
+	if (payload == off)
+		return -ENOENT;
+	if (nla_parse(tb, NLMSGERR_ATTR_MAX, (struct nlattr *)((char *)e + off),
+		      (int)(payload - off), NULL))
+		return -EPROTO;
+	if (!tb[NLMSGERR_ATTR_MSG])
+		return -ENOENT;
+	nla_strlcpy(buf, tb[NLMSGERR_ATTR_MSG], len);
+	return 0;
+}
+
 static int mc_req_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 {
 	struct nlmsghdr *nlh = (struct nlmsghdr *)e - 1;
-	struct nlattr *tb[NLMSGERR_ATTR_MAX + 1];
 	struct mc_req *req = arg;
-	size_t off = sizeof(*e);
-	int len;
 
 	(void)nla;
 	req->error = e->error;
 	req->done = 1;
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return NL_STOP;
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		off += e->msg.nlmsg_len - sizeof(e->msg);
-	len = (int)nlh->nlmsg_len - NLMSG_HDRLEN - (int)off;
-	if (len <= 0 || nla_parse(tb, NLMSGERR_ATTR_MAX,
-				  (struct nlattr *)((char *)e + off), len, NULL))
-		return NL_STOP;
-	if (tb[NLMSGERR_ATTR_MSG])
-		nla_strlcpy(req->msg, tb[NLMSGERR_ATTR_MSG], sizeof(req->msg));
+	mc_nl_extack_msg(nlh, req->msg, sizeof(req->msg));
 	return NL_STOP;
 }
 

@@ -70,6 +70,14 @@ struct mc_extent_slot {
 	uint32_t len, gen;	/* EXTENT_PIN */
 };
 
+/*
+ * The kernel's extended-ack message of the NLMSG_ERROR nlh (nlmsg_len
+ * bytes, as received) into buf: 0, -ENOENT (none) or -EPROTO (the
+ * attributes or the echoed request do not fit in the message).
+ */
+struct nlmsghdr;
+int mc_nl_extack_msg(const struct nlmsghdr *nlh, char *buf, size_t len);
+
 struct mc_nl *mc_nl_open(char *err, size_t errlen);
 void mc_nl_close(struct mc_nl *nl);
 

@@ -48,8 +48,10 @@ int mc_parse_size(const char *s, uint64_t *out)
 		*out = v;
 		return 0;
 	}
-	u = end[1] ? NULL : strchr(units, *end & ~0x20);
-	if (!u || !*end)
+	/* memchr, not strchr: strchr finds the terminator for ' ' (0x20
+	 * cleared is NUL), which made "1 " a petabyte. */
+	u = end[1] ? NULL : memchr(units, *end & ~0x20, sizeof(units) - 1);
+	if (!u)
 		return -EINVAL;
 	return scale(v, 1ULL << (10 * (u - units + 1)), out);
 }

@@ -287,6 +287,8 @@ START_TEST(parse_size_suffixes)
 		{ "", -EINVAL, 0 }, { "K", -EINVAL, 0 }, { "1KB", -EINVAL, 0 },
 		{ "1 K", -EINVAL, 0 }, { "-1", -EINVAL, 0 }, { "1P", -EINVAL, 0 },
 		{ "0x10", -EINVAL, 0 }, { "1.5M", -EINVAL, 0 },
+		/* fuzz_parse: a space as the suffix was taken as a fifth unit */
+		{ "1 ", -EINVAL, 0 }, { "64\x20", -EINVAL, 0 }, { "1K ", -EINVAL, 0 },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

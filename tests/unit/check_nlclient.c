@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/netlink.h>
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
 
@@ -85,6 +86,63 @@ START_TEST(version_reply_overlong_string)
 }
 END_TEST
 
+/*
+ * An NLMSG_ERROR as the kernel sends it: flags, the echoed request header
+ * claiming echo_len bytes, extra bytes of echoed payload, then an extended
+ * ack message attribute.
+ */
+static size_t error_msg(void *buf, uint16_t flags, uint32_t echo_len,
+			size_t extra, const char *text)
+{
+	struct nlmsghdr *nlh = buf;
+	struct nlmsgerr *e = nlmsg_data(nlh);
+	struct nlattr *a = (void *)((char *)(e + 1) + extra);
+	size_t tlen = strlen(text) + 1;
+
+	memset(buf, 0, 512);
+	e->error = -EINVAL;
+	e->msg.nlmsg_len = echo_len;
+	a->nla_type = NLMSGERR_ATTR_MSG;
+	a->nla_len = (uint16_t)(NLA_HDRLEN + tlen);
+	memcpy(nla_data(a), text, tlen);
+	nlh->nlmsg_type = NLMSG_ERROR;
+	nlh->nlmsg_flags = flags;
+	nlh->nlmsg_len = (uint32_t)(NLMSG_HDRLEN + sizeof(*e) + extra + NLA_ALIGN(a->nla_len));
+	return nlh->nlmsg_len;
+}
+
+START_TEST(extack_capped_and_uncapped)
+{
+	char buf[512] __attribute__((aligned(8))), msg[64] = "";
+
+	error_msg(buf, NLM_F_CAPPED | NLM_F_ACK_TLVS, 36, 0, "extent size is bad");
+	ck_assert_int_eq(mc_nl_extack_msg((void *)buf, msg, sizeof(msg)), 0);
+	ck_assert_str_eq(msg, "extent size is bad");
+	/* uncapped: the 8 bytes of echoed payload come first */
+	msg[0] = '\0';
+	error_msg(buf, NLM_F_ACK_TLVS, sizeof(struct nlmsghdr) + 8, 8, "no such device");
+	ck_assert_int_eq(mc_nl_extack_msg((void *)buf, msg, sizeof(msg)), 0);
+	ck_assert_str_eq(msg, "no such device");
+	error_msg(buf, NLM_F_CAPPED, 36, 0, "ignored");
+	ck_assert_int_eq(mc_nl_extack_msg((void *)buf, msg, sizeof(msg)), -ENOENT);
+}
+END_TEST
+
+/* fuzz_nl: an echoed length past the message moved the parse 4 GiB on. */
+START_TEST(extack_echo_longer_than_message)
+{
+	static const uint32_t lens[] = { 0xffffffff, 0, 15, 16 + 9 };
+	char buf[512] __attribute__((aligned(8))), msg[64];
+
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		strcpy(msg, "untouched");
+		error_msg(buf, NLM_F_ACK_TLVS, lens[i], 0, "x");
+		ck_assert_int_eq(mc_nl_extack_msg((void *)buf, msg, sizeof(msg)), -EPROTO);
+		ck_assert_str_eq(msg, "untouched");
+	}
+}
+END_TEST
+
 static Suite *nlclient_suite(void)
 {
 	Suite *s = suite_create("nlclient");
@@ -94,6 +152,10 @@ static Suite *nlclient_suite(void)
 	tcase_add_loop_test(tc, version_reply_missing_attr,
 			    MAICACHE_ATTR_VERSION, MAICACHE_ATTR_GENL_VERSION + 1);
 	tcase_add_test(tc, version_reply_overlong_string);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("extack");
+	tcase_add_test(tc, extack_capped_and_uncapped);
+	tcase_add_test(tc, extack_echo_longer_than_message);
 	suite_add_tcase(s, tc);
 	return s;
 }
