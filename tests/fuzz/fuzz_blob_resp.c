@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!az_content_range(text, &first, &last, &total) &&
 		    (first > last || last >= total))
 			__builtin_trap();
-		if (!az_check_partial(text, 4096, 65536, 65536, msg, sizeof(msg)) &&
+		if (!az_check_partial(text, 4096, 65536, UINT64_MAX, 65536, msg, sizeof(msg)) &&
 		    (az_content_range(text, &first, &last, &total) ||
 		     first != 4096 || last != 4096 + 65536 - 1))
 			__builtin_trap();
