@@ -239,11 +239,31 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
 /* The first body byte of a success: is it the range that was asked for? */
 static int check_range(struct req *q)
 {
-	if (q->status == 206)
-		return az_check_partial(q->content_range[0] ? q->content_range : NULL,
-					q->off, q->len,
-					q->b->pinned ? q->b->pin.size : UINT64_MAX,
-					UINT64_MAX, q->msg, sizeof(q->msg));
+	int r;
+
+	if (q->status == 206) {
+		r = az_check_partial(q->content_range[0] ? q->content_range : NULL,
+				     q->off, q->len,
+				     q->b->pinned ? q->b->pin.size : UINT64_MAX,
+				     UINT64_MAX, q->msg, sizeof(q->msg));
+		if (r)
+			return r;
+		/*
+		 * A Content-Length other than the range is a framing lie: the
+		 * body ends elsewhere than the bytes do, and what follows on
+		 * the connection would be read as the next answer. Stopped
+		 * here, the transfer is aborted and curl closes the
+		 * connection instead of reusing it; the next attempt may fare
+		 * better.
+		 */
+		if (q->have_clen && q->clen != q->len) {
+			snprintf(q->msg, sizeof(q->msg),
+				 "Content-Length %llu for a range of %zu bytes",
+				 (unsigned long long)q->clen, q->len);
+			return -EAGAIN;
+		}
+		return 0;
+	}
 	/* 200: the whole blob, acceptable only if that is what was asked. */
 	if (q->off == 0 && q->have_clen && q->clen == q->len &&
 	    (!q->b->pinned || q->clen == q->b->pin.size))
@@ -625,8 +645,9 @@ static int check_success(struct req *q, bool *retry)
 	if (!q->range_checked) {
 		int r = check_range(q);
 
+		*retry = r == -EAGAIN;
 		if (r)
-			return r;
+			return r == -EAGAIN ? -EIO : r;
 	}
 	if (q->got != q->len) {
 		/* Cut short on the way (a dropped connection, a Content-Length
@@ -661,6 +682,11 @@ static int judge(struct req *q, CURLcode rc, bool *retry)
 	int r;
 
 	*retry = false;
+	if (q->abort_res == -EAGAIN) {
+		name_msg(q);
+		*retry = true;
+		return -EIO;
+	}
 	if (q->abort_res) {
 		name_msg(q);
 		return q->abort_res;
