@@ -102,11 +102,20 @@ int az_check_partial(const char *content_range, uint64_t off, uint64_t len,
 int az_content_md5(const char *v, unsigned char md5[AZ_MD5_LEN])
 {
 	unsigned char raw[AZ_MD5_LEN + 2];
+	char again[32];
 
 	/* 16 bytes are 24 characters of base64, the last two "==". */
 	if (!v || strlen(v) != 24)
 		return -EPROTO;
 	if (az_b64_decode(v, raw, sizeof(raw)) != AZ_MD5_LEN)
+		return -EPROTO;
+	/*
+	 * Only the one spelling an encoder gives: unused low bits of the last
+	 * character set would decode to the same bytes, from a sender that
+	 * does not encode the way the service does.
+	 */
+	if (az_b64_encode(raw, AZ_MD5_LEN, again, sizeof(again)) != 24 ||
+	    strcmp(again, v))
 		return -EPROTO;
 	memcpy(md5, raw, AZ_MD5_LEN);
 	return 0;

@@ -343,7 +343,7 @@ static void test_drip(void)
 
 	read_run(&r, &s, "drip:100", true, READ_OFF, 4096);
 	check(r.res == -ETIMEDOUT && r.gets >= 2 && r.ms >= s.deadline_ms - 100 &&
-	      r.ms <= s.deadline_ms + 300 && r.st.errors == 1,
+	      r.ms <= s.deadline_ms + 500 && r.st.errors == 1,
 	      "body dripped slower than the deadline -> -ETIMEDOUT at the deadline",
 	      "res %d gets %d in %llu ms (deadline %llu) %s", r.res, r.gets,
 	      (unsigned long long)r.ms, (unsigned long long)s.deadline_ms, r.o.msg);
@@ -377,7 +377,7 @@ static void test_retry_after(void)
 	read_run(&r, &normal, "503:1,503:1", false, READ_OFF, READ_LEN);
 	gap = r.gets >= 3 ? r.g[1].arrived - r.g[0].answered : -1;
 	check(r.res == 0 && same(READ_OFF, READ_LEN) && r.gets == 3 &&
-	      r.st.retries == 2 && gap >= 1000 && gap < 1300 &&
+	      r.st.retries == 2 && gap >= 1000 && gap < 1500 &&
 	      r.g[2].arrived - r.g[1].answered >= 1000,
 	      "503 with Retry-After: 1 -> the retry waits 1 s",
 	      "res %d gets %d, first wait %.0f ms, second %.0f ms %s", r.res, r.gets,

@@ -116,6 +116,8 @@ START_TEST(content_md5_bad)
 		/* 20 bytes (SHA-1 sized) and 12 bytes: not an MD5. */
 		"2jmj7l5rSw0yVb/vlWAYkK/YBwk=", "AAAAAAAAAAAAAAAA",
 		"d41d8cd98f00b204e9800998ecf8427e",
+		/* The same 16 bytes, spelt with unused bits set. */
+		"1B2M2Y8AsgTpgAmY7PhCfh==",
 	};
 	unsigned char md5[16];
 	size_t i;
