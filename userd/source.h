@@ -81,6 +81,7 @@ struct mc_source_opts {
 struct mc_source_stats {
 	uint64_t blob_gets, blob_heads, blob_retries, blob_bytes;
 	uint64_t blob_errors, blob_stale;
+	uint64_t blob_corrupt, blob_unverified;
 };
 
 int mc_sources_new(struct mc_sources **out, struct mc_loop *loop,

@@ -82,6 +82,8 @@ void mc_blob_kind_stats(const struct mc_blob_kind *k, struct mc_source_stats *ou
 	out->blob_bytes = bs.bytes;
 	out->blob_errors = bs.errors;
 	out->blob_stale = bs.stale;
+	out->blob_corrupt = bs.corrupt;
+	out->blob_unverified = bs.unverified;
 }
 
 /* ---- arguments: the credential ---- */
