@@ -178,6 +178,8 @@ async def answer(writer, fault, status_line, hs, body, head):
         writer.write(head_bytes(status_line, hs))
         await writer.drain()
         for i in range(len(body)):
+            if writer.is_closing():     # the client gave up
+                return False
             writer.write(body[i:i + 1])
             await writer.drain()
             await asyncio.sleep((int(arg) if arg else 200) / 1000.0)
