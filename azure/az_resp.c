@@ -244,6 +244,17 @@ static int curl_failure(const struct az_failure *f, bool *retry, char *msg,
 	case CURLE_SSL_CONNECT_ERROR:
 		*retry = true;
 		return mc_errf(msg, msglen, -EIO, "%s: connection failed (%s)", what, why);
+	/*
+	 * Bytes that are no HTTP answer: curl names a reply without a status
+	 * line HTTP/0.9 and refuses it as an unsupported protocol (the URL's
+	 * scheme was checked at open, so it means nothing else here). Broken
+	 * in between, or a connection left with someone else's bytes: worth
+	 * another attempt on a fresh one.
+	 */
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		*retry = true;
+		return mc_errf(msg, msglen, -EIO, "%s: not an HTTP answer (%s)", what, why);
 	case CURLE_PEER_FAILED_VERIFICATION:
 		return mc_errf(msg, msglen, -EACCES, "%s: TLS certificate of the host not trusted (%s)",
 			 what, why);

@@ -484,6 +484,7 @@ int main(int argc, char **argv)
 	once("clen-long", false);
 	once("flip", true);
 	once("strip-md5", true);
+	once("junk", false);
 	always("reset", -EIO, false);
 	always("truncate", -EIO, false);
 	always("flip", -EIO, true);

@@ -37,6 +37,7 @@
 #                 when S is given
 #   flip          one bit of the middle body byte flipped, headers untouched
 #   strip-md5     the Content-MD5 header removed
+#   junk          bytes that are no HTTP answer at all, then close
 # Python 3 standard library only.
 import asyncio
 import os
@@ -145,6 +146,10 @@ async def answer(writer, fault, status_line, hs, body, head):
     if not head:
         hs = set_header(hs, "Content-Length", str(len(body)))
     half = len(body) // 2
+    if name == "junk":
+        writer.write(b"\x16\x03\x01 not an answer\r\n\r\n")
+        await writer.drain()
+        return False
     if name in ("503", "500"):
         status_line, hs, body = error_answer(int(name), arg or None)
     elif name == "flip" and body:

@@ -226,6 +226,9 @@ static const struct row rows[] = {
 	{ 0, CURLE_SEND_ERROR, NULL, -EIO, true, "connection failed" },
 	{ 0, CURLE_GOT_NOTHING, NULL, -EIO, true, "connection failed" },
 	{ 206, CURLE_PARTIAL_FILE, NULL, -EIO, true, "connection failed" },
+	/* Bytes that are no HTTP answer (curl calls HTTP/0.9 "unsupported"). */
+	{ 0, CURLE_WEIRD_SERVER_REPLY, NULL, -EIO, true, "not an HTTP answer" },
+	{ 0, CURLE_UNSUPPORTED_PROTOCOL, NULL, -EIO, true, "not an HTTP answer" },
 	{ 0, CURLE_PEER_FAILED_VERIFICATION, NULL, -EACCES, false, "certificate" },
 	{ 206, CURLE_WRITE_ERROR, NULL, -EPROTO, false, "longer than asked" },
 	{ 0, CURLE_URL_MALFORMAT, NULL, -EIO, false, "transfer failed" },
