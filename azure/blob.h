@@ -16,7 +16,10 @@
  * for the range's Content-MD5 (x-ms-range-get-content-md5) and must get
  * one that matches the bytes; a longer read is checked against the blob's
  * stored MD5 only when it is the whole blob and the blob has one, else only
- * its Content-Range and length are (counted in stats.unverified).
+ * its Content-Range and length are (counted in stats.unverified). The
+ * stored MD5 is what the uploader set (the service does not check it on Put
+ * Block List): a wrong one fails whole-blob reads over 4 MiB with -EIO.
+ * The daemon's fills are one extent (at most 4 MiB), always range-checked.
  *
  * Results are 0 or a negative errno, always with a message for the user:
  *   -ENOENT     404 (BlobNotFound, ContainerNotFound)
