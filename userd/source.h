@@ -76,6 +76,7 @@ struct mc_source_opts {
 	uint64_t backoff_base_ms, backoff_max_ms;
 	uint64_t request_timeout_ms;
 	uint64_t read_deadline_ms;	/* 0: none */
+	bool verify_md5;		/* blob bodies against their MD5 */
 };
 
 struct mc_source_stats {

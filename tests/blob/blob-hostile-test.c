@@ -196,6 +196,7 @@ static bool wait_op(struct op *o, uint64_t timeout_ms)
 struct setup {
 	unsigned int retries;
 	uint64_t req_ms, deadline_ms;
+	bool no_md5;			/* verify_md5 off */
 };
 
 struct run {
@@ -230,6 +231,7 @@ static bool open_run(struct run *r, const struct setup *s)
 	o.backoff_max_ms = 200;
 	o.request_timeout_ms = s->req_ms;
 	o.deadline_ms = s->deadline_ms;
+	o.verify_md5 = !s->no_md5;
 	strcpy(cr.account, DEV_ACCOUNT);
 	memcpy(cr.key, key, 64);
 	if (mc_blob_client_new(&r->c, loop, &o, err, sizeof(err))) {
@@ -436,6 +438,25 @@ static void test_long_reads(void)
 	      (unsigned long long)r.st.unverified, r.o.msg);
 }
 
+/*
+ * verify_md5 off: nothing to catch a flipped byte, and the stats say so.
+ * (Also shows the flip case above can fail: the proxy does flip bytes.)
+ */
+static void test_md5_off(void)
+{
+	const struct setup s = { .retries = 3, .req_ms = 3000, .deadline_ms = 8000,
+				 .no_md5 = true };
+	struct run r;
+
+	read_run(&r, &s, "flip", false, READ_OFF, READ_LEN);
+	check(r.res == 0 && !same(READ_OFF, READ_LEN) && r.gets == 1 &&
+	      r.st.corrupt == 0 && r.st.unverified == 1,
+	      "verify_md5 off: a flipped byte goes through, counted unverified",
+	      "res %d gets %d corrupt %llu unverified %llu %s", r.res, r.gets,
+	      (unsigned long long)r.st.corrupt, (unsigned long long)r.st.unverified,
+	      r.o.msg);
+}
+
 int main(int argc, char **argv)
 {
 	enum mc_engine engine = MC_ENGINE_AUTO;
@@ -499,6 +520,7 @@ int main(int argc, char **argv)
 	test_retry_after_past_deadline();
 	test_storm_retry_after();
 	test_long_reads();
+	test_md5_off();
 
 	mc_loop_free(loop);
 	free(data);
