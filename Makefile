@@ -158,6 +158,10 @@ $(BUILD)/unit/%: $(S)/tests/unit/%.o $(UNIT_ARCHIVES)
 $(BUILD)/blob/blob-client-test: $(S)/tests/blob/blob-client-test.o $(S)/tests/blob/blob-put.o $(UNIT_ARCHIVES)
 	@mkdir -p $(@D)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS_azure) $(LIBS_loop) $(LIBS_lib)
+# ... and through tests/blob/hostile-proxy.py, which spoils its answers.
+$(BUILD)/blob/blob-hostile-test: $(S)/tests/blob/blob-hostile-test.o $(S)/tests/blob/blob-put.o $(UNIT_ARCHIVES)
+	@mkdir -p $(@D)
+	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS_azure) $(LIBS_loop) $(LIBS_lib)
 
 # peer/etcd.c and peer/etcd_session.c against a real etcd (tests/etcd/run.sh runs them).
 ETCD_TESTS := $(BUILD)/etcd/etcd-client-test $(BUILD)/etcd/etcd-session-test
@@ -165,7 +169,7 @@ $(ETCD_TESTS): $(BUILD)/etcd/%: $(S)/tests/etcd/%.o $(UNIT_ARCHIVES)
 	@mkdir -p $(@D)
 	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS_peer) $(LIBS_azure) $(LIBS_loop) $(LIBS_lib)
 
-unit: $(addprefix $(BUILD)/unit/,$(UNIT_TESTS)) $(BUILD)/blob/blob-client-test $(ETCD_TESTS)
+unit: $(addprefix $(BUILD)/unit/,$(UNIT_TESTS)) $(BUILD)/blob/blob-client-test $(BUILD)/blob/blob-hostile-test $(ETCD_TESTS)
 
 # `make build/unit/check_x` from the top of the tree works too.
 ifneq ($(BUILD),build)

@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
 #include "errmsg.h"
 #include "az_resp.h"
+#include "az_sign.h"
 
 static const char *skip_spaces(const char *s)
 {
@@ -66,7 +68,7 @@ int az_content_range(const char *v, uint64_t *first, uint64_t *last,
 }
 
 int az_check_partial(const char *content_range, uint64_t off, uint64_t len,
-		     uint64_t body_len, char *msg, size_t msglen)
+		     uint64_t size, uint64_t body_len, char *msg, size_t msglen)
 {
 	uint64_t first, last, total;
 
@@ -85,10 +87,72 @@ int az_check_partial(const char *content_range, uint64_t off, uint64_t len,
 			 (unsigned long long)(off + len - (len ? 1 : 0)));
 		return -EPROTO;
 	}
+	/* Another size is another blob (or a lie): its bytes are not ours. */
+	if (size != UINT64_MAX && total != size) {
+		return mc_errf(msg, msglen, -EPROTO, "answer says the blob has %llu bytes, attached with %llu",
+			 (unsigned long long)total, (unsigned long long)size);
+	}
 	if (body_len != UINT64_MAX && body_len != len) {
 		return mc_errf(msg, msglen, -EPROTO, "body of %llu bytes, asked for %llu",
 			 (unsigned long long)body_len, (unsigned long long)len);
 	}
+	return 0;
+}
+
+int az_content_md5(const char *v, unsigned char md5[AZ_MD5_LEN])
+{
+	unsigned char raw[AZ_MD5_LEN + 2];
+	char again[32];
+
+	/* 16 bytes are 24 characters of base64, the last two "==". */
+	if (!v || strlen(v) != 24)
+		return -EPROTO;
+	if (az_b64_decode(v, raw, sizeof(raw)) != AZ_MD5_LEN)
+		return -EPROTO;
+	/*
+	 * Only the one spelling an encoder gives: unused low bits of the last
+	 * character set would decode to the same bytes, from a sender that
+	 * does not encode the way the service does.
+	 */
+	if (az_b64_encode(raw, AZ_MD5_LEN, again, sizeof(again)) != 24 ||
+	    strcmp(again, v))
+		return -EPROTO;
+	memcpy(md5, raw, AZ_MD5_LEN);
+	return 0;
+}
+
+int az_retry_after(const char *v, int64_t now, uint64_t *ms)
+{
+	const char *s;
+	uint64_t secs;
+	time_t t;
+
+	if (!v)
+		return -EPROTO;
+	s = skip_spaces(v);
+	if (*s >= '0' && *s <= '9') {
+		s = parse_u64(s, &secs);
+		/* Too many digits for a u64 is still "a very long time". */
+		if (!s) {
+			secs = UINT64_MAX;
+			for (s = skip_spaces(v); *s >= '0' && *s <= '9'; s++)
+				;
+		}
+		if (*skip_spaces(s))
+			return -EPROTO;
+	} else {
+		/* An IMF-fixdate; curl's parser takes the obsolete forms too. */
+		if (!*s)
+			return -EPROTO;
+		t = curl_getdate(s, NULL);
+		if (t == (time_t)-1)
+			return -EPROTO;
+		/* Unsigned: the difference of any two int64s fits. */
+		secs = (int64_t)t > now ? (uint64_t)t - (uint64_t)now : 0;
+	}
+	if (secs > AZ_RETRY_AFTER_MAX_S)
+		secs = AZ_RETRY_AFTER_MAX_S;
+	*ms = secs * 1000;
 	return 0;
 }
 
@@ -180,6 +244,17 @@ static int curl_failure(const struct az_failure *f, bool *retry, char *msg,
 	case CURLE_SSL_CONNECT_ERROR:
 		*retry = true;
 		return mc_errf(msg, msglen, -EIO, "%s: connection failed (%s)", what, why);
+	/*
+	 * Bytes that are no HTTP answer: curl names a reply without a status
+	 * line HTTP/0.9 and refuses it as an unsupported protocol (the URL's
+	 * scheme was checked at open, so it means nothing else here). Broken
+	 * in between, or a connection left with someone else's bytes: worth
+	 * another attempt on a fresh one.
+	 */
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		*retry = true;
+		return mc_errf(msg, msglen, -EIO, "%s: not an HTTP answer (%s)", what, why);
 	case CURLE_PEER_FAILED_VERIFICATION:
 		return mc_errf(msg, msglen, -EACCES, "%s: TLS certificate of the host not trusted (%s)",
 			 what, why);

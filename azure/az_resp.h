@@ -24,11 +24,34 @@ int az_content_range(const char *v, uint64_t *first, uint64_t *last,
 
 /*
  * Does a 206 answer fit the request [off, off + len)? content_range is the
- * header (NULL when missing). body_len is the bytes received so far, or
- * UINT64_MAX to check only the headers. 0, or -EPROTO with a message.
+ * header (NULL when missing). size is the blob's size when known (pinned),
+ * else UINT64_MAX; TOTAL must then equal it. body_len is the bytes received
+ * so far, or UINT64_MAX to check only the headers. 0, or -EPROTO with a
+ * message.
  */
 int az_check_partial(const char *content_range, uint64_t off, uint64_t len,
-		     uint64_t body_len, char *msg, size_t msglen);
+		     uint64_t size, uint64_t body_len, char *msg, size_t msglen);
+
+/*
+ * The largest range for which the service computes a Content-MD5 when asked
+ * with x-ms-range-get-content-md5: true (Azure answers 400 beyond it).
+ */
+#define AZ_RANGE_MD5_MAX	(4u << 20)
+#define AZ_MD5_LEN		16
+
+/*
+ * A Content-MD5 (or x-ms-blob-content-md5) value: base64 of exactly 16
+ * bytes, standard alphabet, padded, no spaces inside. 0, or -EPROTO.
+ */
+int az_content_md5(const char *v, unsigned char md5[AZ_MD5_LEN]);
+
+/*
+ * Retry-After (RFC 9110 10.2.3): delta-seconds, or an HTTP-date that is
+ * taken relative to now (a date in the past means 0). The wait in *ms,
+ * capped at AZ_RETRY_AFTER_MAX_S seconds. 0, or -EPROTO when it is neither.
+ */
+#define AZ_RETRY_AFTER_MAX_S	3600u
+int az_retry_after(const char *v, int64_t now, uint64_t *ms);
 
 /*
  * <Code>...</Code> of an XML error body into out (cut to len - 1); 0, or

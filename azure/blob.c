@@ -29,6 +29,7 @@
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "errmsg.h"
 #include "az_resp.h"
@@ -77,6 +78,12 @@ struct req {
 	char etag[128];
 	char content_range[96];
 	char error_code[64];
+	char content_md5[32];		/* of this body (the range asked) */
+	char blob_md5[32];		/* x-ms-blob-content-md5: the whole blob's */
+	char retry_after[64];
+	bool want_md5;			/* asked for the range's Content-MD5 */
+	bool hashing;			/* md takes the body of this attempt */
+	EVP_MD_CTX *md;
 	char errbody[ERRBODY_MAX];
 	size_t errbody_len;
 
@@ -126,6 +133,7 @@ void mc_blob_opts_default(struct mc_blob_opts *o)
 		.backoff_max_ms = 5000,
 		.request_timeout_ms = 30000,
 		.deadline_ms = 60000,
+		.verify_md5 = true,
 		.verbose = false,
 	};
 }
@@ -173,6 +181,7 @@ static void parse_status_line(struct req *q, const char *line)
 	q->status = sp ? strtol(sp + 1, NULL, 10) : 0;
 	q->have_clen = false;
 	q->etag[0] = q->content_range[0] = q->error_code[0] = '\0';
+	q->content_md5[0] = q->blob_md5[0] = q->retry_after[0] = '\0';
 }
 
 static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
@@ -209,6 +218,14 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
 	} else if (name_len == 13 && !strncasecmp(p, "Content-Range", 13)) {
 		copy_value(q->content_range, sizeof(q->content_range), v,
 			   (size_t)(end - v));
+	} else if (name_len == 11 && !strncasecmp(p, "Content-MD5", 11)) {
+		copy_value(q->content_md5, sizeof(q->content_md5), v,
+			   (size_t)(end - v));
+	} else if (name_len == 21 && !strncasecmp(p, "x-ms-blob-content-md5", 21)) {
+		copy_value(q->blob_md5, sizeof(q->blob_md5), v, (size_t)(end - v));
+	} else if (name_len == 11 && !strncasecmp(p, "Retry-After", 11)) {
+		copy_value(q->retry_after, sizeof(q->retry_after), v,
+			   (size_t)(end - v));
 	} else if (name_len == 15 && !strncasecmp(p, "x-ms-error-code", 15)) {
 		copy_value(q->error_code, sizeof(q->error_code), v,
 			   (size_t)(end - v));
@@ -222,18 +239,71 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
 /* The first body byte of a success: is it the range that was asked for? */
 static int check_range(struct req *q)
 {
-	if (q->status == 206)
-		return az_check_partial(q->content_range[0] ? q->content_range : NULL,
-					q->off, q->len, UINT64_MAX, q->msg,
-					sizeof(q->msg));
+	int r;
+
+	if (q->status == 206) {
+		r = az_check_partial(q->content_range[0] ? q->content_range : NULL,
+				     q->off, q->len,
+				     q->b->pinned ? q->b->pin.size : UINT64_MAX,
+				     UINT64_MAX, q->msg, sizeof(q->msg));
+		if (r)
+			return r;
+		/*
+		 * A Content-Length other than the range is a framing lie: the
+		 * body ends elsewhere than the bytes do, and what follows on
+		 * the connection would be read as the next answer. Stopped
+		 * here, the transfer is aborted and curl closes the
+		 * connection instead of reusing it; the next attempt may fare
+		 * better.
+		 */
+		if (q->have_clen && q->clen != q->len) {
+			snprintf(q->msg, sizeof(q->msg),
+				 "Content-Length %llu for a range of %zu bytes",
+				 (unsigned long long)q->clen, q->len);
+			return -EAGAIN;
+		}
+		return 0;
+	}
 	/* 200: the whole blob, acceptable only if that is what was asked. */
-	if (q->off == 0 && q->have_clen && q->clen == q->len)
+	if (q->off == 0 && q->have_clen && q->clen == q->len &&
+	    (!q->b->pinned || q->clen == q->b->pin.size))
 		return 0;
 	snprintf(q->msg, sizeof(q->msg),
 		 "answer %ld with the whole blob, asked for bytes %llu-%llu",
 		 q->status, (unsigned long long)q->off,
 		 (unsigned long long)(q->off + q->len - 1));
 	return -EPROTO;
+}
+
+/*
+ * Which MD5 the body can be checked against, once the headers are in: the
+ * range's own Content-MD5 when it was asked for (ranges up to 4 MiB), else,
+ * for a read of the whole blob, the blob's stored MD5 (x-ms-blob-content-md5,
+ * or Content-MD5 of a 200). NULL: nothing to check the bytes against.
+ */
+static const char *expected_md5(const struct req *q)
+{
+	if (q->want_md5)
+		return q->content_md5;
+	if (q->off != 0)
+		return NULL;
+	if (q->status == 200)
+		return q->content_md5[0] ? q->content_md5 : NULL;
+	if (q->b->pinned && q->len == q->b->pin.size && q->blob_md5[0])
+		return q->blob_md5;
+	return NULL;
+}
+
+static bool will_verify(const struct req *q)
+{
+	return q->b->c->opts.verify_md5 && expected_md5(q);
+}
+
+static bool hash_begin(struct req *q)
+{
+	if (!q->md)
+		q->md = EVP_MD_CTX_new();
+	return q->md && EVP_DigestInit_ex(q->md, EVP_md5(), NULL);
 }
 
 static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
@@ -257,6 +327,12 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
 		q->abort_res = check_range(q);
 		if (q->abort_res)
 			return 0;
+		q->hashing = will_verify(q);
+		if (q->hashing && !hash_begin(q)) {
+			snprintf(q->msg, sizeof(q->msg), "cannot start MD5");
+			q->abort_res = -ENOMEM;
+			return 0;
+		}
 	}
 	if (n > q->len - q->got) {
 		snprintf(q->msg, sizeof(q->msg),
@@ -264,8 +340,17 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
 		q->abort_res = -EPROTO;
 		return 0;
 	}
+	/*
+	 * Straight into dst: it holds a good copy only once the read
+	 * succeeds; on any failure the caller must not use it (blob.h).
+	 */
 	memcpy(q->dst + q->got, p, n);
 	q->got += n;
+	if (q->hashing && !EVP_DigestUpdate(q->md, p, n)) {
+		snprintf(q->msg, sizeof(q->msg), "MD5 failed");
+		q->abort_res = -ENOMEM;
+		return 0;
+	}
 	return n;
 }
 
@@ -329,7 +414,7 @@ static int add_header(struct curl_slist **l, const char *fmt, const char *a,
 static int build_headers(struct req *q, char *msg, size_t msglen)
 {
 	struct mc_blob *b = q->b;
-	struct az_hdr h[4];
+	struct az_hdr h[5];
 	size_t nh = 0, i;
 	char date[AZ_DATE_LEN], range[64], auth[AZ_AUTH_LEN];
 	int r = 0;
@@ -342,6 +427,8 @@ static int build_headers(struct req *q, char *msg, size_t msglen)
 			 (unsigned long long)q->off,
 			 (unsigned long long)(q->off + q->len - 1));
 		h[nh++] = (struct az_hdr){ "x-ms-range", range };
+		if (q->want_md5)
+			h[nh++] = (struct az_hdr){ "x-ms-range-get-content-md5", "true" };
 		if (b->pinned)
 			h[nh++] = (struct az_hdr){ "If-Match", b->pin.etag };
 	}
@@ -398,9 +485,11 @@ static void attempt_reset(struct req *q)
 	q->status = 0;
 	q->got = 0;
 	q->range_checked = false;
+	q->hashing = false;
 	q->abort_res = 0;
 	q->have_clen = false;
 	q->etag[0] = q->content_range[0] = q->error_code[0] = '\0';
+	q->content_md5[0] = q->blob_md5[0] = q->retry_after[0] = '\0';
 	q->errbody[0] = '\0';
 	q->errbody_len = 0;
 	q->msg[0] = '\0';
@@ -502,7 +591,45 @@ static void detach(struct req *q)
 	c->running--;
 }
 
-static int check_success(struct req *q)
+/*
+ * The body against its MD5. A mismatch is a body damaged somewhere on the
+ * way: counted, retried, and never handed out as good data. A range asked
+ * with its Content-MD5 that came without one (or with a malformed one) is
+ * treated the same: the service always sends it, so something in between
+ * dropped it, and the bytes cannot be vouched for.
+ */
+static int verify_body(struct req *q, bool *retry)
+{
+	struct mc_blob *b = q->b;
+	const char *want = expected_md5(q);
+	unsigned char exp[AZ_MD5_LEN], got[EVP_MAX_MD_SIZE];
+	unsigned int got_len = 0;
+
+	if (!b->c->opts.verify_md5 || !want) {
+		STAT(b, unverified, 1);
+		return 0;
+	}
+	if (!q->hashing || !EVP_DigestFinal_ex(q->md, got, &got_len) ||
+	    got_len != AZ_MD5_LEN) {
+		snprintf(q->msg, sizeof(q->msg), "cannot compute the body's MD5");
+		return -ENOMEM;
+	}
+	if (!want[0] || az_content_md5(want, exp)) {
+		snprintf(q->msg, sizeof(q->msg), "asked for the range's Content-MD5 and got %s '%.32s'",
+			 want[0] ? "a malformed" : "none", want);
+	} else if (CRYPTO_memcmp(exp, got, AZ_MD5_LEN)) {
+		snprintf(q->msg, sizeof(q->msg), "body of %zu bytes does not match its %s %.32s",
+			 q->len, want == q->blob_md5 ? "x-ms-blob-content-md5" : "Content-MD5",
+			 want);
+	} else {
+		return 0;
+	}
+	STAT(b, corrupt, 1);
+	*retry = true;
+	return -EIO;
+}
+
+static int check_success(struct req *q, bool *retry)
 {
 	if (q->kind == REQ_PROPS) {
 		if (!q->have_clen || !q->etag[0]) {
@@ -518,15 +645,19 @@ static int check_success(struct req *q)
 	if (!q->range_checked) {
 		int r = check_range(q);
 
+		*retry = r == -EAGAIN;
 		if (r)
-			return r;
+			return r == -EAGAIN ? -EIO : r;
 	}
 	if (q->got != q->len) {
+		/* Cut short on the way (a dropped connection, a Content-Length
+		 * that lied): another attempt may well get all of it. */
 		snprintf(q->msg, sizeof(q->msg), "body of %zu bytes, asked for %zu",
 			 q->got, q->len);
-		return -EPROTO;
+		*retry = true;
+		return -EIO;
 	}
-	return 0;
+	return verify_body(q, retry);
 }
 
 /* Prefix the message with the blob it is about. */
@@ -551,6 +682,11 @@ static int judge(struct req *q, CURLcode rc, bool *retry)
 	int r;
 
 	*retry = false;
+	if (q->abort_res == -EAGAIN) {
+		name_msg(q);
+		*retry = true;
+		return -EIO;
+	}
 	if (q->abort_res) {
 		name_msg(q);
 		return q->abort_res;
@@ -567,7 +703,7 @@ static int judge(struct req *q, CURLcode rc, bool *retry)
 	if (r)
 		return r;
 	STAT(b, bytes, q->got);
-	r = check_success(q);
+	r = check_success(q, retry);
 	if (r && q->kind == REQ_READ)
 		name_msg(q);
 	return r;
@@ -593,15 +729,21 @@ static void finished(struct req *q, CURLcode rc)
 		.max_ms = c->opts.backoff_max_ms,
 		.deadline_ms = c->opts.deadline_ms,
 	};
-	bool retry;
+	bool retry, asked = false;
 	int res = judge(q, rc, &retry);
+	uint64_t after_ms = 0;
 	int64_t delay;
 	size_t n;
 
 	detach(q);
 	if (res && retry) {
-		delay = mc_retry_next(&pol, q->retries, mc_now_ms() - q->start_ms,
-				      &c->rng);
+		/* The service says when to come back: not sooner than that. */
+		if (q->status >= 400 && q->retry_after[0] &&
+		    !az_retry_after(q->retry_after, (int64_t)time(NULL), &after_ms))
+			asked = after_ms > 0;
+		delay = mc_retry_next_after(&pol, q->retries,
+					    mc_now_ms() - q->start_ms, after_ms,
+					    &c->rng);
 		if (delay >= 0) {
 			q->retries++;
 			STAT(b, retries, 1);
@@ -611,8 +753,14 @@ static void finished(struct req *q, CURLcode rc)
 			return;
 		}
 		n = strlen(q->msg);
-		snprintf(q->msg + n, sizeof(q->msg) - n, " (gave up after %u %s)",
-			 q->retries, q->retries == 1 ? "retry" : "retries");
+		if (asked && q->retries < pol.max_retries)
+			snprintf(q->msg + n, sizeof(q->msg) - n,
+				 " (gave up after %u %s: Retry-After %llu ms is past the deadline)",
+				 q->retries, q->retries == 1 ? "retry" : "retries",
+				 (unsigned long long)after_ms);
+		else
+			snprintf(q->msg + n, sizeof(q->msg) - n, " (gave up after %u %s)",
+				 q->retries, q->retries == 1 ? "retry" : "retries");
 	}
 	complete(q, res);
 }
@@ -640,6 +788,12 @@ static void pump(struct mc_blob_client *c)
 	}
 }
 
+static void req_free(struct req *q)
+{
+	EVP_MD_CTX_free(q->md);
+	free(q);
+}
+
 static void deliver(void *arg)
 {
 	struct req *q = arg;
@@ -653,7 +807,7 @@ static void deliver(void *arg)
 
 	memcpy(msg, q->msg, sizeof(msg));
 	mc_list_del(&q->blob_link);
-	free(q);
+	req_free(q);
 	/* Nothing of q is touched after this: the callback may close all. */
 	if (kind == REQ_READ)
 		read_cb(cb_arg, res, res ? msg : NULL);
@@ -841,7 +995,7 @@ void mc_blob_close(struct mc_blob *b)
 			q->read_cb(q->arg, -ECANCELED, msg);
 		else
 			q->props_cb(q->arg, -ECANCELED, NULL, msg);
-		free(q);
+		req_free(q);
 	}
 	mc_list_del(&b->link);
 	if (b->token) {
@@ -919,6 +1073,7 @@ int mc_blob_read(struct mc_blob *b, uint64_t off, void *dst, size_t len,
 	q->off = off;
 	q->dst = dst;
 	q->len = len;
+	q->want_md5 = b->c->opts.verify_md5 && len <= AZ_RANGE_MD5_MAX;
 	if (b->pinned && (off > b->pin.size || len > b->pin.size - off)) {
 		snprintf(q->msg, sizeof(q->msg),
 			 "%s: read of %zu bytes at %llu past the end of the blob (%llu bytes)",

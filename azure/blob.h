@@ -7,8 +7,19 @@
  * Every ranged read sends If-Match with the ETag pinned at attach, so all
  * extents of a device come from one version of the blob: a changed blob
  * answers 412 and the read fails with -ESTALE. Reads retry with exponential
- * backoff and jitter on 5xx, 408/429, timeouts and connection errors, up to
- * the options' limits; other errors fail at once.
+ * backoff and jitter on 5xx, 408/429, timeouts, connection errors, bodies
+ * cut short and bodies that fail their MD5, up to the options' limits (a
+ * Retry-After of the service is a floor on the wait; one that reaches past
+ * the deadline fails the read at once); other errors fail at once.
+ *
+ * Bodies are checked end to end (verify_md5): a read of up to 4 MiB asks
+ * for the range's Content-MD5 (x-ms-range-get-content-md5) and must get
+ * one that matches the bytes; a longer read is checked against the blob's
+ * stored MD5 only when it is the whole blob and the blob has one, else only
+ * its Content-Range and length are (counted in stats.unverified). The
+ * stored MD5 is what the uploader set (the service does not check it on Put
+ * Block List): a wrong one fails whole-blob reads over 4 MiB with -EIO.
+ * The daemon's fills are one extent (at most 4 MiB), always range-checked.
  *
  * Results are 0 or a negative errno, always with a message for the user:
  *   -ENOENT     404 (BlobNotFound, ContainerNotFound)
@@ -17,9 +28,11 @@
  *   -ESTALE     412: the blob changed since it was attached
  *   -ERANGE     416: range outside the blob
  *   -ETIMEDOUT  retries exhausted on timeouts / no connection
- *   -EIO        retries exhausted on 5xx, or an unexpected status
+ *   -EIO        retries exhausted on 5xx, on bodies cut short or failing
+ *               their MD5, on connection resets; or an unexpected status
  *   -EPROTO     a response that breaks the protocol (wrong Content-Range,
- *               short or long body, missing ETag)
+ *               a total other than the pinned size, a body longer than
+ *               asked, missing ETag); not retried
  *   -ECANCELED  the request was cancelled (mc_blob_close / client free)
  */
 #ifndef MAICACHE_BLOB_H
@@ -42,6 +55,7 @@ struct mc_blob_opts {
 	uint64_t backoff_max_ms;	/* cap of one delay (5000) */
 	uint64_t request_timeout_ms;	/* one attempt, connect to last byte (30000) */
 	uint64_t deadline_ms;		/* one read, all attempts; 0: none (60000) */
+	bool verify_md5;		/* check bodies against their MD5 (true) */
 	bool verbose;			/* curl's own trace to stderr */
 };
 
@@ -55,6 +69,8 @@ struct mc_blob_stats {
 	uint64_t bytes;		/* body bytes received into caller buffers */
 	uint64_t errors;	/* reads that failed after all retries */
 	uint64_t stale;		/* 412 answers */
+	uint64_t corrupt;	/* bodies that failed their MD5 check (retried) */
+	uint64_t unverified;	/* reads that succeeded with no MD5 to check */
 };
 
 struct mc_blob_props {
@@ -102,7 +118,10 @@ void mc_blob_pin(struct mc_blob *b, const struct mc_blob_props *props);
  * Read [off, off + len) into dst (any memory, the pool mapping included);
  * the pinned size bounds the range (past it: -ERANGE through cb). cb runs
  * exactly once, from the loop, never from inside this call; dst must stay
- * valid until then. Returns a negative errno, and then never calls cb, only
+ * valid until then. Bytes land in dst as they arrive: dst holds the blob's
+ * bytes when res is 0 and undefined bytes otherwise (a failed or retried
+ * attempt may have written part of a bad body), so on failure the caller
+ * must not use it. Returns a negative errno, and then never calls cb, only
  * for bad arguments or a closing blob. Before mc_blob_pin() reads go out
  * without If-Match and without a size bound.
  *

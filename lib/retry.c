@@ -58,11 +58,20 @@ uint64_t mc_retry_delay(const struct mc_retry_policy *p, unsigned int retry,
 int64_t mc_retry_next(const struct mc_retry_policy *p, unsigned int retries_done,
 		      uint64_t elapsed_ms, struct mc_rng *r)
 {
+	return mc_retry_next_after(p, retries_done, elapsed_ms, 0, r);
+}
+
+int64_t mc_retry_next_after(const struct mc_retry_policy *p,
+			    unsigned int retries_done, uint64_t elapsed_ms,
+			    uint64_t after_ms, struct mc_rng *r)
+{
 	uint64_t delay;
 
 	if (retries_done >= p->max_retries)
 		return -1;
 	delay = mc_retry_delay(p, retries_done, r);
+	if (delay < after_ms)
+		delay = after_ms;
 	if (delay > INT64_MAX)
 		delay = INT64_MAX;
 	if (p->deadline_ms) {

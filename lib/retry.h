@@ -14,7 +14,9 @@
  * (and a daemon under a fixed seed) see the same delays every run.
  *
  * A retry is refused once max_retries retries were made, or when the
- * attempt would start at or after the overall deadline. Pure functions: no
+ * attempt would start at or after the overall deadline. A Retry-After of
+ * the service raises the delay to at least what it asks, within the same
+ * bounds (mc_retry_next_after). Pure functions: no
  * clock is read here, the caller passes the elapsed time.
  */
 #ifndef MAICACHE_RETRY_H
@@ -52,5 +54,15 @@ uint64_t mc_retry_delay(const struct mc_retry_policy *p, unsigned int retry,
  */
 int64_t mc_retry_next(const struct mc_retry_policy *p, unsigned int retries_done,
 		      uint64_t elapsed_ms, struct mc_rng *r);
+
+/*
+ * The same with a floor on the delay: the service's Retry-After, in ms (0:
+ * none). The wait is max(jittered delay, after_ms), and still -1 when that
+ * would begin the attempt at or past the deadline: a service that asks for
+ * more time than is left gets a failure now, not a sleep into the deadline.
+ */
+int64_t mc_retry_next_after(const struct mc_retry_policy *p,
+			    unsigned int retries_done, uint64_t elapsed_ms,
+			    uint64_t after_ms, struct mc_rng *r);
 
 #endif /* MAICACHE_RETRY_H */

@@ -297,7 +297,8 @@ void mc_vol_print(const struct mc_msg *v)
 
 static const char *const daemon_numbers[] = {
 	"pid", "uptime_ms", "inflight", "blob_gets", "blob_heads", "blob_retries",
-	"blob_bytes", "blob_errors", "blob_stale", "unknown_misses", "bad_misses",
+	"blob_bytes", "blob_errors", "blob_stale", "blob_corrupt", "blob_unverified",
+	"unknown_misses", "bad_misses",
 	"ring_kicks", "ring_full",
 };
 
@@ -331,6 +332,8 @@ void mc_daemon_print(const struct mc_vols *vs)
 	       mc_msg_get(m, "blob_gets"), mc_msg_get(m, "blob_retries"),
 	       mc_msg_get(m, "blob_heads"), mc_msg_get(m, "blob_bytes"),
 	       mc_msg_get(m, "blob_errors"), mc_msg_get(m, "blob_stale"));
+	printf("  blob bodies: %s failed their MD5 (retried), %s reads without an MD5 to check\n",
+	       mc_msg_get(m, "blob_corrupt"), mc_msg_get(m, "blob_unverified"));
 	printf("  ring: %s kicks, completion ring full %s times; misses with no source %s, rejected %s\n",
 	       mc_msg_get(m, "ring_kicks"), mc_msg_get(m, "ring_full"),
 	       mc_msg_get(m, "unknown_misses"), mc_msg_get(m, "bad_misses"));

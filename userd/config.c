@@ -45,6 +45,7 @@ static const struct key_desc keys[] = {
 	{ "backoff_max", T_MS, FIELD(backoff_max_ms), 0, 1, 10 * MIN, false },
 	{ "request_timeout", T_MS, FIELD(request_timeout_ms), 0, 100, HOUR, false },
 	{ "read_deadline", T_MS, FIELD(read_deadline_ms), 0, 100, 24 * HOUR, true },
+	{ "verify_md5", T_UINT, FIELD(verify_md5), 0, 0, 1, false },
 	{ "shutdown_grace", T_MS, FIELD(shutdown_grace_ms), 0, 0, 10 * MIN, false },
 	{ "log_level", T_LOG_LEVEL, FIELD(log_level), 0, 0, 0, false },
 	{ "group", T_NAME, FIELD(group), MC_GROUP_NAME_MAX, 0, 0, false },
@@ -90,6 +91,7 @@ void mc_config_defaults(struct mc_config *cfg)
 	cfg->backoff_max_ms = 5 * SEC;
 	cfg->request_timeout_ms = 30 * SEC;
 	cfg->read_deadline_ms = 60 * SEC;
+	cfg->verify_md5 = 1;
 	cfg->shutdown_grace_ms = 10 * SEC;
 	cfg->log_level = MC_LOG_INFO;
 	strcpy(cfg->peer_listen, "0.0.0.0:7117");

@@ -66,6 +66,8 @@ struct mc_config {
 	uint64_t request_timeout_ms;		/* 30000, 100ms..1h */
 	uint64_t read_deadline_ms;		/* 60000, 0 (none) or 100ms..24h,
 						 * >= request_timeout */
+	unsigned int verify_md5;		/* 1: blob bodies checked
+						 * against their MD5; 0: not */
 	uint64_t shutdown_grace_ms;		/* 10000, 0..10min: fills may
 						 * finish after SIGTERM */
 	enum mc_log_level log_level;		/* info */

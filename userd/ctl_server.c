@@ -177,6 +177,8 @@ static void op_list(struct mc_ctl_conn *c, struct mc_msg *m, bool stats)
 		mc_msg_add_u64(m, "blob_bytes", ss.blob_bytes);
 		mc_msg_add_u64(m, "blob_errors", ss.blob_errors);
 		mc_msg_add_u64(m, "blob_stale", ss.blob_stale);
+		mc_msg_add_u64(m, "blob_corrupt", ss.blob_corrupt);
+		mc_msg_add_u64(m, "blob_unverified", ss.blob_unverified);
 		mc_msg_add_u64(m, "unknown_misses", d->unknown_misses);
 		mc_msg_add_u64(m, "bad_misses", d->bad_misses);
 		mc_msg_add_u64(m, "ring_kicks", d->ring.kicks);

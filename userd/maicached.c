@@ -201,6 +201,7 @@ static int setup(struct mc_daemon *d, char *err, size_t errlen)
 		.backoff_max_ms = d->cfg.backoff_max_ms,
 		.request_timeout_ms = d->cfg.request_timeout_ms,
 		.read_deadline_ms = d->cfg.read_deadline_ms,
+		.verify_md5 = d->cfg.verify_md5 != 0,
 	};
 	int ret;
 

@@ -76,11 +76,13 @@ struct mc_source_opts {
 	uint64_t backoff_base_ms, backoff_max_ms;
 	uint64_t request_timeout_ms;
 	uint64_t read_deadline_ms;	/* 0: none */
+	bool verify_md5;		/* blob bodies against their MD5 */
 };
 
 struct mc_source_stats {
 	uint64_t blob_gets, blob_heads, blob_retries, blob_bytes;
 	uint64_t blob_errors, blob_stale;
+	uint64_t blob_corrupt, blob_unverified;
 };
 
 int mc_sources_new(struct mc_sources **out, struct mc_loop *loop,

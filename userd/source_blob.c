@@ -54,6 +54,7 @@ int mc_blob_kind_new(struct mc_blob_kind **out, struct mc_loop *loop,
 	bo.backoff_max_ms = opts->backoff_max_ms;
 	bo.request_timeout_ms = opts->request_timeout_ms;
 	bo.deadline_ms = opts->read_deadline_ms;
+	bo.verify_md5 = opts->verify_md5;
 	ret = mc_blob_client_new(&k->client, loop, &bo, err, errlen);
 	if (ret) {
 		free(k);
@@ -82,6 +83,8 @@ void mc_blob_kind_stats(const struct mc_blob_kind *k, struct mc_source_stats *ou
 	out->blob_bytes = bs.bytes;
 	out->blob_errors = bs.errors;
 	out->blob_stale = bs.stale;
+	out->blob_corrupt = bs.corrupt;
+	out->blob_unverified = bs.unverified;
 }
 
 /* ---- arguments: the credential ---- */

@@ -22,7 +22,7 @@ if [ ! -x "$AZURITE" ] || ! command -v node >/dev/null; then
 fi
 
 # Built by `make unit` (ASan + UBSan, against the sanitized libraries).
-make -s -C "$ROOT" "build/blob/blob-client-test" >/dev/null
+make -s -C "$ROOT" "build/blob/blob-client-test" "build/blob/blob-hostile-test" >/dev/null
 
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -32,14 +32,19 @@ STORE=$(mktemp -d /tmp/maicache-azurite.XXXXXX)
 PORT=$(free_port)
 DEAD_PORT=$(free_port)	# nothing listens there: connection refused
 AZ_PID=
+PX_PID=
 
 cleanup() {
+	if [ -n "$PX_PID" ]; then
+		kill "$PX_PID" 2>/dev/null || true
+		wait "$PX_PID" 2>/dev/null || true
+	fi
 	if [ -n "$AZ_PID" ]; then
 		kill -CONT "$AZ_PID" 2>/dev/null || true
 		kill "$AZ_PID" 2>/dev/null || true
 		wait "$AZ_PID" 2>/dev/null || true
 	fi
-	rm -rf "$STORE"
+	rm -rf "$STORE" "$STORE.proxy-port"
 }
 trap cleanup EXIT
 
@@ -57,10 +62,25 @@ for _ in $(seq 100); do
 	sleep 0.2
 done
 
+# The fault-injecting proxy in front of Azurite (hostile-proxy.py).
+python3 "$ROOT/tests/blob/hostile-proxy.py" "$PORT" "$STORE.proxy-port" &
+PX_PID=$!
+for _ in $(seq 50); do
+	[ -s "$STORE.proxy-port" ] && break
+	sleep 0.1
+done
+if [ ! -s "$STORE.proxy-port" ]; then
+	echo "FAIL blob client test: the hostile proxy did not start"
+	exit 1
+fi
+PROXY_PORT=$(cat "$STORE.proxy-port")
+
 rc=0
 for engine in $ENGINES; do
 	echo "== engine $engine"
 	"$OUT/blob-client-test" "$PORT" "$AZ_PID" "$DEAD_PORT" "$engine" || rc=1
+	echo "== engine $engine, through the hostile proxy"
+	"$OUT/blob-hostile-test" "$PORT" "$PROXY_PORT" "$engine" || rc=1
 done
 rm -f "$STORE.log"
 exit $rc

@@ -51,28 +51,116 @@ END_TEST
 
 START_TEST(partial_check)
 {
-	ck_assert_int_eq(az_check_partial("bytes 100-199/1000", 100, 100, 100,
+	ck_assert_int_eq(az_check_partial("bytes 100-199/1000", 100, 100, UINT64_MAX, 100,
 					  msg, sizeof(msg)), 0);
-	ck_assert_int_eq(az_check_partial("bytes 100-199/1000", 100, 100,
+	ck_assert_int_eq(az_check_partial("bytes 100-199/1000", 100, 100, UINT64_MAX,
 					  UINT64_MAX, msg, sizeof(msg)), 0);
 	/* The partial last range: asked exactly up to the end. */
-	ck_assert_int_eq(az_check_partial("bytes 900-999/1000", 900, 100, 100,
+	ck_assert_int_eq(az_check_partial("bytes 900-999/1000", 900, 100, UINT64_MAX, 100,
 					  msg, sizeof(msg)), 0);
 
-	ck_assert_int_eq(az_check_partial(NULL, 0, 10, 10, msg, sizeof(msg)), -EPROTO);
+	ck_assert_int_eq(az_check_partial(NULL, 0, 10, UINT64_MAX, 10, msg, sizeof(msg)), -EPROTO);
 	ck_assert_ptr_nonnull(strstr(msg, "without Content-Range"));
-	ck_assert_int_eq(az_check_partial("bytes 0-99/1000", 100, 100, 100,
+	ck_assert_int_eq(az_check_partial("bytes 0-99/1000", 100, 100, UINT64_MAX, 100,
 					  msg, sizeof(msg)), -EPROTO);
 	ck_assert_str_eq(msg, "answer covers bytes 0-99, asked for 100-199");
 	/* Past the end: the service clips, which is not what was asked. */
-	ck_assert_int_eq(az_check_partial("bytes 900-999/1000", 900, 200, 100,
+	ck_assert_int_eq(az_check_partial("bytes 900-999/1000", 900, 200, UINT64_MAX, 100,
 					  msg, sizeof(msg)), -EPROTO);
-	ck_assert_int_eq(az_check_partial("bytes 0-99/1000", 0, 100, 99,
+	ck_assert_int_eq(az_check_partial("bytes 0-99/1000", 0, 100, UINT64_MAX, 99,
 					  msg, sizeof(msg)), -EPROTO);
 	ck_assert_str_eq(msg, "body of 99 bytes, asked for 100");
-	ck_assert_int_eq(az_check_partial("garbage", 0, 100, 100, msg,
+	ck_assert_int_eq(az_check_partial("garbage", 0, 100, UINT64_MAX, 100, msg,
 					  sizeof(msg)), -EPROTO);
 	ck_assert_ptr_nonnull(strstr(msg, "malformed Content-Range"));
+}
+END_TEST
+
+/* A pinned blob's size: a 206 that names another total is not this blob. */
+START_TEST(partial_total)
+{
+	ck_assert_int_eq(az_check_partial("bytes 100-199/1000", 100, 100, 1000,
+					  100, msg, sizeof(msg)), 0);
+	ck_assert_int_eq(az_check_partial("bytes 100-199/1001", 100, 100, 1000,
+					  100, msg, sizeof(msg)), -EPROTO);
+	ck_assert_str_eq(msg, "answer says the blob has 1001 bytes, attached with 1000");
+	ck_assert_int_eq(az_check_partial("bytes 100-199/999", 100, 100, 1000,
+					  UINT64_MAX, msg, sizeof(msg)), -EPROTO);
+}
+END_TEST
+
+START_TEST(content_md5_good)
+{
+	/* MD5("") and the MD5 of 100 bytes of Azurite's answer, as sent. */
+	static const unsigned char empty[16] = {
+		0xd4, 0x1d, 0x8c, 0xd9, 0x8f, 0x00, 0xb2, 0x04,
+		0xe9, 0x80, 0x09, 0x98, 0xec, 0xf8, 0x42, 0x7e,
+	};
+	unsigned char md5[16];
+
+	ck_assert_int_eq(az_content_md5("1B2M2Y8AsgTpgAmY7PhCfg==", md5), 0);
+	ck_assert_mem_eq(md5, empty, 16);
+	ck_assert_int_eq(az_content_md5("KYp21U25iZymbV2//GcAgA==", md5), 0);
+	ck_assert_int_eq(md5[0], 0x29);
+	ck_assert_int_eq(md5[15], 0x80);
+}
+END_TEST
+
+START_TEST(content_md5_bad)
+{
+	static const char *const bad[] = {
+		"", "1B2M2Y8AsgTpgAmY7PhCfg=", "1B2M2Y8AsgTpgAmY7PhCfg",
+		"1B2M2Y8AsgTpgAmY7PhCfg===", " 1B2M2Y8AsgTpgAmY7PhCfg==",
+		"1B2M2Y8AsgTp gAmY7PhCfg==", "1B2M2Y8AsgTpgAmY7PhCf-==",
+		"1B2M2Y8AsgTpgAmY7PhCfgAA", "1B2M2Y8AsgTpgAmY7PhCfg=A",
+		/* 20 bytes (SHA-1 sized) and 12 bytes: not an MD5. */
+		"2jmj7l5rSw0yVb/vlWAYkK/YBwk=", "AAAAAAAAAAAAAAAA",
+		"d41d8cd98f00b204e9800998ecf8427e",
+		/* The same 16 bytes, spelt with unused bits set. */
+		"1B2M2Y8AsgTpgAmY7PhCfh==",
+	};
+	unsigned char md5[16];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(az_content_md5(bad[i], md5) == -EPROTO,
+			      "accepted '%s'", bad[i]);
+	ck_assert_int_eq(az_content_md5(NULL, md5), -EPROTO);
+}
+END_TEST
+
+START_TEST(retry_after)
+{
+	/* Wed, 21 Oct 2015 07:28:00 GMT */
+	const int64_t now = 1445412480;
+	uint64_t ms = 7;
+
+	ck_assert_int_eq(az_retry_after("2", now, &ms), 0);
+	ck_assert_uint_eq(ms, 2000);
+	ck_assert_int_eq(az_retry_after(" 0 ", now, &ms), 0);
+	ck_assert_uint_eq(ms, 0);
+	ck_assert_int_eq(az_retry_after("120", now, &ms), 0);
+	ck_assert_uint_eq(ms, 120000);
+	/* Capped, also past what a u64 holds. */
+	ck_assert_int_eq(az_retry_after("86400", now, &ms), 0);
+	ck_assert_uint_eq(ms, AZ_RETRY_AFTER_MAX_S * 1000ull);
+	ck_assert_int_eq(az_retry_after("99999999999999999999999", now, &ms), 0);
+	ck_assert_uint_eq(ms, AZ_RETRY_AFTER_MAX_S * 1000ull);
+	/* HTTP-dates: in 5 s, in the past. */
+	ck_assert_int_eq(az_retry_after("Wed, 21 Oct 2015 07:28:05 GMT", now, &ms), 0);
+	ck_assert_uint_eq(ms, 5000);
+	ck_assert_int_eq(az_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now, &ms), 0);
+	ck_assert_uint_eq(ms, 0);
+
+	ms = 7;
+	ck_assert_int_eq(az_retry_after("", now, &ms), -EPROTO);
+	ck_assert_int_eq(az_retry_after("  ", now, &ms), -EPROTO);
+	ck_assert_int_eq(az_retry_after("-1", now, &ms), -EPROTO);
+	ck_assert_int_eq(az_retry_after("1.5", now, &ms), -EPROTO);
+	ck_assert_int_eq(az_retry_after("3 s", now, &ms), -EPROTO);
+	ck_assert_int_eq(az_retry_after("soon", now, &ms), -EPROTO);
+	ck_assert_int_eq(az_retry_after(NULL, now, &ms), -EPROTO);
+	ck_assert_uint_eq(ms, 7);
 }
 END_TEST
 
@@ -138,6 +226,9 @@ static const struct row rows[] = {
 	{ 0, CURLE_SEND_ERROR, NULL, -EIO, true, "connection failed" },
 	{ 0, CURLE_GOT_NOTHING, NULL, -EIO, true, "connection failed" },
 	{ 206, CURLE_PARTIAL_FILE, NULL, -EIO, true, "connection failed" },
+	/* Bytes that are no HTTP answer (curl calls HTTP/0.9 "unsupported"). */
+	{ 0, CURLE_WEIRD_SERVER_REPLY, NULL, -EIO, true, "not an HTTP answer" },
+	{ 0, CURLE_UNSUPPORTED_PROTOCOL, NULL, -EIO, true, "not an HTTP answer" },
 	{ 0, CURLE_PEER_FAILED_VERIFICATION, NULL, -EACCES, false, "certificate" },
 	{ 206, CURLE_WRITE_ERROR, NULL, -EPROTO, false, "longer than asked" },
 	{ 0, CURLE_URL_MALFORMAT, NULL, -EIO, false, "transfer failed" },
@@ -189,6 +280,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, content_range_good);
 	tcase_add_test(tc, content_range_malformed);
 	tcase_add_test(tc, partial_check);
+	tcase_add_test(tc, partial_total);
+	tcase_add_test(tc, content_md5_good);
+	tcase_add_test(tc, content_md5_bad);
+	tcase_add_test(tc, retry_after);
 	tcase_add_test(tc, xml_code);
 	tcase_add_loop_test(tc, classify_table, 0, (int)(sizeof(rows) / sizeof(rows[0])));
 	tcase_add_test(tc, auth_hint_follows_credential);

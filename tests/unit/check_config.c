@@ -57,6 +57,7 @@ START_TEST(defaults)
 	ck_assert_uint_eq(c.backoff_max_ms, 5000);
 	ck_assert_uint_eq(c.request_timeout_ms, 30000);
 	ck_assert_uint_eq(c.read_deadline_ms, 60000);
+	ck_assert_uint_eq(c.verify_md5, 1);
 	ck_assert_int_eq(c.log_level, MC_LOG_INFO);
 	ck_assert_int_eq(c.group_store, MC_GROUP_STORE_POOL);
 	ck_assert_int_eq(c.peer_rdma, MC_PEER_RDMA_AUTO);
@@ -82,6 +83,7 @@ START_TEST(load_every_key)
 		  "backoff_max = 2s\n"
 		  "request_timeout = 1500\n"
 		  "read_deadline = 0\n"
+		  "verify_md5 = 0\n"
 		  "   # indented comment\n"
 		  "log_level = debug\n"
 		  "group = train-eu.1\n"
@@ -113,6 +115,7 @@ START_TEST(load_every_key)
 	ck_assert_uint_eq(c.backoff_max_ms, 2000);
 	ck_assert_uint_eq(c.request_timeout_ms, 1500);
 	ck_assert_uint_eq(c.read_deadline_ms, 0);
+	ck_assert_uint_eq(c.verify_md5, 0);
 	ck_assert_int_eq(c.log_level, MC_LOG_DEBUG);
 	ck_assert_str_eq(c.group, "train-eu.1");
 	ck_assert_str_eq(c.group_key, "/etc/maicache/group.key");
@@ -173,6 +176,7 @@ static const struct {
 	{ "max_parallel = -1\n", "1: max_parallel: '-1' is not a whole number" },
 	{ "max_parallel = 4k\n", "1: max_parallel: '4k' is not a whole number" },
 	{ "max_retries = 101\n", "1: max_retries: 101 is out of range (0-100)" },
+	{ "verify_md5 = 2\n", "1: verify_md5: 2 is out of range (0-1)" },
 	{ "backoff_base = 0\n", "1: backoff_base: 0 is out of range (1ms-60s)" },
 	{ "backoff_base = 5m\n", "1: backoff_base: '5m' is not a duration" },
 	{ "backoff_base = 1.5s\n", "1: backoff_base: '1.5s' is not a duration" },

@@ -149,6 +149,30 @@ START_TEST(deadline_bound)
 }
 END_TEST
 
+/* Retry-After raises the delay; within max_retries and the deadline. */
+START_TEST(retry_after_floor)
+{
+	struct mc_retry_policy p = pol;
+	struct mc_rng r;
+	int64_t d;
+
+	mc_rng_seed(&r, 9);
+	/* Below the jittered delay it changes nothing (50..100 ms)... */
+	d = mc_retry_next_after(&p, 0, 0, 10, &r);
+	ck_assert(d >= 50 && d <= 100);
+	/* ...above it, it is the delay, even past max_ms. */
+	ck_assert_int_eq(mc_retry_next_after(&p, 0, 0, 2000, &r), 2000);
+	ck_assert_int_eq(mc_retry_next_after(&p, 0, 0, 60000, &r), 60000);
+	ck_assert_int_eq(mc_retry_next_after(&p, p.max_retries, 0, 2000, &r), -1);
+	p.deadline_ms = 3000;
+	ck_assert_int_eq(mc_retry_next_after(&p, 0, 500, 2000, &r), 2000);
+	/* Asks for more than is left: no retry at all, not a sleep into it. */
+	ck_assert_int_eq(mc_retry_next_after(&p, 0, 1000, 2000, &r), -1);
+	ck_assert_int_eq(mc_retry_next_after(&p, 0, 1001, 2000, &r), -1);
+	ck_assert_int_eq(mc_retry_next_after(&p, 0, 0, 3000, &r), -1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("retry");
@@ -162,6 +186,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, max_retries_bound);
 	tcase_add_test(tc, no_retries);
 	tcase_add_test(tc, deadline_bound);
+	tcase_add_test(tc, retry_after_floor);
 	suite_add_tcase(s, tc);
 	return s;
 }
