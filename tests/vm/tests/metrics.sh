@@ -105,6 +105,13 @@ for i in ids:
     if abs(s - d['fill_latency_ns'] / 1e9) > 1e-6:
         sys.exit(f"{name} _sum {s} is not fill_latency_ns {d['fill_latency_ns']} / 1e9")
     print(f"  {name} fill time = {s} s")
+    # The module's sum agrees with its buckets: a fill of bucket b took
+    # [2^(b-1), 2^b) us (bucket 0: under 1 us; the last has no top).
+    h = d['fill_latency_us']
+    lo = sum(n * (2 ** (b - 1) if b else 0) for b, n in enumerate(h)) / 1e6
+    hi = sum(n * 2 ** b for b, n in enumerate(h)) / 1e6
+    if not (lo <= s and (h[-1] or s <= hi)):
+        sys.exit(f"{name}: _sum {s} s is outside [{lo}, {hi}] that its buckets allow")
     # Cumulative: le 2^b us counts the module's buckets 0..b.
     for b, le in [(6, '6.4e-05'), (12, '0.004096'), (16, '0.065536')]:
         eq(f"{name} fills under {le} s", get('maicache_fill_latency_seconds_bucket', device=name, le=le),
