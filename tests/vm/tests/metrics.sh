@@ -6,7 +6,8 @@
 # the same, so nothing moved in between): per device hits, misses, bytes,
 # evictions, fill errors, the fill count (the histogram's +Inf bucket and
 # _count) and fill time (_sum), the daemon's fills of each volume; pool
-# size and use. Then: other paths 404, other methods 405, IPv6, "off"
+# size and use. Then: other paths 404, other methods 405, IPv6 on the aio
+# engine, "off"
 # listens nowhere, and a bad or busy address stops the daemon at start-up
 # with a message naming it.
 set -euo pipefail
@@ -145,8 +146,9 @@ done
 cmp "$devb" "$b" || die "read of b after the scrapes differs"
 stop_daemon
 
-# IPv6 loopback; then off: nothing listens.
-start_daemon --set 'metrics_listen=[::1]:9465'
+# IPv6 loopback, on the aio engine (MHD's epoll fd inside the loop's epoll); then
+# off: nothing listens.
+start_daemon --engine aio --set 'metrics_listen=[::1]:9465'
 curl -fsS -g 'http://[::1]:9465/metrics' | grep -q '^maicache_hits_total{device="maicache' ||
 	die "no metrics on [::1]:9465"
 stop_daemon
