@@ -7,9 +7,8 @@
 # evictions, fill errors, the fill count (the histogram's +Inf bucket and
 # _count) and fill time (_sum), the daemon's fills of each volume; pool
 # size and use. Then: other paths 404, other methods 405, IPv6 on the aio
-# engine, "off"
-# listens nowhere, and a bad or busy address stops the daemon at start-up
-# with a message naming it.
+# engine, "off" listens nowhere, and a bad or busy address stops the
+# daemon at start-up with a message naming it.
 set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
