@@ -166,16 +166,23 @@ if curl -s -o /dev/null "$url"; then die "metrics_listen=off still serves $url";
 stop_daemon
 
 # Bad values and a busy port stop the daemon at start-up, saying why.
-o=$("$bin/maicached" --set socket=/tmp/m.sock --set state_dir="$mc_state" \
+o=$(timeout 30 "$bin/maicached" --set socket=/tmp/m.sock --set state_dir="$mc_state" \
 	--set metrics_listen=localhost:9464 2>&1) && die "metrics_listen=localhost:9464 started"
 grep -q "metrics_listen: 'localhost:9464' is not a numeric address:port (or off)" <<<"$o" ||
 	die "bad metrics_listen: '$o'"
-python3 -c 'import socket,time; s=socket.socket(); s.bind(("127.0.0.1",9464)); s.listen(); time.sleep(30)' &
+# A port of its own: 9464 may still be in TIME_WAIT from the scrapes.
+rm -f /tmp/busy.ready
+python3 -c 'import socket,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1",9466)); s.listen(); open("/tmp/busy.ready","w").close(); time.sleep(60)' &
 busy=$!
 bgpids+=("$busy")
-sleep 0.5
-o=$("$bin/maicached" --set socket=/tmp/m.sock --set state_dir="$mc_state" 2>&1) &&
-	die "maicached started with 127.0.0.1:9464 taken"
-grep -q "metrics_listen 127.0.0.1:9464: Address already in use" <<<"$o" || die "busy port: '$o'"
+for ((i = 0; i < 300; i++)); do
+	[[ -e /tmp/busy.ready ]] && break
+	kill -0 "$busy" 2>/dev/null || die "the stand-in listener on 127.0.0.1:9466 did not start"
+	sleep 0.1
+done
+[[ -e /tmp/busy.ready ]] || die "the stand-in listener on 127.0.0.1:9466 is not listening"
+o=$(timeout 30 "$bin/maicached" --set socket=/tmp/m.sock --set state_dir="$mc_state" \
+	--set metrics_listen=127.0.0.1:9466 2>&1) && die "maicached started with 127.0.0.1:9466 taken"
+grep -q "metrics_listen 127.0.0.1:9466: Address already in use" <<<"$o" || die "busy port: '$o'"
 kill "$busy"
 echo "metrics: 404/405/HEAD, IPv6, off, bad and busy addresses OK"
