@@ -49,6 +49,8 @@ LIBS_cred = $(shell pkg-config --libs libcrypto)
 # etcd's JSON (peer/etcd.h); libcurl for etcd's HTTP (peer/etcd_session.h);
 # rdma-core's librdmacm and libibverbs for the RDMA transport (peer/rdma.h).
 LIBS_peer = $(shell pkg-config --libs libcrypto libisal jansson libcurl librdmacm libibverbs)
+# libmicrohttpd for GET /metrics (userd/metrics.h).
+LIBS_userd = $(shell pkg-config --libs libmicrohttpd)
 
 SRCS_maicache := $(wildcard lib/*.c)
 SRCS_mcloop := $(wildcard loop/*.c)
@@ -145,14 +147,14 @@ $(BUILD)/user/maicachectl: $(CTL_OBJS) $(A)/libmcazure.a $(A)/libmaicache.a
 
 $(BUILD)/user/maicached: $(A)/userd/maicached.o $(addprefix $(A)/lib,maicached.a mcpeer.a mcazure.a mcloop.a maicache.a)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_peer) $(LIBS_azure) $(LIBS_loop) $(LIBS_lib)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_userd) $(LIBS_peer) $(LIBS_azure) $(LIBS_loop) $(LIBS_lib)
 
 # Unit tests always run under AddressSanitizer and UBSan, against the
 # sanitized archives (each program pulls in what it uses).
 UNIT_ARCHIVES := $(addprefix $(S)/lib,$(addsuffix .a,$(ARCHIVES)))
 $(BUILD)/unit/%: $(S)/tests/unit/%.o $(UNIT_ARCHIVES)
 	@mkdir -p $(@D)
-	$(CC) $(SANFLAGS) -o $@ $< $(UNIT_ARCHIVES) $(LIBS_peer) $(LIBS_azure) $(LIBS_loop) $(LIBS_lib) $(CHECK_LIBS)
+	$(CC) $(SANFLAGS) -o $@ $< $(UNIT_ARCHIVES) $(LIBS_userd) $(LIBS_peer) $(LIBS_azure) $(LIBS_loop) $(LIBS_lib) $(CHECK_LIBS)
 
 # The blob client against Azurite (tests/blob/run.sh runs it).
 $(BUILD)/blob/blob-client-test: $(S)/tests/blob/blob-client-test.o $(S)/tests/blob/blob-put.o $(UNIT_ARCHIVES)

@@ -126,6 +126,7 @@ struct mc_stats {
 	u64 prefetched;			/* extents fetched ahead */
 	u64 prefetch_used;		/* of them, read since */
 	u64 prefetch_unused;		/* of them, evicted unread */
+	u64 fill_latency_ns;		/* the fills of fill_latency[], summed */
 };
 
 /* readahead.c: one sequential stream of a device. */

@@ -47,7 +47,9 @@ int maicache_nl_fill_stats(struct sk_buff *skb, const struct mc_stats *s)
 	    nla_put_u64_64bit(skb, MAICACHE_STAT_PREFETCH_USED, s->prefetch_used,
 			      MAICACHE_STAT_PAD) ||
 	    nla_put_u64_64bit(skb, MAICACHE_STAT_PREFETCH_UNUSED,
-			      s->prefetch_unused, MAICACHE_STAT_PAD))
+			      s->prefetch_unused, MAICACHE_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, MAICACHE_STAT_FILL_LATENCY_NS,
+			      s->fill_latency_ns, MAICACHE_STAT_PAD))
 		return -EMSGSIZE;
 	hist = nla_nest_start(skb, MAICACHE_STAT_FILL_LATENCY);
 	if (!hist)

@@ -10,7 +10,8 @@
 /* Bucket b counts fills of [2^(b-1), 2^b) us; bucket 0 those under 1 us. */
 void mc_dev_account_fill(struct mc_dev *dev, u64 start_ns, u32 bytes, bool ok)
 {
-	u64 us = div_u64(ktime_get_ns() - start_ns, NSEC_PER_USEC);
+	u64 ns = ktime_get_ns() - start_ns;
+	u64 us = div_u64(ns, NSEC_PER_USEC);
 	unsigned int bucket = min_t(unsigned int, fls64(us),
 				    MAICACHE_FILL_LATENCY_BUCKETS - 1);
 
@@ -19,6 +20,7 @@ void mc_dev_account_fill(struct mc_dev *dev, u64 start_ns, u32 bytes, bool ok)
 	else
 		this_cpu_inc(dev->stats->fill_errors);
 	this_cpu_inc(dev->stats->fill_latency[bucket]);
+	this_cpu_add(dev->stats->fill_latency_ns, ns);
 }
 
 void mc_dev_stats(struct mc_dev *dev, struct mc_stats *sum)
@@ -38,6 +40,7 @@ void mc_dev_stats(struct mc_dev *dev, struct mc_stats *sum)
 		sum->prefetched += s->prefetched;
 		sum->prefetch_used += s->prefetch_used;
 		sum->prefetch_unused += s->prefetch_unused;
+		sum->fill_latency_ns += s->fill_latency_ns;
 		for (i = 0; i < MAICACHE_FILL_LATENCY_BUCKETS; i++)
 			sum->fill_latency[i] += s->fill_latency[i];
 	}

@@ -127,6 +127,7 @@ static int mc_stats_from_attr(struct nlattr *nest, struct mc_dev_stats *out)
 	STAT(MAICACHE_STAT_PREFETCHED, prefetched);
 	STAT(MAICACHE_STAT_PREFETCH_USED, prefetch_used);
 	STAT(MAICACHE_STAT_PREFETCH_UNUSED, prefetch_unused);
+	STAT(MAICACHE_STAT_FILL_LATENCY_NS, fill_latency_ns);
 #undef STAT
 	if (tb[MAICACHE_STAT_FILL_LATENCY]) {
 		nla_for_each_nested(b, tb[MAICACHE_STAT_FILL_LATENCY], rem) {

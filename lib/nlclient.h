@@ -28,6 +28,7 @@ struct mc_dev_stats {
 	uint64_t hits, misses, bytes_hit, bytes_filled, evictions, fill_errors;
 	uint64_t prefetched, prefetch_used, prefetch_unused;	/* readahead */
 	uint64_t fill_latency[MAICACHE_FILL_LATENCY_BUCKETS];
+	uint64_t fill_latency_ns;	/* their sum */
 };
 
 struct mc_dev_info {

@@ -161,6 +161,7 @@ enum maicache_stat {
 	MAICACHE_STAT_PREFETCHED,	/* of the misses, extents fetched ahead of a reader */
 	MAICACHE_STAT_PREFETCH_USED,	/* of them, read since */
 	MAICACHE_STAT_PREFETCH_UNUSED,	/* of them, evicted or dropped unread */
+	MAICACHE_STAT_FILL_LATENCY_NS,	/* nanoseconds of the fills FILL_LATENCY counts */
 	__MAICACHE_STAT_MAX,
 };
 

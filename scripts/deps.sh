@@ -14,6 +14,8 @@ packages=(
 	build-essential pkg-config git
 	liburing-dev libaio-dev libnl-3-dev libnl-genl-3-dev
 	libibverbs-dev librdmacm-dev libcurl4-openssl-dev libssl-dev libisal-dev libjansson-dev
+	# maicached's GET /metrics (userd/metrics.h); promtool checks its text
+	libmicrohttpd-dev prometheus
 	# tests and tools
 	check rdma-core ibverbs-utils rdmacm-utils perftest fio
 	e2fsprogs erofs-utils iproute2 vde2 python3 dkms strace etcd-server

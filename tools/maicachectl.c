@@ -142,10 +142,11 @@ static void print_dev(const struct mc_dev_info *d, bool stats)
 			       ",\"bytes_hit\":%" PRIu64 ",\"bytes_filled\":%" PRIu64
 			       ",\"evictions\":%" PRIu64 ",\"fill_errors\":%" PRIu64
 			       ",\"prefetched\":%" PRIu64 ",\"prefetch_used\":%" PRIu64
-			       ",\"prefetch_unused\":%" PRIu64 ",\"fill_latency_us\":[",
+			       ",\"prefetch_unused\":%" PRIu64 ",\"fill_latency_ns\":%" PRIu64
+			       ",\"fill_latency_us\":[",
 			       s->hits, s->misses, s->bytes_hit, s->bytes_filled,
 			       s->evictions, s->fill_errors, s->prefetched, s->prefetch_used,
-			       s->prefetch_unused);
+			       s->prefetch_unused, s->fill_latency_ns);
 			for (i = 0; i < MAICACHE_FILL_LATENCY_BUCKETS; i++)
 				printf("%s%" PRIu64, i ? "," : "", s->fill_latency[i]);
 			printf("]");

@@ -29,7 +29,7 @@ struct key_desc {
 	size_t off;		/* in struct mc_config */
 	size_t size;		/* T_PATH, T_NAME, T_ADDR, T_REGION(S): buffer size */
 	uint64_t min, max;	/* T_UINT, T_MS, T_SIZE */
-	bool zero_ok;		/* T_MS: 0 means none, below min */
+	bool zero_ok;		/* T_MS: 0 means none, below min; T_ADDR: "" or "off" */
 };
 
 #define FIELD(f) offsetof(struct mc_config, f)
@@ -67,6 +67,7 @@ static const struct key_desc keys[] = {
 	{ "home_key", T_PATH, FIELD(home_key), MC_CONFIG_PATH_MAX, 0, 0, false },
 	{ "home_listen", T_ADDR, FIELD(home_listen), MC_PEER_ADDR_MAX, 0, 0, false },
 	{ "home_regions", T_REGIONS, FIELD(home_regions), MC_HOME_REGIONS_MAX, 0, 0, false },
+	{ "metrics_listen", T_ADDR, FIELD(metrics_listen), MC_PEER_ADDR_MAX, 0, 0, true },
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -101,6 +102,7 @@ void mc_config_defaults(struct mc_config *cfg)
 	cfg->peer_tries = 3;
 	cfg->peer_fanout = 4;
 	cfg->fetch_lease_ms = 10 * SEC;
+	strcpy(cfg->metrics_listen, MC_METRICS_LISTEN_DEFAULT);
 }
 
 const char *mc_log_level_name(enum mc_log_level level)
@@ -247,9 +249,13 @@ static int set_addr(const struct key_desc *k, char *field, const char *value,
 {
 	struct mc_member m;
 
+	if (k->zero_ok && (!value[0] || !strcmp(value, "off"))) {
+		field[0] = '\0';
+		return 0;
+	}
 	if (strlen(value) >= k->size || mc_member_parse_addr(value, &m))
-		return mc_errf(err, errlen, -EINVAL, "%s: '%s' is not a numeric address:port",
-			    k->name, value);
+		return mc_errf(err, errlen, -EINVAL, "%s: '%s' is not a numeric address:port%s",
+			    k->name, value, k->zero_ok ? " (or off)" : "");
 	strcpy(field, value);
 	return 0;
 }
@@ -335,7 +341,8 @@ int mc_config_set(struct mc_config *cfg, const char *key, const char *value,
 
 	if (!k)
 		return mc_errf(err, errlen, -EINVAL, "unknown key '%s'", key);
-	if (!*value)
+	/* An address that may be off takes "" for off too. */
+	if (!*value && !(k->type == T_ADDR && k->zero_ok))
 		return mc_errf(err, errlen, -EINVAL, "%s: no value", key);
 	field = (char *)cfg + k->off;
 	switch (k->type) {

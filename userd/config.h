@@ -34,6 +34,7 @@
 #define MC_REGION_MAX		32	/* peer/members.h */
 #define MC_HOME_REGIONS_MAX	256
 #define MC_ETCD_ENDPOINT_MAX	200
+#define MC_METRICS_LISTEN_DEFAULT	"127.0.0.1:9464"	/* userd/metrics.h */
 
 /* Where a node keeps the extents it holds for its group. */
 enum mc_group_store {
@@ -94,6 +95,8 @@ struct mc_config {
 	char home_key[MC_CONFIG_PATH_MAX];	/* the cluster's key file, mode 0600 */
 	char home_listen[MC_PEER_ADDR_MAX];	/* a gateway's address for other groups */
 	char home_regions[MC_HOME_REGIONS_MAX];	/* "": none; regions asked after this one */
+
+	char metrics_listen[MC_PEER_ADDR_MAX];	/* 127.0.0.1:9464; "": no /metrics */
 };
 
 void mc_config_defaults(struct mc_config *cfg);

@@ -12,6 +12,7 @@
  *   tier_read.c   what a read through either tier shares (own flight, source)
  *   pool_store.c  the extents kept for the group, in the kernel's pool
  *   ctl_server.c  the control socket maicachectl talks to
+ *   metrics.c     GET /metrics for Prometheus (metrics_text.c: its text)
  *
  * Calls go one way: maicached.c -> ctl_server.c -> vol.c, and fill.c ->
  * group.c -> vol.c's sources; group.c -> home.c, pool_store.c. Volumes know neither the control protocol nor the miss path.
@@ -85,6 +86,7 @@ struct mc_daemon {
 	int sig_fd;
 	int ctl_fd;
 	struct mc_group_node *group;	/* the cache group, or NULL (group.c) */
+	struct mc_metrics *metrics;	/* GET /metrics, or NULL (metrics.c) */
 	struct mc_list vols;
 
 	/* Misses of volumes still opening their source (fill.c). */

@@ -40,6 +40,7 @@
 #include "daemon.h"
 #include "errmsg.h"
 #include "group.h"
+#include "metrics.h"
 #include "pool_store.h"
 
 static void usage(FILE *f)
@@ -55,7 +56,7 @@ static void usage(FILE *f)
 		"Keys: engine socket state_dir device max_parallel max_retries backoff_base\n"
 		"backoff_max request_timeout read_deadline shutdown_grace log_level group\n"
 		"group_key group_members peer_listen group_store group_store_size peer_rdma peer_timeout\n"
-		"peer_tries fetch_lease\n"
+		"peer_tries fetch_lease metrics_listen\n"
 		"(docs/operations.md).\n");
 }
 
@@ -244,7 +245,10 @@ static int setup(struct mc_daemon *d, char *err, size_t errlen)
 	if (ret)
 		return mc_errf(err, errlen, ret, "cannot watch the ring: %s", strerror(-ret));
 	d->ring_watched = true;
-	return mc_ctl_listen(d, err, errlen);
+	ret = mc_ctl_listen(d, err, errlen);
+	if (ret)
+		return ret;
+	return mc_metrics_start(d, err, errlen);
 }
 
 static void run(struct mc_daemon *d)
@@ -270,6 +274,7 @@ static void run(struct mc_daemon *d)
 				mc_loop_watch(d->loop, d->map.fd, 0, NULL, NULL);
 			d->ring_watched = false;
 			mc_ctl_close(d);
+			mc_metrics_stop(d);
 			deadline = mc_now_ms() + d->cfg.shutdown_grace_ms;
 		}
 		if (!d->inflight)
@@ -327,6 +332,7 @@ int main(int argc, char **argv)
 		mc_miss_ring_flush(&d->ring);
 	}
 	mc_ctl_close(d);
+	mc_metrics_stop(d);
 	if (d->ring_watched)
 		mc_loop_forget(d->loop, d->map.fd);
 	d->ring_watched = false;

@@ -31,6 +31,8 @@ cleanup_hooks+=(daemon_cleanup)
 start_daemon() {
 	local i
 	echo "--- start maicached $*" >>"$dlog"
+	# The daemon's /metrics listens on 127.0.0.1 by default (userd/metrics.h).
+	ip link show lo | grep -q '[<,]UP[,>]' || ip link set lo up || die "cannot bring up lo"
 	"${daemon_cmd[@]}" --set socket="$MAICACHE_SOCKET" --set state_dir="$mc_state" "$@" 2>>"$dlog" &
 	dpid=$!
 	for ((i = 0; i < 200; i++)); do
