@@ -48,6 +48,18 @@ struct mc_dev *mc_dev_find(u32 id)
 	return NULL;
 }
 
+/* The device named @volume_name (not ""), if any. */
+struct mc_dev *mc_dev_find_volume(const char *volume_name)
+{
+	struct mc_dev *dev;
+
+	lockdep_assert_held(&mc_devs_lock);
+	list_for_each_entry(dev, &mc_devs, list)
+		if (!strcmp(dev->volume_name, volume_name))
+			return dev;
+	return NULL;
+}
+
 static const struct block_device_operations mc_fops = {
 	.owner		= THIS_MODULE,
 	.submit_bio	= mc_submit_bio,
@@ -125,6 +137,14 @@ static ssize_t stale_show(struct device *d, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(stale);
 
+/* Empty for a device without a name; udev makes no link then. */
+static ssize_t name_show(struct device *d, struct device_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%s\n", disk_to_mc(d)->volume_name);
+}
+static DEVICE_ATTR_RO(name);
+
 static struct attribute *mc_dev_attrs[] = {
 	&mc_stat_attrs[0].attr.attr,
 	&mc_stat_attrs[1].attr.attr,
@@ -139,6 +159,7 @@ static struct attribute *mc_dev_attrs[] = {
 	&dev_attr_cookie.attr,
 	&dev_attr_extent_size.attr,
 	&dev_attr_stale.attr,
+	&dev_attr_name.attr,
 	NULL,
 };
 
@@ -211,10 +232,12 @@ static int mc_dev_add_disk(struct mc_dev *dev, u32 block_size)
 /*
  * Create /dev/maicacheN, or a held device when @held (its id chosen from
  * MAICACHE_HELD_DEV_ID_MIN up). id U32_MAX picks the lowest free N. The
- * caller validated the geometry (nl.c).
+ * caller validated the geometry and @volume_name ("" for none) and made
+ * sure no other device has that name (nl.c).
  */
 int mc_dev_add(u32 id, u64 size, u32 block_size, u32 extent_size,
-	       u64 cookie, bool held, struct mc_dev **out)
+	       u64 cookie, bool held, const char *volume_name,
+	       struct mc_dev **out)
 {
 	struct mc_dev *dev;
 	int ret;
@@ -232,6 +255,8 @@ int mc_dev_add(u32 id, u64 size, u32 block_size, u32 extent_size,
 	atomic_set(&dev->nr_pins, 0);
 	snprintf(dev->name, sizeof(dev->name), held ? "held%u" : "maicache%u",
 		 dev->id);
+	/* Before the disk exists: udev reads it on the disk's "add" event. */
+	strscpy(dev->volume_name, volume_name, sizeof(dev->volume_name));
 	dev->size = size;
 	dev->block_size = block_size;
 	dev->extent_shift = ilog2(extent_size);
