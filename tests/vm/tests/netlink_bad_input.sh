@@ -22,8 +22,8 @@ trap cleanup EXIT
 
 dmesg_before=$(dmesg | wc -l)
 
-# nl-bad creates /dev/maicache3 (8 MiB, extent 64 KiB, cookie 0xbad) halfway,
-# checks that no later case touches it, and leaves it (--keep).
+# nl-bad creates /dev/maicache3 (8 MiB, extent 64 KiB, cookie 0xbad, a volume
+# name) halfway, checks that no later case touches it, and leaves it (--keep).
 echo "== malformed requests"
 "$bin/nl-bad" --keep || die "nl-bad: a malformed request was not refused as it should be"
 
@@ -44,6 +44,8 @@ assert_eq "$list" "/dev/maicache3 size 8388608 block 512 extent 65536 cookie 0xb
 blocks=(/sys/block/maicache*)
 echo "${blocks[@]}"
 assert_eq "${blocks[*]}" "/sys/block/maicache3" "block devices after the bad requests"
+assert_eq "$(cat /sys/block/maicache3/maicache/name)" "0nl-bad_resident.v1+x:y@z" \
+	"the volume name nl-bad gave /dev/maicache3"
 pool=$("$ctl" --json pool)
 echo "$pool"
 grep -q '"size":268435456,' <<<"$pool" || die "the pool changed size"
