@@ -23,19 +23,28 @@ udev_cleanup() {
 # After daemon_cleanup has removed the devices: their links go with udevd.
 trap 'mc_cleanup; udev_cleanup' EXIT
 
+# udevadm does nothing in a chroot ("Running in chroot, ignoring request"),
+# which the VM's root is: settle would not wait and control would not stop.
+export SYSTEMD_IGNORE_CHROOT=1
+
 # /etc is the host's, read-only over 9p; udevd also reads /run/udev/rules.d,
 # which is the VM's own tmpfs.
 [[ -x $udevd ]] || die "no $udevd (apt-get install udev)"
 mkdir -p /run/udev/rules.d
 cp "$MAICACHE_ROOT/dist/60-maicache.rules" /run/udev/rules.d/
 "$udevd" --daemon 2>>"$MAICACHE_OUT/udevd.log" || die "systemd-udevd did not start"
-udevadm settle --timeout=30 || die "udevadm settle timed out after udevd started"
 
 # link_of NAME: where /dev/disk/by-maicache/NAME points ("" if absent).
 link_of() { readlink -f "$links/$1" 2>/dev/null || true; }
 # names_now: the links there are, sorted, one line.
 names_now() { find "$links" -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort | xargs; }
-settle() { udevadm settle --timeout=30 || die "udevadm settle timed out"; }
+# settle: wait until udevd has handled every event; it must really wait.
+settle() {
+	local out
+	out=$(udevadm settle --timeout=30 2>&1) || die "udevadm settle failed: $out"
+	[[ -z $out ]] || die "udevadm settle said: $out"
+}
+settle
 
 a=/tmp/a.img b=/tmp/b.img c=/tmp/c.img
 head -c $((3 << 20)) /dev/urandom >"$a"
