@@ -726,12 +726,14 @@ static void malformed_cases(void)
 		buf[MAICACHE_VOLUME_NAME_MAX] = '\0';
 		check("DEV_ADD volume name of 64 bytes", ADD(VNAME_RAW(buf, MAICACHE_VOLUME_NAME_MAX + 1)),
 		      EINVAL, M_VN_LONG, MAICACHE_ATTR_VOLUME_NAME, -1);
+		memset(buf, 'n', sizeof(buf));
 		buf[sizeof(buf) - 1] = '\0';
 		check("DEV_ADD volume name of 95 bytes", ADD(VNAME_RAW(buf, (int)sizeof(buf))),
 		      EINVAL, M_VN_LONG, MAICACHE_ATTR_VOLUME_NAME, -1);
 		check("DEV_ADD volume name not NUL-terminated", ADD(VNAME_RAW("abc", 3)),
 		      EINVAL, M_ANY, MAICACHE_ATTR_VOLUME_NAME, -1);
-		check("DEV_ADD volume name of 95 bytes, no NUL", ADD(VNAME_RAW(buf, (int)sizeof(buf) - 1)),
+		memset(buf, 'n', sizeof(buf));
+		check("DEV_ADD volume name of 96 bytes, no NUL", ADD(VNAME_RAW(buf, (int)sizeof(buf))),
 		      EINVAL, M_ANY, MAICACHE_ATTR_VOLUME_NAME, -1);
 		check("DEV_ADD volume name with bytes after its NUL", ADD(VNAME_RAW("ab\0cd", 6)),
 		      EINVAL, M_VN_AFTER, MAICACHE_ATTR_VOLUME_NAME, -1);
