@@ -4,8 +4,9 @@
 # --name, pointing at its /dev/maicacheN and reading its bytes; a volume
 # without a name gets no link; a detached volume's link goes away, the
 # others stay; attaching again under another name moves the link; a daemon
-# restart keeps it (the module kept the device); names breaking the rule are
-# refused with the rule's message and create nothing.
+# restart keeps it (the module kept the device), and a daemon that finds
+# its devices gone makes them again with their names; names breaking the
+# rule are refused with the rule's message and create nothing.
 set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
@@ -104,6 +105,21 @@ settle
 assert_eq "$(names_now)" "eval.v3 train-set" "links after a restart"
 assert_eq "$(link_of train-set)" "$dev_a" "link train-set after a restart"
 cmp "$links/train-set" "$a" || die "train-set does not read as $a after a restart"
+
+echo "== devices lost while the daemon is down (a module reload): made again with their names"
+stop_daemon
+for id in $("$ctl" --json list | json_num id); do
+	"$ctl" remove "$id"
+done
+settle
+assert_eq "$(names_now)" "" "links once the devices are gone"
+start_daemon
+settle
+assert_eq "$(names_now)" "eval.v3 train-set" "links after the daemon made the devices again"
+assert_eq "$(link_of train-set)" "$dev_a" "link train-set after the devices were made again"
+cmp "$links/train-set" "$a" || die "train-set does not read as $a after it was made again"
+tail -n +"$(grep -n -- '--- start' "$dlog" | tail -1 | cut -d: -f1)" "$dlog" |
+	grep -q "re-attached file://$a" || die "this daemon did not say it re-attached $a"
 
 echo "== detach everything: no link left"
 "$ctl" detach train-set
