@@ -30,7 +30,7 @@ module_param_named(iostats, mc_iostats, bool, 0444);
 MODULE_PARM_DESC(iostats,
 		 "Block-layer I/O accounting (/proc/diskstats) on new devices; also /sys/block/maicacheN/queue/iostats (default: off)");
 
-/* Protects mc_devs and each device's place in it. */
+/* Protects mc_devs (in id order) and each device's place in it. */
 DEFINE_MUTEX(mc_devs_lock);
 LIST_HEAD(mc_devs);
 static DEFINE_IDA(mc_ida);
@@ -46,6 +46,22 @@ struct mc_dev *mc_dev_find(u32 id)
 		if (dev->id == id)
 			return dev;
 	return NULL;
+}
+
+/*
+ * Keep mc_devs in id order: a DEV_GET dump resumes from the id after the
+ * last one it sent (nl.c), so a device listed after a higher id would be
+ * skipped (a device made again with a freed lower id was).
+ */
+static void mc_dev_list_insert(struct mc_dev *dev)
+{
+	struct mc_dev *pos;
+
+	lockdep_assert_held(&mc_devs_lock);
+	list_for_each_entry(pos, &mc_devs, list)
+		if (pos->id > dev->id)
+			break;
+	list_add_tail(&dev->list, &pos->list);
 }
 
 /* The device named @volume_name (not ""), if any. */
@@ -281,7 +297,7 @@ int mc_dev_add(u32 id, u64 size, u32 block_size, u32 extent_size,
 	/* Unload is refused while a device exists. */
 	__module_get(THIS_MODULE);
 	mutex_lock(&mc_devs_lock);
-	list_add_tail(&dev->list, &mc_devs);
+	mc_dev_list_insert(dev);
 	mutex_unlock(&mc_devs_lock);
 	/* Held devices are the daemon's own business: no events. */
 	if (!held)

@@ -60,6 +60,16 @@ start_filler --pattern
 	die "re-reading /dev/maicache3 failed"
 "$ctl" stats 3
 stop_filler
+
+# A dump resumes after the last id it sent: a device made after one with a
+# higher id must still be listed (id 5 once went missing here).
+add_dev 6 1M 0x66
+add_dev 5 1M 0x55
+list=$("$ctl" list | cut -d' ' -f1 | xargs)
+assert_eq "$list" "/dev/maicache3 /dev/maicache4 /dev/maicache5 /dev/maicache6" \
+	"devices listed after adding 6 then 5"
+remove_dev 5
+remove_dev 6
 remove_dev 4
 "$ctl" remove 3
 assert_eq "$("$ctl" list)" "" "device list at the end"
