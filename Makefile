@@ -238,12 +238,13 @@ dkms-install: | deps
 	@src=$$(scripts/dkms-source.sh) && v=$${src##*-} && \
 	dkms add maicache/$$v && dkms install maicache/$$v
 
-# The daemon, the CLI, the systemd unit and the docs, on this node.
+# The daemon, the CLI, the systemd unit, the udev rules and the docs, on this node.
 PREFIX ?= /usr/local
 install: user
 	install -D -m 0755 $(BUILD)/user/maicached $(DESTDIR)$(PREFIX)/sbin/maicached
 	install -D -m 0755 $(BUILD)/user/maicachectl $(DESTDIR)$(PREFIX)/sbin/maicachectl
 	install -D -m 0644 dist/maicached.service $(DESTDIR)/etc/systemd/system/maicached.service
+	install -D -m 0644 dist/60-maicache.rules $(DESTDIR)/etc/udev/rules.d/60-maicache.rules
 	install -d -m 0755 $(DESTDIR)$(PREFIX)/share/doc/maicache
 	install -m 0644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/maicache/
 

@@ -30,7 +30,7 @@ module_param_named(iostats, mc_iostats, bool, 0444);
 MODULE_PARM_DESC(iostats,
 		 "Block-layer I/O accounting (/proc/diskstats) on new devices; also /sys/block/maicacheN/queue/iostats (default: off)");
 
-/* Protects mc_devs and each device's place in it. */
+/* Protects mc_devs (in id order) and each device's place in it. */
 DEFINE_MUTEX(mc_devs_lock);
 LIST_HEAD(mc_devs);
 static DEFINE_IDA(mc_ida);
@@ -44,6 +44,34 @@ struct mc_dev *mc_dev_find(u32 id)
 	lockdep_assert_held(&mc_devs_lock);
 	list_for_each_entry(dev, &mc_devs, list)
 		if (dev->id == id)
+			return dev;
+	return NULL;
+}
+
+/*
+ * Keep mc_devs in id order: a DEV_GET dump resumes from the id after the
+ * last one it sent (nl.c), so a device listed after a higher id would be
+ * skipped (a device made again with a freed lower id was).
+ */
+static void mc_dev_list_insert(struct mc_dev *dev)
+{
+	struct mc_dev *pos;
+
+	lockdep_assert_held(&mc_devs_lock);
+	list_for_each_entry(pos, &mc_devs, list)
+		if (pos->id > dev->id)
+			break;
+	list_add_tail(&dev->list, &pos->list);
+}
+
+/* The device named @volume_name (not ""), if any. */
+struct mc_dev *mc_dev_find_volume(const char *volume_name)
+{
+	struct mc_dev *dev;
+
+	lockdep_assert_held(&mc_devs_lock);
+	list_for_each_entry(dev, &mc_devs, list)
+		if (!strcmp(dev->volume_name, volume_name))
 			return dev;
 	return NULL;
 }
@@ -125,6 +153,14 @@ static ssize_t stale_show(struct device *d, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(stale);
 
+/* Empty for a device without a name; udev makes no link then. */
+static ssize_t name_show(struct device *d, struct device_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%s\n", disk_to_mc(d)->volume_name);
+}
+static DEVICE_ATTR_RO(name);
+
 static struct attribute *mc_dev_attrs[] = {
 	&mc_stat_attrs[0].attr.attr,
 	&mc_stat_attrs[1].attr.attr,
@@ -139,6 +175,7 @@ static struct attribute *mc_dev_attrs[] = {
 	&dev_attr_cookie.attr,
 	&dev_attr_extent_size.attr,
 	&dev_attr_stale.attr,
+	&dev_attr_name.attr,
 	NULL,
 };
 
@@ -211,10 +248,12 @@ static int mc_dev_add_disk(struct mc_dev *dev, u32 block_size)
 /*
  * Create /dev/maicacheN, or a held device when @held (its id chosen from
  * MAICACHE_HELD_DEV_ID_MIN up). id U32_MAX picks the lowest free N. The
- * caller validated the geometry (nl.c).
+ * caller validated the geometry and @volume_name ("" for none) and made
+ * sure no other device has that name (nl.c).
  */
 int mc_dev_add(u32 id, u64 size, u32 block_size, u32 extent_size,
-	       u64 cookie, bool held, struct mc_dev **out)
+	       u64 cookie, bool held, const char *volume_name,
+	       struct mc_dev **out)
 {
 	struct mc_dev *dev;
 	int ret;
@@ -232,6 +271,8 @@ int mc_dev_add(u32 id, u64 size, u32 block_size, u32 extent_size,
 	atomic_set(&dev->nr_pins, 0);
 	snprintf(dev->name, sizeof(dev->name), held ? "held%u" : "maicache%u",
 		 dev->id);
+	/* Before the disk exists: udev reads it on the disk's "add" event. */
+	strscpy(dev->volume_name, volume_name, sizeof(dev->volume_name));
 	dev->size = size;
 	dev->block_size = block_size;
 	dev->extent_shift = ilog2(extent_size);
@@ -256,7 +297,7 @@ int mc_dev_add(u32 id, u64 size, u32 block_size, u32 extent_size,
 	/* Unload is refused while a device exists. */
 	__module_get(THIS_MODULE);
 	mutex_lock(&mc_devs_lock);
-	list_add_tail(&dev->list, &mc_devs);
+	mc_dev_list_insert(dev);
 	mutex_unlock(&mc_devs_lock);
 	/* Held devices are the daemon's own business: no events. */
 	if (!held)

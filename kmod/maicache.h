@@ -29,6 +29,7 @@
 #include <linux/xarray.h>
 
 #include "maicache_genl.h"
+#include "maicache_volume_name.h"
 #include "policy.h"
 
 #define MC_UNIT_SHIFT		16	/* smallest extent: 64 KiB */
@@ -147,6 +148,7 @@ struct mc_ra {
 struct mc_dev {
 	u32 id;
 	char name[DISK_NAME_LEN];
+	char volume_name[MAICACHE_VOLUME_NAME_MAX];	/* "": none */
 	bool held;			/* no disk: extents held for the group */
 	atomic_t nr_pins;		/* held.c; removal waits for none */
 	u64 cookie;
@@ -267,9 +269,11 @@ extern unsigned int mc_daemon_timeout_ms;
 extern struct mutex mc_devs_lock;
 extern struct list_head mc_devs;
 int mc_dev_add(u32 id, u64 size, u32 block_size, u32 extent_size,
-	       u64 cookie, bool held, struct mc_dev **out);
+	       u64 cookie, bool held, const char *volume_name,
+	       struct mc_dev **out);
 int mc_dev_del(u32 id);
 struct mc_dev *mc_dev_find(u32 id);
+struct mc_dev *mc_dev_find_volume(const char *volume_name);
 void mc_dev_stats(struct mc_dev *dev, struct mc_stats *sum);
 void mc_dev_account_fill(struct mc_dev *dev, u64 start_ns, u32 bytes,
 			 bool ok);

@@ -61,7 +61,9 @@ static int maicache_nl_fill_dev(struct sk_buff *skb, struct mc_dev *dev)
 	    nla_put_u8(skb, MAICACHE_ATTR_DEV_READ_ONLY, 1) ||
 	    nla_put_u64_64bit(skb, MAICACHE_ATTR_DEV_COOKIE, dev->cookie,
 			      MAICACHE_ATTR_PAD) ||
-	    nla_put_u8(skb, MAICACHE_ATTR_DEV_STALE, READ_ONCE(dev->stale)))
+	    nla_put_u8(skb, MAICACHE_ATTR_DEV_STALE, READ_ONCE(dev->stale)) ||
+	    (dev->volume_name[0] &&
+	     nla_put_string(skb, MAICACHE_ATTR_VOLUME_NAME, dev->volume_name)))
 		return -EMSGSIZE;
 	mc_dev_stats(dev, &stats);
 	return maicache_nl_fill_stats(skb, &stats);
@@ -111,8 +113,61 @@ static int maicache_nl_dev_fill(struct sk_buff *skb, void *arg)
 	return maicache_nl_fill_dev(skb, arg);
 }
 
+/*
+ * NL_SET_ERR_MSG_ATTR() for a message chosen at run time: it takes only a
+ * literal. @msg must outlive the request (a string literal does).
+ */
+static void maicache_nl_err_attr(struct netlink_ext_ack *extack,
+				 const struct nlattr *attr, const char *msg)
+{
+	if (!extack)
+		return;
+	extack->_msg = msg;
+	extack->bad_attr = attr;
+}
+
+/*
+ * The volume name of a DEV_ADD into @out ("" when there is none), checked
+ * by the ABI's rule and against the names of the other devices. DEV_ADDs
+ * are serialized by the genetlink mutex (the family has no parallel_ops),
+ * so a name free here is still free when the device is listed.
+ */
+static int maicache_nl_volume_name(struct genl_info *info, bool held,
+				   char out[MAICACHE_VOLUME_NAME_MAX])
+{
+	struct nlattr *attr = info->attrs[MAICACHE_ATTR_VOLUME_NAME];
+	const char *why;
+	struct mc_dev *other;
+
+	out[0] = '\0';
+	if (!attr)
+		return 0;
+	why = maicache_volume_name_error(nla_data(attr), nla_len(attr));
+	if (why) {
+		maicache_nl_err_attr(info->extack, attr, why);
+		return -EINVAL;
+	}
+	/* Checked above: the payload is the name and its NUL, no more. */
+	memcpy(out, nla_data(attr), nla_len(attr));
+	if (!out[0])
+		return 0;
+	if (held) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "a held device has no disk to name");
+		return -EINVAL;
+	}
+	mutex_lock(&mc_devs_lock);
+	other = mc_dev_find_volume(out);
+	if (other)
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "volume name in use by another device");
+	mutex_unlock(&mc_devs_lock);
+	return other ? -EEXIST : 0;
+}
+
 static int maicache_nl_dev_add(struct sk_buff *skb, struct genl_info *info)
 {
+	char volume_name[MAICACHE_VOLUME_NAME_MAX];
 	u32 bs = MAICACHE_BLOCK_SIZE_DEFAULT;
 	u32 extent = MAICACHE_EXTENT_SIZE_DEFAULT;
 	struct nlattr **a = info->attrs;
@@ -172,8 +227,13 @@ static int maicache_nl_dev_add(struct sk_buff *skb, struct genl_info *info)
 		}
 	}
 
+	ret = maicache_nl_volume_name(info, held, volume_name);
+	if (ret)
+		return ret;
+
 	ret = mc_dev_add(id, size, bs, extent,
-			 nla_get_u64(a[MAICACHE_ATTR_DEV_COOKIE]), held, &dev);
+			 nla_get_u64(a[MAICACHE_ATTR_DEV_COOKIE]), held,
+			 volume_name, &dev);
 	if (ret == -EEXIST) {
 		NL_SET_ERR_MSG_ATTR(info->extack, a[MAICACHE_ATTR_DEV_ID],
 				    "device id in use");

@@ -70,9 +70,63 @@ static void nl_version_reply_too_small(struct kunit *test)
 	nlmsg_free(skb);
 }
 
+/* The volume name rule of maicache_volume_name.h, as DEV_ADD applies it. */
+#define NAME_OK(lit) \
+	KUNIT_EXPECT_NULL_MSG(test, maicache_volume_name_error(lit, sizeof(lit)), \
+			      "%s refused", #lit)
+#define NAME_BAD(lit, len) \
+	KUNIT_EXPECT_NOT_NULL_MSG(test, maicache_volume_name_error(lit, len), \
+				  "%s as %s bytes accepted", #lit, #len)
+
+static void nl_volume_name_rule(struct kunit *test)
+{
+	char name[MAICACHE_VOLUME_NAME_MAX + 8];
+
+	NAME_OK("");
+	NAME_OK("train");
+	NAME_OK("imagenet-2012_v1.2+x:y@z");
+	NAME_OK("0");
+	NAME_OK("a..b");
+
+	NAME_BAD(".", 2);
+	NAME_BAD("..", 3);
+	NAME_BAD(".hidden", 8);
+	NAME_BAD("-rf", 4);
+	NAME_BAD("a/b", 4);
+	NAME_BAD("/", 2);
+	NAME_BAD("a b", 4);
+	NAME_BAD("tab\there", 10);
+	NAME_BAD("new\nline", 10);
+	NAME_BAD("$x", 3);
+	NAME_BAD("a*", 3);
+	NAME_BAD("back\\slash", 12);
+	NAME_BAD("caf\xc3\xa9", 6);
+	NAME_BAD("del\x7f", 5);
+	NAME_BAD("quote\"", 7);
+
+	/* The length is the payload's, never the string's own idea of it. */
+	NAME_BAD("abc", 3);			/* no NUL inside the payload */
+	NAME_BAD("abc", 0);
+	NAME_BAD("ab\0cd", 6);			/* bytes after the NUL */
+	NAME_BAD("ab\0\0", 4);
+
+	/* 63 bytes are the most; 64 or more are refused wherever the NUL is. */
+	memset(name, 'n', sizeof(name));
+	name[MAICACHE_VOLUME_NAME_MAX - 1] = '\0';
+	KUNIT_EXPECT_NULL(test, maicache_volume_name_error(name, MAICACHE_VOLUME_NAME_MAX));
+	name[MAICACHE_VOLUME_NAME_MAX - 1] = 'n';
+	name[MAICACHE_VOLUME_NAME_MAX] = '\0';
+	KUNIT_EXPECT_STREQ(test, maicache_volume_name_error(name, MAICACHE_VOLUME_NAME_MAX + 1),
+			   "volume name longer than 63 bytes");
+	/* Unterminated and long: refused before reading past the payload. */
+	KUNIT_EXPECT_NOT_NULL(test, maicache_volume_name_error(name, MAICACHE_VOLUME_NAME_MAX - 1));
+	KUNIT_EXPECT_NOT_NULL(test, maicache_volume_name_error(name, sizeof(name)));
+}
+
 static struct kunit_case maicache_nl_cases[] = {
 	KUNIT_CASE(nl_version_reply_parses),
 	KUNIT_CASE(nl_version_reply_too_small),
+	KUNIT_CASE(nl_volume_name_rule),
 	{}
 };
 

@@ -9,6 +9,7 @@
 
 #include <linux/netlink.h>
 #include <netlink/genl/ctrl.h>
+#include <netlink/genl/family.h>
 #include <netlink/genl/genl.h>
 #include <netlink/netlink.h>
 #include <sys/socket.h>
@@ -23,6 +24,7 @@
 struct mc_nl {
 	struct nl_sock *sock;
 	int family;
+	uint32_t maxattr;	/* the loaded module's highest attribute */
 };
 
 /* Mirrors the kernel's types so a malformed reply is rejected here too. */
@@ -35,6 +37,28 @@ static struct nla_policy mc_policy[MAICACHE_ATTR_MAX + 1] = {
 };
 
 #undef MAICACHE_ATTR
+
+/*
+ * The highest attribute the loaded module knows: it refuses requests with
+ * any above. 0 when the controller does not say (then only attributes every
+ * module knows are sent).
+ */
+static uint32_t mc_nl_family_maxattr(struct nl_sock *sock)
+{
+	struct genl_family *fam;
+	struct nl_cache *cache;
+	uint32_t max = 0;
+
+	if (genl_ctrl_alloc_cache(sock, &cache) < 0)
+		return 0;
+	fam = genl_ctrl_search_by_name(cache, MAICACHE_GENL_NAME);
+	if (fam) {
+		max = genl_family_get_maxattr(fam);
+		genl_family_put(fam);
+	}
+	nl_cache_free(cache);
+	return max;
+}
 
 struct mc_nl *mc_nl_open(char *err, size_t errlen)
 {
@@ -67,6 +91,7 @@ struct mc_nl *mc_nl_open(char *err, size_t errlen)
 			 MAICACHE_GENL_NAME);
 		goto err_sock;
 	}
+	nl->maxattr = mc_nl_family_maxattr(nl->sock);
 	return nl;
 
 err_sock:
@@ -162,6 +187,10 @@ int mc_dev_from_attrs(struct nlattr *tb[MAICACHE_ATTR_MAX + 1],
 		out->stale = nla_get_u8(tb[MAICACHE_ATTR_DEV_STALE]);
 	if (tb[MAICACHE_ATTR_DEV_HELD])
 		out->held = nla_get_u8(tb[MAICACHE_ATTR_DEV_HELD]);
+	if (tb[MAICACHE_ATTR_VOLUME_NAME] &&
+	    nla_strlcpy(out->volume_name, tb[MAICACHE_ATTR_VOLUME_NAME],
+			sizeof(out->volume_name)) >= sizeof(out->volume_name))
+		return -EPROTO;
 	if (tb[MAICACHE_ATTR_DEV_STATS])
 		return mc_stats_from_attr(tb[MAICACHE_ATTR_DEV_STATS], &out->stats);
 	return 0;
@@ -341,7 +370,10 @@ int mc_nl_dev_add(struct mc_nl *nl, const struct mc_dev_spec *spec,
 	     nla_put_u32(msg, MAICACHE_ATTR_DEV_BLOCK_SIZE, spec->block_size)) ||
 	    (spec->extent_size &&
 	     nla_put_u32(msg, MAICACHE_ATTR_DEV_EXTENT_SIZE, spec->extent_size)) ||
-	    (spec->held && nla_put_u8(msg, MAICACHE_ATTR_DEV_HELD, 1))) {
+	    (spec->held && nla_put_u8(msg, MAICACHE_ATTR_DEV_HELD, 1)) ||
+	    (spec->volume_name && spec->volume_name[0] &&
+	     nl->maxattr >= MAICACHE_ATTR_VOLUME_NAME &&
+	     nla_put_string(msg, MAICACHE_ATTR_VOLUME_NAME, spec->volume_name))) {
 		nlmsg_free(msg);
 		return mc_errf(err, errlen, -ENOMEM, "cannot build request");
 	}

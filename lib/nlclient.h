@@ -15,6 +15,7 @@
 #include <netlink/attr.h>
 
 #include "maicache_genl.h"
+#include "maicache_volume_name.h"
 
 struct mc_nl;
 
@@ -40,6 +41,7 @@ struct mc_dev_info {
 	uint64_t cookie;
 	bool stale;		/* the source changed: no more fills */
 	bool held;		/* a held device: no disk (EXTENT_FILL) */
+	char volume_name[MAICACHE_VOLUME_NAME_MAX];	/* "": none */
 	struct mc_dev_stats stats;
 };
 
@@ -52,6 +54,11 @@ struct mc_dev_spec {
 	uint32_t extent_size;
 	uint64_t cookie;
 	bool held;		/* a held device: no id, no block size */
+	/*
+	 * NULL or "": none. Left out for a module older than the attribute
+	 * (it would refuse the request): the reply's volume_name is "" then.
+	 */
+	const char *volume_name;
 };
 
 struct mc_pool_info {

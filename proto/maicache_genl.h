@@ -30,8 +30,11 @@ enum maicache_cmd {
 	/*
 	 * Create /dev/maicacheN. Needs DEV_SIZE and DEV_COOKIE; DEV_BLOCK_SIZE
 	 * (default 512), DEV_EXTENT_SIZE (default 1 MiB), DEV_READ_ONLY
-	 * (default 1) and DEV_ID (default: lowest free) are optional.
-	 * Reply: the device, as DEV_GET.
+	 * (default 1), DEV_ID (default: lowest free) and VOLUME_NAME
+	 * (default: none; the rule is in maicache_volume_name.h) are
+	 * optional. The name is the device's for its life: to change it,
+	 * remove the device and add it again. Reply: the device, as DEV_GET
+	 * (VOLUME_NAME only when it has one).
 	 */
 	MAICACHE_CMD_DEV_ADD,
 	/* Remove the device DEV_ID; I/O in flight fails with EIO. */
@@ -131,6 +134,7 @@ enum maicache_attr {
 	MAICACHE_ATTR_PIN_ID,		/* u32 */
 	MAICACHE_ATTR_PINS,		/* u32: pins the daemon holds */
 	MAICACHE_ATTR_MAX_PINS,		/* u32: the most it may hold */
+	MAICACHE_ATTR_VOLUME_NAME,	/* string: maicache_volume_name.h */
 	__MAICACHE_ATTR_MAX,
 };
 

@@ -25,6 +25,8 @@ packages=(
 	clang libclang-rt-14-dev
 	# VM harness
 	qemu-system-x86 busybox-static kmod cpio xz-utils zstd
+	# udev_names: systemd-udevd and udevadm, run inside the VM
+	udev
 	# KUnit (UML kernel built from Debian's source)
 	linux-source-6.12 bc bison flex libelf-dev
 	# kernel headers for both lines: 6.1 (bookworm default) and 6.12

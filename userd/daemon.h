@@ -39,7 +39,7 @@ enum mc_vol_state {
 	MC_VOL_DETACHING,	/* device removed, fills still running */
 };
 
-#define MC_VOL_NAME_MAX	64	/* --name, NUL included */
+#define MC_VOL_NAME_MAX	MAICACHE_VOLUME_NAME_MAX	/* --name, NUL included */
 
 /* An attach that waits for its source calls back the requester. */
 struct mc_vol;

@@ -217,6 +217,15 @@ static void attach_fail(struct mc_vol *v, int err, const char *msg)
 	vol_free(v);
 }
 
+/* Say so when the module made the device without the volume's name. */
+static void vol_name_check(struct mc_vol *v, const struct mc_dev_info *info)
+{
+	if (v->name[0] && strcmp(info->volume_name, v->name))
+		mc_log(v->d, MC_LOG_WARN,
+		       "/dev/maicache%u: the module does not know volume names (older than "
+		       "this daemon): no /dev/disk/by-maicache/%s", info->id, v->name);
+}
+
 /* A new attach: the source is open; make the device and record it. */
 static void attach_opened(struct mc_vol *v, struct mc_source *src)
 {
@@ -234,11 +243,13 @@ static void attach_opened(struct mc_vol *v, struct mc_source *src)
 	spec.cookie = v->cookie;
 	spec.has_id = v->has_dev;	/* an explicit id */
 	spec.id = v->dev_id;
+	spec.volume_name = v->name;
 	ret = mc_nl_dev_add(v->d->nl, &spec, &info, err, sizeof(err));
 	if (ret) {
 		attach_fail(v, ret, err);
 		return;
 	}
+	vol_name_check(v, &info);
 	v->dev_id = info.id;
 	v->extent_size = info.extent_size;
 	v->has_dev = true;
@@ -311,11 +322,15 @@ static int attach_check(struct mc_vol *v, const struct mc_vol_spec *spec,
 		return mc_errf(err, errlen, -ENAMETOOLONG, "the URL is too long");
 	strcpy(v->url, spec->url);
 	shown_url(spec->url, v->shown_url, sizeof(v->shown_url));
-	if (spec->name && strlen(spec->name) >= sizeof(v->name))
-		return mc_errf(err, errlen, -EINVAL, "--name: at most %zu characters",
-			       sizeof(v->name) - 1);
-	if (spec->name)
+	/* The module's rule: the name becomes /dev/disk/by-maicache/<name>. */
+	if (spec->name) {
+		const char *why = maicache_volume_name_error(spec->name,
+							     strnlen(spec->name, sizeof(v->name)) + 1);
+
+		if (why)
+			return mc_errf(err, errlen, -EINVAL, "--name: %s", why);
 		strcpy(v->name, spec->name);
+	}
 	v->extent_size = MAICACHE_EXTENT_SIZE_DEFAULT;
 	if (n) {
 		if (n < MAICACHE_EXTENT_SIZE_MIN || n > MAICACHE_EXTENT_SIZE_MAX || (n & (n - 1)))
@@ -439,6 +454,12 @@ static int restore_device(struct mc_vol *v)
 	/* The same N if it is free, so that mounts in fstab keep working. */
 	spec.has_id = ret == -ENODEV;
 	spec.id = v->dev_id;
+	/* A name recorded before the rule existed gets no link, not a refusal. */
+	if (v->name[0] && maicache_volume_name_error(v->name, strlen(v->name) + 1))
+		mc_log(v->d, MC_LOG_WARN, "%s: its name '%s' breaks the volume name rule: "
+		       "no /dev/disk/by-maicache link", v->shown_url, v->name);
+	else
+		spec.volume_name = v->name;
 	ret = mc_nl_dev_add(v->d->nl, &spec, &info, err, sizeof(err));
 	if (ret) {
 		mc_log(v->d, MC_LOG_ERROR, "%s: cannot create its device again: %s", v->shown_url, err);
@@ -447,6 +468,8 @@ static int restore_device(struct mc_vol *v)
 	if (info.id != v->dev_id)
 		mc_log(v->d, MC_LOG_WARN, "%s: /dev/maicache%u was taken: now /dev/maicache%u",
 		       v->shown_url, v->dev_id, info.id);
+	if (spec.volume_name)
+		vol_name_check(v, &info);
 	v->dev_id = info.id;
 	v->has_dev = true;
 	return vol_save(v);

@@ -143,6 +143,74 @@ START_TEST(extack_echo_longer_than_message)
 }
 END_TEST
 
+/* A DEV_GET reply as the module sends it, with VOLUME_NAME @vname (NULL: none). */
+static struct nl_msg *dev_reply(const char *vname)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	ck_assert_ptr_nonnull(msg);
+	ck_assert_ptr_nonnull(genlmsg_put(msg, 0, 0, 0x20, 0, 0, MAICACHE_CMD_DEV_GET, 1));
+	ck_assert_int_eq(nla_put_u32(msg, MAICACHE_ATTR_DEV_ID, 4), 0);
+	ck_assert_int_eq(nla_put_string(msg, MAICACHE_ATTR_DEV_NAME, "maicache4"), 0);
+	ck_assert_int_eq(nla_put_u64(msg, MAICACHE_ATTR_DEV_SIZE, 1 << 20), 0);
+	ck_assert_int_eq(nla_put_u64(msg, MAICACHE_ATTR_DEV_COOKIE, 0x77), 0);
+	if (vname)
+		ck_assert_int_eq(nla_put_string(msg, MAICACHE_ATTR_VOLUME_NAME, vname), 0);
+	return msg;
+}
+
+static int decode_dev(struct nl_msg *msg, struct mc_dev_info *d)
+{
+	struct nlattr *tb[MAICACHE_ATTR_MAX + 1];
+
+	ck_assert_int_eq(genlmsg_parse(nlmsg_hdr(msg), 0, tb, MAICACHE_ATTR_MAX, NULL), 0);
+	return mc_dev_from_attrs(tb, d);
+}
+
+START_TEST(dev_reply_volume_name)
+{
+	struct nl_msg *msg = dev_reply("train-set");
+	struct mc_dev_info d;
+
+	ck_assert_int_eq(decode_dev(msg, &d), 0);
+	ck_assert_uint_eq(d.id, 4);
+	ck_assert_str_eq(d.volume_name, "train-set");
+	nlmsg_free(msg);
+}
+END_TEST
+
+/* An older module sends no VOLUME_NAME: the device has no name. */
+START_TEST(dev_reply_without_volume_name)
+{
+	struct nl_msg *msg = dev_reply(NULL);
+	struct mc_dev_info d;
+
+	ck_assert_int_eq(decode_dev(msg, &d), 0);
+	ck_assert_str_eq(d.volume_name, "");
+	nlmsg_free(msg);
+}
+END_TEST
+
+/* A name the rule's bound cannot hold is refused, not truncated. */
+START_TEST(dev_reply_overlong_volume_name)
+{
+	char big[MAICACHE_VOLUME_NAME_MAX + 1];
+	struct nl_msg *msg;
+	struct mc_dev_info d;
+
+	memset(big, 'n', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	msg = dev_reply(big);
+	ck_assert_int_eq(decode_dev(msg, &d), -EPROTO);
+	nlmsg_free(msg);
+	big[sizeof(big) - 2] = '\0';
+	msg = dev_reply(big);
+	ck_assert_int_eq(decode_dev(msg, &d), 0);
+	ck_assert_uint_eq(strlen(d.volume_name), MAICACHE_VOLUME_NAME_MAX - 1);
+	nlmsg_free(msg);
+}
+END_TEST
+
 static Suite *nlclient_suite(void)
 {
 	Suite *s = suite_create("nlclient");
@@ -156,6 +224,11 @@ static Suite *nlclient_suite(void)
 	tc = tcase_create("extack");
 	tcase_add_test(tc, extack_capped_and_uncapped);
 	tcase_add_test(tc, extack_echo_longer_than_message);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("dev");
+	tcase_add_test(tc, dev_reply_volume_name);
+	tcase_add_test(tc, dev_reply_without_volume_name);
+	tcase_add_test(tc, dev_reply_overlong_volume_name);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -22,8 +22,8 @@ trap cleanup EXIT
 
 dmesg_before=$(dmesg | wc -l)
 
-# nl-bad creates /dev/maicache3 (8 MiB, extent 64 KiB, cookie 0xbad) halfway,
-# checks that no later case touches it, and leaves it (--keep).
+# nl-bad creates /dev/maicache3 (8 MiB, extent 64 KiB, cookie 0xbad, a volume
+# name) halfway, checks that no later case touches it, and leaves it (--keep).
 echo "== malformed requests"
 "$bin/nl-bad" --keep || die "nl-bad: a malformed request was not refused as it should be"
 
@@ -44,6 +44,8 @@ assert_eq "$list" "/dev/maicache3 size 8388608 block 512 extent 65536 cookie 0xb
 blocks=(/sys/block/maicache*)
 echo "${blocks[@]}"
 assert_eq "${blocks[*]}" "/sys/block/maicache3" "block devices after the bad requests"
+assert_eq "$(cat /sys/block/maicache3/maicache/name)" "0nl-bad_resident.v1+x:y@z" \
+	"the volume name nl-bad gave /dev/maicache3"
 pool=$("$ctl" --json pool)
 echo "$pool"
 grep -q '"size":268435456,' <<<"$pool" || die "the pool changed size"
@@ -58,6 +60,16 @@ start_filler --pattern
 	die "re-reading /dev/maicache3 failed"
 "$ctl" stats 3
 stop_filler
+
+# A dump resumes after the last id it sent: a device made after one with a
+# higher id must still be listed (id 5 once went missing here).
+add_dev 6 1M 0x66
+add_dev 5 1M 0x55
+list=$("$ctl" list | cut -d' ' -f1 | xargs)
+assert_eq "$list" "/dev/maicache3 /dev/maicache4 /dev/maicache5 /dev/maicache6" \
+	"devices listed after adding 6 then 5"
+remove_dev 5
+remove_dev 6
 remove_dev 4
 "$ctl" remove 3
 assert_eq "$("$ctl" list)" "" "device list at the end"

@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 
 #include "maicache_genl.h"
+#include "maicache_volume_name.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK 270
@@ -53,6 +54,15 @@
 #define M_NOMEM		"not enough available memory for this pool"
 #define M_BUSY		"remove all devices before resizing the pool"
 #define M_TIMEOUT	"the daemon timeout must be 100 ms to 1 hour"
+/* The volume name rule (proto/maicache_volume_name.h) and its use in nl.c. */
+#define M_VN_LONG	"volume name longer than 63 bytes"
+#define M_VN_START	"volume name must not start with '.' or '-'"
+#define M_VN_CHARS	"volume name may hold only ASCII letters, digits and ._-+:@"
+#define M_VN_AFTER	"volume name has bytes after its NUL"
+#define M_VN_HELD	"a held device has no disk to name"
+#define M_VN_INUSE	"volume name in use by another device"
+/* The name of the device nl-bad leaves: every rule's edge at once. */
+#define RESIDENT_NAME	"0nl-bad_resident.v1+x:y@z"
 /* Any non-empty message (text of the kernel's policy code varies by version). */
 #define M_ANY		((const char *)1)
 
@@ -428,10 +438,12 @@ static void check(const char *name, struct nl_msg *msg, int want_errno,
 /* A DEV_ADD: valid size (16 MiB) and cookie unless told otherwise. */
 struct add {
 	bool no_size, no_cookie;
-	bool set_size, set_bs, set_extent, set_ro, set_id;
+	bool set_size, set_bs, set_extent, set_ro, set_id, set_held;
 	uint64_t size;
 	uint32_t bs, extent, id;
 	uint8_t ro;
+	const char *vname;	/* VOLUME_NAME payload of vname_len bytes */
+	int vname_len;
 };
 
 static struct nl_msg *add_msg(const struct add *p)
@@ -444,7 +456,9 @@ static struct nl_msg *add_msg(const struct add *p)
 	    (p->set_bs && nla_put_u32(msg, MAICACHE_ATTR_DEV_BLOCK_SIZE, p->bs)) ||
 	    (p->set_extent && nla_put_u32(msg, MAICACHE_ATTR_DEV_EXTENT_SIZE, p->extent)) ||
 	    (p->set_ro && nla_put_u8(msg, MAICACHE_ATTR_DEV_READ_ONLY, p->ro)) ||
-	    (p->set_id && nla_put_u32(msg, MAICACHE_ATTR_DEV_ID, p->id)))
+	    (p->set_id && nla_put_u32(msg, MAICACHE_ATTR_DEV_ID, p->id)) ||
+	    (p->set_held && nla_put_u8(msg, MAICACHE_ATTR_DEV_HELD, 1)) ||
+	    (p->vname && nla_put(msg, MAICACHE_ATTR_VOLUME_NAME, p->vname_len, p->vname)))
 		fatal("nla_put");
 	return msg;
 }
@@ -455,6 +469,9 @@ static struct nl_msg *add_msg(const struct add *p)
 #define EXTENT(x) .set_extent = true, .extent = (uint32_t)(x)
 #define RO(x) .set_ro = true, .ro = (x)
 #define ID(x) .set_id = true, .id = (uint32_t)(x)
+/* A string literal as the payload, its NUL included; VNAME_RAW: len bytes. */
+#define VNAME(lit) .vname = (lit), .vname_len = (int)sizeof(lit)
+#define VNAME_RAW(p, len) .vname = (p), .vname_len = (len)
 
 static struct nl_msg *id_msg(uint8_t cmd, uint32_t id)
 {
@@ -580,7 +597,8 @@ static void malformed_cases(void)
 	{
 		struct answer a;
 
-		request(ADD(ID(RESIDENT_ID), SIZE(8 * MiB), EXTENT(64 << 10)), &a, -1, NULL);
+		request(ADD(ID(RESIDENT_ID), SIZE(8 * MiB), EXTENT(64 << 10),
+			    VNAME(RESIDENT_NAME)), &a, -1, NULL);
 		if (a.error || a.last_dev_id != RESIDENT_ID)
 			fatal("cannot create /dev/maicache%d: errno %d extack '%s'", RESIDENT_ID,
 			      -a.error, a.msg);
@@ -684,6 +702,48 @@ static void malformed_cases(void)
 	if (nla_put(msg, MAICACHE_ATTR_DEV_COOKIE, 0, NULL))
 		fatal("nla_put");
 	check("DEV_ADD empty second DEV_COOKIE", msg, EINVAL, M_ANY, MAICACHE_ATTR_DEV_COOKIE, -1);
+
+	/* Volume names: the rule, the payload's real length, uniqueness. */
+	{
+		static const char *const bad_start[] = { ".", "..", ".hidden", "-rf" };
+		static const char *const bad_chars[] = {
+			"a/b", "/", "two words", "tab\t", "line\n", "x$y", "a*", "back\\slash",
+			"caf\xc3\xa9", "del\x7f", "quote\"", "semi;colon",
+		};
+		char buf[MAICACHE_VOLUME_NAME_MAX + 32];
+
+		for (size_t i = 0; i < sizeof(bad_start) / sizeof(bad_start[0]); i++) {
+			snprintf(name, sizeof(name), "DEV_ADD volume name '%s'", bad_start[i]);
+			check(name, ADD(VNAME_RAW(bad_start[i], (int)strlen(bad_start[i]) + 1)),
+			      EINVAL, M_VN_START, MAICACHE_ATTR_VOLUME_NAME, -1);
+		}
+		for (size_t i = 0; i < sizeof(bad_chars) / sizeof(bad_chars[0]); i++) {
+			snprintf(name, sizeof(name), "DEV_ADD volume name with a bad byte (#%zu)", i);
+			check(name, ADD(VNAME_RAW(bad_chars[i], (int)strlen(bad_chars[i]) + 1)),
+			      EINVAL, M_VN_CHARS, MAICACHE_ATTR_VOLUME_NAME, -1);
+		}
+		memset(buf, 'n', sizeof(buf));
+		buf[MAICACHE_VOLUME_NAME_MAX] = '\0';
+		check("DEV_ADD volume name of 64 bytes", ADD(VNAME_RAW(buf, MAICACHE_VOLUME_NAME_MAX + 1)),
+		      EINVAL, M_VN_LONG, MAICACHE_ATTR_VOLUME_NAME, -1);
+		memset(buf, 'n', sizeof(buf));
+		buf[sizeof(buf) - 1] = '\0';
+		check("DEV_ADD volume name of 95 bytes", ADD(VNAME_RAW(buf, (int)sizeof(buf))),
+		      EINVAL, M_VN_LONG, MAICACHE_ATTR_VOLUME_NAME, -1);
+		check("DEV_ADD volume name not NUL-terminated", ADD(VNAME_RAW("abc", 3)),
+		      EINVAL, M_ANY, MAICACHE_ATTR_VOLUME_NAME, -1);
+		memset(buf, 'n', sizeof(buf));
+		check("DEV_ADD volume name of 96 bytes, no NUL", ADD(VNAME_RAW(buf, (int)sizeof(buf))),
+		      EINVAL, M_ANY, MAICACHE_ATTR_VOLUME_NAME, -1);
+		check("DEV_ADD volume name with bytes after its NUL", ADD(VNAME_RAW("ab\0cd", 6)),
+		      EINVAL, M_VN_AFTER, MAICACHE_ATTR_VOLUME_NAME, -1);
+		check("DEV_ADD volume name as u32", ADD(VNAME_RAW("\1\2\3\4", 4)),
+		      EINVAL, M_ANY, MAICACHE_ATTR_VOLUME_NAME, -1);
+		check("DEV_ADD held device with a volume name", ADD(.set_held = true, VNAME("held")),
+		      EINVAL, M_VN_HELD, MAICACHE_ATTR_VOLUME_NAME, -1);
+		check("DEV_ADD duplicate volume name " RESIDENT_NAME, ADD(VNAME(RESIDENT_NAME)),
+		      EEXIST, M_VN_INUSE, MAICACHE_ATTR_VOLUME_NAME, -1);
+	}
 
 	/* Ids: duplicates and missing devices. */
 	snprintf(name, sizeof(name), "DEV_ADD duplicate id %u", RESIDENT_ID);
