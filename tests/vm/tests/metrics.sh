@@ -29,7 +29,9 @@ head -c $((3 << 20)) /dev/urandom >"$b"
 rm -rf "$mc_state"
 start_daemon --engine io_uring
 grep -q "metrics on http://127.0.0.1:9464/metrics" "$dlog" || die "the daemon does not say where its metrics are"
-deva=$(attach "file://$a" --extent-size 256K --name 'set "a"')
+# Every character a volume name may hold that is not a letter: label
+# values with quotes and backslashes are check_metrics' (labels_escaped).
+deva=$(attach "file://$a" --extent-size 256K --name 'set.a_1-2+3:4@5')
 devb=$(attach "file://$b" --extent-size 1M --name b)
 
 # Cold, then warm reads of a; half of b. dd returns once its reads are
@@ -122,7 +124,7 @@ for i in ids:
         sys.exit(f"{name}: the reads left nothing to compare: {d}")
 a = devs[ids[0]]['name']
 info = [k for k in samples if k[0] == 'maicache_device_info' and ('device', a) in k[1]]
-if not info or ('volume', 'set "a"') not in info[0][1] or ('state', 'ready') not in info[0][1]:
+if not info or ('volume', 'set.a_1-2+3:4@5') not in info[0][1] or ('state', 'ready') not in info[0][1]:
     sys.exit(f"device_info of {a}: {info}")
 eq("pool size", get('maicache_pool_size_bytes'), pool['size'])
 eq("pool used", get('maicache_pool_used_bytes'), pool['used'])
