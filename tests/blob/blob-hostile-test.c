@@ -25,11 +25,10 @@
 
 #include "az_sign.h"
 #include "blob-put.h"
+#include "blob-test.h"
 #include "blob.h"
 #include "loop.h"
 
-#define DEV_ACCOUNT "devstoreaccount1"
-#define DEV_KEY "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 #define CONTAINER "maicache-hostile"
 #define BLOB_SIZE ((size_t)(5u << 20) + 12345)
 #define READ_OFF 12345u
@@ -37,35 +36,8 @@
 
 static struct mc_loop *loop;
 static char proxy_base[64];
-static int failures;
 static unsigned char *data, *buf;
 static unsigned char key[64];
-
-static void check(bool ok, const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s %s", ok ? "PASS" : "FAIL", name);
-	if (fmt) {
-		printf(": ");
-		va_start(ap, fmt);
-		vprintf(fmt, ap);
-		va_end(ap);
-	}
-	printf("\n");
-	fflush(stdout);
-	failures += !ok;
-}
-
-static void fill(unsigned char *p, size_t n, uint64_t seed)
-{
-	uint64_t x = seed;
-
-	for (size_t i = 0; i < n; i++) {
-		x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-		p[i] = (unsigned char)(x >> 56);
-	}
-}
 
 /* ---- the proxy's control ---- */
 
