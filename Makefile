@@ -3,8 +3,11 @@
 #   make          daemon, tools and the module for every kernel found
 #   make check    every test: unit (Check), KUnit (UML), VM on 6.1 and 6.12
 #   make demo     the main job, end to end in a VM
+#   make deb      the Debian packages maicache and maicache-dkms, in build/deb/
 #
-# Each target first runs `make deps`, which installs whatever is missing.
+# Each target first runs `make deps`, which installs whatever is missing;
+# `make DEPS=none ...` builds with what is installed (the package build, whose
+# dependencies are debian/control's Build-Depends).
 
 SHELL := /bin/bash
 # `make` alone builds what `make all` does, not the first rule below.
@@ -14,6 +17,8 @@ BUILD := $(ROOT)/build
 export MAICACHE_CACHE ?= $(ROOT)/.cache
 
 CC ?= cc
+# Where `make install` puts maicache (the package build: /usr).
+PREFIX ?= /usr/local
 CFLAGS ?= -O2 -g
 WARNFLAGS := -Wall -Wextra -Werror -std=gnu11
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -62,12 +67,15 @@ ARCHIVES := mcfiller maicached mcpeer mcazure mcloop maicache
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/check_*.c))
 
 # Objects: build/obj/<path>.o, and build/asan/<path>.o for the unit tests.
+# CPPFLAGS and LDFLAGS are empty here and dpkg-buildflags' in the package build.
 $(BUILD)/obj/%.o: %.c | deps
 	@mkdir -p $(@D)
-	$(CC) $(INC_$(firstword $(subst /, ,$*))) $(NL_CFLAGS) $(CFLAGS) $(WARNFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(INC_$(firstword $(subst /, ,$*))) $(NL_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(WARNFLAGS) -MMD -MP -c -o $@ $<
 $(BUILD)/asan/%.o: %.c | deps
 	@mkdir -p $(@D)
-	$(CC) $(INC_$(firstword $(subst /, ,$*))) $(NL_CFLAGS) -O1 -g $(WARNFLAGS) $(SANFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(INC_$(firstword $(subst /, ,$*))) $(NL_CFLAGS) $(TEST_DEFS) -O1 -g $(WARNFLAGS) $(SANFLAGS) -MMD -MP -c -o $@ $<
+# check_dist_conf reads the packaged default configuration from the tree.
+$(BUILD)/asan/tests/unit/check_dist_conf.o: TEST_DEFS := -DMC_DIST_CONF='"$(ROOT)/dist/maicached.conf"'
 -include $(shell find $(BUILD)/obj $(BUILD)/asan -name '*.d' 2>/dev/null)
 # Objects made by chained pattern rules are kept, not deleted as intermediates.
 .SECONDARY:
@@ -82,12 +90,14 @@ $(foreach v,obj asan,$(foreach a,$(ARCHIVES),$(eval $(call archive,$(v),$(a)))))
 A = $(BUILD)/obj
 S = $(BUILD)/asan
 
-.PHONY: all deps user unit module check demo dkms-install install clean fuzz fuzz-build
+.PHONY: all deps user unit module check demo dkms-install install packaged deb clean fuzz fuzz-build
 
 all: user module
 
 deps:
+ifneq ($(DEPS),none)
 	@scripts/deps.sh
+endif
 
 user: $(BUILD)/user/maicached $(BUILD)/user/maicachectl $(BUILD)/user/mc-filler $(BUILD)/user/mc-pattern-check \
 	$(BUILD)/user/policy-sim $(BUILD)/user/placement-sim $(BUILD)/user/cluster-sim
@@ -143,11 +153,11 @@ $(BUILD)/user/mc-peer-probe $(BUILD)/user/mc-bad-peer: $(BUILD)/user/%: $(A)/tes
 CTL_OBJS := $(A)/tools/maicachectl.o $(A)/tools/ctl_volumes.o $(A)/tools/ctl_peers.o
 $(BUILD)/user/maicachectl: $(CTL_OBJS) $(A)/libmcazure.a $(A)/libmaicache.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_cred) $(LIBS_lib)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_cred) $(LIBS_lib)
 
 $(BUILD)/user/maicached: $(A)/userd/maicached.o $(addprefix $(A)/lib,maicached.a mcpeer.a mcazure.a mcloop.a maicache.a)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_userd) $(LIBS_peer) $(LIBS_azure) $(LIBS_loop) $(LIBS_lib)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_userd) $(LIBS_peer) $(LIBS_azure) $(LIBS_loop) $(LIBS_lib)
 
 # Unit tests always run under AddressSanitizer and UBSan, against the
 # sanitized archives (each program pulls in what it uses).
@@ -238,15 +248,30 @@ dkms-install: | deps
 	@src=$$(scripts/dkms-source.sh) && v=$${src##*-} && \
 	dkms add maicache/$$v && dkms install maicache/$$v
 
-# The daemon, the CLI, the systemd unit, the udev rules and the docs, on this node.
-PREFIX ?= /usr/local
-install: user
+# The systemd unit with the paths of an install under PREFIX (one file per
+# PREFIX: `make install` and the package build may share a tree).
+UNIT := $(BUILD)/dist$(PREFIX)/maicached.service
+$(UNIT): dist/maicached.service.in
+	@mkdir -p $(@D)
+	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@DOCDIR@|$(PREFIX)/share/doc/maicache|g' $< >$@
+
+# What the maicache package installs that is built (debian/rules).
+packaged: $(BUILD)/user/maicached $(BUILD)/user/maicachectl $(UNIT)
+
+# The Debian packages, built from a copy of the tree (scripts/build-deb.sh).
+deb: | deps
+	@scripts/build-deb.sh
+
+# The daemon, the CLI, the systemd unit, the udev rules, the man pages and
+# the docs, on this node (the packages install the same, under /usr).
+install: user $(UNIT)
 	install -D -m 0755 $(BUILD)/user/maicached $(DESTDIR)$(PREFIX)/sbin/maicached
 	install -D -m 0755 $(BUILD)/user/maicachectl $(DESTDIR)$(PREFIX)/sbin/maicachectl
-	install -D -m 0644 dist/maicached.service $(DESTDIR)/etc/systemd/system/maicached.service
+	install -D -m 0644 $(UNIT) $(DESTDIR)/etc/systemd/system/maicached.service
 	install -D -m 0644 dist/60-maicache.rules $(DESTDIR)/etc/udev/rules.d/60-maicache.rules
-	install -d -m 0755 $(DESTDIR)$(PREFIX)/share/doc/maicache
-	install -m 0644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/maicache/
+	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/man/man8 dist/man/maicached.8 dist/man/maicachectl.8
+	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/doc/maicache README.md
+	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/doc/maicache/docs docs/*.md
 
 clean:
 	rm -rf $(BUILD)

@@ -111,6 +111,11 @@ const char *mc_log_level_name(enum mc_log_level level)
 	       ? level_names[level] : "?";
 }
 
+const char *mc_config_key_name(size_t i)
+{
+	return i < NKEYS ? keys[i].name : NULL;
+}
+
 /* "1500ms" -> "1.5s" style text for range messages. */
 static void fmt_ms(uint64_t ms, char *buf, size_t len)
 {

@@ -127,4 +127,7 @@ int mc_config_check(const struct mc_config *cfg, char *err, size_t errlen);
 /* "error", "warn", "info", "debug". */
 const char *mc_log_level_name(enum mc_log_level level);
 
+/* Key i of the file, in the parser's order; NULL past the last. */
+const char *mc_config_key_name(size_t i);
+
 #endif /* MAICACHE_CONFIG_H */
