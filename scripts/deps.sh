@@ -27,6 +27,9 @@ packages=(
 	qemu-system-x86 busybox-static kmod cpio xz-utils zstd
 	# udev_names: systemd-udevd and udevadm, run inside the VM
 	udev
+	# make deb: Debian's packaging tools (dh_dkms is in dh-dkms); lintian
+	# checks the packages (tests/deb/check.sh)
+	debhelper dh-dkms lintian
 	# KUnit (UML kernel built from Debian's source)
 	linux-source-6.12 bc bison flex libelf-dev
 	# kernel headers for both lines: 6.1 (bookworm default) and 6.12
