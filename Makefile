@@ -1,7 +1,7 @@
 # maicache: build, test and demo entry points.
 #
 #   make          daemon, tools and the module for every kernel found
-#   make check    every test: unit (Check), KUnit (UML), VM on 6.1 and 6.12
+#   make check    every test: unit (Check), KUnit (UML), the packages, VM on 6.1 and 6.12
 #   make demo     the main job, end to end in a VM
 #   make deb      the Debian packages maicache and maicache-dkms, in build/deb/
 #
@@ -197,7 +197,7 @@ module: | deps
 	+@kvers=$$(scripts/kernels.sh); [ -n "$$kvers" ] || { echo "no kernel headers found" >&2; exit 1; }; \
 	for k in $$kvers; do scripts/build-kmod.sh $$k || exit 1; done
 
-check: all unit
+check: all unit deb
 	@tests/run-all.sh
 
 # Fuzzers (libFuzzer: clang, ASan + UBSan) for the parsers of bytes from

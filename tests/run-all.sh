@@ -3,12 +3,12 @@
 # under ASan/UBSan), kernel unit tests (KUnit in UML) and the VM tests on every
 # kernel from scripts/kernels.sh. Ends with one line: "N passed, N failed".
 #
-# MAICACHE_CHECK selects parts (default "unit,sim,fuzz,blob,etcd,kunit,kunit-debug,dkms,vm"); MAICACHE_VM_TESTS is
+# MAICACHE_CHECK selects parts (default "unit,sim,fuzz,blob,etcd,kunit,kunit-debug,dkms,deb,vm"); MAICACHE_VM_TESTS is
 # a glob of VM test names (default "*").
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-parts=${MAICACHE_CHECK:-unit,sim,fuzz,blob,etcd,kunit,kunit-debug,dkms,vm}
+parts=${MAICACHE_CHECK:-unit,sim,fuzz,blob,etcd,kunit,kunit-debug,dkms,deb,vm}
 vm_glob=${MAICACHE_VM_TESTS:-*}
 passed=0
 failed=0
@@ -143,6 +143,9 @@ want etcd && { echo "== etcd membership client (etcd)"; script_part etcd "$root/
 want kunit && { echo "== KUnit"; run_kunit kunit build/kunit; }
 want kunit-debug && { echo "== KUnit under KASAN, lockdep, object debugging"; run_kunit kunit-debug build/kunit-debug --debug; }
 want dkms && { echo "== DKMS"; run_dkms; }
+# The packages of make deb (lintian and their contents; installing them is
+# the VM test deb_install).
+want deb && { echo "== Debian packages"; script_part deb "$root/tests/deb/check.sh"; }
 want vm && { echo "== VM tests"; run_vm; }
 
 if [ "${#failures[@]}" -gt 0 ]; then
