@@ -6,7 +6,8 @@
 # running kernel; `modprobe maicache` loads the module DKMS built; a boot of
 # that root by systemd, as PID 1 of a PID namespace, loads the module from
 # modules-load.d and starts maicached.service, which serves a volume
-# (with its udev link) and stops cleanly; maicached started by hand keeps a
+# (with its udev link), stops cleanly, and loads the module itself when
+# it is not loaded; maicached started by hand keeps a
 # volume record; and `dpkg --purge` of both leaves the root as it was, but
 # for dpkg's own records.
 set -euo pipefail
@@ -160,6 +161,13 @@ step "systemctl stop maicached"
 in_boot systemctl stop maicached.service
 assert_eq "$(in_boot systemctl show -p Result --value maicached.service)" success "the unit's result"
 assert_eq "$(in_boot systemctl show -p ExecMainStatus --value maicached.service)" 0 "maicached's exit status"
+
+step "systemctl start maicached without the module: ExecStartPre loads it"
+rmmod maicache
+in_boot systemctl start maicached.service || die "maicached.service did not start without the module"
+assert_eq "$(in_boot systemctl is-active maicached.service)" active "maicached.service started without the module"
+assert_eq "$(cat /sys/module/maicache/srcversion)" "$dkms_src" "srcversion of the module ExecStartPre loaded"
+in_boot systemctl stop maicached.service
 in_boot journalctl --no-pager -b -u maicached.service >"$MAICACHE_OUT/maicached-unit.log"
 # SIGRTMIN+4: systemd's poweroff; a container's PID 1 then exits.
 kill -s RTMIN+4 "$sdpid"
