@@ -41,8 +41,8 @@ croot_make() {
 		croot_modules "$base" "$k" "$kroot/lib/modules/$k"
 	done
 	mount -t proc proc "$croot/proc"
-	mount --rbind /sys "$croot/sys"
-	mount --rbind /dev "$croot/dev"
+	croot_rbind /sys "$croot/sys"
+	croot_rbind /dev "$croot/dev"
 	local d
 	for d in run tmp var/tmp; do
 		mount -t tmpfs -o mode=1777 tmpfs "$croot/$d" || die "croot: cannot mount tmpfs on /$d"
@@ -61,6 +61,12 @@ croot_modules() {
 	mount -t overlay -o "lowerdir=$mods:$base/lower/usr/lib/modules/$k,upperdir=$m/upper,workdir=$m/work,$croot_ovl_opts" \
 		croot-mod "$croot/usr/lib/modules/$k" || die "croot: cannot mount $k's modules"
 	croot_layers+=("/usr/lib/modules/$k" "$m/upper" "$m/lower")
+}
+
+# croot_rbind DIR TARGET: DIR and its mounts at TARGET, taking no unmount
+# back to DIR (an unmount under a shared copy would propagate to it).
+croot_rbind() {
+	mount --rbind "$1" "$2" && mount --make-rslave "$2" || die "croot: cannot bind $1 on $2"
 }
 
 croot_diff() {
