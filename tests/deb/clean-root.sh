@@ -32,10 +32,15 @@ croot_ovl_opts=index=off,redirect_dir=off,metacopy=off,xino=off
 croot_make() {
 	local base=$1 saved=${2:-} top="" k kroot n d
 	croot_base=$base
-	[[ -z $saved ]] || top="$saved/root:"
 	mkdir -p "$base"
 	mount -t tmpfs -o mode=0755 croot "$base" || die "croot: cannot mount tmpfs on $base"
 	mkdir -p "$base"/{root,upper,work,lower,empty}
+	# A layer may not lie inside another (the root), so SAVED comes along.
+	if [[ -n $saved ]]; then
+		cp -a "$saved" "$base/saved" || die "croot: cannot copy $saved"
+		saved=$base/saved
+		top="$saved/root:"
+	fi
 	# What the overlay starts from, read-only: the view root-diff.py compares with.
 	mount -t overlay -o "ro,lowerdir=$top/:$base/empty,$croot_ovl_opts" croot-lower "$base/lower" ||
 		die "croot: cannot mount the lower view"
