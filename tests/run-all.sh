@@ -143,9 +143,13 @@ want etcd && { echo "== etcd membership client (etcd)"; script_part etcd "$root/
 want kunit && { echo "== KUnit"; run_kunit kunit build/kunit; }
 want kunit-debug && { echo "== KUnit under KASAN, lockdep, object debugging"; run_kunit kunit-debug build/kunit-debug --debug; }
 want dkms && { echo "== DKMS"; run_dkms; }
-# The packages of make deb (lintian and their contents; installing them is
-# the VM test deb_install).
-want deb && { echo "== Debian packages"; script_part deb "$root/tests/deb/check.sh"; }
+# The packages of make deb: lintian and their contents, then installed and
+# purged in a clean root (which the VM test deb_install boots).
+want deb && {
+	echo "== Debian packages"
+	script_part deb "$root/tests/deb/check.sh"
+	script_part deb "$root/tests/deb/install.sh"
+}
 want vm && { echo "== VM tests"; run_vm; }
 
 if [ "${#failures[@]}" -gt 0 ]; then
