@@ -43,12 +43,18 @@ static u32 mc_ra_max(struct mc_dev *dev)
 	return min(max, pool);
 }
 
+/* A read of extents [first, ...] continues the stream: it is in its window. */
+static bool mc_ra_continues(const struct mc_ra_stream *st, u64 first)
+{
+	return st->next && first + 1 >= st->next && first <= st->ahead;
+}
+
 static struct mc_ra_stream *mc_ra_find(struct mc_ra *ra, u64 first, u64 last)
 {
 	struct mc_ra_stream *st, *lru = &ra->s[0];
 
 	for (st = ra->s; st < ra->s + MC_RA_STREAMS; st++) {
-		if (st->next && first + 1 >= st->next && first <= st->ahead)
+		if (mc_ra_continues(st, first))
 			return st;
 		if (st->used < lru->used)
 			lru = st;
@@ -72,7 +78,8 @@ void mc_readahead(struct mc_dev *dev, u64 first, u64 last)
 	struct mc_ra_stream *st;
 	u64 from, to;
 
-	if (!max || READ_ONCE(dev->stale))
+	/* Streams are followed with no window too: read.c asks about them. */
+	if (READ_ONCE(dev->stale))
 		return;
 	spin_lock(&dev->ra.lock);
 	st = mc_ra_find(&dev->ra, first, last);
@@ -94,6 +101,22 @@ void mc_readahead(struct mc_dev *dev, u64 first, u64 last)
 		if (ret && ret != -EEXIST)
 			break;
 	}
+}
+
+/*
+ * Whether a stream of the device reaches @extent: a read there continues
+ * it (and fills whole extents, read.c), as mc_readahead() would find.
+ */
+bool mc_readahead_follows(struct mc_dev *dev, u64 extent)
+{
+	struct mc_ra_stream *st;
+	bool follows = false;
+
+	spin_lock(&dev->ra.lock);
+	for (st = dev->ra.s; st < dev->ra.s + MC_RA_STREAMS && !follows; st++)
+		follows = mc_ra_continues(st, extent);
+	spin_unlock(&dev->ra.lock);
+	return follows;
 }
 
 void mc_readahead_dev_init(struct mc_dev *dev)
