@@ -750,6 +750,38 @@ static void read_random_fills_parts(struct kunit *test)
 			2ULL * SZ_64K - 4096 + 4ULL * TEST_EXTENT);
 }
 
+/*
+ * A class with no segment takes a free one before another class's: the
+ * first part fill of a pool half full of idle extents evicts none of them.
+ */
+static void pool_free_segment_before_stealing(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct test_read *p = test_read(test, 14 * TEST_EXTENT + 4096, 4096);
+	struct mc_stats s;
+	u32 i;
+
+	mc_part_fills = true;
+	/* Four extents, each read across two parts: one 4 MiB segment. */
+	for (i = 0; i < 4; i++) {
+		struct test_read *r = test_read(test, 4 * i * TEST_EXTENT + SZ_64K - 4096,
+						8192);
+
+		mc_read_bio(&t->dev, &r->bio);
+		daemon_fill(i, 0);
+		KUNIT_ASSERT_EQ(test, r->ended, 1);
+	}
+	mc_read_bio(&t->dev, &p->bio);
+	KUNIT_ASSERT_EQ(test, misses_posted(), 5U);
+	expect_miss(test, 4, MAICACHE_MISS_PART, 14 * 16, SZ_64K);
+	daemon_fill(4, 0);
+	KUNIT_EXPECT_EQ(test, test_read_errors(p), 0U);
+	mc_dev_stats(&t->dev, &s);
+	KUNIT_EXPECT_EQ(test, s.evictions, 0ULL);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_NOT_NULL(test, xa_load(&t->dev.extents, 4 * i));
+}
+
 /* A cached extent serves its bytes before any part of it. */
 static void read_prefers_extent_to_part(struct kunit *test)
 {
@@ -856,6 +888,7 @@ static struct kunit_case read_cases[] = {
 	KUNIT_CASE(read_failed_fill_fails_reads),
 	KUNIT_CASE(read_random_fills_parts),
 	KUNIT_CASE(read_prefers_extent_to_part),
+	KUNIT_CASE(pool_free_segment_before_stealing),
 	KUNIT_CASE(read_busy_pool_retries),
 	KUNIT_CASE(read_removal_ends_reads),
 	{}
