@@ -85,7 +85,7 @@ struct maicache_cpl_hdr {
 struct maicache_miss {
 	__le64 id;		/* echo in the completion */
 	__le64 cookie;		/* the device's source cookie */
-	__le64 extent;		/* extent index within the device; part index with MAICACHE_MISS_PART */
+	__le64 extent;		/* extent (or part) index within the device */
 	__le64 slot_off;	/* byte offset of the slot in the pool region */
 	__le32 len;		/* bytes to fill; short for the last extent */
 	__le32 extent_shift;	/* log2 of the device's extent size */
