@@ -686,7 +686,7 @@ static void read_random_fills_parts(struct kunit *test)
 	struct test_read *c = test_read(test, 9 * TEST_EXTENT + SZ_64K - 4096, 8192);
 	struct test_read *d = test_read(test, 4 * TEST_EXTENT + 4096, 4096);
 	struct test_read *e = test_read(test, 12 * TEST_EXTENT, 4096);
-	struct test_read *f = test_read(test, 14 * TEST_EXTENT, 4096);
+	struct test_read *f = test_read(test, 6 * TEST_EXTENT, 4096);
 	struct test_read *g = test_read(test, 16 * TEST_EXTENT - 8192, 4096);
 	struct mc_stats s;
 	u32 i;
@@ -728,7 +728,7 @@ static void read_random_fills_parts(struct kunit *test)
 	mc_read_bio(&t->dev, &f->bio);
 	mc_part_fills = true;
 	KUNIT_ASSERT_EQ(test, misses_posted(), 5U);
-	expect_miss(test, 4, 0, 14, TEST_EXTENT);
+	expect_miss(test, 4, 0, 6, TEST_EXTENT);
 	for (i = 1; i < 5; i++)
 		daemon_fill(i, 0);
 
@@ -787,7 +787,7 @@ static void read_prefers_extent_to_part(struct kunit *test)
 {
 	struct ring_test *t = test->priv;
 	struct test_read *a = test_read(test, 2 * TEST_EXTENT + 4096, 4096);
-	struct test_read *b = test_read(test, 2 * TEST_EXTENT, 16384);
+	struct test_read *b = test_read(test, 2 * TEST_EXTENT + SZ_64K + SZ_64K - 4096, 8192);
 	struct test_read *c = test_read(test, 2 * TEST_EXTENT + 8192, 4096);
 	struct mc_slot *part;
 
@@ -796,7 +796,7 @@ static void read_prefers_extent_to_part(struct kunit *test)
 	daemon_fill(0, 0);
 	part = xa_load(&t->dev.parts, 32);
 	KUNIT_ASSERT_NOT_NULL(test, part);
-	/* b continues a's stream: the whole extent, though part 32 is cached. */
+	/* b crosses parts 33 and 34: the whole extent, with part 32 cached. */
 	mc_read_bio(&t->dev, &b->bio);
 	KUNIT_ASSERT_EQ(test, misses_posted(), 2U);
 	expect_miss(test, 1, 0, 2, TEST_EXTENT);
