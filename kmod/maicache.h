@@ -147,6 +147,7 @@ struct mc_stats {
 struct mc_ra_stream {
 	u64 next;			/* the extent a continuing read enters; 0: none */
 	u64 ahead;			/* the first extent not fetched ahead */
+	u64 end;			/* the byte after its furthest read */
 	u32 window;			/* extents kept ahead */
 	u64 used;			/* the device's tick when last read */
 };
@@ -269,8 +270,8 @@ int mc_cache_prefetch(struct mc_dev *dev, u64 extent);
 
 /* readahead.c */
 extern unsigned int mc_readahead_kb;
-void mc_readahead(struct mc_dev *dev, u64 first, u64 last);
-bool mc_readahead_follows(struct mc_dev *dev, u64 extent);
+void mc_readahead(struct mc_dev *dev, u64 pos, u64 end);
+bool mc_readahead_follows(struct mc_dev *dev, u64 pos);
 void mc_readahead_dev_init(struct mc_dev *dev);
 
 /* read.c */

@@ -166,7 +166,7 @@ static bool mc_read_hits(struct mc_dev *dev, struct bio *bio)
 		mc_slot_put(slot[--i]);
 	/* The first read of an extent fetched ahead: the stream goes on. */
 	if (unlikely(ahead))
-		mc_readahead(dev, first, first + nr - 1);
+		mc_readahead(dev, mc_bio_pos(bio), mc_bio_pos(bio) + bio->bi_iter.bi_size);
 	return all;
 }
 
@@ -198,14 +198,14 @@ static void mc_read_wait_done(struct mc_wait *w, int status)
 
 /*
  * Whether a read of [off, off + len) of an extent may be served by a part:
- * it lies within one, and no sequential stream is reaching that extent.
+ * it lies within one, and it continues no sequential stream.
  */
 static bool mc_read_wants_part(struct mc_dev *dev, u64 extent, u32 off,
 			       u32 len)
 {
 	return READ_ONCE(mc_part_fills) && !dev->whole_extents &&
 	       mc_in_one_part(dev, off, len) &&
-	       !mc_readahead_follows(dev, extent);
+	       !mc_readahead_follows(dev, (extent << dev->extent_shift) + off);
 }
 
 /*
@@ -262,7 +262,8 @@ static void mc_read_start(struct mc_cmd *cmd)
 	}
 	/* Queued with the misses, so that one kick wakes the daemon for both. */
 	if (cmd->status == BLK_STS_OK)
-		mc_readahead(dev, first, first + nr - 1);
+		mc_readahead(dev, mc_bio_pos(cmd->bio),
+			     mc_bio_pos(cmd->bio) + cmd->bio->bi_iter.bi_size);
 	mc_read_kick();
 	if (atomic_dec_and_test(&cmd->pending))
 		mc_cmd_finish(cmd);

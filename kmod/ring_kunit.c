@@ -782,6 +782,38 @@ static void pool_free_segment_before_stealing(struct kunit *test)
 		KUNIT_EXPECT_NOT_NULL(test, xa_load(&t->dev.extents, 4 * i));
 }
 
+/*
+ * Random reads that fall in one extent or in neighbouring ones are no
+ * stream: each fills its part. A read that starts where the last ended is.
+ */
+static void read_neighbour_random_reads_fill_parts(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	u64 r3 = 4 * TEST_EXTENT + 300 * SZ_1K;
+	struct test_read *r[] = {
+		test_read(test, 3 * TEST_EXTENT + 8192, 4096),
+		test_read(test, 3 * TEST_EXTENT + 600 * SZ_1K, 4096),
+		test_read(test, r3, 4096),
+		test_read(test, r3 + 4096, 4096),
+	};
+	u32 i;
+
+	mc_part_fills = true;
+	for (i = 0; i < ARRAY_SIZE(r); i++)
+		mc_read_bio(&t->dev, &r[i]->bio);
+	KUNIT_ASSERT_EQ(test, misses_posted(), 4U);
+	expect_miss(test, 0, MAICACHE_MISS_PART, 48, SZ_64K);
+	expect_miss(test, 1, MAICACHE_MISS_PART, 48 + 9, SZ_64K);
+	expect_miss(test, 2, MAICACHE_MISS_PART, 64 + 4, SZ_64K);
+	/* It continues r[2]: sequential, so the whole extent. */
+	expect_miss(test, 3, 0, 4, TEST_EXTENT);
+	for (i = 0; i < ARRAY_SIZE(r); i++) {
+		daemon_fill(i, 0);
+		KUNIT_EXPECT_EQ(test, r[i]->ended, 1);
+		KUNIT_EXPECT_EQ(test, test_read_errors(r[i]), 0U);
+	}
+}
+
 /* A cached extent serves its bytes before any part of it. */
 static void read_prefers_extent_to_part(struct kunit *test)
 {
@@ -887,6 +919,7 @@ static struct kunit_case read_cases[] = {
 	KUNIT_CASE(read_misses_wake_once_per_plug),
 	KUNIT_CASE(read_failed_fill_fails_reads),
 	KUNIT_CASE(read_random_fills_parts),
+	KUNIT_CASE(read_neighbour_random_reads_fill_parts),
 	KUNIT_CASE(read_prefers_extent_to_part),
 	KUNIT_CASE(pool_free_segment_before_stealing),
 	KUNIT_CASE(read_busy_pool_retries),

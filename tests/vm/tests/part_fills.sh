@@ -3,7 +3,9 @@
 # random 4 KiB reads fill the 64 KiB part they read, not the 1 MiB extent.
 # fio verifies every byte of a device read randomly through a pool half its
 # size; the amplification (bytes filled / bytes read) of cold random reads
-# stays within a part per read (<= 16), and is many times what whole
+# stays within about a part per read (<= 20: 16 for a part per read, and a
+# random read that starts where another ended may be taken for a stream
+# and fill its extent), and is many times what whole
 # extents cost with part_fills=0 on the same reads; a sequential pass still
 # fills whole extents only (bytes filled == the device).
 set -euo pipefail
@@ -55,7 +57,7 @@ run_fio verify "$job" --verify_only=1 --do_verify=1 --direct=1 --ioengine=io_uri
 assert_eq "$(stat_of "$id" bytes_hit)" "$size" "bytes read by the verify pass"
 a=$(amplification "$id")
 echo "verify pass over 32 MiB through 16 MiB: amplification $((a / 100)).$((a % 100))x"
-((a <= 1600)) || die "random 4 KiB reads filled $a% of what they read: more than a part each"
+((a <= 2000)) || die "random 4 KiB reads filled $a% of what they read: more than a part each"
 (($(stat_of "$id" evictions) > 0)) || die "no eviction through a pool half the device"
 assert_eq "$(stat_of "$id" fill_errors)" 0 "fill errors"
 "$ctl" detach parts
@@ -76,7 +78,7 @@ with_extents=$(cold_random extents)
 echo Y >"$param"
 echo "400 cold random 4 KiB reads: amplification $((with_parts / 100))x with parts," \
 	"$((with_extents / 100))x with whole extents"
-((with_parts <= 1600)) || die "with parts, amplification $with_parts% (> 16x)"
+((with_parts <= 2000)) || die "with parts, amplification $with_parts% (> 20x)"
 ((with_extents >= 4 * with_parts)) ||
 	die "whole extents cost only $with_extents% against parts' $with_parts%: parts saved nothing"
 
