@@ -191,7 +191,7 @@ START_TEST(dev_reply_without_volume_name)
 }
 END_TEST
 
-/* A group's device says it fills whole extents; one that does not, no parts off. */
+/* A group's device says it fills whole extents; without the attribute it does not. */
 START_TEST(dev_reply_whole_extents)
 {
 	struct nl_msg *msg = dev_reply(NULL);
