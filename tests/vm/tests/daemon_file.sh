@@ -18,11 +18,8 @@ set -euo pipefail
 . "$MAICACHE_ROOT/tests/vm/maicache.sh"
 # shellcheck source=tests/vm/daemon.sh
 . "$MAICACHE_ROOT/tests/vm/daemon.sh"
-parts=/sys/module/maicache/parameters/part_fills
-restore_parts() { echo Y >"$parts"; }
-cleanup_hooks+=(restore_parts)
 trap mc_cleanup EXIT
-echo N >"$parts"
+part_fills_set N
 
 src=/tmp/src.img
 size=$(((12 << 20) + 1000))

@@ -26,11 +26,8 @@ set -euo pipefail
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
 # shellcheck source=tests/vm/maicache.sh
 . "$MAICACHE_ROOT/tests/vm/maicache.sh"
-parts=/sys/module/maicache/parameters/part_fills
-restore_parts() { echo Y >"$parts"; }
-cleanup_hooks+=(restore_parts)
 trap mc_cleanup EXIT
-echo N >"$parts"
+part_fills_set N
 
 
 # fio keeps its verify state files in the working directory.
@@ -207,7 +204,7 @@ stop_filler
 # 3. A --pattern device of 3 MiB + 5.5 KiB with 1 MiB extents, read in odd
 #    ranges: inside one extent, across extent boundaries, and over the short
 #    last extent, cold and then warm.
-echo Y >"$parts"
+part_fills_set Y
 cookie3=0x3003
 size3=$(((3 << 20) + 5632))
 add_dev 2 "$size3" "$cookie3"

@@ -15,13 +15,10 @@ set -euo pipefail
 . "$MAICACHE_ROOT/tests/vm/maicache.sh"
 # shellcheck source=tests/vm/daemon.sh
 . "$MAICACHE_ROOT/tests/vm/daemon.sh"
-param=/sys/module/maicache/parameters/part_fills
-restore_param() { echo Y >"$param"; }
-cleanup_hooks+=(restore_param)
 trap mc_cleanup EXIT
 cd /tmp
 
-assert_eq "$(cat "$param")" Y "part_fills by default"
+assert_eq "$(cat "$part_fills")" Y "part_fills by default"
 "$ctl" pool --size 16M >/dev/null
 daemon_cmd=("$bin/maicached")
 start_daemon
@@ -73,9 +70,9 @@ cold_random() { # LABEL
 	"$ctl" detach parts >/dev/null
 }
 with_parts=$(cold_random parts)
-echo N >"$param"
+part_fills_set N
 with_extents=$(cold_random extents)
-echo Y >"$param"
+part_fills_set Y
 echo "400 cold random 4 KiB reads: amplification $((with_parts / 100))x with parts," \
 	"$((with_extents / 100))x with whole extents"
 ((with_parts <= 2000)) || die "with parts, amplification $with_parts% (> 20x)"
