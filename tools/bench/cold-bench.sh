@@ -167,7 +167,11 @@ assert_eq "$(blockdev --getsize64 "$mcdev")" "$SIZE" "maicache device size"
 for d in "$mcdev" "$loopdev" "$nbddev"; do
 	cmp -n "$SIZE" "$d" "$img" || die "$d does not read the file's bytes"
 done
-assert_eq "$(cat "$mcsys/bytes_filled")" "$SIZE" "maicache bytes filled by the check pass"
+# Each extent once; the pass's first read, before it is seen to be a
+# stream, may fill a 64 KiB part as well (docs/kmod.md, "Part fills").
+filled=$(cat "$mcsys/bytes_filled")
+((filled >= SIZE && filled <= SIZE + 65536)) ||
+	die "maicache filled $filled bytes in the check pass of a $SIZE-byte file"
 mc_detach
 assert_eq "$(pool_used)" 0 "pool bytes in use after detach"
 
