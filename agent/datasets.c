@@ -201,10 +201,19 @@ static int fail(struct parser *p, unsigned int line, const char *msg)
 	return mc_errf(p->err, p->errlen, -EINVAL, "%s:%u: %s", p->what, line, msg);
 }
 
+/* Whether key i of the section names a credential (anonymous = no names none). */
+static bool is_cred_set(const struct section *s, size_t i)
+{
+	if (!keys[i].cred || !s->seen[i])
+		return false;
+	return keys[i].type != K_BOOL || *(const bool *)((const char *)&s->d + keys[i].off);
+}
+
 /* The checks of a whole section, then its checks against the ones before. */
 static int close_section(struct parser *p)
 {
 	struct section *s = &p->sec;
+	const struct key_desc *other = NULL;
 	const struct mc_dataset *o;
 	const char *cred = NULL;
 	unsigned int cred_line = 0;
@@ -217,16 +226,25 @@ static int close_section(struct parser *p)
 		return fail(p, s->d.line, "no source (source = URL of the image)");
 	if (!s->seen[1])
 		return fail(p, s->d.line, "no mount (mount = where the host sees it)");
+	/* The credential set first, then any other one set after it. */
 	for (i = 0; i < NKEYS; i++) {
-		if (!keys[i].cred || !s->seen[i])
+		if (!is_cred_set(s, i))
 			continue;
-		if (cred) {
-			snprintf(msg, sizeof(msg), "%s: %s is already set on line %u: at most one credential",
-				 keys[i].name, cred, cred_line);
-			return fail(p, s->seen[i], msg);
+		if (!cred || s->seen[i] < cred_line) {
+			cred = keys[i].name;
+			cred_line = s->seen[i];
 		}
-		cred = keys[i].name;
-		cred_line = s->seen[i];
+	}
+	for (i = 0; cred && i < NKEYS; i++) {
+		if (!is_cred_set(s, i) || keys[i].name == cred)
+			continue;
+		if (!other || s->seen[i] < s->seen[other - keys])
+			other = &keys[i];
+	}
+	if (other) {
+		snprintf(msg, sizeof(msg), "%s: %s is already set on line %u: at most one credential",
+			 other->name, cred, cred_line);
+		return fail(p, s->seen[other - keys], msg);
 	}
 	if (cred && !strncmp(s->d.source, "file://", 7)) {
 		snprintf(msg, sizeof(msg), "%s: a file source takes no credential", cred);
