@@ -99,7 +99,8 @@ mkdir -p "$img" "$(dirname "$ds")" "$root" "$state"
 "$MAICACHE_ROOT/tests/blob/make-dataset.sh" --small 150 --large 1 --large-mib 2-3 /tmp/dataset 7 >/dev/null
 "$MAICACHE_ROOT/tests/blob/make-image.sh" erofs /tmp/dataset "$img/ds.erofs" >/dev/null
 "$MAICACHE_ROOT/tests/blob/make-image.sh" ext4 /tmp/dataset "$img/ds.ext4" >/dev/null
-head -c $((1 << 20)) /dev/urandom >"$img/junk.img"
+# Zeros: no file system signature at all (random bytes could look like one).
+head -c $((1 << 20)) /dev/zero >"$img/junk.img"
 modprobe erofs 2>/dev/null || true
 # The hostPath: a shared mount, as kubelet makes one for Bidirectional.
 mount --bind "$root" "$root"
