@@ -32,6 +32,7 @@ CHECK_LIBS = $(shell pkg-config --libs check)
 #   azure/   libmcazure.a   credentials and the Blob client
 #   peer/    libmcpeer.a    the cache group: keys, placement, wire, auth, single flight, TCP
 #   userd/   libmaicached.a the daemon (maicached.c holds main())
+#   agent/   libmcagent.a   the Kubernetes node agent (maicache-agent.c holds main())
 #
 # and the system libraries each needs when it is linked.
 INC_lib := -Iproto -Ilib
@@ -40,7 +41,10 @@ INC_azure := -Iproto -Ilib -Iloop -Iazure
 INC_peer := -Iproto -Ilib -Iloop -Ipeer
 INC_userd := -Iproto -Ilib -Iloop -Iazure -Ipeer -Iuserd
 INC_tools := -Iproto -Ilib -Iloop -Iazure -Ipeer -Itools -Itools/sim
-INC_tests := -Iproto -Ilib -Iloop -Iazure -Ipeer -Iuserd -Itests/filler -Itests/blob -Itests/unit -Itests/etcd
+# The agent is a client, as maicachectl is: lib/ and azure/'s credentials
+# (deferred, as pkg-config is above: libblkid's header is in a folder of its own).
+INC_agent = -Iproto -Ilib -Iazure -Iagent $(shell pkg-config --cflags mount blkid)
+INC_tests := -Iproto -Ilib -Iloop -Iazure -Ipeer -Iuserd -Iagent -Itests/filler -Itests/blob -Itests/unit -Itests/etcd
 LIBS_lib = $(NL_LIBS)
 LIBS_loop = $(shell pkg-config --libs liburing) -laio
 LIBS_azure = $(shell pkg-config --libs libcurl libcrypto)
@@ -51,14 +55,17 @@ LIBS_cred = $(shell pkg-config --libs libcrypto)
 LIBS_peer = $(shell pkg-config --libs libcrypto libisal jansson libcurl librdmacm libibverbs)
 # libmicrohttpd for GET /metrics (userd/metrics.h).
 LIBS_userd = $(shell pkg-config --libs libmicrohttpd)
+# util-linux's libmount (the mount table) and libblkid (what an image holds).
+LIBS_agent = $(shell pkg-config --libs mount blkid)
 
 SRCS_maicache := $(wildcard lib/*.c)
 SRCS_mcloop := $(wildcard loop/*.c)
 SRCS_mcazure := $(wildcard azure/*.c)
 SRCS_mcpeer := $(wildcard peer/*.c)
 SRCS_maicached := $(filter-out userd/maicached.c,$(wildcard userd/*.c))
+SRCS_mcagent := $(filter-out agent/maicache-agent.c,$(wildcard agent/*.c))
 SRCS_mcfiller := tests/filler/filler.c
-ARCHIVES := mcfiller maicached mcpeer mcazure mcloop maicache
+ARCHIVES := mcfiller mcagent maicached mcpeer mcazure mcloop maicache
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/check_*.c))
 
 # Objects: build/obj/<path>.o, and build/asan/<path>.o for the unit tests.
@@ -89,7 +96,7 @@ all: user module
 deps:
 	@scripts/deps.sh
 
-user: $(BUILD)/user/maicached $(BUILD)/user/maicachectl $(BUILD)/user/mc-filler $(BUILD)/user/mc-pattern-check \
+user: $(BUILD)/user/maicached $(BUILD)/user/maicachectl $(BUILD)/user/maicache-agent $(BUILD)/user/mc-filler $(BUILD)/user/mc-pattern-check \
 	$(BUILD)/user/policy-sim $(BUILD)/user/placement-sim $(BUILD)/user/cluster-sim
 
 include tests/vm/tools/tools.mk
@@ -145,6 +152,11 @@ $(BUILD)/user/maicachectl: $(CTL_OBJS) $(A)/libmcazure.a $(A)/libmaicache.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_cred) $(LIBS_lib)
 
+# The node agent: like the CLI, the control client and the credential code only.
+$(BUILD)/user/maicache-agent: $(A)/agent/maicache-agent.o $(A)/libmcagent.a $(A)/libmcazure.a $(A)/libmaicache.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_agent) $(LIBS_cred)
+
 $(BUILD)/user/maicached: $(A)/userd/maicached.o $(addprefix $(A)/lib,maicached.a mcpeer.a mcazure.a mcloop.a maicache.a)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_userd) $(LIBS_peer) $(LIBS_azure) $(LIBS_loop) $(LIBS_lib)
@@ -154,7 +166,7 @@ $(BUILD)/user/maicached: $(A)/userd/maicached.o $(addprefix $(A)/lib,maicached.a
 UNIT_ARCHIVES := $(addprefix $(S)/lib,$(addsuffix .a,$(ARCHIVES)))
 $(BUILD)/unit/%: $(S)/tests/unit/%.o $(UNIT_ARCHIVES)
 	@mkdir -p $(@D)
-	$(CC) $(SANFLAGS) -o $@ $< $(UNIT_ARCHIVES) $(LIBS_userd) $(LIBS_peer) $(LIBS_azure) $(LIBS_loop) $(LIBS_lib) $(CHECK_LIBS)
+	$(CC) $(SANFLAGS) -o $@ $< $(UNIT_ARCHIVES) $(LIBS_agent) $(LIBS_userd) $(LIBS_peer) $(LIBS_azure) $(LIBS_loop) $(LIBS_lib) $(CHECK_LIBS)
 
 # The blob client against Azurite (tests/blob/run.sh runs it).
 $(BUILD)/blob/blob-client-test: $(S)/tests/blob/blob-client-test.o $(S)/tests/blob/blob-put.o $(UNIT_ARCHIVES)
@@ -243,6 +255,7 @@ PREFIX ?= /usr/local
 install: user
 	install -D -m 0755 $(BUILD)/user/maicached $(DESTDIR)$(PREFIX)/sbin/maicached
 	install -D -m 0755 $(BUILD)/user/maicachectl $(DESTDIR)$(PREFIX)/sbin/maicachectl
+	install -D -m 0755 $(BUILD)/user/maicache-agent $(DESTDIR)$(PREFIX)/sbin/maicache-agent
 	install -D -m 0644 dist/maicached.service $(DESTDIR)/etc/systemd/system/maicached.service
 	install -D -m 0644 dist/60-maicache.rules $(DESTDIR)/etc/udev/rules.d/60-maicache.rules
 	install -d -m 0755 $(DESTDIR)$(PREFIX)/share/doc/maicache

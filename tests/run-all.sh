@@ -3,13 +3,13 @@
 # under ASan/UBSan), kernel unit tests (KUnit in UML) and the VM tests on every
 # kernel from scripts/kernels.sh. Ends with one line: "N passed, N failed".
 #
-# MAICACHE_CHECK selects parts (default "unit,sim,fuzz,blob,etcd,kunit,kunit-debug,dkms,vm"); MAICACHE_VM_TESTS is
+# MAICACHE_CHECK selects parts (default "unit,k8s,sim,fuzz,blob,etcd,kunit,kunit-debug,dkms,vm"); MAICACHE_VM_TESTS is
 # a glob of VM test names (default "*"); MAICACHE_VM_JOBS how many single-VM
 # tests run at once (default 2), MAICACHE_VM_TIMEOUT each one's limit (600 s).
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-parts=${MAICACHE_CHECK:-unit,sim,fuzz,blob,etcd,kunit,kunit-debug,dkms,vm}
+parts=${MAICACHE_CHECK:-unit,k8s,sim,fuzz,blob,etcd,kunit,kunit-debug,dkms,vm}
 vm_glob=${MAICACHE_VM_TESTS:-*}
 passed=0
 failed=0
@@ -174,6 +174,7 @@ script_part() {
 }
 
 want unit && { echo "== unit tests"; run_unit; run_layout; }
+want k8s && { echo "== Kubernetes deployment (kubectl kustomize, offline)"; script_part k8s "$root/tests/kubernetes/run.sh"; }
 want sim && { echo "== simulators"; run_sim; script_part sim "$root/tools/sim/cluster-check.sh"; }
 # Each fuzzer over its seeds and 10 s beyond (make fuzz runs longer).
 want fuzz && { echo "== fuzzers (libFuzzer), briefly"; script_part fuzz "$root/tests/fuzz/run.sh"; }
