@@ -99,6 +99,7 @@ for engine in io_uring aio; do
 	g0=$(daemon_stat blob_gets)
 	a0=$(azurite_requests)
 	run_fio "cold-$engine" "$job" "${read_opts[@]}" --filename="$dev"
+	fills_settle "$id"
 	g1=$(daemon_stat blob_gets)
 	a1=$(azurite_requests)
 	m=$(stat_of "$id" misses)
@@ -106,6 +107,7 @@ for engine in io_uring aio; do
 	assert_eq $((g1 - g0)) "$m" "$engine: GETs of the cold pass (one per fill)"
 	(((a1 - a0) >= m)) || die "$engine: Azurite saw $((a1 - a0)) requests for $m fills"
 	run_fio "warm-$engine" "$job" "${read_opts[@]}" --filename="$dev"
+	fills_settle "$id"
 	assert_eq "$(stat_of "$id" misses)" "$m" "$engine: misses of the warm pass"
 	assert_eq "$(daemon_stat blob_gets)" "$g1" "$engine: GETs of the warm pass"
 	assert_eq "$(azurite_requests)" "$a1" "$engine: requests Azurite saw in the warm pass"
