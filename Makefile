@@ -40,7 +40,7 @@ INC_azure := -Iproto -Ilib -Iloop -Iazure
 INC_peer := -Iproto -Ilib -Iloop -Ipeer
 INC_userd := -Iproto -Ilib -Iloop -Iazure -Ipeer -Iuserd
 INC_tools := -Iproto -Ilib -Iloop -Iazure -Ipeer -Itools -Itools/sim
-INC_tests := -Iproto -Ilib -Iloop -Iazure -Ipeer -Iuserd -Itests/filler -Itests/blob -Itests/unit -Itests/etcd
+INC_tests := -Iproto -Ilib -Iloop -Iazure -Ipeer -Iuserd -Itools -Itests/filler -Itests/blob -Itests/unit -Itests/etcd
 LIBS_lib = $(NL_LIBS)
 LIBS_loop = $(shell pkg-config --libs liburing) -laio
 LIBS_azure = $(shell pkg-config --libs libcurl libcrypto)
@@ -58,7 +58,10 @@ SRCS_mcazure := $(wildcard azure/*.c)
 SRCS_mcpeer := $(wildcard peer/*.c)
 SRCS_maicached := $(filter-out userd/maicached.c,$(wildcard userd/*.c))
 SRCS_mcfiller := tests/filler/filler.c
-ARCHIVES := mcfiller maicached mcpeer mcazure mcloop maicache
+# maicachectl's pure logic (warmup plans, progress, top's arithmetic), apart
+# so that the unit tests link it.
+SRCS_mcctl := tools/warm_plan.c tools/progress.c tools/top_calc.c
+ARCHIVES := mcctl mcfiller maicached mcpeer mcazure mcloop maicache
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/check_*.c))
 
 # Objects: build/obj/<path>.o, and build/asan/<path>.o for the unit tests.
@@ -140,10 +143,13 @@ $(BUILD)/user/mc-peer-probe $(BUILD)/user/mc-bad-peer: $(BUILD)/user/%: $(A)/tes
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_peer) $(LIBS_loop) $(LIBS_lib)
 
-CTL_OBJS := $(A)/tools/maicachectl.o $(A)/tools/ctl_volumes.o $(A)/tools/ctl_peers.o
-$(BUILD)/user/maicachectl: $(CTL_OBJS) $(A)/libmcazure.a $(A)/libmaicache.a
+CTL_OBJS := $(A)/tools/maicachectl.o $(A)/tools/ctl_volumes.o $(A)/tools/ctl_peers.o \
+	$(A)/tools/ctl_warmup.o $(A)/tools/ctl_top.o
+# ncurses for top's full-screen view (tools/ctl_top.c).
+LIBS_curses = $(shell pkg-config --libs ncursesw)
+$(BUILD)/user/maicachectl: $(CTL_OBJS) $(A)/libmcctl.a $(A)/libmcazure.a $(A)/libmaicache.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_cred) $(LIBS_lib)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_cred) $(LIBS_lib) $(LIBS_curses)
 
 $(BUILD)/user/maicached: $(A)/userd/maicached.o $(addprefix $(A)/lib,maicached.a mcpeer.a mcazure.a mcloop.a maicache.a)
 	@mkdir -p $(@D)

@@ -16,6 +16,8 @@ packages=(
 	libibverbs-dev librdmacm-dev libcurl4-openssl-dev libssl-dev libisal-dev libjansson-dev
 	# maicached's GET /metrics (userd/metrics.h); promtool checks its text
 	libmicrohttpd-dev prometheus
+	# maicachectl top draws with ncurses; its VM test drives it in tmux
+	libncurses-dev tmux
 	# tests and tools
 	check rdma-core ibverbs-utils rdmacm-utils perftest fio
 	e2fsprogs erofs-utils iproute2 vde2 python3 dkms strace etcd-server
