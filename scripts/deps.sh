@@ -18,6 +18,8 @@ packages=(
 	libmicrohttpd-dev prometheus
 	# maicachectl top draws with ncurses; its VM test drives it in tmux
 	libncurses-dev tmux
+	# warmup: a squashfs image is a filesystem with no FIEMAP
+	squashfs-tools
 	# tests and tools
 	check rdma-core ibverbs-utils rdmacm-utils perftest fio
 	e2fsprogs erofs-utils iproute2 vde2 python3 dkms strace etcd-server
