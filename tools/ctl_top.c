@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <curses.h>
@@ -48,14 +47,6 @@ static void on_signal(int sig)
 	top_stop = 1;
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int sample_one(const struct mc_dev_info *d, void *arg)
 {
 	struct top_sample *s = arg;
@@ -79,7 +70,7 @@ static int sample_one(const struct mc_dev_info *d, void *arg)
 static int take_sample(struct mc_nl *nl, struct top_sample *s, char *err, size_t errlen)
 {
 	s->n = 0;
-	s->t = now_s();
+	s->t = mc_now_s();
 	if (mc_nl_dev_list(nl, sample_one, s, err, errlen))
 		return -1;
 	return mc_nl_pool_get(nl, &s->pool, err, errlen) ? -1 : 0;
@@ -223,7 +214,7 @@ static bool wait_keys(double until, const struct top_sample *prev, const struct 
 	double left;
 	int ch;
 
-	while (!top_stop && (left = until - now_s()) > 0) {
+	while (!top_stop && (left = until - mc_now_s()) > 0) {
 		timeout((int)(left * 1000) + 1);
 		ch = getch();
 		if (ch == 'q' || ch == 'Q')
@@ -327,14 +318,7 @@ int cmd_top(int argc, char **argv)
 			if (wait_keys(until, done ? cur : NULL, prev))
 				break;
 		} else {
-			double left = until - now_s();
-
-			if (left > 0) {
-				struct timespec ts = { (time_t)left,
-						       (long)((left - (double)(time_t)left) * 1e9) };
-
-				nanosleep(&ts, NULL);
-			}
+			mc_sleep_s(until - mc_now_s());
 			if (top_stop)
 				break;
 		}

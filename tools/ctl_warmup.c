@@ -32,7 +32,6 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/fs.h>
@@ -100,22 +99,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	warm_stop = 1;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_s(double s)
-{
-	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
-
-	/* A signal ends it early: the loop then sees warm_stop. */
-	nanosleep(&ts, NULL);
 }
 
 static uint64_t read_sysfs_u64(const char *dir, const char *name, bool *ok)
@@ -424,7 +407,7 @@ static void print_progress(struct warm_run *r, double t)
 /* Between calls: sample and print when due (each second as JSON, 4 times a second on a terminal). */
 static void run_tick(struct warm_run *r)
 {
-	double t = now_s();
+	double t = mc_now_s();
 
 	if (t < r->next_print)
 		return;
@@ -436,7 +419,7 @@ static void run_tick(struct warm_run *r)
 
 static void run_wait(struct warm_run *r, double s)
 {
-	sleep_s(s);
+	mc_sleep_s(s);
 	run_tick(r);
 }
 
@@ -568,7 +551,7 @@ out:
 
 static void print_end(struct warm_run *r, enum warm_result res)
 {
-	double t = now_s() - r->t0;
+	double t = mc_now_s() - r->t0;
 	uint64_t done = res == WARM_COMPLETE ? r->bytes : r->done_before;
 	char a[16], b[16], c[16];
 	size_t i;
@@ -710,7 +693,7 @@ int cmd_warmup(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	r.t0 = now_s();
+	r.t0 = mc_now_s();
 	mc_rate_init(&r.rate, 3.0);
 	mc_rate_add(&r.rate, r.t0, 0);
 	res = WARM_COMPLETE;

@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Progress of a long command (maicachectl warmup): sizes, durations, the
- * rate over the last seconds and the line a terminal shows. Pure logic.
+ * Progress of a long command (maicachectl warmup, top): the clock, sizes,
+ * durations, the rate over the last seconds and the line a terminal shows.
  */
 #ifndef MAICACHE_PROGRESS_H
 #define MAICACHE_PROGRESS_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* CLOCK_MONOTONIC in seconds. */
+double mc_now_s(void);
+/* Sleep s seconds, or less when a signal arrives (the caller looks at its flag). */
+void mc_sleep_s(double s);
 
 /* "512 B", "1.5 KiB", "12.3 MiB", "4.00 GiB" (powers of 1024). */
 void mc_fmt_bytes(char *buf, size_t len, double bytes);
