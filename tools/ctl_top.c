@@ -250,6 +250,7 @@ int cmd_top(int argc, char **argv)
 	struct top_sample a = { 0 }, b = { 0 }, *prev = &a, *cur = &b, *swap;
 	uint64_t iterations = 0, done;
 	bool as_json = json, screen;
+	SCREEN *scr = NULL;
 	struct sigaction sa;
 	struct mc_nl *nl;
 	char err[512];
@@ -300,9 +301,11 @@ int cmd_top(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	if (screen) {
-		if (!initscr()) {
+		/* newterm(), unlike initscr(), returns when TERM is unknown. */
+		scr = newterm(NULL, stdout, stdin);
+		if (!scr) {
 			mc_nl_close(nl);
-			return fail("top: cannot set up the terminal");
+			return fail("top: cannot draw on this terminal (TERM unknown?): try --once or --json");
 		}
 		cbreak();
 		noecho();
@@ -336,8 +339,10 @@ int cmd_top(int argc, char **argv)
 		prev = cur;
 		cur = swap;
 	}
-	if (screen)
+	if (screen) {
 		endwin();
+		delscreen(scr);
+	}
 	mc_nl_close(nl);
 	free(a.d);
 	free(b.d);

@@ -81,6 +81,7 @@ struct warm_run {
 	uint64_t fetched;		/* fills sent */
 	uint64_t confirmed, confirmed_bytes;	/* found cached since */
 	uint64_t fill_errors;
+	uint64_t errors_before;		/* fill errors of the devices already warmed */
 	uint64_t done_before;		/* bytes of the devices already warmed */
 
 	/* The device being warmed. */
@@ -372,7 +373,7 @@ static void run_sample(struct warm_run *r)
 		r->estimate = r->confirmed_bytes - r->done_before;
 	if (r->estimate > total)
 		r->estimate = total;
-	r->fill_errors = d.stats.fill_errors - r->base_errors;
+	r->fill_errors = r->errors_before + d.stats.fill_errors - r->base_errors;
 }
 
 static uint64_t run_done(const struct warm_run *r)
@@ -542,6 +543,7 @@ oom:
 out:
 	run_sample(r);
 	r->done_before += res == WARM_COMPLETE ? mc_plan_bytes(&t->plan) : r->estimate;
+	r->errors_before = r->fill_errors;
 	r->estimate = 0;
 	r->cur = NULL;
 	free(todo);
