@@ -173,8 +173,15 @@ static struct warm_target *run_target(struct warm_run *r, uint32_t id)
 	r->t = t;
 	t = &r->t[r->n];
 	memset(t, 0, sizeof(*t));
-	if (mc_nl_dev_get(r->nl, id, &t->dev, r->err, sizeof(r->err)))
+	if (mc_nl_dev_get(r->nl, id, &t->dev, r->err, sizeof(r->err))) {
+		const char *msg = strchr(r->err, ':');
+		char why[256];
+
+		/* "stats: no such device (...)" is the lookup's; say what warmup looked up. */
+		snprintf(why, sizeof(why), "%.255s", msg && msg[1] ? msg + 2 : r->err);
+		snprintf(r->err, sizeof(r->err), "device %u: %s", id, why);
 		return NULL;
+	}
 	mc_plan_init(&t->plan, t->dev.size, t->dev.extent_size);
 	r->n++;
 	return t;
