@@ -254,8 +254,8 @@ static int mc_dev_add_disk(struct mc_dev *dev, u32 block_size)
  * sure no other device has that name (nl.c).
  */
 int mc_dev_add(u32 id, u64 size, u32 block_size, u32 extent_size,
-	       u64 cookie, bool held, const char *volume_name,
-	       struct mc_dev **out)
+	       u64 cookie, bool held, bool whole_extents,
+	       const char *volume_name, struct mc_dev **out)
 {
 	struct mc_dev *dev;
 	int ret;
@@ -282,6 +282,8 @@ int mc_dev_add(u32 id, u64 size, u32 block_size, u32 extent_size,
 	/* Ghost keys of a new device never match those of an old one. */
 	dev->key_base = (u64)atomic64_inc_return(&mc_key_seq) << 44;
 	xa_init(&dev->extents);
+	xa_init(&dev->parts);
+	dev->whole_extents = whole_extents;
 	mc_read_dev_init(dev);
 	mc_readahead_dev_init(dev);
 	dev->stats = alloc_percpu(struct mc_stats);

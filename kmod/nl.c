@@ -62,6 +62,8 @@ static int maicache_nl_fill_dev(struct sk_buff *skb, struct mc_dev *dev)
 	    nla_put_u64_64bit(skb, MAICACHE_ATTR_DEV_COOKIE, dev->cookie,
 			      MAICACHE_ATTR_PAD) ||
 	    nla_put_u8(skb, MAICACHE_ATTR_DEV_STALE, READ_ONCE(dev->stale)) ||
+	    nla_put_u8(skb, MAICACHE_ATTR_DEV_WHOLE_EXTENTS,
+		       dev->whole_extents) ||
 	    (dev->volume_name[0] &&
 	     nla_put_string(skb, MAICACHE_ATTR_VOLUME_NAME, dev->volume_name)))
 		return -EMSGSIZE;
@@ -233,6 +235,8 @@ static int maicache_nl_dev_add(struct sk_buff *skb, struct genl_info *info)
 
 	ret = mc_dev_add(id, size, bs, extent,
 			 nla_get_u64(a[MAICACHE_ATTR_DEV_COOKIE]), held,
+			 a[MAICACHE_ATTR_DEV_WHOLE_EXTENTS] &&
+			 nla_get_u8(a[MAICACHE_ATTR_DEV_WHOLE_EXTENTS]),
 			 volume_name, &dev);
 	if (ret == -EEXIST) {
 		NL_SET_ERR_MSG_ATTR(info->extack, a[MAICACHE_ATTR_DEV_ID],

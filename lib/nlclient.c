@@ -198,6 +198,8 @@ int mc_dev_from_attrs(struct nlattr *tb[MAICACHE_ATTR_MAX + 1],
 		out->stale = nla_get_u8(tb[MAICACHE_ATTR_DEV_STALE]);
 	if (tb[MAICACHE_ATTR_DEV_HELD])
 		out->held = nla_get_u8(tb[MAICACHE_ATTR_DEV_HELD]);
+	if (tb[MAICACHE_ATTR_DEV_WHOLE_EXTENTS])
+		out->whole_extents = nla_get_u8(tb[MAICACHE_ATTR_DEV_WHOLE_EXTENTS]);
 	if (tb[MAICACHE_ATTR_VOLUME_NAME] &&
 	    nla_strlcpy(out->volume_name, tb[MAICACHE_ATTR_VOLUME_NAME],
 			sizeof(out->volume_name)) >= sizeof(out->volume_name))
@@ -384,7 +386,9 @@ int mc_nl_dev_add(struct mc_nl *nl, const struct mc_dev_spec *spec,
 	    (spec->held && nla_put_u8(msg, MAICACHE_ATTR_DEV_HELD, 1)) ||
 	    (spec->volume_name && spec->volume_name[0] &&
 	     nl->maxattr >= MAICACHE_ATTR_VOLUME_NAME &&
-	     nla_put_string(msg, MAICACHE_ATTR_VOLUME_NAME, spec->volume_name))) {
+	     nla_put_string(msg, MAICACHE_ATTR_VOLUME_NAME, spec->volume_name)) ||
+	    (spec->whole_extents && nl->maxattr >= MAICACHE_ATTR_DEV_WHOLE_EXTENTS &&
+	     nla_put_u8(msg, MAICACHE_ATTR_DEV_WHOLE_EXTENTS, 1))) {
 		nlmsg_free(msg);
 		return mc_errf(err, errlen, -ENOMEM, "cannot build request");
 	}

@@ -49,6 +49,7 @@ struct mc_dev_info {
 	uint64_t cookie;
 	bool stale;		/* the source changed: no more fills */
 	bool held;		/* a held device: no disk (EXTENT_FILL) */
+	bool whole_extents;	/* every fill is a whole extent, never a part */
 	char volume_name[MAICACHE_VOLUME_NAME_MAX];	/* "": none */
 	struct mc_dev_stats stats;
 };
@@ -67,6 +68,8 @@ struct mc_dev_spec {
 	 * (it would refuse the request): the reply's volume_name is "" then.
 	 */
 	const char *volume_name;
+	/* Never fill parts (a cache group's device); left out when false. */
+	bool whole_extents;
 };
 
 struct mc_pool_info {

@@ -31,8 +31,10 @@ enum maicache_cmd {
 	 * Create /dev/maicacheN. Needs DEV_SIZE and DEV_COOKIE; DEV_BLOCK_SIZE
 	 * (default 512), DEV_EXTENT_SIZE (default 1 MiB), DEV_READ_ONLY
 	 * (default 1), DEV_ID (default: lowest free) and VOLUME_NAME
-	 * (default: none; the rule is in maicache_volume_name.h) are
-	 * optional. The name is the device's for its life: to change it,
+	 * (default: none; the rule is in maicache_volume_name.h) and
+	 * DEV_WHOLE_EXTENTS (default 0: random reads fill 64 KiB parts;
+	 * 1: every fill is a whole extent, as a cache group's device wants)
+	 * are optional. The name is the device's for its life: to change it,
 	 * remove the device and add it again. Reply: the device, as DEV_GET
 	 * (VOLUME_NAME only when it has one).
 	 */
@@ -161,6 +163,7 @@ enum maicache_attr {
 	MAICACHE_ATTR_PINS,		/* u32: pins the daemon holds */
 	MAICACHE_ATTR_MAX_PINS,		/* u32: the most it may hold */
 	MAICACHE_ATTR_VOLUME_NAME,	/* string: maicache_volume_name.h */
+	MAICACHE_ATTR_DEV_WHOLE_EXTENTS, /* u8: 1: never fill parts */
 	MAICACHE_ATTR_EXTENT_LAST,	/* u64: last extent of a range, inclusive */
 	MAICACHE_ATTR_WARM_QUEUED,	/* u32: fills an EXTENT_WARM sent */
 	MAICACHE_ATTR_WARM_READY,	/* u32: extents it found cached */

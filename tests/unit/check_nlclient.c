@@ -191,6 +191,23 @@ START_TEST(dev_reply_without_volume_name)
 }
 END_TEST
 
+/* A group's device says it fills whole extents; without the attribute it does not. */
+START_TEST(dev_reply_whole_extents)
+{
+	struct nl_msg *msg = dev_reply(NULL);
+	struct mc_dev_info d;
+
+	ck_assert_int_eq(decode_dev(msg, &d), 0);
+	ck_assert(!d.whole_extents);
+	nlmsg_free(msg);
+	msg = dev_reply(NULL);
+	ck_assert_int_eq(nla_put_u8(msg, MAICACHE_ATTR_DEV_WHOLE_EXTENTS, 1), 0);
+	ck_assert_int_eq(decode_dev(msg, &d), 0);
+	ck_assert(d.whole_extents);
+	nlmsg_free(msg);
+}
+END_TEST
+
 /* A name the rule's bound cannot hold is refused, not truncated. */
 START_TEST(dev_reply_overlong_volume_name)
 {
@@ -283,6 +300,7 @@ static Suite *nlclient_suite(void)
 	tcase_add_test(tc, dev_reply_volume_name);
 	tcase_add_test(tc, dev_reply_without_volume_name);
 	tcase_add_test(tc, dev_reply_overlong_volume_name);
+	tcase_add_test(tc, dev_reply_whole_extents);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("warm");
 	tcase_add_test(tc, warm_reply_decodes);

@@ -47,6 +47,11 @@ stat_of() { cat "/sys/block/maicache$1/maicache/$2"; }
 # tests that count which extents their reads cache. The VM is the test's.
 readahead_off() { echo 0 >/sys/module/maicache/parameters/readahead_kb; }
 
+# part_fills_set Y|N: whether random reads fill 64 KiB parts (kmod/read.c),
+# for tests that count one fill per extent (N). The VM is the test's.
+part_fills=/sys/module/maicache/parameters/part_fills
+part_fills_set() { echo "$1" >"$part_fills"; }
+
 # fstat FILE KEY: the value of KEY in an mc-filler --stats-file.
 fstat() { awk -v k="$2" '$1 == k {print $2}' "$1"; }
 

@@ -787,6 +787,18 @@ static void malformed_cases(void)
 	check("DEV_ADD DEV_READ_ONLY as u32", msg, EINVAL, M_ANY,
 	      MAICACHE_ATTR_DEV_READ_ONLY, -1);
 
+	/* The rule is MAX1: 2 is out of range, a u32 the wrong length. */
+	msg = ADD(.no_size = false);
+	if (nla_put_u8(msg, MAICACHE_ATTR_DEV_WHOLE_EXTENTS, 2))
+		fatal("nla_put");
+	check("DEV_ADD whole_extents 2", msg, ERANGE, M_ANY, MAICACHE_ATTR_DEV_WHOLE_EXTENTS, -1);
+
+	msg = ADD(.no_size = false);
+	if (nla_put_u32(msg, MAICACHE_ATTR_DEV_WHOLE_EXTENTS, 1))
+		fatal("nla_put");
+	check("DEV_ADD DEV_WHOLE_EXTENTS as u32", msg, EINVAL, M_ANY,
+	      MAICACHE_ATTR_DEV_WHOLE_EXTENTS, -1);
+
 	msg = ADD(.no_size = false);
 	if (nla_put_u64(msg, MAICACHE_ATTR_POOL_USED, 1))
 		fatal("nla_put");
