@@ -100,7 +100,7 @@ cmp <(dd if="$dev" bs=1M skip=4 count=8 iflag=direct status=none) \
 	<(dd if="$src" bs=1M skip=4 count=8 status=none) || die "the warmed range reads wrong"
 assert_eq "$(stat_of "$id" misses)" 8 "misses after reading the warmed range"
 assert_eq "$(stat_of "$id" hits)" 8 "hits of the warmed range"
-dd if="$dev" of=/dev/null bs=4k count=1 iflag=direct status=none
+dd if="$dev" of=/dev/null bs=1M count=1 iflag=direct status=none
 assert_eq "$(stat_of "$id" misses)" 9 "a read outside the range misses"
 # Again, by path: all cached. Not aligned: widened to the extents it touches.
 out=$(warm again "$dev" --range 4M-12M)
