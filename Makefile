@@ -44,7 +44,7 @@ INC_tools := -Iproto -Ilib -Iloop -Iazure -Ipeer -Itools -Itools/sim
 # The agent is a client, as maicachectl is: lib/ and azure/'s credentials
 # (deferred, as pkg-config is above: libblkid's header is in a folder of its own).
 INC_agent = -Iproto -Ilib -Iazure -Iagent $(shell pkg-config --cflags mount blkid)
-INC_tests := -Iproto -Ilib -Iloop -Iazure -Ipeer -Iuserd -Iagent -Itests/filler -Itests/blob -Itests/unit -Itests/etcd
+INC_tests := -Iproto -Ilib -Iloop -Iazure -Ipeer -Iuserd -Iagent -Itools -Itests/filler -Itests/blob -Itests/unit -Itests/etcd
 LIBS_lib = $(NL_LIBS)
 LIBS_loop = $(shell pkg-config --libs liburing) -laio
 LIBS_azure = $(shell pkg-config --libs libcurl libcrypto)
@@ -65,7 +65,10 @@ SRCS_mcpeer := $(wildcard peer/*.c)
 SRCS_maicached := $(filter-out userd/maicached.c,$(wildcard userd/*.c))
 SRCS_mcagent := $(filter-out agent/maicache-agent.c,$(wildcard agent/*.c))
 SRCS_mcfiller := tests/filler/filler.c
-ARCHIVES := mcfiller mcagent maicached mcpeer mcazure mcloop maicache
+# maicachectl's pure logic (warmup plans, progress, top's arithmetic), apart
+# so that the unit tests link it.
+SRCS_mcctl := tools/warm_plan.c tools/progress.c tools/top_calc.c
+ARCHIVES := mcctl mcfiller mcagent maicached mcpeer mcazure mcloop maicache
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/check_*.c))
 
 # Objects: build/obj/<path>.o, and build/asan/<path>.o for the unit tests.
@@ -147,10 +150,13 @@ $(BUILD)/user/mc-peer-probe $(BUILD)/user/mc-bad-peer: $(BUILD)/user/%: $(A)/tes
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_peer) $(LIBS_loop) $(LIBS_lib)
 
-CTL_OBJS := $(A)/tools/maicachectl.o $(A)/tools/ctl_volumes.o $(A)/tools/ctl_peers.o
-$(BUILD)/user/maicachectl: $(CTL_OBJS) $(A)/libmcazure.a $(A)/libmaicache.a
+CTL_OBJS := $(A)/tools/maicachectl.o $(A)/tools/ctl_volumes.o $(A)/tools/ctl_peers.o \
+	$(A)/tools/ctl_warmup.o $(A)/tools/ctl_top.o
+# ncurses for top's full-screen view (tools/ctl_top.c).
+LIBS_curses = $(shell pkg-config --libs ncursesw)
+$(BUILD)/user/maicachectl: $(CTL_OBJS) $(A)/libmcctl.a $(A)/libmcazure.a $(A)/libmaicache.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_cred) $(LIBS_lib)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_cred) $(LIBS_lib) $(LIBS_curses)
 
 # The node agent: like the CLI, the control client and the credential code only.
 $(BUILD)/user/maicache-agent: $(A)/agent/maicache-agent.o $(A)/libmcagent.a $(A)/libmcazure.a $(A)/libmaicache.a

@@ -331,3 +331,43 @@ int mc_cache_prefetch(struct mc_dev *dev, u64 extent)
 	mc_ring_queue_fill(slot);
 	return 0;
 }
+
+/*
+ * Where the whole extent (dev, extent) is: MC_ABSENT, MC_FILLING (a fill
+ * in flight, or a failed one leaving the index) or MC_READY; parts of it
+ * cached for random reads do not count. Counts nothing and is no use of
+ * the extent for the eviction policy.
+ */
+int mc_cache_state(struct mc_dev *dev, u64 extent)
+{
+	struct mc_slot *slot = mc_cache_lookup(dev, extent, false);
+	int state;
+
+	if (!slot)
+		return MC_ABSENT;
+	state = mc_slot_ready(slot) ? MC_READY : MC_FILLING;
+	mc_slot_put(slot);
+	return state;
+}
+
+/*
+ * Fetch (dev, extent) for a warmup (warm.c): as a fetch ahead, but not
+ * marked as one, since no stream will read it next (readahead and its
+ * counters leave it alone). Process context. 0 when its fill is queued,
+ * -EEXIST when it is cached or filling already, -EBUSY when no slot can
+ * be had now, -ESTALE when the source changed.
+ */
+int mc_cache_warm(struct mc_dev *dev, u64 extent)
+{
+	struct mc_slot *slot;
+	int ret;
+
+	if (READ_ONCE(dev->stale))
+		return -ESTALE;
+	ret = mc_cache_insert_unread(dev, extent, 0, 0, GFP_KERNEL, &slot);
+	if (ret)
+		return ret;
+	this_cpu_inc(dev->stats->warmed);
+	mc_ring_queue_fill(slot);
+	return 0;
+}

@@ -114,6 +114,7 @@ static struct mc_stat_attr mc_stat_attrs[] = {
 	  offsetof(struct mc_stats, prefetch_used) },
 	{ __ATTR(prefetch_unused, 0444, mc_stat_show, NULL),
 	  offsetof(struct mc_stats, prefetch_unused) },
+	{ __ATTR(warmed, 0444, mc_stat_show, NULL), offsetof(struct mc_stats, warmed) },
 };
 
 /* "<upper bound in us> <count>" per line; the last bound is "inf". */
@@ -171,6 +172,7 @@ static struct attribute *mc_dev_attrs[] = {
 	&mc_stat_attrs[6].attr.attr,
 	&mc_stat_attrs[7].attr.attr,
 	&mc_stat_attrs[8].attr.attr,
+	&mc_stat_attrs[9].attr.attr,
 	&dev_attr_fill_latency_us.attr,
 	&dev_attr_cookie.attr,
 	&dev_attr_extent_size.attr,

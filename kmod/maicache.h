@@ -140,6 +140,7 @@ struct mc_stats {
 	u64 prefetch_used;		/* of them, read since */
 	u64 prefetch_unused;		/* of them, evicted unread */
 	u64 fill_latency_ns;		/* the fills of fill_latency[], summed */
+	u64 warmed;			/* extents fetched by a warmup */
 };
 
 /* readahead.c: one sequential stream of a device. */
@@ -267,6 +268,21 @@ void mc_cache_drop_dev(struct mc_dev *dev);
 int mc_cache_take(struct mc_dev *dev, u64 extent, u32 len,
 		  struct mc_slot **slotp);
 int mc_cache_prefetch(struct mc_dev *dev, u64 extent);
+enum { MC_ABSENT, MC_FILLING, MC_READY };	/* mc_cache_state() */
+int mc_cache_state(struct mc_dev *dev, u64 extent);
+int mc_cache_warm(struct mc_dev *dev, u64 extent);
+
+/* warm.c */
+struct mc_warm_result {
+	u32 queued;			/* fills sent */
+	u32 ready;			/* extents found cached */
+	u32 filling;			/* extents found filling */
+	u64 next;			/* the first extent not looked at */
+	bool busy;			/* stopped for want of room */
+};
+
+int mc_warm(struct mc_dev *dev, u64 first, u64 last,
+	    struct mc_warm_result *res);
 
 /* readahead.c */
 extern unsigned int mc_readahead_kb;
@@ -313,6 +329,14 @@ struct mc_dev *mc_dev_find_volume(const char *volume_name);
 void mc_dev_stats(struct mc_dev *dev, struct mc_stats *sum);
 void mc_dev_account_fill(struct mc_dev *dev, u64 start_ns, u32 bytes,
 			 bool ok);
+u64 mc_stats_fills_in_flight(const struct mc_stats *s);
+
+/* Extents of the device, the last one maybe short. */
+static inline u64 mc_dev_nr_extents(const struct mc_dev *dev)
+{
+	return (dev->size + BIT_ULL(dev->extent_shift) - 1) >> dev->extent_shift;
+}
+
 int mc_dev_init(void);
 void mc_dev_exit(void);
 
@@ -336,6 +360,7 @@ int maicache_nl_init(void);
 void maicache_nl_exit(void);
 int maicache_nl_fill_version(struct sk_buff *skb);
 int maicache_nl_fill_stats(struct sk_buff *skb, const struct mc_stats *s);
+int maicache_nl_fill_warm(struct sk_buff *skb, const struct mc_warm_result *r);
 void maicache_nl_notify_dev(struct mc_dev *dev, u8 cmd);
 void maicache_nl_notify_daemon(u32 pid, u8 cmd);
 

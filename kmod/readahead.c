@@ -94,8 +94,7 @@ static struct mc_ra_stream *mc_ra_find(struct mc_ra *ra, u8 shift, u64 pos,
 void mc_readahead(struct mc_dev *dev, u64 pos, u64 end)
 {
 	u64 last = (end - 1) >> dev->extent_shift;
-	u64 nr_extents = (dev->size + BIT_ULL(dev->extent_shift) - 1) >>
-			 dev->extent_shift;
+	u64 nr_extents = mc_dev_nr_extents(dev);
 	u32 max = mc_ra_max(dev);
 	struct mc_ra_stream *st;
 	u64 from, to;

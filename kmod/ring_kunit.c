@@ -2,10 +2,10 @@
 /*
  * KUnit tests for the extent index, fill coalescing, eviction, the miss
  * ring's handling of what the daemon writes, the read path on top of
- * them, and held extents (held.c). The ring is driven the way the daemon
- * drives it: miss entries are read from the shared region and completions
- * written into it, then kicked. The suites share that fixture, hence one
- * file.
+ * them, held extents (held.c) and warmup (warm.c). The ring is driven the
+ * way the daemon drives it: miss entries are read from the shared region
+ * and completions written into it, then kicked. The suites share that
+ * fixture, hence one file.
  */
 #include "ring.c"
 
@@ -1114,6 +1114,243 @@ static struct kunit_case held_cases[] = {
 	{}
 };
 
+/*
+ * Warmup (warm.c): extents fetched with no reader, within the device's
+ * share of fills in flight and the per-call bound. The fixture's device
+ * read with 64 KiB extents: 128 slots of the 8 MiB pool, a share of 8.
+ */
+static void warm_small_extents(struct ring_test *t)
+{
+	t->dev.extent_shift = 16;
+}
+
+/* What the daemon does with every miss posted since @from: fill it. */
+static u32 daemon_fill_from(u32 from)
+{
+	u32 i, n = misses_posted();
+
+	for (i = from; i < n; i++)
+		daemon_fill(i, 0);
+	return n;
+}
+
+static void warm_fills_within_share(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct test_read *r = test_read(test, 3 * SZ_64K + 512, 4096);
+	struct mc_warm_result res;
+	struct mc_stats s;
+	u32 i;
+
+	warm_small_extents(t);
+	KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, 0, 255, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.queued, 8U);
+	KUNIT_EXPECT_EQ(test, res.ready + res.filling, 0U);
+	KUNIT_EXPECT_EQ(test, res.next, 8ULL);
+	KUNIT_EXPECT_TRUE(test, res.busy);
+	KUNIT_ASSERT_EQ(test, misses_posted(), 8U);
+	for (i = 0; i < 8; i++) {
+		KUNIT_EXPECT_EQ(test, le64_to_cpu(miss_entry(i)->extent), (u64)i);
+		KUNIT_EXPECT_EQ(test, le32_to_cpu(miss_entry(i)->len), SZ_64K);
+	}
+	/* Woken once for the call, as for a plugged batch. */
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(mc_ring.unwoken));
+	/* Over its share: nothing more until fills arrive. */
+	KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, 8, 255, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.queued, 0U);
+	KUNIT_EXPECT_EQ(test, res.next, 8ULL);
+	KUNIT_EXPECT_TRUE(test, res.busy);
+
+	daemon_fill_from(0);
+	KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, 8, 11, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.queued, 4U);
+	KUNIT_EXPECT_EQ(test, res.next, 12ULL);
+	KUNIT_EXPECT_FALSE(test, res.busy);
+	daemon_fill_from(8);
+	KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, 0, 11, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.ready, 12U);
+	KUNIT_EXPECT_EQ(test, res.queued + res.filling, 0U);
+	KUNIT_EXPECT_EQ(test, res.next, 12ULL);
+	KUNIT_EXPECT_FALSE(test, res.busy);
+	KUNIT_EXPECT_EQ(test, misses_posted(), 12U);
+
+	/* A warmed extent reads as a hit, and is no readahead's. */
+	mc_read_bio(&t->dev, &r->bio);
+	KUNIT_EXPECT_EQ(test, r->ended, 1);
+	KUNIT_EXPECT_EQ(test, r->status, BLK_STS_OK);
+	KUNIT_EXPECT_EQ(test, test_read_errors(r), 0U);
+	mc_dev_stats(&t->dev, &s);
+	KUNIT_EXPECT_EQ(test, s.misses, 12ULL);
+	KUNIT_EXPECT_EQ(test, s.warmed, 12ULL);
+	KUNIT_EXPECT_EQ(test, s.hits, 1ULL);
+	KUNIT_EXPECT_EQ(test, s.bytes_filled, 12ULL * SZ_64K);
+	KUNIT_EXPECT_EQ(test, s.prefetched + s.prefetch_used + s.prefetch_unused, 0ULL);
+	KUNIT_EXPECT_EQ(test, mc_stats_fills_in_flight(&s), 0ULL);
+}
+
+/* Readers' fills count against the share; an extent they fill is FILLING. */
+static void warm_share_counts_readers(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct mc_warm_result res;
+	int i;
+
+	warm_small_extents(t);
+	KUNIT_ASSERT_EQ(test, mc_read_get(test_cmd(t, 0), 2, 0, 4096), MC_WAITING);
+	KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, 0, 3, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.queued, 3U);
+	KUNIT_EXPECT_EQ(test, res.filling, 1U);
+	KUNIT_EXPECT_EQ(test, res.next, 4ULL);
+	KUNIT_EXPECT_FALSE(test, res.busy);
+	KUNIT_EXPECT_EQ(test, misses_posted(), 4U);
+	for (i = 1; i < 5; i++)
+		KUNIT_ASSERT_EQ(test, mc_read_get(test_cmd(t, i), 10 + i, 0, 4096),
+				MC_WAITING);
+	/* 8 in flight, 4 of them readers': the share is full. */
+	KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, 4, 9, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.queued, 0U);
+	KUNIT_EXPECT_EQ(test, res.next, 4ULL);
+	KUNIT_EXPECT_TRUE(test, res.busy);
+	daemon_fill_from(0);
+	KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, 0, 9, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.ready, 4U);
+	KUNIT_EXPECT_EQ(test, res.queued, 6U);
+	for (i = 0; i < 5; i++)
+		release_cmd(&t->cmd[i]);
+}
+
+/* A pool whose every slot is in use stops a warmup, which queues nothing. */
+static void warm_busy_pool(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct mc_warm_result res;
+	struct mc_stats s;
+	int i;
+
+	hold_all_slots(test, t);
+	daemon_fill(7, 0);
+	mc_dev_stats(&t->dev, &s);
+	KUNIT_ASSERT_EQ(test, mc_stats_fills_in_flight(&s), 0ULL);
+	KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, 6, 9, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.ready, 2U);
+	KUNIT_EXPECT_EQ(test, res.queued, 0U);
+	KUNIT_EXPECT_EQ(test, res.next, 8ULL);
+	KUNIT_EXPECT_TRUE(test, res.busy);
+	KUNIT_EXPECT_EQ(test, misses_posted(), 8U);
+	for (i = 0; i < 8; i++)
+		release_cmd(&t->cmd[i]);
+	/* Idle slots are evicted for it, one at a time: a share of 1. */
+	KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, 8, 9, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.queued, 1U);
+	KUNIT_EXPECT_TRUE(test, res.busy);
+	KUNIT_EXPECT_EQ(test, misses_posted(), 9U);
+}
+
+/* One call looks at MAICACHE_WARM_EXTENTS_MAX extents at most. */
+static void warm_call_bounded(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	u32 cached = MAICACHE_WARM_EXTENTS_MAX + 6, posted = 0;
+	struct mc_warm_result res;
+	struct mc_pool *pool;
+	u64 next = 0;
+
+	/* 2048 slots of 64 KiB: room for more than one call looks at. */
+	KUNIT_ASSERT_EQ(test, mc_pool_create(128ULL << 20, mc_cache_unindex, &pool), 0);
+	mc_pool_put(mc_pool);
+	mc_pool = pool;
+	warm_small_extents(t);
+	t->dev.size = 128ULL << 20;
+	while (next < cached) {
+		KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, next, cached - 1, &res), 0);
+		KUNIT_ASSERT_EQ(test, res.queued, min_t(u32, 128, cached - next));
+		next = res.next;
+		for (; posted < misses_posted(); posted++)
+			daemon_complete(le64_to_cpu(miss_entry(posted)->id), 0, 0);
+	}
+	KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, 0, cached, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.ready, (u32)MAICACHE_WARM_EXTENTS_MAX);
+	KUNIT_EXPECT_EQ(test, res.next, (u64)MAICACHE_WARM_EXTENTS_MAX);
+	KUNIT_EXPECT_FALSE(test, res.busy);
+	KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, res.next, cached, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.ready, 6U);
+	KUNIT_EXPECT_EQ(test, res.queued, 1U);
+	KUNIT_EXPECT_EQ(test, res.next, (u64)cached + 1);
+	KUNIT_EXPECT_EQ(test, misses_posted(), cached + 1);
+}
+
+/*
+ * A part a random read cached is no cached extent: a warmup fetches the
+ * whole extent, which then serves reads.
+ */
+static void warm_whole_extent_over_a_part(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct test_read *a = test_read(test, 3 * TEST_EXTENT + 8192, 4096);
+	struct test_read *b = test_read(test, 3 * TEST_EXTENT + 5 * SZ_64K, 4096);
+	struct mc_warm_result res;
+
+	mc_part_fills = true;
+	mc_read_bio(&t->dev, &a->bio);
+	KUNIT_ASSERT_EQ(test, misses_posted(), 1U);
+	KUNIT_ASSERT_TRUE(test, le32_to_cpu(miss_entry(0)->flags) & MAICACHE_MISS_PART);
+	daemon_fill(0, 0);
+	KUNIT_ASSERT_EQ(test, a->ended, 1);
+	KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, 3, 3, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.queued, 1U);
+	KUNIT_EXPECT_EQ(test, res.ready, 0U);
+	KUNIT_ASSERT_EQ(test, misses_posted(), 2U);
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(miss_entry(1)->flags) & MAICACHE_MISS_PART, 0U);
+	KUNIT_EXPECT_EQ(test, le64_to_cpu(miss_entry(1)->extent), 3ULL);
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(miss_entry(1)->len), TEST_EXTENT);
+	daemon_fill(1, 0);
+	/* Another part of the extent: served by the extent, no fill. */
+	mc_read_bio(&t->dev, &b->bio);
+	KUNIT_EXPECT_EQ(test, b->ended, 1);
+	KUNIT_EXPECT_EQ(test, test_read_errors(b), 0U);
+	KUNIT_EXPECT_EQ(test, misses_posted(), 2U);
+	KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, 3, 3, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.ready, 1U);
+}
+
+/* What a warmup refuses queues nothing. */
+static void warm_refusals(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	u64 last = (t->dev.size - 1) / TEST_EXTENT;
+	struct mc_warm_result res;
+
+	KUNIT_EXPECT_EQ(test, mc_warm(&t->dev, 3, 2, &res), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mc_warm(&t->dev, 0, last + 1, &res), -ERANGE);
+	KUNIT_EXPECT_EQ(test, mc_warm(&t->dev, last + 1, last + 1, &res), -ERANGE);
+	KUNIT_EXPECT_EQ(test, mc_warm(&t->dev, 0, U64_MAX, &res), -ERANGE);
+	t->dev.held = true;
+	KUNIT_EXPECT_EQ(test, mc_warm(&t->dev, 0, 0, &res), -EOPNOTSUPP);
+	t->dev.held = false;
+	mc_ring_release(NULL, NULL);
+	KUNIT_EXPECT_EQ(test, mc_warm(&t->dev, 0, 0, &res), -ENOTCONN);
+	KUNIT_ASSERT_EQ(test, mc_ring_open(NULL, NULL), 0);
+	t->dev.stale = true;
+	KUNIT_EXPECT_EQ(test, mc_warm(&t->dev, 0, 0, &res), -ESTALE);
+	t->dev.stale = false;
+	KUNIT_EXPECT_EQ(test, misses_posted(), 0U);
+	KUNIT_EXPECT_NULL(test, xa_load(&t->dev.extents, 0));
+	/* The last extent itself is in range. */
+	KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, last, last, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.queued, 1U);
+	KUNIT_EXPECT_EQ(test, res.next, last + 1);
+}
+
+static struct kunit_case warm_cases[] = {
+	KUNIT_CASE(warm_fills_within_share),
+	KUNIT_CASE(warm_share_counts_readers),
+	KUNIT_CASE(warm_busy_pool),
+	KUNIT_CASE(warm_call_bounded),
+	KUNIT_CASE(warm_whole_extent_over_a_part),
+	KUNIT_CASE(warm_refusals),
+	{}
+};
+
 static int ring_suite_init(struct kunit_suite *suite)
 {
 	int ret = mc_read_init();
@@ -1159,6 +1396,15 @@ static struct kunit_suite held_suite = {
 	.test_cases = held_cases,
 };
 
-kunit_test_suites(&ring_suite, &read_suite, &held_suite);
+static struct kunit_suite warm_suite = {
+	.name = "maicache-warm",
+	.suite_init = ring_suite_init,
+	.suite_exit = ring_suite_exit,
+	.init = ring_test_init,
+	.exit = ring_test_exit,
+	.test_cases = warm_cases,
+};
+
+kunit_test_suites(&ring_suite, &read_suite, &held_suite, &warm_suite);
 
 MODULE_LICENSE("GPL");

@@ -21,6 +21,10 @@ packages=(
 	libmount-dev libblkid-dev
 	# tests/kubernetes: the rendered manifests read by check_manifests.py
 	python3-yaml
+	# maicachectl top draws with ncurses; its VM test drives it in tmux
+	libncurses-dev tmux
+	# warmup: a squashfs image is a filesystem with no FIEMAP
+	squashfs-tools
 	# tests and tools
 	check rdma-core ibverbs-utils rdmacm-utils perftest fio
 	e2fsprogs erofs-utils iproute2 vde2 python3 dkms strace etcd-server

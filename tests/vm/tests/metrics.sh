@@ -98,7 +98,8 @@ for i in ids:
                         ('bytes_filled', 'maicache_filled_bytes_total'),
                         ('evictions', 'maicache_evictions_total'),
                         ('fill_errors', 'maicache_fill_errors_total'),
-                        ('prefetched', 'maicache_prefetched_total')]:
+                        ('prefetched', 'maicache_prefetched_total'),
+                        ('warmed', 'maicache_warmed_total')]:
         eq(f"{name} {key}", get(metric, device=name), d[key])
     fills = sum(d['fill_latency_us'])
     eq(f"{name} fills (+Inf bucket)", get('maicache_fill_latency_seconds_bucket', device=name, le='+Inf'), fills)
