@@ -37,6 +37,7 @@ CHECK_LIBS = $(shell pkg-config --libs check)
 #   azure/   libmcazure.a   credentials and the Blob client
 #   peer/    libmcpeer.a    the cache group: keys, placement, wire, auth, single flight, TCP
 #   userd/   libmaicached.a the daemon (maicached.c holds main())
+#   agent/   libmcagent.a   the Kubernetes node agent (maicache-agent.c holds main())
 #
 # and the system libraries each needs when it is linked.
 INC_lib := -Iproto -Ilib
@@ -45,7 +46,10 @@ INC_azure := -Iproto -Ilib -Iloop -Iazure
 INC_peer := -Iproto -Ilib -Iloop -Ipeer
 INC_userd := -Iproto -Ilib -Iloop -Iazure -Ipeer -Iuserd
 INC_tools := -Iproto -Ilib -Iloop -Iazure -Ipeer -Itools -Itools/sim
-INC_tests := -Iproto -Ilib -Iloop -Iazure -Ipeer -Iuserd -Itests/filler -Itests/blob -Itests/unit -Itests/etcd
+# The agent is a client, as maicachectl is: lib/ and azure/'s credentials
+# (deferred, as pkg-config is above: libblkid's header is in a folder of its own).
+INC_agent = -Iproto -Ilib -Iazure -Iagent $(shell pkg-config --cflags mount blkid)
+INC_tests := -Iproto -Ilib -Iloop -Iazure -Ipeer -Iuserd -Iagent -Itools -Itests/filler -Itests/blob -Itests/unit -Itests/etcd
 LIBS_lib = $(NL_LIBS)
 LIBS_loop = $(shell pkg-config --libs liburing) -laio
 LIBS_azure = $(shell pkg-config --libs libcurl libcrypto)
@@ -56,14 +60,20 @@ LIBS_cred = $(shell pkg-config --libs libcrypto)
 LIBS_peer = $(shell pkg-config --libs libcrypto libisal jansson libcurl librdmacm libibverbs)
 # libmicrohttpd for GET /metrics (userd/metrics.h).
 LIBS_userd = $(shell pkg-config --libs libmicrohttpd)
+# util-linux's libmount (the mount table) and libblkid (what an image holds).
+LIBS_agent = $(shell pkg-config --libs mount blkid)
 
 SRCS_maicache := $(wildcard lib/*.c)
 SRCS_mcloop := $(wildcard loop/*.c)
 SRCS_mcazure := $(wildcard azure/*.c)
 SRCS_mcpeer := $(wildcard peer/*.c)
 SRCS_maicached := $(filter-out userd/maicached.c,$(wildcard userd/*.c))
+SRCS_mcagent := $(filter-out agent/maicache-agent.c,$(wildcard agent/*.c))
 SRCS_mcfiller := tests/filler/filler.c
-ARCHIVES := mcfiller maicached mcpeer mcazure mcloop maicache
+# maicachectl's pure logic (warmup plans, progress, top's arithmetic), apart
+# so that the unit tests link it.
+SRCS_mcctl := tools/warm_plan.c tools/progress.c tools/top_calc.c
+ARCHIVES := mcctl mcfiller mcagent maicached mcpeer mcazure mcloop maicache
 UNIT_TESTS := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/check_*.c))
 
 # Objects: build/obj/<path>.o, and build/asan/<path>.o for the unit tests.
@@ -99,7 +109,7 @@ ifneq ($(DEPS),none)
 	@scripts/deps.sh
 endif
 
-user: $(BUILD)/user/maicached $(BUILD)/user/maicachectl $(BUILD)/user/mc-filler $(BUILD)/user/mc-pattern-check \
+user: $(BUILD)/user/maicached $(BUILD)/user/maicachectl $(BUILD)/user/maicache-agent $(BUILD)/user/mc-filler $(BUILD)/user/mc-pattern-check \
 	$(BUILD)/user/policy-sim $(BUILD)/user/placement-sim $(BUILD)/user/cluster-sim
 
 include tests/vm/tools/tools.mk
@@ -150,10 +160,18 @@ $(BUILD)/user/mc-peer-probe $(BUILD)/user/mc-bad-peer: $(BUILD)/user/%: $(A)/tes
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS_peer) $(LIBS_loop) $(LIBS_lib)
 
-CTL_OBJS := $(A)/tools/maicachectl.o $(A)/tools/ctl_volumes.o $(A)/tools/ctl_peers.o
-$(BUILD)/user/maicachectl: $(CTL_OBJS) $(A)/libmcazure.a $(A)/libmaicache.a
+CTL_OBJS := $(A)/tools/maicachectl.o $(A)/tools/ctl_volumes.o $(A)/tools/ctl_peers.o \
+	$(A)/tools/ctl_warmup.o $(A)/tools/ctl_top.o
+# ncurses for top's full-screen view (tools/ctl_top.c).
+LIBS_curses = $(shell pkg-config --libs ncursesw)
+$(BUILD)/user/maicachectl: $(CTL_OBJS) $(A)/libmcctl.a $(A)/libmcazure.a $(A)/libmaicache.a
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_cred) $(LIBS_lib)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_cred) $(LIBS_lib) $(LIBS_curses)
+
+# The node agent: like the CLI, the control client and the credential code only.
+$(BUILD)/user/maicache-agent: $(A)/agent/maicache-agent.o $(A)/libmcagent.a $(A)/libmcazure.a $(A)/libmaicache.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS_agent) $(LIBS_cred)
 
 $(BUILD)/user/maicached: $(A)/userd/maicached.o $(addprefix $(A)/lib,maicached.a mcpeer.a mcazure.a mcloop.a maicache.a)
 	@mkdir -p $(@D)
@@ -164,7 +182,7 @@ $(BUILD)/user/maicached: $(A)/userd/maicached.o $(addprefix $(A)/lib,maicached.a
 UNIT_ARCHIVES := $(addprefix $(S)/lib,$(addsuffix .a,$(ARCHIVES)))
 $(BUILD)/unit/%: $(S)/tests/unit/%.o $(UNIT_ARCHIVES)
 	@mkdir -p $(@D)
-	$(CC) $(SANFLAGS) -o $@ $< $(UNIT_ARCHIVES) $(LIBS_userd) $(LIBS_peer) $(LIBS_azure) $(LIBS_loop) $(LIBS_lib) $(CHECK_LIBS)
+	$(CC) $(SANFLAGS) -o $@ $< $(UNIT_ARCHIVES) $(LIBS_agent) $(LIBS_userd) $(LIBS_peer) $(LIBS_azure) $(LIBS_loop) $(LIBS_lib) $(CHECK_LIBS)
 
 # The blob client against Azurite (tests/blob/run.sh runs it).
 $(BUILD)/blob/blob-client-test: $(S)/tests/blob/blob-client-test.o $(S)/tests/blob/blob-put.o $(UNIT_ARCHIVES)
@@ -256,7 +274,7 @@ $(UNIT): dist/maicached.service.in
 	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' -e 's|@DOCDIR@|$(PREFIX)/share/doc/maicache|g' $< >$@
 
 # What the maicache package installs that is built (debian/rules).
-packaged: $(BUILD)/user/maicached $(BUILD)/user/maicachectl $(UNIT)
+packaged: $(BUILD)/user/maicached $(BUILD)/user/maicachectl $(BUILD)/user/maicache-agent $(UNIT)
 
 # The Debian packages, built from a copy of the tree (scripts/build-deb.sh).
 deb: | deps
@@ -267,9 +285,11 @@ deb: | deps
 install: user $(UNIT)
 	install -D -m 0755 $(BUILD)/user/maicached $(DESTDIR)$(PREFIX)/sbin/maicached
 	install -D -m 0755 $(BUILD)/user/maicachectl $(DESTDIR)$(PREFIX)/sbin/maicachectl
+	install -D -m 0755 $(BUILD)/user/maicache-agent $(DESTDIR)$(PREFIX)/sbin/maicache-agent
 	install -D -m 0644 $(UNIT) $(DESTDIR)/etc/systemd/system/maicached.service
 	install -D -m 0644 dist/60-maicache.rules $(DESTDIR)/etc/udev/rules.d/60-maicache.rules
-	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/man/man8 dist/man/maicached.8 dist/man/maicachectl.8
+	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/man/man8 dist/man/maicached.8 dist/man/maicachectl.8 \
+		dist/man/maicache-agent.8
 	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/doc/maicache README.md
 	install -D -m 0644 -t $(DESTDIR)$(PREFIX)/share/doc/maicache/docs docs/*.md
 

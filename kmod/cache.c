@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * maicache extent cache: the (device, extent) -> slot index, hits, misses
- * and fill completions.
+ * and fill completions. The (device, part) -> slot index of random reads'
+ * parts works the same way, beside it (read.c decides which a miss fills).
  *
  * A hit takes no lock: an RCU lookup in the device's xarray and a reference
  * on the slot. A miss allocates a slot in state FILLING and inserts it in the
@@ -32,17 +33,19 @@ static bool mc_slot_add_waiter(struct mc_slot *slot, struct mc_wait *w)
 	return filling;
 }
 
-/* A referenced slot for (dev, extent) from the index, or NULL. */
-static struct mc_slot *mc_cache_lookup(struct mc_dev *dev, u64 extent)
+/* A referenced slot for (dev, extent) or (dev, part) from the index, or NULL. */
+static struct mc_slot *mc_cache_lookup(struct mc_dev *dev, u64 extent,
+				       bool part)
 {
 	struct mc_slot *slot;
 
 	rcu_read_lock();
-	slot = xa_load(&dev->extents, extent);
+	slot = xa_load(mc_dev_index(dev, part), extent);
 	if (slot && !atomic_inc_not_zero(&slot->ref))
 		slot = NULL;
 	rcu_read_unlock();
-	if (slot && (READ_ONCE(slot->dev) != dev || slot->extent != extent)) {
+	if (slot && (READ_ONCE(slot->dev) != dev || slot->extent != extent ||
+		     slot->part != part)) {
 		/* Reused for another extent between the load and the get. */
 		mc_slot_put(slot);
 		slot = NULL;
@@ -55,9 +58,9 @@ static struct mc_slot *mc_cache_lookup(struct mc_dev *dev, u64 extent)
  * READY, else NULL. Counts nothing; the caller counts the hit once it
  * knows the whole read is served from the pool (mc_cache_hit()).
  */
-struct mc_slot *mc_cache_get_ready(struct mc_dev *dev, u64 extent)
+struct mc_slot *mc_cache_get_ready(struct mc_dev *dev, u64 extent, bool part)
 {
-	struct mc_slot *slot = mc_cache_lookup(dev, extent);
+	struct mc_slot *slot = mc_cache_lookup(dev, extent, part);
 
 	if (slot && !mc_slot_ready(slot)) {
 		mc_slot_put(slot);
@@ -88,18 +91,36 @@ bool mc_cache_hit(struct mc_dev *dev, struct mc_slot *slot, u32 off, u32 len)
 }
 
 /*
- * Reference the slot of one extent of a read into *slotp. Returns MC_GOT
- * (the slot is READY), MC_WAITING (w waits for the fill: w->done() runs
- * once it ends, maybe before this returns) or a negative errno when no
- * slot can be had right now (*slotp untouched).
+ * The slot that holds bytes [off, off + len) of an extent, cached or being
+ * filled: the extent's, else, when @part, that of the part holding them.
  */
-int mc_cache_get(struct mc_dev *dev, u64 extent, u32 off, u32 len,
+static struct mc_slot *mc_cache_find(struct mc_dev *dev, u64 extent, u32 off,
+				     bool part)
+{
+	struct mc_slot *slot = mc_cache_lookup(dev, extent, false);
+
+	if (!slot && part)
+		slot = mc_cache_lookup(dev, mc_part_of(dev, extent, off), true);
+	return slot;
+}
+
+/*
+ * Reference the slot of one extent of a read into *slotp: the extent's,
+ * or with @part the slot of the part that holds [off, off + len) (which
+ * the caller made sure lies within one part) unless the extent is cached.
+ * Returns MC_GOT (the slot is READY), MC_WAITING (w waits for the fill:
+ * w->done() runs once it ends, maybe before this returns) or a negative
+ * errno when no slot can be had right now (*slotp untouched).
+ */
+int mc_cache_get(struct mc_dev *dev, u64 extent, u32 off, u32 len, bool part,
 		 struct mc_wait *w, struct mc_slot **slotp)
 {
+	u64 index = part ? mc_part_of(dev, extent, off) : extent;
+	u32 poff = part ? off & (BIT(MAICACHE_PART_SHIFT) - 1) : off;
 	struct mc_slot *slot, *old;
 
 	for (;;) {
-		slot = mc_cache_lookup(dev, extent);
+		slot = mc_cache_find(dev, extent, off, part);
 		if (slot) {
 			if (mc_slot_ready(slot))
 				goto hit;
@@ -118,11 +139,11 @@ int mc_cache_get(struct mc_dev *dev, u64 extent, u32 off, u32 len,
 		/* A fill now would mix two versions of the source. */
 		if (READ_ONCE(dev->stale))
 			return -ESTALE;
-		slot = mc_pool_alloc_slot(mc_pool, dev, extent, off, len);
+		slot = mc_pool_alloc_slot(mc_pool, dev, index, part, poff, len);
 		if (!slot)
 			return -EBUSY;
 		slot->fill_start_ns = ktime_get_ns();
-		old = xa_cmpxchg(&dev->extents, extent, NULL, slot,
+		old = xa_cmpxchg(mc_dev_index(dev, part), index, NULL, slot,
 				 GFP_NOWAIT | __GFP_NOWARN);
 		if (!old)
 			break;
@@ -141,7 +162,7 @@ int mc_cache_get(struct mc_dev *dev, u64 extent, u32 off, u32 len,
 	return MC_WAITING;
 
 hit:
-	mc_cache_hit(dev, slot, off, len);
+	mc_cache_hit(dev, slot, slot->part ? poff : off, len);
 	*slotp = slot;
 	return MC_GOT;
 wait:
@@ -173,8 +194,8 @@ void mc_slot_resolve(struct mc_slot *slot, int status)
 	mc_dev_account_fill(dev, slot->fill_start_ns, slot->len, !status);
 	if (status) {
 		WRITE_ONCE(slot->state, MC_SLOT_FAILED);
-		unindexed = xa_cmpxchg(&dev->extents, slot->extent, slot, NULL,
-				       0) == slot;
+		unindexed = xa_cmpxchg(mc_dev_index(dev, slot->part),
+				       slot->extent, slot, NULL, 0) == slot;
 		WRITE_ONCE(slot->dev, NULL);
 	} else {
 		/* After the data the daemon wrote: pairs with the readers. */
@@ -194,7 +215,8 @@ void mc_slot_resolve(struct mc_slot *slot, int status)
 /* The pool took the slot back (mc_unindex_fn): out of its device's index. */
 void mc_cache_unindex(struct mc_slot *slot, bool evicted)
 {
-	xa_cmpxchg(&slot->dev->extents, slot->extent, slot, NULL, 0);
+	xa_cmpxchg(mc_dev_index(slot->dev, slot->part), slot->extent, slot,
+		   NULL, 0);
 	if (evicted)
 		this_cpu_inc(slot->dev->stats->evictions);
 	if (test_and_clear_bit(MC_SLOT_PREFETCHED, &slot->flags))
@@ -206,10 +228,12 @@ void mc_cache_fail_dev(struct mc_dev *dev)
 {
 	struct mc_slot *slot;
 	unsigned long index;
+	int part;
 
-	xa_for_each(&dev->extents, index, slot)
-		if (READ_ONCE(slot->state) == MC_SLOT_FILLING)
-			mc_slot_resolve(slot, -ENODEV);
+	for (part = 0; part < 2; part++)
+		xa_for_each(mc_dev_index(dev, part), index, slot)
+			if (READ_ONCE(slot->state) == MC_SLOT_FILLING)
+				mc_slot_resolve(slot, -ENODEV);
 }
 
 /*
@@ -222,10 +246,15 @@ void mc_cache_drop_dev(struct mc_dev *dev)
 {
 	struct mc_slot *slot;
 	unsigned long index;
+	int part;
 
-	xa_for_each(&dev->extents, index, slot)
-		WARN_ON_ONCE(!mc_slot_reclaim(slot, dev, index));
-	xa_destroy(&dev->extents);
+	for (part = 0; part < 2; part++) {
+		struct xarray *xa = mc_dev_index(dev, part);
+
+		xa_for_each(xa, index, slot)
+			WARN_ON_ONCE(!mc_slot_reclaim(slot, dev, index, part));
+		xa_destroy(xa);
+	}
 }
 
 /*
@@ -240,13 +269,13 @@ static int mc_cache_insert_unread(struct mc_dev *dev, u64 extent, u32 len,
 {
 	struct mc_slot *slot, *old;
 
-	slot = mc_cache_lookup(dev, extent);
+	slot = mc_cache_lookup(dev, extent, false);
 	if (slot) {
 		mc_slot_put(slot);
 		return -EEXIST;
 	}
 	/* Read from 0 on: its first read is not counted a re-reference. */
-	slot = mc_pool_alloc_slot(mc_pool, dev, extent, 0, len);
+	slot = mc_pool_alloc_slot(mc_pool, dev, extent, false, 0, len);
 	if (!slot)
 		return -EBUSY;
 	/* Not indexed yet: nobody reads these before it is found. */
@@ -299,6 +328,46 @@ int mc_cache_prefetch(struct mc_dev *dev, u64 extent)
 	if (ret)
 		return ret;
 	this_cpu_inc(dev->stats->prefetched);
+	mc_ring_queue_fill(slot);
+	return 0;
+}
+
+/*
+ * Where the whole extent (dev, extent) is: MC_ABSENT, MC_FILLING (a fill
+ * in flight, or a failed one leaving the index) or MC_READY; parts of it
+ * cached for random reads do not count. Counts nothing and is no use of
+ * the extent for the eviction policy.
+ */
+int mc_cache_state(struct mc_dev *dev, u64 extent)
+{
+	struct mc_slot *slot = mc_cache_lookup(dev, extent, false);
+	int state;
+
+	if (!slot)
+		return MC_ABSENT;
+	state = mc_slot_ready(slot) ? MC_READY : MC_FILLING;
+	mc_slot_put(slot);
+	return state;
+}
+
+/*
+ * Fetch (dev, extent) for a warmup (warm.c): as a fetch ahead, but not
+ * marked as one, since no stream will read it next (readahead and its
+ * counters leave it alone). Process context. 0 when its fill is queued,
+ * -EEXIST when it is cached or filling already, -EBUSY when no slot can
+ * be had now, -ESTALE when the source changed.
+ */
+int mc_cache_warm(struct mc_dev *dev, u64 extent)
+{
+	struct mc_slot *slot;
+	int ret;
+
+	if (READ_ONCE(dev->stale))
+		return -ESTALE;
+	ret = mc_cache_insert_unread(dev, extent, 0, 0, GFP_KERNEL, &slot);
+	if (ret)
+		return ret;
+	this_cpu_inc(dev->stats->warmed);
 	mc_ring_queue_fill(slot);
 	return 0;
 }

@@ -114,6 +114,7 @@ static struct mc_stat_attr mc_stat_attrs[] = {
 	  offsetof(struct mc_stats, prefetch_used) },
 	{ __ATTR(prefetch_unused, 0444, mc_stat_show, NULL),
 	  offsetof(struct mc_stats, prefetch_unused) },
+	{ __ATTR(warmed, 0444, mc_stat_show, NULL), offsetof(struct mc_stats, warmed) },
 };
 
 /* "<upper bound in us> <count>" per line; the last bound is "inf". */
@@ -171,6 +172,7 @@ static struct attribute *mc_dev_attrs[] = {
 	&mc_stat_attrs[6].attr.attr,
 	&mc_stat_attrs[7].attr.attr,
 	&mc_stat_attrs[8].attr.attr,
+	&mc_stat_attrs[9].attr.attr,
 	&dev_attr_fill_latency_us.attr,
 	&dev_attr_cookie.attr,
 	&dev_attr_extent_size.attr,
@@ -252,8 +254,8 @@ static int mc_dev_add_disk(struct mc_dev *dev, u32 block_size)
  * sure no other device has that name (nl.c).
  */
 int mc_dev_add(u32 id, u64 size, u32 block_size, u32 extent_size,
-	       u64 cookie, bool held, const char *volume_name,
-	       struct mc_dev **out)
+	       u64 cookie, bool held, bool whole_extents,
+	       const char *volume_name, struct mc_dev **out)
 {
 	struct mc_dev *dev;
 	int ret;
@@ -280,6 +282,8 @@ int mc_dev_add(u32 id, u64 size, u32 block_size, u32 extent_size,
 	/* Ghost keys of a new device never match those of an old one. */
 	dev->key_base = (u64)atomic64_inc_return(&mc_key_seq) << 44;
 	xa_init(&dev->extents);
+	xa_init(&dev->parts);
+	dev->whole_extents = whole_extents;
 	mc_read_dev_init(dev);
 	mc_readahead_dev_init(dev);
 	dev->stats = alloc_percpu(struct mc_stats);

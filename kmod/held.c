@@ -110,7 +110,7 @@ int mc_held_pin(struct mc_dev *dev, u64 extent, struct mc_held_pin *out)
 		ret = -ENOSPC;
 		goto err_count;
 	}
-	slot = mc_cache_get_ready(dev, extent);
+	slot = mc_cache_get_ready(dev, extent, false);
 	if (!slot) {
 		ret = -ENOENT;
 		goto err_count;

@@ -5,7 +5,9 @@
  * Objects and who owns them:
  *   mc_pool   host DRAM carved into 4 MiB segments; each segment serves one
  *             extent-size class and is cut into slots of that size.
- *   mc_slot   one cached extent; indexed by (device, extent) in the device's
+ *   mc_slot   one cached extent, or one 64 KiB part of an extent (a random
+ *             read's fill, read.c); indexed by (device, extent) in the
+ *             device's extents xarray, or by (device, part) in its parts
  *             xarray; reference counted (see below).
  *   mc_dev    one /dev/maicacheN.
  *   mc_ring   the miss ring shared with the daemon (/dev/maicache).
@@ -29,6 +31,7 @@
 #include <linux/xarray.h>
 
 #include "maicache_genl.h"
+#include "maicache_ring.h"
 #include "maicache_volume_name.h"
 #include "policy.h"
 
@@ -72,11 +75,12 @@ struct mc_slot {
 	u8 class;
 	bool fill_sent;			/* on the ring's in-flight list */
 	bool held_fill;			/* taken by the daemon (held.c) */
+	bool part;			/* extent is a part index (dev->parts) */
 	unsigned long flags;		/* MC_SLOT_PREFETCHED */
 	u32 gen;			/* bumped on every reuse */
 	u32 len;			/* valid bytes: short for the last extent */
 	struct mc_dev *dev;
-	u64 extent;
+	u64 extent;			/* or the part's index, when part */
 	spinlock_t lock;		/* state, waiters, fill fields */
 	struct list_head waiters;	/* mc_wait, while FILLING */
 	struct list_head fill_link;	/* ring pending or in-flight list */
@@ -86,6 +90,14 @@ struct mc_slot {
 
 /* Fetched ahead of its readers and not read yet (readahead.c). */
 #define MC_SLOT_PREFETCHED	0
+
+/*
+ * Parts: a random read fills the 64 KiB of an extent it reads, not the
+ * whole extent. Part p covers device bytes [p << MAICACHE_PART_SHIFT,
+ * (p + 1) << MAICACHE_PART_SHIFT). Their policy keys have MC_PART_KEY set
+ * so that a part's ghost never matches an extent's.
+ */
+#define MC_PART_KEY		BIT_ULL(43)
 
 struct mc_class {
 	spinlock_t lock;		/* all below, the policy, slot reuse */
@@ -128,6 +140,7 @@ struct mc_stats {
 	u64 prefetch_used;		/* of them, read since */
 	u64 prefetch_unused;		/* of them, evicted unread */
 	u64 fill_latency_ns;		/* the fills of fill_latency[], summed */
+	u64 warmed;			/* extents fetched by a warmup */
 };
 
 /* readahead.c: one sequential stream of a device. */
@@ -135,6 +148,7 @@ struct mc_stats {
 struct mc_ra_stream {
 	u64 next;			/* the extent a continuing read enters; 0: none */
 	u64 ahead;			/* the first extent not fetched ahead */
+	u64 end;			/* the byte after its furthest read */
 	u32 window;			/* extents kept ahead */
 	u64 used;			/* the device's tick when last read */
 };
@@ -157,6 +171,8 @@ struct mc_dev {
 	u8 extent_shift;
 	u64 key_base;			/* unique per device ever made */
 	struct xarray extents;		/* extent index -> struct mc_slot */
+	struct xarray parts;		/* part index -> struct mc_slot */
+	bool whole_extents;		/* never fill parts (a group's device) */
 	struct mc_stats __percpu *stats;
 	struct gendisk *disk;		/* NULL for a held device */
 	bool dying;			/* being removed: new reads fail */
@@ -195,9 +211,10 @@ int mc_pool_create(u64 size, mc_unindex_fn unindex, struct mc_pool **out);
 int mc_pool_replace(struct mc_pool *pool);
 void mc_pool_put(struct mc_pool *pool);
 struct mc_slot *mc_pool_alloc_slot(struct mc_pool *pool, struct mc_dev *dev,
-				   u64 extent, u32 off, u32 len);
+				   u64 extent, bool part, u32 off, u32 len);
 void mc_slot_put(struct mc_slot *slot);
-bool mc_slot_reclaim(struct mc_slot *slot, struct mc_dev *dev, u64 extent);
+bool mc_slot_reclaim(struct mc_slot *slot, struct mc_dev *dev, u64 extent,
+		     bool part);
 bool mc_pool_mapped(struct mc_pool *pool);
 u64 mc_slot_offset(struct mc_slot *slot);
 struct mc_slot *mc_slot_from_index(struct mc_pool *pool, u32 index);
@@ -220,12 +237,30 @@ static inline void *mc_slot_mem(struct mc_slot *slot)
 	return mc_pool_addr(mc_pool, (u64)(slot - mc_pool->slots) << MC_UNIT_SHIFT);
 }
 
+/* log2 of the bytes a slot of @dev holds: an extent's, or a part's. */
+static inline u8 mc_slot_shift(const struct mc_dev *dev, bool part)
+{
+	return part ? MAICACHE_PART_SHIFT : dev->extent_shift;
+}
+
+/* The part holding byte @off of @extent. */
+static inline u64 mc_part_of(const struct mc_dev *dev, u64 extent, u32 off)
+{
+	return ((extent << dev->extent_shift) + off) >> MAICACHE_PART_SHIFT;
+}
+
+/* The index a slot of @dev is found in. */
+static inline struct xarray *mc_dev_index(struct mc_dev *dev, bool part)
+{
+	return part ? &dev->parts : &dev->extents;
+}
+
 /* cache.c */
 enum { MC_GOT, MC_WAITING };		/* mc_cache_get() */
-int mc_cache_get(struct mc_dev *dev, u64 extent, u32 off, u32 len,
+int mc_cache_get(struct mc_dev *dev, u64 extent, u32 off, u32 len, bool part,
 		 struct mc_wait *w, struct mc_slot **slotp);
 void mc_cache_unindex(struct mc_slot *slot, bool evicted);
-struct mc_slot *mc_cache_get_ready(struct mc_dev *dev, u64 extent);
+struct mc_slot *mc_cache_get_ready(struct mc_dev *dev, u64 extent, bool part);
 bool mc_cache_hit(struct mc_dev *dev, struct mc_slot *slot, u32 off, u32 len);
 void mc_slot_resolve(struct mc_slot *slot, int status);
 void mc_cache_fail_dev(struct mc_dev *dev);
@@ -233,13 +268,30 @@ void mc_cache_drop_dev(struct mc_dev *dev);
 int mc_cache_take(struct mc_dev *dev, u64 extent, u32 len,
 		  struct mc_slot **slotp);
 int mc_cache_prefetch(struct mc_dev *dev, u64 extent);
+enum { MC_ABSENT, MC_FILLING, MC_READY };	/* mc_cache_state() */
+int mc_cache_state(struct mc_dev *dev, u64 extent);
+int mc_cache_warm(struct mc_dev *dev, u64 extent);
+
+/* warm.c */
+struct mc_warm_result {
+	u32 queued;			/* fills sent */
+	u32 ready;			/* extents found cached */
+	u32 filling;			/* extents found filling */
+	u64 next;			/* the first extent not looked at */
+	bool busy;			/* stopped for want of room */
+};
+
+int mc_warm(struct mc_dev *dev, u64 first, u64 last,
+	    struct mc_warm_result *res);
 
 /* readahead.c */
 extern unsigned int mc_readahead_kb;
-void mc_readahead(struct mc_dev *dev, u64 first, u64 last);
+void mc_readahead(struct mc_dev *dev, u64 pos, u64 end);
+bool mc_readahead_follows(struct mc_dev *dev, u64 pos);
 void mc_readahead_dev_init(struct mc_dev *dev);
 
 /* read.c */
+extern bool mc_part_fills;
 void mc_submit_bio(struct bio *bio);
 void mc_read_bio(struct mc_dev *dev, struct bio *bio);
 void mc_cmd_finish(struct mc_cmd *cmd);
@@ -269,14 +321,22 @@ extern unsigned int mc_daemon_timeout_ms;
 extern struct mutex mc_devs_lock;
 extern struct list_head mc_devs;
 int mc_dev_add(u32 id, u64 size, u32 block_size, u32 extent_size,
-	       u64 cookie, bool held, const char *volume_name,
-	       struct mc_dev **out);
+	       u64 cookie, bool held, bool whole_extents,
+	       const char *volume_name, struct mc_dev **out);
 int mc_dev_del(u32 id);
 struct mc_dev *mc_dev_find(u32 id);
 struct mc_dev *mc_dev_find_volume(const char *volume_name);
 void mc_dev_stats(struct mc_dev *dev, struct mc_stats *sum);
 void mc_dev_account_fill(struct mc_dev *dev, u64 start_ns, u32 bytes,
 			 bool ok);
+u64 mc_stats_fills_in_flight(const struct mc_stats *s);
+
+/* Extents of the device, the last one maybe short. */
+static inline u64 mc_dev_nr_extents(const struct mc_dev *dev)
+{
+	return (dev->size + BIT_ULL(dev->extent_shift) - 1) >> dev->extent_shift;
+}
+
 int mc_dev_init(void);
 void mc_dev_exit(void);
 
@@ -300,6 +360,7 @@ int maicache_nl_init(void);
 void maicache_nl_exit(void);
 int maicache_nl_fill_version(struct sk_buff *skb);
 int maicache_nl_fill_stats(struct sk_buff *skb, const struct mc_stats *s);
+int maicache_nl_fill_warm(struct sk_buff *skb, const struct mc_warm_result *r);
 void maicache_nl_notify_dev(struct mc_dev *dev, u8 cmd);
 void maicache_nl_notify_daemon(u32 pid, u8 cmd);
 

@@ -62,6 +62,8 @@ static int maicache_nl_fill_dev(struct sk_buff *skb, struct mc_dev *dev)
 	    nla_put_u64_64bit(skb, MAICACHE_ATTR_DEV_COOKIE, dev->cookie,
 			      MAICACHE_ATTR_PAD) ||
 	    nla_put_u8(skb, MAICACHE_ATTR_DEV_STALE, READ_ONCE(dev->stale)) ||
+	    nla_put_u8(skb, MAICACHE_ATTR_DEV_WHOLE_EXTENTS,
+		       dev->whole_extents) ||
 	    (dev->volume_name[0] &&
 	     nla_put_string(skb, MAICACHE_ATTR_VOLUME_NAME, dev->volume_name)))
 		return -EMSGSIZE;
@@ -233,6 +235,8 @@ static int maicache_nl_dev_add(struct sk_buff *skb, struct genl_info *info)
 
 	ret = mc_dev_add(id, size, bs, extent,
 			 nla_get_u64(a[MAICACHE_ATTR_DEV_COOKIE]), held,
+			 a[MAICACHE_ATTR_DEV_WHOLE_EXTENTS] &&
+			 nla_get_u8(a[MAICACHE_ATTR_DEV_WHOLE_EXTENTS]),
 			 volume_name, &dev);
 	if (ret == -EEXIST) {
 		NL_SET_ERR_MSG_ATTR(info->extack, a[MAICACHE_ATTR_DEV_ID],
@@ -598,6 +602,78 @@ static int maicache_nl_extent_unpin(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
+/* The message for what mc_warm() refuses; the errno goes back as it is. */
+static void maicache_nl_warm_err(struct genl_info *info, struct mc_dev *dev,
+				 int err)
+{
+	struct nlattr **a = info->attrs;
+	struct nlattr *past;
+
+	switch (err) {
+	case -EOPNOTSUPP:
+		NL_SET_ERR_MSG_ATTR(info->extack, a[MAICACHE_ATTR_DEV_ID],
+				    "a held device has no disk to warm");
+		break;
+	case -ESTALE:
+		NL_SET_ERR_MSG_ATTR(info->extack, a[MAICACHE_ATTR_DEV_ID],
+				    "the device is stale: its source changed");
+		break;
+	case -EINVAL:
+		NL_SET_ERR_MSG_ATTR(info->extack, a[MAICACHE_ATTR_EXTENT_LAST],
+				    "the last extent is before the first");
+		break;
+	case -ERANGE:
+		past = nla_get_u64(a[MAICACHE_ATTR_EXTENT]) >= mc_dev_nr_extents(dev) ?
+		       a[MAICACHE_ATTR_EXTENT] : a[MAICACHE_ATTR_EXTENT_LAST];
+		NL_SET_ERR_MSG_ATTR(info->extack, past,
+				    "extent beyond the device's size");
+		break;
+	case -ENOTCONN:
+		GENL_SET_ERR_MSG(info, "no daemon is attached to fill the extents");
+		break;
+	case -ENOMEM:
+		GENL_SET_ERR_MSG(info, "out of memory for the extent index");
+		break;
+	}
+}
+
+static int maicache_nl_warm_fill(struct sk_buff *skb, void *arg)
+{
+	return maicache_nl_fill_warm(skb, arg);
+}
+
+static int maicache_nl_extent_warm(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **a = info->attrs;
+	struct mc_warm_result res;
+	struct mc_dev *dev;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, MAICACHE_ATTR_DEV_ID) ||
+	    GENL_REQ_ATTR_CHECK(info, MAICACHE_ATTR_EXTENT) ||
+	    GENL_REQ_ATTR_CHECK(info, MAICACHE_ATTR_EXTENT_LAST))
+		return -EINVAL;
+	/*
+	 * Under the lock the device stays listed, so a removal waits for the
+	 * call and then fails what it queued; a device being removed is no
+	 * longer listed ("no such device"), and DEV_SET cannot make it stale
+	 * half way.
+	 */
+	mutex_lock(&mc_devs_lock);
+	dev = maicache_nl_find_dev(info);
+	ret = dev ? mc_warm(dev, nla_get_u64(a[MAICACHE_ATTR_EXTENT]),
+			    nla_get_u64(a[MAICACHE_ATTR_EXTENT_LAST]), &res) :
+		    -ENODEV;
+	if (dev && ret)
+		maicache_nl_warm_err(info, dev, ret);
+	mutex_unlock(&mc_devs_lock);
+	if (ret)
+		return ret;
+	/* A lost reply loses nothing: what it queued is cached all the same. */
+	return maicache_nl_reply(info, MAICACHE_CMD_EXTENT_WARM,
+				 maicache_nl_warm_fill, &res);
+}
+
 static const struct genl_small_ops maicache_nl_ops[] = {
 	{
 		.cmd	= MAICACHE_CMD_GET_VERSION,
@@ -639,6 +715,10 @@ static const struct genl_small_ops maicache_nl_ops[] = {
 	{
 		.cmd	= MAICACHE_CMD_EXTENT_UNPIN,
 		.doit	= maicache_nl_extent_unpin,
+	},
+	{
+		.cmd	= MAICACHE_CMD_EXTENT_WARM,
+		.doit	= maicache_nl_extent_warm,
 	},
 };
 

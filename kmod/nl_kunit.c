@@ -70,6 +70,44 @@ static void nl_version_reply_too_small(struct kunit *test)
 	nlmsg_free(skb);
 }
 
+/* As maicache_genl_attrs.h types them, which the client parses with. */
+static const struct nla_policy warm_reply_policy[MAICACHE_ATTR_MAX + 1] = {
+	[MAICACHE_ATTR_WARM_QUEUED]	= { .type = NLA_U32 },
+	[MAICACHE_ATTR_WARM_READY]	= { .type = NLA_U32 },
+	[MAICACHE_ATTR_WARM_FILLING]	= { .type = NLA_U32 },
+	[MAICACHE_ATTR_WARM_NEXT]	= { .type = NLA_U64 },
+	[MAICACHE_ATTR_WARM_BUSY]	= { .type = NLA_U8 },
+};
+
+/* An EXTENT_WARM reply: every count and where the call stopped. */
+static void nl_warm_reply_parses(struct kunit *test)
+{
+	struct mc_warm_result r = {
+		.queued = 7, .ready = 1000, .filling = 3,
+		.next = (1ULL << 40) + 5, .busy = true,
+	};
+	struct sk_buff *skb = version_reply(test, NLMSG_DEFAULT_SIZE);
+	struct nlattr *tb[MAICACHE_ATTR_MAX + 1];
+	struct nlmsghdr *nlh = nlmsg_hdr(skb);
+
+	KUNIT_ASSERT_EQ(test, maicache_nl_fill_warm(skb, &r), 0);
+	nlmsg_end(skb, nlh);
+	/* Leniently, as libnl parses: a PAD attribute is skipped. */
+	KUNIT_ASSERT_EQ(test, nlmsg_parse_deprecated(nlh, 0, tb, MAICACHE_ATTR_MAX,
+						     warm_reply_policy, NULL), 0);
+	KUNIT_ASSERT_NOT_NULL(test, tb[MAICACHE_ATTR_WARM_QUEUED]);
+	KUNIT_ASSERT_NOT_NULL(test, tb[MAICACHE_ATTR_WARM_READY]);
+	KUNIT_ASSERT_NOT_NULL(test, tb[MAICACHE_ATTR_WARM_FILLING]);
+	KUNIT_ASSERT_NOT_NULL(test, tb[MAICACHE_ATTR_WARM_NEXT]);
+	KUNIT_ASSERT_NOT_NULL(test, tb[MAICACHE_ATTR_WARM_BUSY]);
+	KUNIT_EXPECT_EQ(test, nla_get_u32(tb[MAICACHE_ATTR_WARM_QUEUED]), 7U);
+	KUNIT_EXPECT_EQ(test, nla_get_u32(tb[MAICACHE_ATTR_WARM_READY]), 1000U);
+	KUNIT_EXPECT_EQ(test, nla_get_u32(tb[MAICACHE_ATTR_WARM_FILLING]), 3U);
+	KUNIT_EXPECT_EQ(test, nla_get_u64(tb[MAICACHE_ATTR_WARM_NEXT]), (1ULL << 40) + 5);
+	KUNIT_EXPECT_EQ(test, nla_get_u8(tb[MAICACHE_ATTR_WARM_BUSY]), 1);
+	nlmsg_free(skb);
+}
+
 /* The volume name rule of maicache_volume_name.h, as DEV_ADD applies it. */
 #define NAME_OK(lit) \
 	KUNIT_EXPECT_NULL_MSG(test, maicache_volume_name_error(lit, sizeof(lit)), \
@@ -126,6 +164,7 @@ static void nl_volume_name_rule(struct kunit *test)
 static struct kunit_case maicache_nl_cases[] = {
 	KUNIT_CASE(nl_version_reply_parses),
 	KUNIT_CASE(nl_version_reply_too_small),
+	KUNIT_CASE(nl_warm_reply_parses),
 	KUNIT_CASE(nl_volume_name_rule),
 	{}
 };

@@ -49,7 +49,9 @@ int maicache_nl_fill_stats(struct sk_buff *skb, const struct mc_stats *s)
 	    nla_put_u64_64bit(skb, MAICACHE_STAT_PREFETCH_UNUSED,
 			      s->prefetch_unused, MAICACHE_STAT_PAD) ||
 	    nla_put_u64_64bit(skb, MAICACHE_STAT_FILL_LATENCY_NS,
-			      s->fill_latency_ns, MAICACHE_STAT_PAD))
+			      s->fill_latency_ns, MAICACHE_STAT_PAD) ||
+	    nla_put_u64_64bit(skb, MAICACHE_STAT_WARMED, s->warmed,
+			      MAICACHE_STAT_PAD))
 		return -EMSGSIZE;
 	hist = nla_nest_start(skb, MAICACHE_STAT_FILL_LATENCY);
 	if (!hist)
@@ -62,3 +64,15 @@ int maicache_nl_fill_stats(struct sk_buff *skb, const struct mc_stats *s)
 	return 0;
 }
 
+/* What an EXTENT_WARM did (warm.c). */
+int maicache_nl_fill_warm(struct sk_buff *skb, const struct mc_warm_result *r)
+{
+	if (nla_put_u32(skb, MAICACHE_ATTR_WARM_QUEUED, r->queued) ||
+	    nla_put_u32(skb, MAICACHE_ATTR_WARM_READY, r->ready) ||
+	    nla_put_u32(skb, MAICACHE_ATTR_WARM_FILLING, r->filling) ||
+	    nla_put_u64_64bit(skb, MAICACHE_ATTR_WARM_NEXT, r->next,
+			      MAICACHE_ATTR_PAD) ||
+	    nla_put_u8(skb, MAICACHE_ATTR_WARM_BUSY, r->busy))
+		return -EMSGSIZE;
+	return 0;
+}

@@ -224,20 +224,24 @@ static struct mc_slot *mc_class_take(struct mc_pool *pool, struct mc_class *c,
 }
 
 static void mc_slot_setup(struct mc_class *c, struct mc_slot *slot,
-			  struct mc_dev *dev, u64 extent, u32 off, u32 len)
+			  struct mc_dev *dev, u64 extent, bool part, u32 off,
+			  u32 len)
 {
-	u64 start = extent << dev->extent_shift;
+	u8 shift = mc_slot_shift(dev, part);
+	u64 start = extent << shift;
 
 	slot->dev = dev;
 	slot->extent = extent;
-	slot->len = min_t(u64, dev->size - start, 1ULL << dev->extent_shift);
+	slot->part = part;
+	slot->len = min_t(u64, dev->size - start, 1ULL << shift);
 	slot->gen++;
 	slot->state = MC_SLOT_FILLING;
 	slot->fill_sent = false;
 	slot->held_fill = false;
 	slot->flags = 0;
 	INIT_LIST_HEAD(&slot->waiters);
-	mc_policy_insert(&c->policy, &slot->pnode, dev->key_base + extent,
+	mc_policy_insert(&c->policy, &slot->pnode,
+			 dev->key_base + (part ? MC_PART_KEY | extent : extent),
 			 off, len);
 	/* Readers that win atomic_inc_not_zero() must see the fields above. */
 	smp_mb__before_atomic();
@@ -245,20 +249,25 @@ static void mc_slot_setup(struct mc_class *c, struct mc_slot *slot,
 }
 
 /*
- * A slot for (dev, extent), in state FILLING with three references: the
- * index (the caller inserts it), the caller's read and the fill. NULL
- * when every slot of the class is busy and no segment can be taken.
+ * A slot for (dev, extent), or for part @extent of dev when @part, in
+ * state FILLING with three references: the index (the caller inserts it),
+ * the caller's read and the fill. NULL when every slot of the class is
+ * busy and no segment can be taken.
  */
 struct mc_slot *mc_pool_alloc_slot(struct mc_pool *pool, struct mc_dev *dev,
-				   u64 extent, u32 off, u32 len)
+				   u64 extent, bool part, u32 off, u32 len)
 {
-	u32 class = dev->extent_shift - MC_UNIT_SHIFT;
+	u32 class = mc_slot_shift(dev, part) - MC_UNIT_SHIFT;
 	struct mc_class *c = &pool->classes[class];
 	struct mc_slot *slot;
 
 	spin_lock(&c->lock);
-	/* Below an even share, take room from others before evicting our own. */
-	if (list_empty(&c->free) && mc_class_below_share(pool, c)) {
+	/*
+	 * Below an even share, take room from others before evicting our own;
+	 * but a free segment first, evicting nothing.
+	 */
+	if (list_empty(&c->free) && !mc_class_grow(pool, c, class) &&
+	    mc_class_below_share(pool, c)) {
 		spin_unlock(&c->lock);
 		mc_pool_steal(pool, class);
 		spin_lock(&c->lock);
@@ -272,7 +281,7 @@ struct mc_slot *mc_pool_alloc_slot(struct mc_pool *pool, struct mc_dev *dev,
 		slot = mc_class_take(pool, c, class);
 	}
 	if (slot)
-		mc_slot_setup(c, slot, dev, extent, off, len);
+		mc_slot_setup(c, slot, dev, extent, part, off, len);
 	spin_unlock(&c->lock);
 	return slot;
 }
@@ -299,14 +308,15 @@ void mc_slot_put(struct mc_slot *slot)
  * Take an idle cached extent out of the cache (device removal). True if it
  * is gone, including when the evictor took it first; false if it is in use.
  */
-bool mc_slot_reclaim(struct mc_slot *slot, struct mc_dev *dev, u64 extent)
+bool mc_slot_reclaim(struct mc_slot *slot, struct mc_dev *dev, u64 extent,
+		     bool part)
 {
 	struct mc_class *c = &mc_pool->classes[slot->class];
 	bool ok = true;
 
 	spin_lock(&c->lock);
 	/* Evicted or failed (and so unindexed) already, maybe reused. */
-	if (slot->dev != dev || slot->extent != extent)
+	if (slot->dev != dev || slot->extent != extent || slot->part != part)
 		goto out;
 	ok = mc_claim(&slot->pnode, NULL);
 	if (ok) {

@@ -13,6 +13,12 @@
  * Misses are batched towards the daemon: under a block plug (io_uring,
  * readahead, filesystems) the daemon is woken once when the plug is
  * flushed, not once per read.
+ *
+ * What a miss fills follows the access pattern: a read that continues a
+ * sequential stream (readahead.c) fills whole extents; a random read that
+ * lies within one 64 KiB part of an extent fills only that part, so that
+ * a 4 KiB random read larger than the pool costs 64 KiB, not an extent.
+ * A cached extent is always preferred to its parts.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -29,6 +35,20 @@
 
 static struct kmem_cache *mc_cmd_cache;
 static mempool_t *mc_cmd_pool;
+
+bool mc_part_fills = true;
+module_param_named(part_fills, mc_part_fills, bool, 0644);
+MODULE_PARM_DESC(part_fills,
+		 "Random reads fill the 64 KiB part they read, not the extent (default Y)");
+
+#define MC_PART_MASK	(BIT(MAICACHE_PART_SHIFT) - 1)
+
+/* Bytes [off, off + len) of an extent lie within one of its parts. */
+static bool mc_in_one_part(const struct mc_dev *dev, u32 off, u32 len)
+{
+	return dev->extent_shift > MAICACHE_PART_SHIFT &&
+	       off >> MAICACHE_PART_SHIFT == (off + len - 1) >> MAICACHE_PART_SHIFT;
+}
 
 static u64 mc_bio_pos(const struct bio *bio)
 {
@@ -95,9 +115,11 @@ static void mc_read_copy(struct mc_dev *dev, struct bio *bio,
 			struct mc_slot *s = slot[(pos >> dev->extent_shift) - first];
 			u32 in_ext = pos & mask;
 			u32 n = min_t(u64, bv.bv_len - done, mask + 1 - in_ext);
+			/* A part holds all the bio reads of its extent. */
+			u32 in_slot = s->part ? pos & MC_PART_MASK : in_ext;
 
 			mc_copy_to_page(bv.bv_page, bv.bv_offset + done,
-					mc_slot_mem(s) + in_ext, n);
+					mc_slot_mem(s) + in_slot, n);
 			done += n;
 			pos += n;
 		}
@@ -119,7 +141,14 @@ static bool mc_read_hits(struct mc_dev *dev, struct bio *bio)
 
 	nr = mc_bio_extents(dev, bio, &first);
 	for (i = 0; i < nr; i++) {
-		slot[i] = mc_cache_get_ready(dev, first + i);
+		slot[i] = mc_cache_get_ready(dev, first + i, false);
+		if (slot[i])
+			continue;
+		mc_bio_span(dev, bio, first + i, &off, &len);
+		if (!mc_in_one_part(dev, off, len))
+			break;
+		slot[i] = mc_cache_get_ready(dev, mc_part_of(dev, first + i, off),
+					     true);
 		if (!slot[i])
 			break;
 	}
@@ -127,6 +156,8 @@ static bool mc_read_hits(struct mc_dev *dev, struct bio *bio)
 	if (all) {
 		for (i = 0; i < nr; i++) {
 			mc_bio_span(dev, bio, first + i, &off, &len);
+			if (slot[i]->part)
+				off &= MC_PART_MASK;
 			ahead |= mc_cache_hit(dev, slot[i], off, len);
 		}
 		mc_read_copy(dev, bio, slot);
@@ -135,7 +166,7 @@ static bool mc_read_hits(struct mc_dev *dev, struct bio *bio)
 		mc_slot_put(slot[--i]);
 	/* The first read of an extent fetched ahead: the stream goes on. */
 	if (unlikely(ahead))
-		mc_readahead(dev, first, first + nr - 1);
+		mc_readahead(dev, mc_bio_pos(bio), mc_bio_pos(bio) + bio->bi_iter.bi_size);
 	return all;
 }
 
@@ -166,19 +197,34 @@ static void mc_read_wait_done(struct mc_wait *w, int status)
 }
 
 /*
- * The next extent of the command: its slot joins cmd->slot[] (MC_GOT or
- * MC_WAITING), or a negative errno. The caller holds a count in pending.
+ * Whether a read of [off, off + len) of an extent may be served by a part:
+ * it lies within one, and it continues no sequential stream.
+ */
+static bool mc_read_wants_part(struct mc_dev *dev, u64 extent, u32 off,
+			       u32 len)
+{
+	return READ_ONCE(mc_part_fills) && !dev->whole_extents &&
+	       mc_in_one_part(dev, off, len) &&
+	       !mc_readahead_follows(dev, (extent << dev->extent_shift) + off);
+}
+
+/*
+ * The next extent of the command: its slot (the extent's, or a part's for
+ * a random read) joins cmd->slot[] (MC_GOT or MC_WAITING), or a negative
+ * errno. The caller holds a count in pending.
  */
 int mc_read_get(struct mc_cmd *cmd, u64 extent, u32 off, u32 len)
 {
 	struct mc_read_wait *rw = &cmd->wait[cmd->nr];
+	bool part = mc_read_wants_part(cmd->dev, extent, off, len);
 	int ret;
 
 	rw->cmd = cmd;
 	rw->w.done = mc_read_wait_done;
 	/* Raised first: the fill may end before mc_cache_get() returns. */
 	atomic_inc(&cmd->pending);
-	ret = mc_cache_get(cmd->dev, extent, off, len, &rw->w, &cmd->slot[cmd->nr]);
+	ret = mc_cache_get(cmd->dev, extent, off, len, part, &rw->w,
+			   &cmd->slot[cmd->nr]);
 	if (ret >= 0)
 		cmd->nr++;
 	if (ret != MC_WAITING)
@@ -216,7 +262,8 @@ static void mc_read_start(struct mc_cmd *cmd)
 	}
 	/* Queued with the misses, so that one kick wakes the daemon for both. */
 	if (cmd->status == BLK_STS_OK)
-		mc_readahead(dev, first, first + nr - 1);
+		mc_readahead(dev, mc_bio_pos(cmd->bio),
+			     mc_bio_pos(cmd->bio) + cmd->bio->bi_iter.bi_size);
 	mc_read_kick();
 	if (atomic_dec_and_test(&cmd->pending))
 		mc_cmd_finish(cmd);

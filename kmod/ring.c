@@ -139,7 +139,7 @@ static bool mc_ring_write_miss(struct mc_ring *r, struct mc_slot *slot)
 	e->len = cpu_to_le32(slot->len);
 	e->extent_shift = cpu_to_le32(dev->extent_shift);
 	e->dev_id = cpu_to_le32(dev->id);
-	e->flags = 0;
+	e->flags = cpu_to_le32(slot->part ? MAICACHE_MISS_PART : 0);
 	spin_unlock(&slot->lock);
 	return true;
 }

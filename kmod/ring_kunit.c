@@ -2,10 +2,10 @@
 /*
  * KUnit tests for the extent index, fill coalescing, eviction, the miss
  * ring's handling of what the daemon writes, the read path on top of
- * them, and held extents (held.c). The ring is driven the way the daemon
- * drives it: miss entries are read from the shared region and completions
- * written into it, then kicked. The suites share that fixture, hence one
- * file.
+ * them, held extents (held.c) and warmup (warm.c). The ring is driven the
+ * way the daemon drives it: miss entries are read from the shared region
+ * and completions written into it, then kicked. The suites share that
+ * fixture, hence one file.
  */
 #include "ring.c"
 
@@ -25,6 +25,7 @@ struct ring_test {
 	struct mc_cmd cmd[10];
 	struct mc_pool *old_pool;
 	unsigned int old_readahead_kb;
+	bool old_part_fills;
 };
 
 static struct mc_cmd *test_cmd(struct ring_test *t, int i)
@@ -53,6 +54,9 @@ static int ring_test_init(struct kunit *test)
 	/* The tests count the fills they cause: readahead only where one asks. */
 	t->old_readahead_kb = mc_readahead_kb;
 	mc_readahead_kb = 0;
+	/* Whole extents unless a test asks for parts. */
+	t->old_part_fills = mc_part_fills;
+	mc_part_fills = false;
 	KUNIT_ASSERT_EQ(test, mc_pool_create(TEST_POOL, mc_cache_unindex, &pool), 0);
 	t->old_pool = mc_pool;
 	mc_pool = pool;
@@ -64,6 +68,7 @@ static int ring_test_init(struct kunit *test)
 	t->dev.extent_shift = ilog2(TEST_EXTENT);
 	t->dev.key_base = 1ULL << 44;
 	xa_init(&t->dev.extents);
+	xa_init(&t->dev.parts);
 	mc_read_dev_init(&t->dev);
 	mc_readahead_dev_init(&t->dev);
 	t->dev.stats = alloc_percpu(struct mc_stats);
@@ -99,6 +104,7 @@ static void ring_test_exit(struct kunit *test)
 	mc_pool_put(mc_pool);
 	mc_pool = t->old_pool;
 	mc_readahead_kb = t->old_readahead_kb;
+	mc_part_fills = t->old_part_fills;
 }
 
 static u32 misses_posted(void)
@@ -448,7 +454,9 @@ static u8 test_pattern(u64 pos)
 static void daemon_fill(u32 i, u32 status)
 {
 	struct maicache_miss *m = miss_entry(i);
-	u64 base = le64_to_cpu(m->extent) << le32_to_cpu(m->extent_shift);
+	u32 shift = le32_to_cpu(m->flags) & MAICACHE_MISS_PART ?
+		    MAICACHE_PART_SHIFT : le32_to_cpu(m->extent_shift);
+	u64 base = le64_to_cpu(m->extent) << shift;
 	u8 *mem = mc_pool_addr(mc_pool, le64_to_cpu(m->slot_off));
 	u32 k;
 
@@ -651,6 +659,187 @@ static void read_failed_fill_fails_reads(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, b->status, BLK_STS_IOERR);
 	KUNIT_EXPECT_EQ(test, atomic_read(&t->dev.nr_cmds), 0);
 	KUNIT_EXPECT_NULL(test, xa_load(&t->dev.extents, 0));
+	KUNIT_EXPECT_TRUE(test, xa_empty(&t->dev.parts));
+}
+
+/* The i-th miss names part @part (or extent @part with flags 0), len bytes. */
+static void expect_miss(struct kunit *test, u32 i, u32 flags, u64 index,
+			u32 len)
+{
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(miss_entry(i)->flags), flags);
+	KUNIT_EXPECT_EQ(test, le64_to_cpu(miss_entry(i)->extent), index);
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(miss_entry(i)->len), len);
+}
+
+/*
+ * Random reads within one 64 KiB part fill that part, and later reads of
+ * it are hits served inline; a read across parts, one that continues a
+ * stream, one of a whole-extent device and any read with part_fills off
+ * fill the extent.
+ */
+static void read_random_fills_parts(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	u64 e3 = 3 * TEST_EXTENT;
+	struct test_read *a = test_read(test, e3 + 70000 - 70000 % 512, 4096);
+	struct test_read *b = test_read(test, e3 + SZ_64K + 8192, 4096);
+	struct test_read *c = test_read(test, 9 * TEST_EXTENT + SZ_64K - 4096, 8192);
+	struct test_read *d = test_read(test, 4 * TEST_EXTENT + 4096, 4096);
+	struct test_read *e = test_read(test, 12 * TEST_EXTENT, 4096);
+	struct test_read *f = test_read(test, 6 * TEST_EXTENT, 4096);
+	struct test_read *g = test_read(test, 16 * TEST_EXTENT - 8192, 4096);
+	struct mc_stats s;
+	u32 i;
+
+	mc_part_fills = true;
+	mc_read_bio(&t->dev, &a->bio);
+	KUNIT_ASSERT_EQ(test, misses_posted(), 1U);
+	expect_miss(test, 0, MAICACHE_MISS_PART, 3 * 16 + 1, SZ_64K);
+	daemon_fill(0, 0);
+	KUNIT_EXPECT_EQ(test, a->ended, 1);
+	KUNIT_EXPECT_EQ(test, a->status, BLK_STS_OK);
+	KUNIT_EXPECT_EQ(test, test_read_errors(a), 0U);
+	KUNIT_EXPECT_NULL(test, xa_load(&t->dev.extents, 3));
+
+	/* The same part again: a hit, inline, no fill. */
+	mc_read_bio(&t->dev, &b->bio);
+	KUNIT_EXPECT_EQ(test, b->ended, 1);
+	KUNIT_EXPECT_EQ(test, test_read_errors(b), 0U);
+	KUNIT_EXPECT_EQ(test, misses_posted(), 1U);
+
+	/* Across two parts: the extent. */
+	mc_read_bio(&t->dev, &c->bio);
+	KUNIT_ASSERT_EQ(test, misses_posted(), 2U);
+	expect_miss(test, 1, 0, 9, TEST_EXTENT);
+
+	/* Extent 4 follows a's stream (extent 3): sequential, the extent. */
+	mc_read_bio(&t->dev, &d->bio);
+	KUNIT_ASSERT_EQ(test, misses_posted(), 3U);
+	expect_miss(test, 2, 0, 4, TEST_EXTENT);
+
+	/* A group's device fills whole extents only. */
+	t->dev.whole_extents = true;
+	mc_read_bio(&t->dev, &e->bio);
+	t->dev.whole_extents = false;
+	KUNIT_ASSERT_EQ(test, misses_posted(), 4U);
+	expect_miss(test, 3, 0, 12, TEST_EXTENT);
+
+	mc_part_fills = false;
+	mc_read_bio(&t->dev, &f->bio);
+	mc_part_fills = true;
+	KUNIT_ASSERT_EQ(test, misses_posted(), 5U);
+	expect_miss(test, 4, 0, 6, TEST_EXTENT);
+	for (i = 1; i < 5; i++)
+		daemon_fill(i, 0);
+
+	/* The device's last part is as short as the device. */
+	t->dev.size -= 4096;
+	mc_read_bio(&t->dev, &g->bio);
+	KUNIT_ASSERT_EQ(test, misses_posted(), 6U);
+	expect_miss(test, 5, MAICACHE_MISS_PART, 255, SZ_64K - 4096);
+	daemon_fill(5, 0);
+	KUNIT_EXPECT_EQ(test, test_read_errors(g), 0U);
+
+	KUNIT_EXPECT_EQ(test, c->ended + d->ended + e->ended + f->ended + g->ended, 5);
+	KUNIT_EXPECT_EQ(test, test_read_errors(c) + test_read_errors(d) +
+			test_read_errors(e) + test_read_errors(f), 0U);
+	mc_dev_stats(&t->dev, &s);
+	KUNIT_EXPECT_EQ(test, s.misses, 6ULL);
+	/* What the amplification is measured by: two parts and four extents. */
+	KUNIT_EXPECT_EQ(test, s.bytes_filled,
+			2ULL * SZ_64K - 4096 + 4ULL * TEST_EXTENT);
+}
+
+/*
+ * A class with no segment takes a free one before another class's: the
+ * first part fill of a pool half full of idle extents evicts none of them.
+ */
+static void pool_free_segment_before_stealing(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct test_read *p = test_read(test, 14 * TEST_EXTENT + 4096, 4096);
+	struct mc_stats s;
+	u32 i;
+
+	mc_part_fills = true;
+	/* Four extents, each read across two parts: one 4 MiB segment. */
+	for (i = 0; i < 4; i++) {
+		struct test_read *r = test_read(test, 4 * i * TEST_EXTENT + SZ_64K - 4096,
+						8192);
+
+		mc_read_bio(&t->dev, &r->bio);
+		daemon_fill(i, 0);
+		KUNIT_ASSERT_EQ(test, r->ended, 1);
+	}
+	mc_read_bio(&t->dev, &p->bio);
+	KUNIT_ASSERT_EQ(test, misses_posted(), 5U);
+	expect_miss(test, 4, MAICACHE_MISS_PART, 14 * 16, SZ_64K);
+	daemon_fill(4, 0);
+	KUNIT_EXPECT_EQ(test, test_read_errors(p), 0U);
+	mc_dev_stats(&t->dev, &s);
+	KUNIT_EXPECT_EQ(test, s.evictions, 0ULL);
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_NOT_NULL(test, xa_load(&t->dev.extents, 4 * i));
+}
+
+/*
+ * Random reads that fall in one extent or in neighbouring ones are no
+ * stream: each fills its part. A read that starts where the last ended is.
+ */
+static void read_neighbour_random_reads_fill_parts(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	u64 r3 = 4 * TEST_EXTENT + 300 * SZ_1K;
+	struct test_read *r[] = {
+		test_read(test, 3 * TEST_EXTENT + 8192, 4096),
+		test_read(test, 3 * TEST_EXTENT + 600 * SZ_1K, 4096),
+		test_read(test, r3, 4096),
+		test_read(test, r3 + 4096, 4096),
+	};
+	u32 i;
+
+	mc_part_fills = true;
+	for (i = 0; i < ARRAY_SIZE(r); i++)
+		mc_read_bio(&t->dev, &r[i]->bio);
+	KUNIT_ASSERT_EQ(test, misses_posted(), 4U);
+	expect_miss(test, 0, MAICACHE_MISS_PART, 48, SZ_64K);
+	expect_miss(test, 1, MAICACHE_MISS_PART, 48 + 9, SZ_64K);
+	expect_miss(test, 2, MAICACHE_MISS_PART, 64 + 4, SZ_64K);
+	/* It continues r[2]: sequential, so the whole extent. */
+	expect_miss(test, 3, 0, 4, TEST_EXTENT);
+	for (i = 0; i < ARRAY_SIZE(r); i++) {
+		daemon_fill(i, 0);
+		KUNIT_EXPECT_EQ(test, r[i]->ended, 1);
+		KUNIT_EXPECT_EQ(test, test_read_errors(r[i]), 0U);
+	}
+}
+
+/* A cached extent serves its bytes before any part of it. */
+static void read_prefers_extent_to_part(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct test_read *a = test_read(test, 2 * TEST_EXTENT + 4096, 4096);
+	struct test_read *b = test_read(test, 2 * TEST_EXTENT + SZ_64K + SZ_64K - 4096, 8192);
+	struct test_read *c = test_read(test, 2 * TEST_EXTENT + 8192, 4096);
+	struct mc_slot *part;
+
+	mc_part_fills = true;
+	mc_read_bio(&t->dev, &a->bio);			/* part 32 */
+	daemon_fill(0, 0);
+	part = xa_load(&t->dev.parts, 32);
+	KUNIT_ASSERT_NOT_NULL(test, part);
+	/* b crosses parts 33 and 34: the whole extent, with part 32 cached. */
+	mc_read_bio(&t->dev, &b->bio);
+	KUNIT_ASSERT_EQ(test, misses_posted(), 2U);
+	expect_miss(test, 1, 0, 2, TEST_EXTENT);
+	daemon_fill(1, 0);
+	KUNIT_EXPECT_EQ(test, test_read_errors(b), 0U);
+	/* c is in part 32 too: served from the extent, not the spoiled part. */
+	memset(mc_slot_mem(part), 0xff, SZ_64K);
+	mc_read_bio(&t->dev, &c->bio);
+	KUNIT_EXPECT_EQ(test, c->ended, 1);
+	KUNIT_EXPECT_EQ(test, test_read_errors(c), 0U);
+	KUNIT_EXPECT_EQ(test, misses_posted(), 2U);
 }
 
 /* Fill the pool's eight slots with extents 0-7, each held by a test_cmd. */
@@ -729,6 +918,10 @@ static struct kunit_case read_cases[] = {
 	KUNIT_CASE(readahead_follows_a_sequential_stream),
 	KUNIT_CASE(read_misses_wake_once_per_plug),
 	KUNIT_CASE(read_failed_fill_fails_reads),
+	KUNIT_CASE(read_random_fills_parts),
+	KUNIT_CASE(read_neighbour_random_reads_fill_parts),
+	KUNIT_CASE(read_prefers_extent_to_part),
+	KUNIT_CASE(pool_free_segment_before_stealing),
 	KUNIT_CASE(read_busy_pool_retries),
 	KUNIT_CASE(read_removal_ends_reads),
 	{}
@@ -921,6 +1114,243 @@ static struct kunit_case held_cases[] = {
 	{}
 };
 
+/*
+ * Warmup (warm.c): extents fetched with no reader, within the device's
+ * share of fills in flight and the per-call bound. The fixture's device
+ * read with 64 KiB extents: 128 slots of the 8 MiB pool, a share of 8.
+ */
+static void warm_small_extents(struct ring_test *t)
+{
+	t->dev.extent_shift = 16;
+}
+
+/* What the daemon does with every miss posted since @from: fill it. */
+static u32 daemon_fill_from(u32 from)
+{
+	u32 i, n = misses_posted();
+
+	for (i = from; i < n; i++)
+		daemon_fill(i, 0);
+	return n;
+}
+
+static void warm_fills_within_share(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct test_read *r = test_read(test, 3 * SZ_64K + 512, 4096);
+	struct mc_warm_result res;
+	struct mc_stats s;
+	u32 i;
+
+	warm_small_extents(t);
+	KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, 0, 255, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.queued, 8U);
+	KUNIT_EXPECT_EQ(test, res.ready + res.filling, 0U);
+	KUNIT_EXPECT_EQ(test, res.next, 8ULL);
+	KUNIT_EXPECT_TRUE(test, res.busy);
+	KUNIT_ASSERT_EQ(test, misses_posted(), 8U);
+	for (i = 0; i < 8; i++) {
+		KUNIT_EXPECT_EQ(test, le64_to_cpu(miss_entry(i)->extent), (u64)i);
+		KUNIT_EXPECT_EQ(test, le32_to_cpu(miss_entry(i)->len), SZ_64K);
+	}
+	/* Woken once for the call, as for a plugged batch. */
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(mc_ring.unwoken));
+	/* Over its share: nothing more until fills arrive. */
+	KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, 8, 255, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.queued, 0U);
+	KUNIT_EXPECT_EQ(test, res.next, 8ULL);
+	KUNIT_EXPECT_TRUE(test, res.busy);
+
+	daemon_fill_from(0);
+	KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, 8, 11, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.queued, 4U);
+	KUNIT_EXPECT_EQ(test, res.next, 12ULL);
+	KUNIT_EXPECT_FALSE(test, res.busy);
+	daemon_fill_from(8);
+	KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, 0, 11, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.ready, 12U);
+	KUNIT_EXPECT_EQ(test, res.queued + res.filling, 0U);
+	KUNIT_EXPECT_EQ(test, res.next, 12ULL);
+	KUNIT_EXPECT_FALSE(test, res.busy);
+	KUNIT_EXPECT_EQ(test, misses_posted(), 12U);
+
+	/* A warmed extent reads as a hit, and is no readahead's. */
+	mc_read_bio(&t->dev, &r->bio);
+	KUNIT_EXPECT_EQ(test, r->ended, 1);
+	KUNIT_EXPECT_EQ(test, r->status, BLK_STS_OK);
+	KUNIT_EXPECT_EQ(test, test_read_errors(r), 0U);
+	mc_dev_stats(&t->dev, &s);
+	KUNIT_EXPECT_EQ(test, s.misses, 12ULL);
+	KUNIT_EXPECT_EQ(test, s.warmed, 12ULL);
+	KUNIT_EXPECT_EQ(test, s.hits, 1ULL);
+	KUNIT_EXPECT_EQ(test, s.bytes_filled, 12ULL * SZ_64K);
+	KUNIT_EXPECT_EQ(test, s.prefetched + s.prefetch_used + s.prefetch_unused, 0ULL);
+	KUNIT_EXPECT_EQ(test, mc_stats_fills_in_flight(&s), 0ULL);
+}
+
+/* Readers' fills count against the share; an extent they fill is FILLING. */
+static void warm_share_counts_readers(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct mc_warm_result res;
+	int i;
+
+	warm_small_extents(t);
+	KUNIT_ASSERT_EQ(test, mc_read_get(test_cmd(t, 0), 2, 0, 4096), MC_WAITING);
+	KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, 0, 3, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.queued, 3U);
+	KUNIT_EXPECT_EQ(test, res.filling, 1U);
+	KUNIT_EXPECT_EQ(test, res.next, 4ULL);
+	KUNIT_EXPECT_FALSE(test, res.busy);
+	KUNIT_EXPECT_EQ(test, misses_posted(), 4U);
+	for (i = 1; i < 5; i++)
+		KUNIT_ASSERT_EQ(test, mc_read_get(test_cmd(t, i), 10 + i, 0, 4096),
+				MC_WAITING);
+	/* 8 in flight, 4 of them readers': the share is full. */
+	KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, 4, 9, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.queued, 0U);
+	KUNIT_EXPECT_EQ(test, res.next, 4ULL);
+	KUNIT_EXPECT_TRUE(test, res.busy);
+	daemon_fill_from(0);
+	KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, 0, 9, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.ready, 4U);
+	KUNIT_EXPECT_EQ(test, res.queued, 6U);
+	for (i = 0; i < 5; i++)
+		release_cmd(&t->cmd[i]);
+}
+
+/* A pool whose every slot is in use stops a warmup, which queues nothing. */
+static void warm_busy_pool(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct mc_warm_result res;
+	struct mc_stats s;
+	int i;
+
+	hold_all_slots(test, t);
+	daemon_fill(7, 0);
+	mc_dev_stats(&t->dev, &s);
+	KUNIT_ASSERT_EQ(test, mc_stats_fills_in_flight(&s), 0ULL);
+	KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, 6, 9, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.ready, 2U);
+	KUNIT_EXPECT_EQ(test, res.queued, 0U);
+	KUNIT_EXPECT_EQ(test, res.next, 8ULL);
+	KUNIT_EXPECT_TRUE(test, res.busy);
+	KUNIT_EXPECT_EQ(test, misses_posted(), 8U);
+	for (i = 0; i < 8; i++)
+		release_cmd(&t->cmd[i]);
+	/* Idle slots are evicted for it, one at a time: a share of 1. */
+	KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, 8, 9, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.queued, 1U);
+	KUNIT_EXPECT_TRUE(test, res.busy);
+	KUNIT_EXPECT_EQ(test, misses_posted(), 9U);
+}
+
+/* One call looks at MAICACHE_WARM_EXTENTS_MAX extents at most. */
+static void warm_call_bounded(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	u32 cached = MAICACHE_WARM_EXTENTS_MAX + 6, posted = 0;
+	struct mc_warm_result res;
+	struct mc_pool *pool;
+	u64 next = 0;
+
+	/* 2048 slots of 64 KiB: room for more than one call looks at. */
+	KUNIT_ASSERT_EQ(test, mc_pool_create(128ULL << 20, mc_cache_unindex, &pool), 0);
+	mc_pool_put(mc_pool);
+	mc_pool = pool;
+	warm_small_extents(t);
+	t->dev.size = 128ULL << 20;
+	while (next < cached) {
+		KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, next, cached - 1, &res), 0);
+		KUNIT_ASSERT_EQ(test, res.queued, min_t(u32, 128, cached - next));
+		next = res.next;
+		for (; posted < misses_posted(); posted++)
+			daemon_complete(le64_to_cpu(miss_entry(posted)->id), 0, 0);
+	}
+	KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, 0, cached, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.ready, (u32)MAICACHE_WARM_EXTENTS_MAX);
+	KUNIT_EXPECT_EQ(test, res.next, (u64)MAICACHE_WARM_EXTENTS_MAX);
+	KUNIT_EXPECT_FALSE(test, res.busy);
+	KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, res.next, cached, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.ready, 6U);
+	KUNIT_EXPECT_EQ(test, res.queued, 1U);
+	KUNIT_EXPECT_EQ(test, res.next, (u64)cached + 1);
+	KUNIT_EXPECT_EQ(test, misses_posted(), cached + 1);
+}
+
+/*
+ * A part a random read cached is no cached extent: a warmup fetches the
+ * whole extent, which then serves reads.
+ */
+static void warm_whole_extent_over_a_part(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct test_read *a = test_read(test, 3 * TEST_EXTENT + 8192, 4096);
+	struct test_read *b = test_read(test, 3 * TEST_EXTENT + 5 * SZ_64K, 4096);
+	struct mc_warm_result res;
+
+	mc_part_fills = true;
+	mc_read_bio(&t->dev, &a->bio);
+	KUNIT_ASSERT_EQ(test, misses_posted(), 1U);
+	KUNIT_ASSERT_TRUE(test, le32_to_cpu(miss_entry(0)->flags) & MAICACHE_MISS_PART);
+	daemon_fill(0, 0);
+	KUNIT_ASSERT_EQ(test, a->ended, 1);
+	KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, 3, 3, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.queued, 1U);
+	KUNIT_EXPECT_EQ(test, res.ready, 0U);
+	KUNIT_ASSERT_EQ(test, misses_posted(), 2U);
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(miss_entry(1)->flags) & MAICACHE_MISS_PART, 0U);
+	KUNIT_EXPECT_EQ(test, le64_to_cpu(miss_entry(1)->extent), 3ULL);
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(miss_entry(1)->len), TEST_EXTENT);
+	daemon_fill(1, 0);
+	/* Another part of the extent: served by the extent, no fill. */
+	mc_read_bio(&t->dev, &b->bio);
+	KUNIT_EXPECT_EQ(test, b->ended, 1);
+	KUNIT_EXPECT_EQ(test, test_read_errors(b), 0U);
+	KUNIT_EXPECT_EQ(test, misses_posted(), 2U);
+	KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, 3, 3, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.ready, 1U);
+}
+
+/* What a warmup refuses queues nothing. */
+static void warm_refusals(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	u64 last = (t->dev.size - 1) / TEST_EXTENT;
+	struct mc_warm_result res;
+
+	KUNIT_EXPECT_EQ(test, mc_warm(&t->dev, 3, 2, &res), -EINVAL);
+	KUNIT_EXPECT_EQ(test, mc_warm(&t->dev, 0, last + 1, &res), -ERANGE);
+	KUNIT_EXPECT_EQ(test, mc_warm(&t->dev, last + 1, last + 1, &res), -ERANGE);
+	KUNIT_EXPECT_EQ(test, mc_warm(&t->dev, 0, U64_MAX, &res), -ERANGE);
+	t->dev.held = true;
+	KUNIT_EXPECT_EQ(test, mc_warm(&t->dev, 0, 0, &res), -EOPNOTSUPP);
+	t->dev.held = false;
+	mc_ring_release(NULL, NULL);
+	KUNIT_EXPECT_EQ(test, mc_warm(&t->dev, 0, 0, &res), -ENOTCONN);
+	KUNIT_ASSERT_EQ(test, mc_ring_open(NULL, NULL), 0);
+	t->dev.stale = true;
+	KUNIT_EXPECT_EQ(test, mc_warm(&t->dev, 0, 0, &res), -ESTALE);
+	t->dev.stale = false;
+	KUNIT_EXPECT_EQ(test, misses_posted(), 0U);
+	KUNIT_EXPECT_NULL(test, xa_load(&t->dev.extents, 0));
+	/* The last extent itself is in range. */
+	KUNIT_ASSERT_EQ(test, mc_warm(&t->dev, last, last, &res), 0);
+	KUNIT_EXPECT_EQ(test, res.queued, 1U);
+	KUNIT_EXPECT_EQ(test, res.next, last + 1);
+}
+
+static struct kunit_case warm_cases[] = {
+	KUNIT_CASE(warm_fills_within_share),
+	KUNIT_CASE(warm_share_counts_readers),
+	KUNIT_CASE(warm_busy_pool),
+	KUNIT_CASE(warm_call_bounded),
+	KUNIT_CASE(warm_whole_extent_over_a_part),
+	KUNIT_CASE(warm_refusals),
+	{}
+};
+
 static int ring_suite_init(struct kunit_suite *suite)
 {
 	int ret = mc_read_init();
@@ -966,6 +1396,15 @@ static struct kunit_suite held_suite = {
 	.test_cases = held_cases,
 };
 
-kunit_test_suites(&ring_suite, &read_suite, &held_suite);
+static struct kunit_suite warm_suite = {
+	.name = "maicache-warm",
+	.suite_init = ring_suite_init,
+	.suite_exit = ring_suite_exit,
+	.init = ring_test_init,
+	.exit = ring_test_exit,
+	.test_cases = warm_cases,
+};
+
+kunit_test_suites(&ring_suite, &read_suite, &held_suite, &warm_suite);
 
 MODULE_LICENSE("GPL");

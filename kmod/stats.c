@@ -41,7 +41,24 @@ void mc_dev_stats(struct mc_dev *dev, struct mc_stats *sum)
 		sum->prefetch_used += s->prefetch_used;
 		sum->prefetch_unused += s->prefetch_unused;
 		sum->fill_latency_ns += s->fill_latency_ns;
+		sum->warmed += s->warmed;
 		for (i = 0; i < MAICACHE_FILL_LATENCY_BUCKETS; i++)
 			sum->fill_latency[i] += s->fill_latency[i];
 	}
+}
+
+/*
+ * Fills of the device sent and not ended yet: every miss is one fill, and
+ * every fill that ends (done or failed) is counted once in fill_latency[].
+ * The per-CPU sums are not one instant, so this may be off by the fills
+ * ending meanwhile; never below 0.
+ */
+u64 mc_stats_fills_in_flight(const struct mc_stats *s)
+{
+	u64 ended = 0;
+	int i;
+
+	for (i = 0; i < MAICACHE_FILL_LATENCY_BUCKETS; i++)
+		ended += s->fill_latency[i];
+	return s->misses > ended ? s->misses - ended : 0;
 }

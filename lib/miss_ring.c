@@ -92,6 +92,7 @@ bool mc_miss_ring_pop(struct mc_miss_ring *r, struct mc_miss *out)
 	out->len = le32toh(m->len);
 	out->extent_shift = le32toh(m->extent_shift);
 	out->dev_id = le32toh(m->dev_id);
+	out->flags = le32toh(m->flags);
 	r->miss_tail++;
 	/* The copy is done: the kernel may reuse the entry. */
 	store_release32(&r->chdr->miss_tail, r->miss_tail);

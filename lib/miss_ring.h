@@ -28,6 +28,7 @@ struct mc_miss {
 	uint32_t len;
 	uint32_t extent_shift;
 	uint32_t dev_id;
+	uint32_t flags;		/* MAICACHE_MISS_PART: extent is a part index */
 };
 
 struct mc_cpl_pending {

@@ -153,6 +153,7 @@ static int mc_stats_from_attr(struct nlattr *nest, struct mc_dev_stats *out)
 	STAT(MAICACHE_STAT_PREFETCH_USED, prefetch_used);
 	STAT(MAICACHE_STAT_PREFETCH_UNUSED, prefetch_unused);
 	STAT(MAICACHE_STAT_FILL_LATENCY_NS, fill_latency_ns);
+	STAT(MAICACHE_STAT_WARMED, warmed);
 #undef STAT
 	if (tb[MAICACHE_STAT_FILL_LATENCY]) {
 		nla_for_each_nested(b, tb[MAICACHE_STAT_FILL_LATENCY], rem) {
@@ -164,6 +165,16 @@ static int mc_stats_from_attr(struct nlattr *nest, struct mc_dev_stats *out)
 		}
 	}
 	return 0;
+}
+
+uint64_t mc_dev_fills_in_flight(const struct mc_dev_stats *s)
+{
+	uint64_t ended = 0;
+	int i;
+
+	for (i = 0; i < MAICACHE_FILL_LATENCY_BUCKETS; i++)
+		ended += s->fill_latency[i];
+	return s->misses > ended ? s->misses - ended : 0;
 }
 
 int mc_dev_from_attrs(struct nlattr *tb[MAICACHE_ATTR_MAX + 1],
@@ -187,6 +198,8 @@ int mc_dev_from_attrs(struct nlattr *tb[MAICACHE_ATTR_MAX + 1],
 		out->stale = nla_get_u8(tb[MAICACHE_ATTR_DEV_STALE]);
 	if (tb[MAICACHE_ATTR_DEV_HELD])
 		out->held = nla_get_u8(tb[MAICACHE_ATTR_DEV_HELD]);
+	if (tb[MAICACHE_ATTR_DEV_WHOLE_EXTENTS])
+		out->whole_extents = nla_get_u8(tb[MAICACHE_ATTR_DEV_WHOLE_EXTENTS]);
 	if (tb[MAICACHE_ATTR_VOLUME_NAME] &&
 	    nla_strlcpy(out->volume_name, tb[MAICACHE_ATTR_VOLUME_NAME],
 			sizeof(out->volume_name)) >= sizeof(out->volume_name))
@@ -373,7 +386,9 @@ int mc_nl_dev_add(struct mc_nl *nl, const struct mc_dev_spec *spec,
 	    (spec->held && nla_put_u8(msg, MAICACHE_ATTR_DEV_HELD, 1)) ||
 	    (spec->volume_name && spec->volume_name[0] &&
 	     nl->maxattr >= MAICACHE_ATTR_VOLUME_NAME &&
-	     nla_put_string(msg, MAICACHE_ATTR_VOLUME_NAME, spec->volume_name))) {
+	     nla_put_string(msg, MAICACHE_ATTR_VOLUME_NAME, spec->volume_name)) ||
+	    (spec->whole_extents && nl->maxattr >= MAICACHE_ATTR_DEV_WHOLE_EXTENTS &&
+	     nla_put_u8(msg, MAICACHE_ATTR_DEV_WHOLE_EXTENTS, 1))) {
 		nlmsg_free(msg);
 		return mc_errf(err, errlen, -ENOMEM, "cannot build request");
 	}
@@ -552,6 +567,46 @@ int mc_nl_extent_unpin(struct mc_nl *nl, uint32_t pin_id, char *err, size_t errl
 		return mc_errf(err, errlen, -ENOMEM, "out of memory");
 	}
 	return mc_nl_request(nl, msg, "unpin", NULL, NULL, err, errlen);
+}
+
+int mc_warm_from_attrs(struct nlattr *tb[MAICACHE_ATTR_MAX + 1],
+		       struct mc_warm_reply *out)
+{
+	if (!tb[MAICACHE_ATTR_WARM_QUEUED] || !tb[MAICACHE_ATTR_WARM_READY] ||
+	    !tb[MAICACHE_ATTR_WARM_FILLING] || !tb[MAICACHE_ATTR_WARM_NEXT] ||
+	    !tb[MAICACHE_ATTR_WARM_BUSY])
+		return -EPROTO;
+	memset(out, 0, sizeof(*out));
+	out->queued = nla_get_u32(tb[MAICACHE_ATTR_WARM_QUEUED]);
+	out->ready = nla_get_u32(tb[MAICACHE_ATTR_WARM_READY]);
+	out->filling = nla_get_u32(tb[MAICACHE_ATTR_WARM_FILLING]);
+	out->next = nla_get_u64(tb[MAICACHE_ATTR_WARM_NEXT]);
+	out->busy = nla_get_u8(tb[MAICACHE_ATTR_WARM_BUSY]);
+	return 0;
+}
+
+static int parse_warm(struct nlattr **tb, void *arg)
+{
+	return mc_warm_from_attrs(tb, arg);
+}
+
+int mc_nl_extent_warm(struct mc_nl *nl, uint32_t dev_id, uint64_t first, uint64_t last,
+		      struct mc_warm_reply *out, char *err, size_t errlen)
+{
+	struct nl_msg *msg;
+
+	/* An older module refuses the attribute it does not know: say why. */
+	if (nl->maxattr && nl->maxattr < MAICACHE_ATTR_EXTENT_LAST)
+		return mc_errf(err, errlen, -EOPNOTSUPP,
+			       "warmup: the loaded maicache module is older than warmup (no EXTENT_WARM): load the module of this release");
+	msg = mc_nl_msg(nl, MAICACHE_CMD_EXTENT_WARM, 0);
+	if (!msg || nla_put_u32(msg, MAICACHE_ATTR_DEV_ID, dev_id) ||
+	    nla_put_u64(msg, MAICACHE_ATTR_EXTENT, first) ||
+	    nla_put_u64(msg, MAICACHE_ATTR_EXTENT_LAST, last)) {
+		nlmsg_free(msg);
+		return mc_errf(err, errlen, -ENOMEM, "out of memory");
+	}
+	return mc_nl_request(nl, msg, "warmup", parse_warm, out, err, errlen);
 }
 
 struct monitor_ctx {

@@ -30,7 +30,15 @@ struct mc_dev_stats {
 	uint64_t prefetched, prefetch_used, prefetch_unused;	/* readahead */
 	uint64_t fill_latency[MAICACHE_FILL_LATENCY_BUCKETS];
 	uint64_t fill_latency_ns;	/* their sum */
+	uint64_t warmed;		/* of the misses, fetched by a warmup */
 };
+
+/*
+ * Fills of the device sent and not ended: misses less every fill counted
+ * in fill_latency[] (each fill that ends, done or failed, is counted there
+ * once). 0 if the counters were read across a fill's end.
+ */
+uint64_t mc_dev_fills_in_flight(const struct mc_dev_stats *s);
 
 struct mc_dev_info {
 	uint32_t id;
@@ -41,6 +49,7 @@ struct mc_dev_info {
 	uint64_t cookie;
 	bool stale;		/* the source changed: no more fills */
 	bool held;		/* a held device: no disk (EXTENT_FILL) */
+	bool whole_extents;	/* every fill is a whole extent, never a part */
 	char volume_name[MAICACHE_VOLUME_NAME_MAX];	/* "": none */
 	struct mc_dev_stats stats;
 };
@@ -59,6 +68,8 @@ struct mc_dev_spec {
 	 * (it would refuse the request): the reply's volume_name is "" then.
 	 */
 	const char *volume_name;
+	/* Never fill parts (a cache group's device); left out when false. */
+	bool whole_extents;
 };
 
 struct mc_pool_info {
@@ -117,6 +128,22 @@ int mc_nl_extent_fill(struct mc_nl *nl, uint32_t dev_id, uint64_t extent, uint32
 int mc_nl_extent_pin(struct mc_nl *nl, uint32_t dev_id, uint64_t extent,
 		     struct mc_extent_slot *out, char *err, size_t errlen);
 int mc_nl_extent_unpin(struct mc_nl *nl, uint32_t pin_id, char *err, size_t errlen);
+/* What one EXTENT_WARM did (maicache_genl.h). */
+struct mc_warm_reply {
+	uint32_t queued;	/* fills sent */
+	uint32_t ready;		/* extents cached already */
+	uint32_t filling;	/* extents being filled already */
+	uint64_t next;		/* the first extent it did not look at */
+	bool busy;		/* stopped for want of room: call again later */
+};
+
+/*
+ * Fetch extents [first, last] of device dev_id into the pool with no
+ * reader, as far as one call goes. -EOPNOTSUPP with a message when the
+ * loaded module has no EXTENT_WARM.
+ */
+int mc_nl_extent_warm(struct mc_nl *nl, uint32_t dev_id, uint64_t first, uint64_t last,
+		      struct mc_warm_reply *out, char *err, size_t errlen);
 /* Call fn for each event as it comes, until fn returns non-zero. */
 int mc_nl_monitor(struct mc_nl *nl, int (*fn)(int cmd, struct nlattr **tb,
 					      void *arg),
@@ -127,5 +154,7 @@ int mc_version_from_attrs(struct nlattr *tb[MAICACHE_ATTR_MAX + 1],
 			  struct mc_version *out);
 int mc_dev_from_attrs(struct nlattr *tb[MAICACHE_ATTR_MAX + 1],
 		      struct mc_dev_info *out);
+int mc_warm_from_attrs(struct nlattr *tb[MAICACHE_ATTR_MAX + 1],
+		       struct mc_warm_reply *out);
 
 #endif /* MAICACHE_NLCLIENT_H */

@@ -31,8 +31,10 @@ enum maicache_cmd {
 	 * Create /dev/maicacheN. Needs DEV_SIZE and DEV_COOKIE; DEV_BLOCK_SIZE
 	 * (default 512), DEV_EXTENT_SIZE (default 1 MiB), DEV_READ_ONLY
 	 * (default 1), DEV_ID (default: lowest free) and VOLUME_NAME
-	 * (default: none; the rule is in maicache_volume_name.h) are
-	 * optional. The name is the device's for its life: to change it,
+	 * (default: none; the rule is in maicache_volume_name.h) and
+	 * DEV_WHOLE_EXTENTS (default 0: random reads fill 64 KiB parts;
+	 * 1: every fill is a whole extent, as a cache group's device wants)
+	 * are optional. The name is the device's for its life: to change it,
 	 * remove the device and add it again. Reply: the device, as DEV_GET
 	 * (VOLUME_NAME only when it has one).
 	 */
@@ -97,6 +99,32 @@ enum maicache_cmd {
 	MAICACHE_CMD_EXTENT_PIN,
 	/* End the pin PIN_ID (ENOENT: no such pin). */
 	MAICACHE_CMD_EXTENT_UNPIN,
+	/*
+	 * Warmup: fetch extents EXTENT .. EXTENT_LAST of the disk device
+	 * DEV_ID into the pool with no reader waiting, as misses the daemon
+	 * fills (maicachectl warmup). Reply: WARM_QUEUED (fills sent now),
+	 * WARM_READY (extents cached already), WARM_FILLING (extents being
+	 * filled already, by a reader, readahead or an earlier call),
+	 * WARM_NEXT (the first extent this call did not look at: EXTENT_LAST
+	 * + 1 when it looked at all of them) and WARM_BUSY (1: it stopped
+	 * early for want of room, see below; call again once fills arrive).
+	 *
+	 * Bounded, so that a warmup never crowds out readers: one call looks
+	 * at most at MAICACHE_WARM_EXTENTS_MAX extents, and queues a fill
+	 * only while the device has fewer than its warmup share of fills in
+	 * flight: a MAICACHE_WARM_POOL_SHARE-th of the slots of its extent
+	 * size the pool holds (at least one), counting every fill of the
+	 * device, readers' misses and readahead included. A pool with no
+	 * slot to give stops it too (WARM_BUSY). Extents fetched so enter the
+	 * eviction policy as any new extent does, in the small FIFO: a
+	 * warmup does not push the main FIFO's hot set out.
+	 *
+	 * Any CAP_SYS_ADMIN caller. Refused: a held device (EOPNOTSUPP), a
+	 * stale one (ESTALE), EXTENT_LAST before EXTENT (EINVAL), either
+	 * past the device's last extent (ERANGE), no daemon attached to fill
+	 * them (ENOTCONN).
+	 */
+	MAICACHE_CMD_EXTENT_WARM,
 	__MAICACHE_CMD_MAX,
 };
 
@@ -135,6 +163,13 @@ enum maicache_attr {
 	MAICACHE_ATTR_PINS,		/* u32: pins the daemon holds */
 	MAICACHE_ATTR_MAX_PINS,		/* u32: the most it may hold */
 	MAICACHE_ATTR_VOLUME_NAME,	/* string: maicache_volume_name.h */
+	MAICACHE_ATTR_DEV_WHOLE_EXTENTS, /* u8: 1: never fill parts */
+	MAICACHE_ATTR_EXTENT_LAST,	/* u64: last extent of a range, inclusive */
+	MAICACHE_ATTR_WARM_QUEUED,	/* u32: fills an EXTENT_WARM sent */
+	MAICACHE_ATTR_WARM_READY,	/* u32: extents it found cached */
+	MAICACHE_ATTR_WARM_FILLING,	/* u32: extents it found filling */
+	MAICACHE_ATTR_WARM_NEXT,	/* u64: first extent it did not look at */
+	MAICACHE_ATTR_WARM_BUSY,	/* u8: 1 if it stopped for want of room */
 	__MAICACHE_ATTR_MAX,
 };
 
@@ -166,12 +201,21 @@ enum maicache_stat {
 	MAICACHE_STAT_PREFETCH_USED,	/* of them, read since */
 	MAICACHE_STAT_PREFETCH_UNUSED,	/* of them, evicted or dropped unread */
 	MAICACHE_STAT_FILL_LATENCY_NS,	/* nanoseconds of the fills FILL_LATENCY counts */
+	MAICACHE_STAT_WARMED,		/* of the misses, extents fetched by EXTENT_WARM */
 	__MAICACHE_STAT_MAX,
 };
 
 #define MAICACHE_STAT_MAX (__MAICACHE_STAT_MAX - 1)
 
 #define MAICACHE_FILL_LATENCY_BUCKETS	24
+
+/*
+ * EXTENT_WARM's bounds: extents one call looks at, and the share of the
+ * pool's slots (1/N) a device's fills in flight may hold before a call
+ * queues no more.
+ */
+#define MAICACHE_WARM_EXTENTS_MAX	1024
+#define MAICACHE_WARM_POOL_SHARE	16
 
 /* Held devices' ids: never a /dev/maicacheN. */
 #define MAICACHE_HELD_DEV_ID_MIN	65536U

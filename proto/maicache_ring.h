@@ -34,7 +34,7 @@
 #include <linux/types.h>
 
 #define MAICACHE_RING_MAGIC	0x4d435247	/* "MCRG" */
-#define MAICACHE_RING_VERSION	1
+#define MAICACHE_RING_VERSION	2
 
 #define MAICACHE_MMAP_MISS	0x0ULL
 #define MAICACHE_MMAP_CPL	0x10000000ULL
@@ -68,16 +68,29 @@ struct maicache_cpl_hdr {
 	__u8 pad1[60];
 };
 
-/* One extent to fill: write len bytes at slot_off, then complete id. */
+/*
+ * A part: the miss names 64 KiB of an extent, not the extent. Its extent
+ * field is then the part's index, bytes [extent << MAICACHE_PART_SHIFT,
+ * + len) of the device, and len is at most 1 << MAICACHE_PART_SHIFT. The
+ * kernel fills parts for random reads (docs/kmod.md), never for a device
+ * added with MAICACHE_ATTR_DEV_WHOLE_EXTENTS.
+ */
+#define MAICACHE_MISS_PART	(1U << 0)
+#define MAICACHE_PART_SHIFT	16
+
+/*
+ * One extent (or part) to fill: write len bytes at slot_off, then
+ * complete id.
+ */
 struct maicache_miss {
 	__le64 id;		/* echo in the completion */
 	__le64 cookie;		/* the device's source cookie */
-	__le64 extent;		/* extent index within the device */
+	__le64 extent;		/* extent (or part) index within the device */
 	__le64 slot_off;	/* byte offset of the slot in the pool region */
 	__le32 len;		/* bytes to fill; short for the last extent */
 	__le32 extent_shift;	/* log2 of the device's extent size */
 	__le32 dev_id;		/* N of /dev/maicacheN */
-	__le32 flags;		/* zero */
+	__le32 flags;		/* MAICACHE_MISS_PART or zero */
 };
 
 struct maicache_cpl {

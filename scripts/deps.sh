@@ -16,6 +16,15 @@ packages=(
 	libibverbs-dev librdmacm-dev libcurl4-openssl-dev libssl-dev libisal-dev libjansson-dev
 	# maicached's GET /metrics (userd/metrics.h); promtool checks its text
 	libmicrohttpd-dev prometheus
+	# maicache-agent: util-linux's libmount (the mount table) and libblkid
+	# (what an image holds)
+	libmount-dev libblkid-dev
+	# tests/kubernetes: the rendered manifests read by check_manifests.py
+	python3-yaml
+	# maicachectl top draws with ncurses; its VM test drives it in tmux
+	libncurses-dev tmux
+	# warmup: a squashfs image is a filesystem with no FIEMAP
+	squashfs-tools
 	# tests and tools
 	check rdma-core ibverbs-utils rdmacm-utils perftest fio
 	e2fsprogs erofs-utils iproute2 vde2 python3 dkms strace etcd-server
@@ -57,6 +66,19 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 "$root/scripts/fetch-kernels.sh"
+
+# Debian 12's kubectl (kubernetes-client 1.20, kustomize v2.0.3) renders
+# deploy/kubernetes in tests/kubernetes/run.sh, beside a newer kubectl on
+# PATH if there is one: unpacked into the cache, not installed, so that it
+# never takes that one's place (a kubectl on PATH is used too).
+kc=$cache/kubernetes-client
+if [ ! -x "$kc/usr/bin/kubectl" ]; then
+	echo "deps: unpacking Debian's kubernetes-client into $kc"
+	mkdir -p "$cache/debs" "$kc"
+	rm -f "$cache"/debs/kubernetes-client_*.deb
+	(cd "$cache/debs" && apt-get download -qq kubernetes-client 2>/dev/null)
+	dpkg-deb -x "$cache"/debs/kubernetes-client_*.deb "$kc"
+fi
 
 azurite=$cache/azurite
 if [ ! -x "$azurite/node_modules/.bin/azurite-blob" ]; then

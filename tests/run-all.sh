@@ -3,12 +3,13 @@
 # under ASan/UBSan), kernel unit tests (KUnit in UML) and the VM tests on every
 # kernel from scripts/kernels.sh. Ends with one line: "N passed, N failed".
 #
-# MAICACHE_CHECK selects parts (default "unit,sim,fuzz,blob,etcd,kunit,kunit-debug,dkms,deb,vm"); MAICACHE_VM_TESTS is
-# a glob of VM test names (default "*").
+# MAICACHE_CHECK selects parts (default "unit,k8s,sim,fuzz,blob,etcd,kunit,kunit-debug,dkms,deb,vm"); MAICACHE_VM_TESTS is
+# a glob of VM test names (default "*"); MAICACHE_VM_JOBS how many single-VM
+# tests run at once (default 2), MAICACHE_VM_TIMEOUT each one's limit (600 s).
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-parts=${MAICACHE_CHECK:-unit,sim,fuzz,blob,etcd,kunit,kunit-debug,dkms,deb,vm}
+parts=${MAICACHE_CHECK:-unit,k8s,sim,fuzz,blob,etcd,kunit,kunit-debug,dkms,deb,vm}
 vm_glob=${MAICACHE_VM_TESTS:-*}
 passed=0
 failed=0
@@ -72,21 +73,59 @@ run_kunit() {
 	[ "$rc" -eq 0 ] || [ "$f" -ne 0 ] || fail "$name: exit $rc"
 }
 
-run_vm() {
-	local kvers k t name
-	kvers=$("$root/scripts/kernels.sh")
-	[ -n "$kvers" ] || { fail "vm: no kernels (run make deps)"; return; }
-	echo "VM kernels: $(tr '\n' ' ' <<<"$kvers")"
+# The single-VM tests run MAICACHE_VM_JOBS at a time (default 2): one VM
+# keeps about one host core busy (qemu's TCG, measured), so two in parallel
+# halve the VM part on a 2-core machine. Each job's output is printed whole
+# when it ends. The multi-VM tests boot several VMs each: one at a time.
+vm_jobs=${MAICACHE_VM_JOBS:-2}
+# Parallel VMs run slower than one alone: a wider timeout than run.sh's 300 s.
+vm_timeout=${MAICACHE_VM_TIMEOUT:-600}
+
+# vm_report DIR: print and count the jobs in DIR that ended since the last call.
+vm_report() {
+	local f name
+	for f in "$1"/*.rc; do
+		[ -e "$f" ] || continue
+		name=$(basename "$f" .rc)
+		cat "$1/$name.out"
+		if [ "$(cat "$f")" = 0 ]; then pass 1; else fail "vm: ${name/@/ [}]"; fi
+		rm -f "$f" "$1/$name.out"
+	done
+}
+
+run_vm_singles() {
+	local kvers=$1 k t name jobs=0 dir
+	dir=$(mktemp -d)
 	for k in $kvers; do
 		for t in "$root"/tests/vm/tests/$vm_glob.sh; do
 			[ -e "$t" ] || continue
-			name=$(basename "$t" .sh)
-			if "$root/tests/vm/run.sh" --kernel "$k" "$t"; then
-				pass 1
-			else
-				fail "vm: $name [$k]"
+			name=$(basename "$t" .sh)@$k
+			if [ "$jobs" -ge "$vm_jobs" ]; then
+				wait -n
+				jobs=$((jobs - 1))
+				vm_report "$dir"
 			fi
+			(
+				rc=0
+				"$root/tests/vm/run.sh" --kernel "$k" --timeout "$vm_timeout" "$t" \
+					>"$dir/$name.out" 2>&1 || rc=1
+				echo "$rc" >"$dir/$name.rc.tmp" && mv "$dir/$name.rc.tmp" "$dir/$name.rc"
+			) &
+			jobs=$((jobs + 1))
 		done
+	done
+	wait
+	vm_report "$dir"
+	rmdir "$dir"
+}
+
+run_vm() {
+	local kvers k t name n
+	kvers=$("$root/scripts/kernels.sh")
+	[ -n "$kvers" ] || { fail "vm: no kernels (run make deps)"; return; }
+	echo "VM kernels: $(tr '\n' ' ' <<<"$kvers") ($vm_jobs single-VM tests at a time)"
+	run_vm_singles "$kvers"
+	for k in $kvers; do
 		# Multi-VM tests: one VM per node on a switch of their own.
 		for t in "$root"/tests/vm/multi/$vm_glob.sh; do
 			[ -e "$t" ] || continue
@@ -135,6 +174,7 @@ script_part() {
 }
 
 want unit && { echo "== unit tests"; run_unit; run_layout; }
+want k8s && { echo "== Kubernetes deployment (kubectl kustomize, offline)"; script_part k8s "$root/tests/kubernetes/run.sh"; }
 want sim && { echo "== simulators"; run_sim; script_part sim "$root/tools/sim/cluster-check.sh"; }
 # Each fuzzer over its seeds and 10 s beyond (make fuzz runs longer).
 want fuzz && { echo "== fuzzers (libFuzzer), briefly"; script_part fuzz "$root/tests/fuzz/run.sh"; }

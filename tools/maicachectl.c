@@ -42,6 +42,10 @@ static void usage(FILE *f)
 		"  pool [--size N] [--daemon-timeout-ms MS]\n"
 		"                                show (or set) the pool and daemon state\n"
 		"  monitor                       print events as they happen\n"
+		"  warmup NAME|/dev/maicacheN|ID [--range START-END]\n"
+		"  warmup PATH...                fetch a device's extents, or those of files on\n"
+		"                                it, into the pool before they are read\n"
+		"  top [--once | --iterations N] every device live: hit ratio, MiB/s, fills\n"
 		"\n"
 		"Sizes take K, M, G or T suffixes (powers of 1024).\n"
 		"options:\n"
@@ -142,11 +146,11 @@ static void print_dev(const struct mc_dev_info *d, bool stats)
 			       ",\"bytes_hit\":%" PRIu64 ",\"bytes_filled\":%" PRIu64
 			       ",\"evictions\":%" PRIu64 ",\"fill_errors\":%" PRIu64
 			       ",\"prefetched\":%" PRIu64 ",\"prefetch_used\":%" PRIu64
-			       ",\"prefetch_unused\":%" PRIu64 ",\"fill_latency_ns\":%" PRIu64
-			       ",\"fill_latency_us\":[",
+			       ",\"prefetch_unused\":%" PRIu64 ",\"warmed\":%" PRIu64
+			       ",\"fill_latency_ns\":%" PRIu64 ",\"fill_latency_us\":[",
 			       s->hits, s->misses, s->bytes_hit, s->bytes_filled,
 			       s->evictions, s->fill_errors, s->prefetched, s->prefetch_used,
-			       s->prefetch_unused, s->fill_latency_ns);
+			       s->prefetch_unused, s->warmed, s->fill_latency_ns);
 			for (i = 0; i < MAICACHE_FILL_LATENCY_BUCKETS; i++)
 				printf("%s%" PRIu64, i ? "," : "", s->fill_latency[i]);
 			printf("]");
@@ -167,6 +171,7 @@ static void print_dev(const struct mc_dev_info *d, bool stats)
 	       s->evictions, s->fill_errors);
 	printf("  fetched ahead %" PRIu64 " read since %" PRIu64 " evicted unread %" PRIu64 "\n",
 	       s->prefetched, s->prefetch_used, s->prefetch_unused);
+	printf("  warmed %" PRIu64 " (fetched by maicachectl warmup)\n", s->warmed);
 	printf("  fill latency (us: count):");
 	for (i = 0; i < MAICACHE_FILL_LATENCY_BUCKETS; i++) {
 		if (!s->fill_latency[i])
@@ -518,6 +523,10 @@ int main(int argc, char **argv)
 		return cmd_peers(argc, argv);
 	if (!strcmp(cmd, "monitor"))
 		return cmd_monitor();
+	if (!strcmp(cmd, "warmup"))
+		return cmd_warmup(argc, argv);
+	if (!strcmp(cmd, "top"))
+		return cmd_top(argc, argv);
 	fprintf(stderr, "maicachectl: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return 2;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Shared by maicachectl's files: maicachectl.c (module), ctl_volumes.c
- * (daemon), ctl_peers.c (cache group).
+ * (daemon), ctl_peers.c (cache group), ctl_warmup.c and ctl_top.c (warmup,
+ * the live view).
  */
 #ifndef MAICACHECTL_H
 #define MAICACHECTL_H
@@ -42,6 +43,10 @@ const struct mc_msg *mc_vols_by_id(const struct mc_vols *vs, uint32_t id);
 /* Append a volume's fields to a device (JSON) or print its lines (text). */
 void mc_vol_print(const struct mc_msg *v);
 void mc_daemon_print(const struct mc_vols *vs);
+
+/* ctl_warmup.c, ctl_top.c */
+int cmd_warmup(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 /* ctl_peers.c */
 int cmd_peers(int argc, char **argv);

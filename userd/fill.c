@@ -65,19 +65,32 @@ static void fill_done(void *arg, int res, const char *msg)
 	mc_vol_fill_done(v);
 }
 
+/* The bytes one miss names: a whole extent, or a part of one. */
+static uint64_t miss_unit(const struct mc_vol *v, const struct mc_miss *m)
+{
+	return m->flags & MAICACHE_MISS_PART ? 1ULL << MAICACHE_PART_SHIFT
+					     : (uint64_t)v->extent_size;
+}
+
 /* The kernel is trusted no more than it must be: check what a miss names. */
-static const char *miss_check(struct mc_daemon *d, const struct mc_vol *v,
-			      const struct mc_miss *m)
+const char *mc_fill_check(const struct mc_vol *v, uint64_t pool_size,
+			  const struct mc_miss *m)
 {
 	uint64_t ext = (uint64_t)v->extent_size;
+	uint64_t unit = miss_unit(v, m);
 
 	if (m->extent_shift >= 32 || (1ULL << m->extent_shift) != ext)
 		return "extent size differs from the volume's";
-	if (m->len == 0 || m->len > ext)
-		return "length is 0 or more than an extent";
-	if (m->slot_off > d->ring.pool_size || m->len > d->ring.pool_size - m->slot_off)
+	if (m->flags & ~MAICACHE_MISS_PART)
+		return "unknown flags";
+	if (unit > ext)
+		return "a part larger than the volume's extent";
+	if (m->len == 0 || m->len > unit)
+		return m->flags & MAICACHE_MISS_PART ? "length is 0 or more than a part"
+						      : "length is 0 or more than an extent";
+	if (m->slot_off > pool_size || m->len > pool_size - m->slot_off)
 		return "slot outside the pool";
-	if (m->extent > v->dev_size / ext || m->extent * ext + m->len > v->dev_size)
+	if (m->extent > v->dev_size / unit || m->extent * unit + m->len > v->dev_size)
 		return "extent past the end of the device";
 	return NULL;
 }
@@ -85,7 +98,7 @@ static const char *miss_check(struct mc_daemon *d, const struct mc_vol *v,
 static void start_fill(struct mc_vol *v, const struct mc_miss *m)
 {
 	struct mc_daemon *d = v->d;
-	const char *why = miss_check(d, v, m);
+	const char *why = mc_fill_check(v, d->ring.pool_size, m);
 	struct fill *f;
 	int ret;
 
@@ -106,11 +119,15 @@ static void start_fill(struct mc_vol *v, const struct mc_miss *m)
 	f->len = m->len;
 	d->inflight++;
 	v->inflight++;
-	if (mc_group_serves(d, v))
+	/*
+	 * The group shares whole extents: a part (which a group's device is
+	 * added not to ask for, vol.c) comes from the source.
+	 */
+	if (mc_group_serves(d, v) && !(m->flags & MAICACHE_MISS_PART))
 		ret = mc_group_read(d, v, m->extent * v->extent_size,
 				    d->ring.pool + m->slot_off, m->len, fill_done, f);
 	else
-		ret = mc_source_read(v->src, &f->rq, m->extent * v->extent_size,
+		ret = mc_source_read(v->src, &f->rq, m->extent * miss_unit(v, m),
 				     d->ring.pool + m->slot_off, m->len, fill_done, f);
 	if (ret) {
 		d->inflight--;

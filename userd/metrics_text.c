@@ -137,6 +137,8 @@ static void devices(FILE *f, const struct mc_metrics_snap *s)
 		 "Extents fetched ahead and read since.", prefetch_used);
 	DEV_STAT(f, s, "maicache_prefetch_unused_total",
 		 "Extents fetched ahead and evicted or dropped unread.", prefetch_unused);
+	DEV_STAT(f, s, "maicache_warmed_total",
+		 "Misses that fetched an extent for maicachectl warmup.", warmed);
 	latency(f, s);
 
 	VOL_STAT(f, s, "maicache_volume_fills_total",

@@ -226,6 +226,18 @@ static void vol_name_check(struct mc_vol *v, const struct mc_dev_info *info)
 		       "this daemon): no /dev/disk/by-maicache/%s", info->id, v->name);
 }
 
+/*
+ * Whether the device must fill whole extents only: the cache group shares
+ * extents, so a volume it may serve never asks for parts. Before the
+ * source is open (restore), its kind says: blobs are the shared kind.
+ */
+static bool vol_whole_extents(const struct mc_vol *v)
+{
+	if (!v->d->group)
+		return false;
+	return v->src ? v->src->shared : !mc_source_is_file(v->url);
+}
+
 /* A new attach: the source is open; make the device and record it. */
 static void attach_opened(struct mc_vol *v, struct mc_source *src)
 {
@@ -244,6 +256,7 @@ static void attach_opened(struct mc_vol *v, struct mc_source *src)
 	spec.has_id = v->has_dev;	/* an explicit id */
 	spec.id = v->dev_id;
 	spec.volume_name = v->name;
+	spec.whole_extents = vol_whole_extents(v);
 	ret = mc_nl_dev_add(v->d->nl, &spec, &info, err, sizeof(err));
 	if (ret) {
 		attach_fail(v, ret, err);
@@ -454,6 +467,7 @@ static int restore_device(struct mc_vol *v)
 	/* The same N if it is free, so that mounts in fstab keep working. */
 	spec.has_id = ret == -ENODEV;
 	spec.id = v->dev_id;
+	spec.whole_extents = vol_whole_extents(v);
 	/* A name recorded before the rule existed gets no link, not a refusal. */
 	if (v->name[0] && maicache_volume_name_error(v->name, strlen(v->name) + 1))
 		mc_log(v->d, MC_LOG_WARN, "%s: its name '%s' breaks the volume name rule: "

@@ -61,10 +61,12 @@ contents() {
 	dpkg-deb -x "$bin" "$x" && dpkg-deb -e "$bin" "$x/DEBIAN" || return 1
 	unit=$x/lib/systemd/system/maicached.service
 	grep -qx 'ExecStart=/usr/sbin/maicached' "$unit" || { grep ExecStart "$unit"; return 1; }
-	[[ -x $x/usr/sbin/maicached && -x $x/usr/sbin/maicachectl ]] || return 1
+	[[ -x $x/usr/sbin/maicached && -x $x/usr/sbin/maicachectl && -x $x/usr/sbin/maicache-agent ]] || return 1
 	f=$(sed -n 's|^Documentation=man:maicached(8) file://||p' "$unit")
 	[[ -n $f && -f $x$f ]] || { echo "Documentation: no $f in the package"; return 1; }
-	[[ -f $x/usr/share/man/man8/maicached.8.gz && -f $x/usr/share/man/man8/maicachectl.8.gz ]] || return 1
+	for f in maicached maicachectl maicache-agent; do
+		[[ -f $x/usr/share/man/man8/$f.8.gz ]] || { echo "no man page $f.8"; return 1; }
+	done
 	grep -qx /etc/maicache/maicached.conf "$x/DEBIAN/conffiles" || { cat "$x/DEBIAN/conffiles"; return 1; }
 	cmp "$x/etc/maicache/maicached.conf" "$root/dist/maicached.conf" &&
 		grep -qx maicache "$x/usr/lib/modules-load.d/maicache.conf" &&
@@ -92,7 +94,10 @@ manpages() {
 		grep -oE -- '--[a-z][a-z-]+' | sort -u)
 	cmds=$("$x/usr/sbin/maicachectl" --help | sed -n 's/^  \([a-z]\+\)\( .*\)\?$/\1/p' | sort -u)
 	[[ $(wc -w <<<"$cmds") -ge 10 ]] || { echo "maicachectl --help: commands '$cmds'"; return 1; }
-	man_names "$x/usr/share/man/man8/maicachectl.8.gz" $opts $cmds
+	man_names "$x/usr/share/man/man8/maicachectl.8.gz" $opts $cmds || return 1
+	opts=$("$x/usr/sbin/maicache-agent" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u)
+	[[ -n $opts ]] || { echo "maicache-agent --help lists no options"; return 1; }
+	man_names "$x/usr/share/man/man8/maicache-agent.8.gz" $opts
 }
 
 # make deb's copy of the tree with another version in dkms.conf: refused

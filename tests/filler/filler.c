@@ -162,7 +162,9 @@ static uint32_t fill(struct mc_filler *f, const struct mc_miss *m)
 	struct mc_miss_ring *r = &f->ring;
 	uint64_t id = m->id, cookie = m->cookie;
 	uint64_t extent = m->extent, slot = m->slot_off;
-	uint32_t len = m->len, shift = m->extent_shift;
+	/* A part (a random read's fill) is named by its 64 KiB index. */
+	uint32_t len = m->len, shift = m->flags & MAICACHE_MISS_PART ? MAICACHE_PART_SHIFT
+								      : m->extent_shift;
 	struct mc_source *src;
 	uint64_t dev_off;
 	uint8_t *dst;

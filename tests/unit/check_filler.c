@@ -241,8 +241,11 @@ START_TEST(header_checks)
 
 	b = h; b.magic = htole32(0x12345678);
 	ck_assert_ptr_nonnull(strstr(mc_hdr_check(&b), "magic"));
-	b = h; b.version = htole32(2);
-	ck_assert_ptr_nonnull(strstr(mc_hdr_check(&b), "version 2"));
+	/* A module of the ring before parts: refused, not misread. */
+	b = h; b.version = htole32(1);
+	ck_assert_ptr_nonnull(strstr(mc_hdr_check(&b), "version 1"));
+	b = h; b.version = htole32(3);
+	ck_assert_ptr_nonnull(strstr(mc_hdr_check(&b), "version 3"));
 	b = h; b.miss_entry_size = htole32(64);
 	ck_assert_ptr_nonnull(strstr(mc_hdr_check(&b), "entry sizes"));
 	b = h; b.cpl_entry_size = htole32(24);
@@ -287,6 +290,29 @@ START_TEST(batch_fills_and_kicks_once)
 	/* Nothing to do: no kick. */
 	ck_assert_int_eq(mc_filler_batch(&f), 0);
 	ck_assert_uint_eq(k.kicks, 1);
+	fake_free(&k);
+}
+END_TEST
+
+/* A part of a 1 MiB extent is filled from its own 64 KiB of the device. */
+START_TEST(part_miss_filled_at_its_part)
+{
+	struct fake k;
+	struct mc_filler f;
+	struct maicache_miss *m;
+
+	fake_init(&k, &f, 16, 16);
+	f.pattern = true;
+	mc_filler_start(&f, k.mh, k.ch, k.pool);
+	/* Part 37: the sixth of extent 2 of a device with 1 MiB extents. */
+	fake_miss(&k, 3, 42, 37, 65536);
+	m = &k.misses[0];
+	m->extent_shift = htole32(20);
+	m->flags = htole32(MAICACHE_MISS_PART);
+	ck_assert_int_eq(mc_filler_batch(&f), 1);
+	ck_assert_uint_eq(k.status[3], 0);
+	/* assert_pattern() reads it at 37 << 16, the part's offset. */
+	assert_pattern(&k, 3);
 	fake_free(&k);
 }
 END_TEST
@@ -557,6 +583,7 @@ static Suite *filler_suite(void)
 	tcase_add_test(tc, pattern_words);
 	tcase_add_test(tc, header_checks);
 	tcase_add_test(tc, batch_fills_and_kicks_once);
+	tcase_add_test(tc, part_miss_filled_at_its_part);
 	tcase_add_test(tc, indices_wrap);
 	tcase_add_test(tc, full_completion_ring);
 	tcase_add_test(tc, source_file_short_read_and_fail_every);

@@ -103,6 +103,9 @@ START_TEST(pop_in_order_and_give_entries_back)
 	ck_assert(!mc_miss_ring_pop(&r, &m));
 	kernel_post(0x100000001ULL, 0xabc, 7);
 	kernel_post(0x100000002ULL, 0xabc, 8);
+	/* The second names a part. */
+	((struct maicache_miss *)(fk->miss + MAICACHE_RING_ENTRIES_OFF))[1].flags =
+		htole32(MAICACHE_MISS_PART);
 	ck_assert(mc_miss_ring_has_misses(&r));
 	ck_assert(mc_miss_ring_pop(&r, &m));
 	ck_assert_uint_eq(m.id, 0x100000001ULL);
@@ -112,10 +115,12 @@ START_TEST(pop_in_order_and_give_entries_back)
 	ck_assert_uint_eq(m.len, 512);
 	ck_assert_uint_eq(m.extent_shift, 16);
 	ck_assert_uint_eq(m.dev_id, 3);
+	ck_assert_uint_eq(m.flags, 0);
 	/* The entry is given back as soon as it is copied. */
 	ck_assert_uint_eq(le32toh(chdr()->miss_tail), 1);
 	ck_assert(mc_miss_ring_pop(&r, &m));
 	ck_assert_uint_eq(m.extent, 8);
+	ck_assert_uint_eq(m.flags, MAICACHE_MISS_PART);
 	ck_assert(!mc_miss_ring_pop(&r, &m));
 	ck_assert(!mc_miss_ring_has_misses(&r));
 	mc_miss_ring_free(&r);

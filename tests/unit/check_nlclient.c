@@ -191,6 +191,23 @@ START_TEST(dev_reply_without_volume_name)
 }
 END_TEST
 
+/* A group's device says it fills whole extents; without the attribute it does not. */
+START_TEST(dev_reply_whole_extents)
+{
+	struct nl_msg *msg = dev_reply(NULL);
+	struct mc_dev_info d;
+
+	ck_assert_int_eq(decode_dev(msg, &d), 0);
+	ck_assert(!d.whole_extents);
+	nlmsg_free(msg);
+	msg = dev_reply(NULL);
+	ck_assert_int_eq(nla_put_u8(msg, MAICACHE_ATTR_DEV_WHOLE_EXTENTS, 1), 0);
+	ck_assert_int_eq(decode_dev(msg, &d), 0);
+	ck_assert(d.whole_extents);
+	nlmsg_free(msg);
+}
+END_TEST
+
 /* A name the rule's bound cannot hold is refused, not truncated. */
 START_TEST(dev_reply_overlong_volume_name)
 {
@@ -207,6 +224,60 @@ START_TEST(dev_reply_overlong_volume_name)
 	msg = dev_reply(big);
 	ck_assert_int_eq(decode_dev(msg, &d), 0);
 	ck_assert_uint_eq(strlen(d.volume_name), MAICACHE_VOLUME_NAME_MAX - 1);
+	nlmsg_free(msg);
+}
+END_TEST
+
+/* An EXTENT_WARM reply, minus one attribute. */
+static struct nl_msg *warm_reply(int skip)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	ck_assert_ptr_nonnull(msg);
+	ck_assert_ptr_nonnull(genlmsg_put(msg, 0, 0, 0x20, 0, 0, MAICACHE_CMD_EXTENT_WARM, 1));
+	if (skip != MAICACHE_ATTR_WARM_QUEUED)
+		ck_assert_int_eq(nla_put_u32(msg, MAICACHE_ATTR_WARM_QUEUED, 7), 0);
+	if (skip != MAICACHE_ATTR_WARM_READY)
+		ck_assert_int_eq(nla_put_u32(msg, MAICACHE_ATTR_WARM_READY, 1000), 0);
+	if (skip != MAICACHE_ATTR_WARM_FILLING)
+		ck_assert_int_eq(nla_put_u32(msg, MAICACHE_ATTR_WARM_FILLING, 3), 0);
+	if (skip != MAICACHE_ATTR_WARM_NEXT)
+		ck_assert_int_eq(nla_put_u64(msg, MAICACHE_ATTR_WARM_NEXT, (1ULL << 40) + 5), 0);
+	if (skip != MAICACHE_ATTR_WARM_BUSY)
+		ck_assert_int_eq(nla_put_u8(msg, MAICACHE_ATTR_WARM_BUSY, 1), 0);
+	return msg;
+}
+
+static int decode_warm(struct nl_msg *msg, struct mc_warm_reply *w)
+{
+	struct nlattr *tb[MAICACHE_ATTR_MAX + 1];
+
+	ck_assert_int_eq(genlmsg_parse(nlmsg_hdr(msg), 0, tb, MAICACHE_ATTR_MAX, NULL), 0);
+	return mc_warm_from_attrs(tb, w);
+}
+
+START_TEST(warm_reply_decodes)
+{
+	struct nl_msg *msg = warm_reply(SKIP_NONE);
+	struct mc_warm_reply w;
+
+	ck_assert_int_eq(decode_warm(msg, &w), 0);
+	ck_assert_uint_eq(w.queued, 7);
+	ck_assert_uint_eq(w.ready, 1000);
+	ck_assert_uint_eq(w.filling, 3);
+	ck_assert_uint_eq(w.next, (1ULL << 40) + 5);
+	ck_assert(w.busy);
+	nlmsg_free(msg);
+}
+END_TEST
+
+/* Looped over every attribute of the reply: each one is required. */
+START_TEST(warm_reply_missing_attr)
+{
+	struct nl_msg *msg = warm_reply(_i);
+	struct mc_warm_reply w;
+
+	ck_assert_int_eq(decode_warm(msg, &w), -EPROTO);
 	nlmsg_free(msg);
 }
 END_TEST
@@ -229,6 +300,12 @@ static Suite *nlclient_suite(void)
 	tcase_add_test(tc, dev_reply_volume_name);
 	tcase_add_test(tc, dev_reply_without_volume_name);
 	tcase_add_test(tc, dev_reply_overlong_volume_name);
+	tcase_add_test(tc, dev_reply_whole_extents);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("warm");
+	tcase_add_test(tc, warm_reply_decodes);
+	tcase_add_loop_test(tc, warm_reply_missing_attr,
+			    MAICACHE_ATTR_WARM_QUEUED, MAICACHE_ATTR_WARM_BUSY + 1);
 	suite_add_tcase(s, tc);
 	return s;
 }

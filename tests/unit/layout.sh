@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # The tree's layout holds (docs/architecture.md): folders include only the
-# folders below them, and maicachectl links neither libcurl nor the event
-# loop's liburing and libaio. One PASS or FAIL line per check.
+# folders below them, and maicachectl and maicache-agent link neither
+# libcurl nor the event loop's liburing and libaio. One PASS or FAIL line
+# per check.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 1
@@ -29,10 +30,13 @@ no_include() {
 	return "$bad"
 }
 
-check "lib/ includes nothing above it" no_include lib loop azure peer userd tools
-check "loop/ includes only lib/" no_include loop azure peer userd tools
-check "azure/ includes no daemon or tool header" no_include azure userd tools peer
-check "peer/ includes only lib/ and loop/" no_include peer azure userd tools
+check "lib/ includes nothing above it" no_include lib loop azure peer userd tools agent
+check "loop/ includes only lib/" no_include loop azure peer userd tools agent
+check "azure/ includes no daemon or tool header" no_include azure userd tools peer agent
+check "peer/ includes only lib/ and loop/" no_include peer azure userd tools agent
+check "agent/ includes only lib/ and azure/" no_include agent loop peer userd tools
+no_agent() { no_include userd agent && no_include tools agent; }
+check "the daemon and the CLI include no agent header" no_agent
 # Of the daemon, only the blob source knows Azure.
 core_no_azure() {
 	local f h bad=0
@@ -67,6 +71,8 @@ links_none() {
 }
 check "maicachectl links no libcurl, liburing or libaio" \
 	links_none build/user/maicachectl libcurl liburing libaio
+check "maicache-agent links no libcurl, liburing or libaio" \
+	links_none build/user/maicache-agent libcurl liburing libaio
 # links_all BINARY LIB...: ldd shows every one of the libraries.
 links_all() {
 	local bin=$1 l deps

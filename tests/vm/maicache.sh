@@ -43,9 +43,29 @@ mc_cleanup() {
 # stat_of ID NAME: counter NAME of /dev/maicacheID, from sysfs.
 stat_of() { cat "/sys/block/maicache$1/maicache/$2"; }
 
+# fills_settle ID [SECONDS]: wait until every fill /dev/maicacheID started
+# has ended (each ended fill, good or failed, is one count of its
+# fill_latency_us histogram; each started one is a miss). Readahead may
+# still be fetching when the reads that caused it have returned, so a test
+# that counts fills or GETs after its reads waits here first.
+fills_settle() {
+	local d=/sys/block/maicache$1/maicache t=$((${2:-30} * 10)) ended
+	while :; do
+		ended=$(awk '{n += $2} END {print n + 0}' "$d/fill_latency_us")
+		[[ $ended -ge $(cat "$d/misses") ]] && return 0
+		((t-- > 0)) || die "maicache$1: $(cat "$d/misses") fills started, $ended ended"
+		sleep 0.1
+	done
+}
+
 # readahead_off: the module fetches nothing ahead (kmod/readahead.c), for
 # tests that count which extents their reads cache. The VM is the test's.
 readahead_off() { echo 0 >/sys/module/maicache/parameters/readahead_kb; }
+
+# part_fills_set Y|N: whether random reads fill 64 KiB parts (kmod/read.c),
+# for tests that count one fill per extent (N). The VM is the test's.
+part_fills=/sys/module/maicache/parameters/part_fills
+part_fills_set() { echo "$1" >"$part_fills"; }
 
 # fstat FILE KEY: the value of KEY in an mc-filler --stats-file.
 fstat() { awk -v k="$2" '$1 == k {print $2}' "$1"; }

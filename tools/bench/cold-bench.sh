@@ -22,13 +22,17 @@
 # Usage (tools/bench/run-cold-bench.sh does this):
 #   tests/vm/run.sh --kernel KVER --mem 3G --timeout 2400 \
 #       tools/bench/cold-bench.sh [--size-mb N] [--runtime S] [--repeat N]
-#                                 [--extent-size SIZE] [--host-cpu MODEL]
+#                                 [--extent-size SIZE] [--pool-mb N] [--host-cpu MODEL]
 #   --size-mb N       the file and every device, MiB (default 256)
 #   --runtime S       seconds per fio run at most (default 10): the sequential
 #                     jobs stop after one pass over the device or S seconds,
 #                     whichever comes first; the random jobs run S seconds
 #   --repeat N        runs per (workload, device); the median is reported (3)
 #   --extent-size SZ  maicache's extent size, 64K to 4M (default 1M)
+#   --pool-mb N       maicache's pool, MiB, a multiple of 4 (default: the
+#                     whole file and 32 MiB); smaller than the file, random
+#                     reads evict and the amplification shows what each
+#                     miss costs
 #   --host-cpu MODEL  the host's CPU model for the report (the guest's
 #                     /proc/cpuinfo shows the emulated one)
 #
@@ -47,6 +51,7 @@ RUNTIME=10
 REPEAT=3
 EXTENT=1M
 HOST_CPU=""
+POOL_MB=""
 while (($#)); do
 	case $1 in
 	--size-mb) SIZE_MB=${2:?}; shift 2 ;;
@@ -54,12 +59,15 @@ while (($#)); do
 	--repeat) REPEAT=${2:?}; shift 2 ;;
 	--extent-size) EXTENT=${2:?}; shift 2 ;;
 	--host-cpu) HOST_CPU=${2:?}; shift 2 ;;
+	--pool-mb) POOL_MB=${2:?}; shift 2 ;;
 	*) die "unknown argument $1" ;;
 	esac
 done
 [[ $SIZE_MB =~ ^[1-9][0-9]*$ && $RUNTIME =~ ^[1-9][0-9]*$ && $REPEAT =~ ^[1-9][0-9]*$ ]] ||
 	die "--size-mb, --runtime and --repeat want positive whole numbers"
-POOL_MB=$(((SIZE_MB + 32 + 3) / 4 * 4))	# the whole file fits, with slack
+# By default the whole file fits, with slack.
+POOL_MB=${POOL_MB:-$(((SIZE_MB + 32 + 3) / 4 * 4))}
+[[ $POOL_MB =~ ^[1-9][0-9]*$ ]] && ((POOL_MB % 4 == 0)) || die "--pool-mb wants a multiple of 4"
 SIZE=$((SIZE_MB << 20))
 case $EXTENT in
 *K) EXTENT_B=$((${EXTENT%K} << 10)) ;;
@@ -159,7 +167,11 @@ assert_eq "$(blockdev --getsize64 "$mcdev")" "$SIZE" "maicache device size"
 for d in "$mcdev" "$loopdev" "$nbddev"; do
 	cmp -n "$SIZE" "$d" "$img" || die "$d does not read the file's bytes"
 done
-assert_eq "$(cat "$mcsys/bytes_filled")" "$SIZE" "maicache bytes filled by the check pass"
+# Each extent once; the pass's first read, before it is seen to be a
+# stream, may fill a 64 KiB part as well (docs/kmod.md, "Part fills").
+filled=$(cat "$mcsys/bytes_filled")
+((filled >= SIZE && filled <= SIZE + 65536)) ||
+	die "maicache filled $filled bytes in the check pass of a $SIZE-byte file"
 mc_detach
 assert_eq "$(pool_used)" 0 "pool bytes in use after detach"
 

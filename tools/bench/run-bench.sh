@@ -33,6 +33,8 @@ done
 [[ -x $REPO/build/user/maicachectl && -x $REPO/build/user/mc-filler ]] ||
 	make -C "$REPO" user >/dev/null
 mkdir -p "$REPO/build/bench"
+# The guest sees an emulated CPU: name the host's in the report.
+host_cpu="$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(nproc) cores"
 if ((scan)); then
 	[[ -x $REPO/build/user/policy-sim ]] || make -C "$REPO" user >/dev/null
 	# scan-replay is built here (the VM sees the repository read-only).
@@ -44,7 +46,7 @@ for k in "${kernels[@]}"; do
 	if ((hit)); then
 		# brd + null_blk + maicache pool, 256 MiB each by default: 3 GiB is ample.
 		if "$REPO/tests/vm/run.sh" --kernel "$k" --mem 3G --timeout 2400 \
-			"$REPO/tools/bench/vm-bench.sh" "$@"; then
+			"$REPO/tools/bench/vm-bench.sh" --host-cpu "$host_cpu" "$@"; then
 			cp "$REPO/build/vm-runs/$k/vm-bench/bench.txt" "$REPO/build/bench/$k.txt"
 			echo "== $REPO/build/bench/$k.txt"
 			cat "$REPO/build/bench/$k.txt"

@@ -7,7 +7,7 @@
 #   --kernel KVER  only this kernel (repeatable; default: every kernel from
 #                  scripts/kernels.sh)
 #   after --        arguments for cold-bench.sh (--size-mb N --runtime S
-#                  --repeat N --extent-size SIZE)
+#                  --repeat N --extent-size SIZE --pool-mb N)
 #
 # Reports: build/bench/<kver>-cold.txt; the VM's files (every run, raw fio
 # JSON) stay in build/vm-runs/<kver>/cold-bench/. One VM at a time: run.sh

@@ -1,7 +1,8 @@
 #!/bin/bash
 # vm: nodes 4
 # A cache group of N nodes (one VM each, Soft-RoCE on each; Azurite on
-# node 0) attaches one blob and reads all of it at the same time. Every node's bytes match the
+# node 0) attaches one blob, reads 4 KiB of it at random (a whole extent
+# is filled, not a part) and then all of it at the same time. Every node's bytes match the
 # blob, and Azurite's own request log shows exactly one GET per extent for
 # the whole group: the other reads were served from peers' memory. Each
 # node's group counters go to node 0 in its "done" marker and into the
@@ -27,6 +28,11 @@ group_mark ready
 group_wait ready "$nodes"
 
 dev=$(attach "$(blob_url data set.bin)" --extent-size 256K)
+# A random 4 KiB read of a group's device fills its whole extent (through
+# the group), never a 64 KiB part from Blob: the group shares extents.
+dd if="$dev" of=/dev/null bs=4k count=1 skip=$((17 * 64 + 25)) iflag=direct status=none
+assert_eq "$(stat_of "$(dev_id "$dev")" bytes_filled)" $((256 << 10)) \
+	"node $MAICACHE_NODE: bytes filled by a random 4 KiB read"
 group_read_blob "$dev" "$data" "$size"
 
 if ((MAICACHE_NODE == 0)); then

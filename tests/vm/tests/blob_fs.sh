@@ -40,6 +40,7 @@ for fs in ext4 erofs; do
 	mounts+=("/tmp/mnt/$fs")
 	(cd "/tmp/mnt/$fs" && sha256sum --quiet -c SHA256SUMS) || die "$fs: sha256 mismatch (cold)"
 	id=$(dev_id "$dev")
+	fills_settle "$id"
 	m=$(stat_of "$id" misses)
 	g=$(daemon_stat blob_gets)
 	echo 3 >/proc/sys/vm/drop_caches

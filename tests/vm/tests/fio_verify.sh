@@ -17,12 +17,17 @@
 # job file would silently override, so the job files must not set them),
 # none of which changes the data. The write phase runs buffered with psync,
 # since /tmp (tmpfs) has no O_DIRECT on 6.1.
+#
+# Parts 1 and 2 count one fill per extent, so they run with part_fills=N
+# (random reads would fill 64 KiB parts; tests/vm/tests/part_fills.sh counts
+# those); part 3's odd ranges run with parts on, as a node reads them.
 set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
 . "$MAICACHE_ROOT/tests/vm/lib.sh"
 # shellcheck source=tests/vm/maicache.sh
 . "$MAICACHE_ROOT/tests/vm/maicache.sh"
 trap mc_cleanup EXIT
+part_fills_set N
 
 
 # fio keeps its verify state files in the working directory.
@@ -199,6 +204,7 @@ stop_filler
 # 3. A --pattern device of 3 MiB + 5.5 KiB with 1 MiB extents, read in odd
 #    ranges: inside one extent, across extent boundaries, and over the short
 #    last extent, cold and then warm.
+part_fills_set Y
 cookie3=0x3003
 size3=$(((3 << 20) + 5632))
 add_dev 2 "$size3" "$cookie3"
@@ -237,8 +243,8 @@ h_after=$(stat_of 2 hits)
 # At most 12 KiB per piece: the 3 MiB + 5.5 KiB device alone is > 260 pieces.
 ((h_after - h_before > 260)) || die "split reads: $((h_after - h_before)) hits, expected > 260 pieces"
 echo "$max_kb" >"$q2/max_sectors_kb"
-assert_eq "$(stat_of 2 misses)" 4 "pattern device: one miss per extent"
-assert_eq "$(stat_of 2 bytes_filled)" "$size3" "pattern device: bytes filled"
+# Parts for the small reads, extents for the rest: every byte at least once.
+(($(stat_of 2 bytes_filled) >= size3)) || die "pattern device: filled less than the device"
 assert_eq "$(stat_of 2 fill_errors)" 0 "pattern device: fill errors"
 remove_dev 2
 stop_filler

@@ -98,7 +98,8 @@ for i in ids:
                         ('bytes_filled', 'maicache_filled_bytes_total'),
                         ('evictions', 'maicache_evictions_total'),
                         ('fill_errors', 'maicache_fill_errors_total'),
-                        ('prefetched', 'maicache_prefetched_total')]:
+                        ('prefetched', 'maicache_prefetched_total'),
+                        ('warmed', 'maicache_warmed_total')]:
         eq(f"{name} {key}", get(metric, device=name), d[key])
     fills = sum(d['fill_latency_us'])
     eq(f"{name} fills (+Inf bucket)", get('maicache_fill_latency_seconds_bucket', device=name, le='+Inf'), fills)
@@ -160,8 +161,10 @@ stop_daemon
 # IPv6 loopback, on the aio engine (MHD's epoll fd inside the loop's epoll); then
 # off: nothing listens.
 start_daemon --engine aio --set 'metrics_listen=[::1]:9465'
-curl -fsS -g 'http://[::1]:9465/metrics' | grep -q '^maicache_hits_total{device="maicache' ||
-	die "no metrics on [::1]:9465"
+# Read whole first: grep -q leaving early would fail curl's write (pipefail).
+body=$(curl -fsS -g 'http://[::1]:9465/metrics') || die "no metrics on [::1]:9465"
+grep -q '^maicache_hits_total{device="maicache' <<<"$body" ||
+	die "no device counters on [::1]:9465"
 stop_daemon
 start_daemon --set metrics_listen=off
 if curl -s -o /dev/null "$url"; then die "metrics_listen=off still serves $url"; fi

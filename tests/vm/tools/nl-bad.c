@@ -54,6 +54,12 @@
 #define M_NOMEM		"not enough available memory for this pool"
 #define M_BUSY		"remove all devices before resizing the pool"
 #define M_TIMEOUT	"the daemon timeout must be 100 ms to 1 hour"
+/* EXTENT_WARM (kmod/nl.c, kmod/warm.c). */
+#define M_W_ORDER	"the last extent is before the first"
+#define M_W_RANGE	"extent beyond the device's size"
+#define M_W_NODAEMON	"no daemon is attached to fill the extents"
+#define M_W_HELD	"a held device has no disk to warm"
+#define M_W_STALE	"the device is stale: its source changed"
 /* The volume name rule (proto/maicache_volume_name.h) and its use in nl.c. */
 #define M_VN_LONG	"volume name longer than 63 bytes"
 #define M_VN_START	"volume name must not start with '.' or '-'"
@@ -254,6 +260,8 @@ static const char *errname(int e)
 	case ENOMEM: return "ENOMEM";
 	case ERANGE: return "ERANGE";
 	case ENOENT: return "ENOENT";
+	case ENOTCONN: return "ENOTCONN";
+	case ESTALE: return "ESTALE";
 	default: return "?";
 	}
 }
@@ -517,6 +525,98 @@ static uint64_t mem_total(void)
 	return kb << 10;
 }
 
+/* An EXTENT_WARM of extents first..last of device id (a field < 0: left out). */
+static struct nl_msg *warm_msg(int64_t id, int64_t first, int64_t last)
+{
+	struct nl_msg *msg = new_msg(MAICACHE_CMD_EXTENT_WARM, 0);
+
+	if ((id >= 0 && nla_put_u32(msg, MAICACHE_ATTR_DEV_ID, (uint32_t)id)) ||
+	    (first >= 0 && nla_put_u64(msg, MAICACHE_ATTR_EXTENT, (uint64_t)first)) ||
+	    (last >= 0 && nla_put_u64(msg, MAICACHE_ATTR_EXTENT_LAST, (uint64_t)last)))
+		fatal("nla_put");
+	return msg;
+}
+
+/* A device for one case (@msg a DEV_ADD), in the snapshot while it lasts. */
+static uint32_t case_device(struct nl_msg *msg, const char *what)
+{
+	struct answer a;
+
+	cases++;
+	request(msg, &a, -1, NULL);
+	if (a.error || a.last_dev_id < 0)
+		fatal("cannot create %s: errno %d extack '%s'", what, -a.error, a.msg);
+	printf("PASS setup: %s is device %d\n", what, a.last_dev_id);
+	snapshot();
+	return (uint32_t)a.last_dev_id;
+}
+
+static void case_device_del(uint32_t id)
+{
+	dev_del(id);
+	snapshot();
+}
+
+/*
+ * EXTENT_WARM: every attribute checked, the device and the range too;
+ * nothing is fetched (netlink_bad_input.sh checks the pool is unused).
+ */
+static void warm_cases(void)
+{
+	const int64_t last = 8 * MiB / (64 << 10) - 1;	/* the resident device's */
+	struct nl_msg *msg;
+	uint32_t id;
+
+	check("EXTENT_WARM without DEV_ID", warm_msg(-1, 0, 0), EINVAL, NULL, -1,
+	      MAICACHE_ATTR_DEV_ID);
+	check("EXTENT_WARM without EXTENT", warm_msg(RESIDENT_ID, -1, 0), EINVAL, NULL, -1,
+	      MAICACHE_ATTR_EXTENT);
+	check("EXTENT_WARM without EXTENT_LAST", warm_msg(RESIDENT_ID, 0, -1), EINVAL, NULL, -1,
+	      MAICACHE_ATTR_EXTENT_LAST);
+	check("EXTENT_WARM missing device", warm_msg(RESIDENT_ID + 2, 0, 0), ENODEV, M_NODEV,
+	      MAICACHE_ATTR_DEV_ID, -1);
+	check("EXTENT_WARM id 0xffffffff", warm_msg(0xffffffffLL, 0, 0), ENODEV, M_NODEV,
+	      MAICACHE_ATTR_DEV_ID, -1);
+	check("EXTENT_WARM last before first", warm_msg(RESIDENT_ID, 5, 4), EINVAL, M_W_ORDER,
+	      MAICACHE_ATTR_EXTENT_LAST, -1);
+	check("EXTENT_WARM last one past the device", warm_msg(RESIDENT_ID, 0, last + 1), ERANGE,
+	      M_W_RANGE, MAICACHE_ATTR_EXTENT_LAST, -1);
+	check("EXTENT_WARM last 2^63", warm_msg(RESIDENT_ID, 0, INT64_MAX), ERANGE, M_W_RANGE,
+	      MAICACHE_ATTR_EXTENT_LAST, -1);
+	check("EXTENT_WARM first past the device", warm_msg(RESIDENT_ID, last + 1, last + 1),
+	      ERANGE, M_W_RANGE, MAICACHE_ATTR_EXTENT, -1);
+	msg = new_msg(MAICACHE_CMD_EXTENT_WARM, 0);
+	if (nla_put_u32(msg, MAICACHE_ATTR_DEV_ID, RESIDENT_ID) ||
+	    nla_put_u64(msg, MAICACHE_ATTR_EXTENT, 0) ||
+	    nla_put_u32(msg, MAICACHE_ATTR_EXTENT_LAST, 1))
+		fatal("nla_put");
+	check("EXTENT_WARM EXTENT_LAST as u32", msg, EINVAL, M_ANY, MAICACHE_ATTR_EXTENT_LAST, -1);
+	msg = warm_msg(RESIDENT_ID, 0, 1);
+	if (nla_put_u32(msg, MAICACHE_ATTR_WARM_QUEUED, 1))
+		fatal("nla_put");
+	check("EXTENT_WARM with reply-only WARM_QUEUED", msg, EINVAL, M_ANY,
+	      MAICACHE_ATTR_WARM_QUEUED, -1);
+	/* Well formed, but no daemon is attached here: nothing would fill them. */
+	check("EXTENT_WARM with no daemon", warm_msg(RESIDENT_ID, 0, last), ENOTCONN,
+	      M_W_NODAEMON, -1, -1);
+
+	id = case_device(ADD(.set_held = true, SIZE(4 * MiB)), "a held device");
+	check("EXTENT_WARM held device", warm_msg(id, 0, 0), EOPNOTSUPP, M_W_HELD,
+	      MAICACHE_ATTR_DEV_ID, -1);
+	case_device_del(id);
+	id = case_device(ADD(ID(RESIDENT_ID + 3), SIZE(4 * MiB)), "a device to make stale");
+	{
+		struct answer a;
+
+		request(stale_msg(id, 1), &a, -1, NULL);
+		if (a.error)
+			fatal("cannot mark device %u stale: %s", id, strerror(-a.error));
+	}
+	check("EXTENT_WARM stale device", warm_msg(id, 0, 0), ESTALE, M_W_STALE,
+	      MAICACHE_ATTR_DEV_ID, -1);
+	case_device_del(id);
+}
+
 /* A POOL_SET case that must leave the daemon timeout as it was. */
 static void check_timeout_kept(const char *name, struct nl_msg *msg, int want_errno,
 			       const char *want_msg, int bad_attr)
@@ -687,6 +787,18 @@ static void malformed_cases(void)
 	check("DEV_ADD DEV_READ_ONLY as u32", msg, EINVAL, M_ANY,
 	      MAICACHE_ATTR_DEV_READ_ONLY, -1);
 
+	/* The rule is MAX1: 2 is out of range, a u32 the wrong length. */
+	msg = ADD(.no_size = false);
+	if (nla_put_u8(msg, MAICACHE_ATTR_DEV_WHOLE_EXTENTS, 2))
+		fatal("nla_put");
+	check("DEV_ADD whole_extents 2", msg, ERANGE, M_ANY, MAICACHE_ATTR_DEV_WHOLE_EXTENTS, -1);
+
+	msg = ADD(.no_size = false);
+	if (nla_put_u32(msg, MAICACHE_ATTR_DEV_WHOLE_EXTENTS, 1))
+		fatal("nla_put");
+	check("DEV_ADD DEV_WHOLE_EXTENTS as u32", msg, EINVAL, M_ANY,
+	      MAICACHE_ATTR_DEV_WHOLE_EXTENTS, -1);
+
 	msg = ADD(.no_size = false);
 	if (nla_put_u64(msg, MAICACHE_ATTR_POOL_USED, 1))
 		fatal("nla_put");
@@ -775,6 +887,8 @@ static void malformed_cases(void)
 	check(name, stale_msg(free_id, 1), ENODEV, M_NODEV, MAICACHE_ATTR_DEV_ID, -1);
 	check("DEV_SET without DEV_ID", new_msg(MAICACHE_CMD_DEV_SET, 0), EINVAL, NULL, -1,
 	      MAICACHE_ATTR_DEV_ID);
+
+	warm_cases();
 	check("event command EVT_DEV_STALE as a request",
 	      new_msg(MAICACHE_CMD_EVT_DEV_STALE, 0), EOPNOTSUPP, NULL, -1, -1);
 
@@ -819,6 +933,7 @@ static void unpriv_cases(void)
 			fatal("nla_put");
 		check("unprivileged POOL_SET daemon timeout 1 ms", msg, EPERM, M_PERM, -1, -1);
 	}
+	check("unprivileged EXTENT_WARM 0", warm_msg(0, 0, 0), EPERM, M_PERM, -1, -1);
 }
 
 int main(int argc, char **argv)
