@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * mc-pattern-check DEV COOKIE [--offset O] [--length L] [--bs N]
+ * mc-pattern-check FILE COOKIE --make SIZE
  *
  * Reads DEV with O_DIRECT and checks every byte against the pattern that
  * `mc-filler --pattern` fills: the little-endian 64-bit word at device byte
  * offset o (o a multiple of 8) holds o ^ (COOKIE * 0x9E3779B97F4A7C15).
+ * With --make, writes SIZE bytes of that pattern to a new FILE instead: a
+ * source for maicached whose every byte a reader can check.
  *
- * Exit 0: all match. 1: a mismatch (the first one is printed). 2: usage or
- * I/O error (e.g. the read failed with EIO).
+ * Exit 0: all match (or FILE written). 1: a mismatch (the first one is
+ * printed). 2: usage or I/O error (e.g. the read failed with EIO).
  */
 #define _GNU_SOURCE
 #include <endian.h>
@@ -45,10 +48,12 @@ static void usage(FILE *out, int rc)
 {
 	fprintf(out,
 		"Usage: %s DEV COOKIE [--offset O] [--length L] [--bs N]\n"
-		"Check DEV (read with O_DIRECT) against the mc-filler --pattern of COOKIE.\n"
-		"O, L and N take K/M/G suffixes (powers of 1024); L defaults to the rest of\n"
-		"DEV, N (the read size) to 1M. Exit 0: all match; 1: mismatch; 2: error.\n",
-		prog);
+		"       %s FILE COOKIE --make SIZE\n"
+		"Check DEV (read with O_DIRECT) against the mc-filler --pattern of COOKIE,\n"
+		"or write SIZE bytes of it to FILE, which must not exist.\n"
+		"O, L, N and SIZE take K/M/G suffixes (powers of 1024); L defaults to the\n"
+		"rest of DEV, N (the read size) to 1M. Exit 0: all match; 1: mismatch; 2: error.\n",
+		prog, prog);
 	exit(rc);
 }
 
@@ -73,17 +78,45 @@ static uint64_t parse_size(const char *opt, const char *s)
 	return (uint64_t)v << shift;
 }
 
+/* Write @size bytes of @cookie's pattern to @path, a new file. */
+static int make_file(const char *path, uint64_t cookie, uint64_t size, uint64_t bs)
+{
+	uint64_t pos, n;
+	uint8_t *buf;
+	int fd;
+
+	bs = (bs + 7) & ~7ULL;
+	buf = malloc(bs);
+	if (!buf)
+		fail("out of memory for --bs %" PRIu64, bs);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		fail("%s: cannot create: %s", path, strerror(errno));
+	for (pos = 0; pos < size; pos += n) {
+		n = size - pos < bs ? size - pos : bs;
+		mc_pattern_fill(buf, cookie, pos, (size_t)n);
+		if (write(fd, buf, n) != (ssize_t)n)
+			fail("%s: write at offset %" PRIu64 ": %s", path, pos,
+			     errno ? strerror(errno) : "short write");
+	}
+	if (close(fd) < 0)
+		fail("%s: close: %s", path, strerror(errno));
+	free(buf);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "offset", required_argument, NULL, 'o' },
 		{ "length", required_argument, NULL, 'l' },
 		{ "bs", required_argument, NULL, 'b' },
+		{ "make", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	uint64_t off = 0, len = 0, bs = 1 << 20, size, cookie, pos, end, align, end_al;
-	bool have_len = false, direct = true;
+	bool have_len = false, direct = true, make = false;
 	const char *dev;
 	uint8_t *buf, *want;
 	struct stat st;
@@ -95,6 +128,7 @@ int main(int argc, char **argv)
 		case 'o': off = parse_size("--offset", optarg); break;
 		case 'l': len = parse_size("--length", optarg); have_len = true; break;
 		case 'b': bs = parse_size("--bs", optarg); break;
+		case 'm': size = parse_size("--make", optarg); make = true; break;
 		case 'h': usage(stdout, 0); break;
 		default: usage(stderr, 2);
 		}
@@ -108,6 +142,8 @@ int main(int argc, char **argv)
 		fail("COOKIE: '%s' is not a number", argv[optind + 1]);
 	if (!bs)
 		fail("--bs: want more than 0");
+	if (make)
+		return make_file(dev, cookie, size, bs);
 
 	fd = open(dev, O_RDONLY | O_DIRECT | O_CLOEXEC);
 	if (fd < 0 && errno == EINVAL) {

@@ -317,7 +317,7 @@ QEMU=(
 	qemu-system-x86_64 -machine q35 -cpu max -smp "$SMP" -m "$MEM"
 	-nographic -no-reboot -nic none
 	-kernel "$VMLINUZ" -initrd "$CACHE/initramfs/$KVER.cpio.gz"
-	-append "console=ttyS0 panic=-1 loglevel=5 printk.time=1 no_timer_check"
+	-append "console=ttyS0 panic=-1 loglevel=5 printk.time=1 no_timer_check slab_nomerge"
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
 	-virtfs "local,path=${OUTDIR//,/,,},mount_tag=out,security_model=none,multidevs=remap"
 	-pidfile "$OUTDIR/.vm/qemu.pid"
