@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alive.h"
 #include "datasets.h"
 #include "log.h"
 #include "parse.h"
@@ -29,6 +30,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: maicache-agent [options]          attach and mount the datasets, keep them\n"
 		"       maicache-agent --check [options]  is every dataset attached and mounted? (0: yes)\n"
+		"       maicache-agent --alive [--state-dir DIR] [--interval DURATION]\n"
+		"                                         did the running agent's loop turn lately? (0: yes)\n"
 		"       maicache-agent --check-file [-f FILE] [--mount-root DIR]\n"
 		"                                         is the datasets file valid? (0: yes)\n"
 		"options:\n"
@@ -60,7 +63,7 @@ static int parse_duration(const char *opt, const char *s, unsigned int *out)
 struct options {
 	const char *datasets, *mount_root, *state_dir, *socket;
 	unsigned int interval_ms, device_timeout_ms, grace_ms;
-	bool check, check_file;
+	bool check, check_file, alive;
 };
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -75,6 +78,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "grace", required_argument, NULL, 'g' },
 		{ "check", no_argument, NULL, 'c' },
 		{ "check-file", no_argument, NULL, 'C' },
+		{ "alive", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -104,6 +108,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'c': o->check = true; break;
 		case 'C': o->check_file = true; break;
+		case 'A': o->alive = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return 2;
 		}
@@ -151,6 +156,18 @@ static void reload(struct mc_agent *a, const struct options *o, char *last_err, 
 	a->want = fresh;
 }
 
+/* The heartbeat of the liveness probe (alive.h); a failure is said once. */
+static void beat(const struct options *o)
+{
+	static int last_err;
+	int ret = mc_agent_beat(o->state_dir);
+
+	if (ret && ret != last_err)
+		mc_agent_log(MC_AGENT_WARN, "%s/%s: %s: the liveness probe will fail",
+			     o->state_dir, MC_ALIVE_FILE, strerror(-ret));
+	last_err = ret;
+}
+
 static int run(const struct options *o, struct mc_datasets *initial)
 {
 	struct mc_agent a = { .socket = o->socket, .device_timeout_ms = o->device_timeout_ms };
@@ -174,8 +191,10 @@ static int run(const struct options *o, struct mc_datasets *initial)
 	a.want = *initial;
 	mc_agent_log(MC_AGENT_INFO, "started: %zu dataset(s) in %s, %zu recorded in %s",
 		     a.want.n, o->datasets, a.have.n, a.state_path);
+	beat(o);
 	for (;;) {
 		bad = mc_agent_reconcile(&a);
+		beat(o);
 		wait_ms = bad && RETRY_MS < o->interval_ms ? RETRY_MS : o->interval_ms;
 		ts.tv_sec = wait_ms / 1000;
 		ts.tv_nsec = (long)(wait_ms % 1000) * 1000000;
@@ -203,6 +222,12 @@ int main(int argc, char **argv)
 	ret = parse_options(argc, argv, &o);
 	if (ret)
 		return ret;
+	/* The liveness probe needs no datasets file: only the heartbeat. */
+	if (o.alive) {
+		ret = mc_agent_alive(o.state_dir, o.interval_ms, err, sizeof(err));
+		printf("%s\n", err);
+		return ret;
+	}
 	if (mc_datasets_load(o.datasets, o.mount_root, &want, err, sizeof(err))) {
 		fprintf(stderr, "maicache-agent: %s\n", err);
 		return 2;

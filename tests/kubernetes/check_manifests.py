@@ -181,6 +181,10 @@ probe = ag.get("readinessProbe", {}).get("exec", {}).get("command", [])
 check("the agent's readiness is maicache-agent --check on its own file and root",
       probe[:2] == ["maicache-agent", "--check"] and arg_after(probe, "-f") == dfile and
       arg_after(probe, "--mount-root") == root, str(probe))
+live = ag.get("livenessProbe", {}).get("exec", {}).get("command", [])
+check("the agent's liveness is maicache-agent --alive on its own record and interval",
+      live[:2] == ["maicache-agent", "--alive"] and arg_after(live, "--state-dir") == sd and
+      arg_after(live, "--interval") == (arg_after(aargs, "--interval") or "30s"), str(live))
 grace = arg_after(aargs, "--grace") or "20s"
 grace_s = int(grace[:-1]) if grace.endswith("s") and not grace.endswith("ms") else int(grace) / 1000
 check("terminationGracePeriodSeconds covers the agent's grace and the daemon's shutdown",

@@ -8,7 +8,9 @@
 # namespace with a slave copy: HostToContainer) started before them; a
 # source that fails and an image with no file system are errors that stop
 # neither the others; a dataset removed from the file on SIGHUP is
-# unmounted and detached; killed and started again, and with the daemon
+# unmounted and detached; its liveness probe (--alive) passes while its
+# loop turns and fails once it is stopped (SIGSTOP) for longer than the
+# probe allows; killed and started again, and with the daemon
 # restarted, it leaves what is right alone (same mounts, one each) and
 # makes again what is missing; a bad file at start is an error naming the
 # line and key, and on re-read changes nothing; SIGTERM unmounts and
@@ -172,6 +174,16 @@ wait_for "all ready" all_ready
 assert_eq "$(wc -w <<<"$(volumes)")" 2 "volumes once broken and junk are gone"
 [[ -z $(mounts_at "$root/junk") ]] || die "junk is still mounted"
 grep -q "^\[dataset junk\]" "$state/state" && die "junk still in the record"
+
+step "the liveness probe: alive while the loop turns, not while it is stopped"
+alive() { "$agent" --alive --state-dir "$state" --interval 500ms; }
+alive >/tmp/alive.out || die "--alive on a running agent: $(cat /tmp/alive.out)"
+kill -STOP "$apid"
+sleep 12	# 3 intervals of 500 ms and the 10 s slack (agent/alive.h)
+alive >/tmp/alive.out && die "--alive passed for an agent stopped for 12 s: $(cat /tmp/alive.out)"
+grep -q "last pass ended 1[0-9] s ago" /tmp/alive.out || die "--alive on a stopped agent: $(cat /tmp/alive.out)"
+kill -CONT "$apid"
+wait_for "the agent alive again" alive
 
 step "the agent killed and started again: what is right is left alone"
 m_erofs=$(mounts_at "$root/erofs") m_ext4=$(mounts_at "$root/ext4") vols=$(volumes)
