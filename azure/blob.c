@@ -19,6 +19,7 @@
  * so it is for debugging only.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1085,5 +1086,70 @@ int mc_blob_read(struct mc_blob *b, uint64_t off, void *dst, size_t len,
 	} else {
 		enqueue(q);
 	}
+	return 0;
+}
+
+/* ---- a read in parallel pieces ---- */
+
+struct split_read {
+	mc_blob_read_cb cb;
+	void *arg;
+	unsigned int pending;	/* pieces not ended, plus the starter's own */
+	int res;		/* the first failure */
+	char msg[512];
+};
+
+static void split_end(struct split_read *s)
+{
+	if (--s->pending)
+		return;
+	s->cb(s->arg, s->res, s->res ? s->msg : NULL);
+	free(s);
+}
+
+static void split_piece_done(void *arg, int res, const char *msg)
+{
+	struct split_read *s = arg;
+
+	if (res && !s->res) {
+		s->res = res;
+		snprintf(s->msg, sizeof(s->msg), "%s", msg ? msg : strerror(-res));
+	}
+	split_end(s);
+}
+
+int mc_blob_read_split(struct mc_blob *b, uint64_t off, void *dst, size_t len,
+		       size_t piece, mc_blob_read_cb cb, void *arg)
+{
+	struct split_read *s;
+	size_t done, n;
+	int ret = 0;
+
+	if (!piece || len <= piece)
+		return mc_blob_read(b, off, dst, len, cb, arg);
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->cb = cb;
+	s->arg = arg;
+	s->pending = 1;
+	for (done = 0; done < len; done += n) {
+		n = len - done < piece ? len - done : piece;
+		ret = mc_blob_read(b, off + done, (char *)dst + done, n, split_piece_done, s);
+		if (ret)
+			break;
+		s->pending++;
+	}
+	if (ret && !done) {
+		free(s);
+		return ret;
+	}
+	if (ret) {
+		s->res = ret;
+		snprintf(s->msg, sizeof(s->msg), "%s: cannot start the read of bytes %" PRIu64 "-%" PRIu64 " (%s)",
+			 b->what, off + done, off + len - 1, strerror(-ret));
+	}
+	/* Pieces end from the loop, never in mc_blob_read(): one is still out. */
+	split_end(s);
 	return 0;
 }

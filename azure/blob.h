@@ -131,4 +131,18 @@ void mc_blob_pin(struct mc_blob *b, const struct mc_blob_props *props);
 int mc_blob_read(struct mc_blob *b, uint64_t off, void *dst, size_t len,
 		 mc_blob_read_cb cb, void *arg);
 
+/*
+ * The same read as mc_blob_read(), as ranged GETs of at most @piece bytes
+ * in parallel (one when @piece is 0 or not below @len): on a service whose
+ * one connection runs slower than the client's link, a large extent lands
+ * sooner in pieces. Each piece is retried and verified on its own, as any
+ * read (and a piece of up to 4 MiB always has its MD5 checked). cb runs
+ * once, after every piece has ended: 0 if all succeeded, else the first
+ * failure's result and message (dst is then not to be used). Pieces count
+ * among the client's max_parallel like any read. Returns a negative errno,
+ * and then never calls cb, when not even the first piece could be started.
+ */
+int mc_blob_read_split(struct mc_blob *b, uint64_t off, void *dst, size_t len,
+		       size_t piece, mc_blob_read_cb cb, void *arg);
+
 #endif /* MAICACHE_BLOB_H */

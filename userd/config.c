@@ -29,7 +29,7 @@ struct key_desc {
 	size_t off;		/* in struct mc_config */
 	size_t size;		/* T_PATH, T_NAME, T_ADDR, T_REGION(S): buffer size */
 	uint64_t min, max;	/* T_UINT, T_MS, T_SIZE */
-	bool zero_ok;		/* T_MS: 0 means none, below min; T_ADDR: "" or "off" */
+	bool zero_ok;		/* T_MS, T_SIZE: 0 means none, below min; T_ADDR: "" or "off" */
 };
 
 #define FIELD(f) offsetof(struct mc_config, f)
@@ -46,6 +46,7 @@ static const struct key_desc keys[] = {
 	{ "request_timeout", T_MS, FIELD(request_timeout_ms), 0, 100, HOUR, false },
 	{ "read_deadline", T_MS, FIELD(read_deadline_ms), 0, 100, 24 * HOUR, true },
 	{ "verify_md5", T_UINT, FIELD(verify_md5), 0, 0, 1, false },
+	{ "blob_split", T_SIZE, FIELD(blob_split), 0, 64 << 10, 4 << 20, true },
 	{ "shutdown_grace", T_MS, FIELD(shutdown_grace_ms), 0, 0, 10 * MIN, false },
 	{ "log_level", T_LOG_LEVEL, FIELD(log_level), 0, 0, 0, false },
 	{ "group", T_NAME, FIELD(group), MC_GROUP_NAME_MAX, 0, 0, false },
@@ -182,6 +183,19 @@ static int set_path(const struct key_desc *k, char *field, const char *value,
 	return 0;
 }
 
+/* A size in the largest of K, M, G, T that holds it whole. */
+static void fmt_size(uint64_t v, char *buf, size_t len)
+{
+	static const char *const units[] = { "", "K", "M", "G", "T" };
+	unsigned int i = 0;
+
+	while (i < 4 && v && !(v & 1023)) {
+		v >>= 10;
+		i++;
+	}
+	snprintf(buf, len, "%llu%s", (unsigned long long)v, units[i]);
+}
+
 static int set_size(const struct key_desc *k, uint64_t *field, const char *value,
 		    char *err, size_t errlen)
 {
@@ -191,10 +205,14 @@ static int set_size(const struct key_desc *k, uint64_t *field, const char *value
 	if (res == -EINVAL)
 		return mc_errf(err, errlen, -EINVAL, "%s: '%s' is not a size (bytes, or a number with K, M, G or T)",
 			    k->name, value);
-	if (res || v < k->min || v > k->max)
-		return mc_errf(err, errlen, -EINVAL, "%s: %s is out of range (%lluM-%lluT)", k->name,
-			    value, (unsigned long long)(k->min >> 20),
-			    (unsigned long long)(k->max >> 40));
+	if (res || ((v < k->min || v > k->max) && !(v == 0 && k->zero_ok))) {
+		char lo[24], hi[24];
+
+		fmt_size(k->min, lo, sizeof(lo));
+		fmt_size(k->max, hi, sizeof(hi));
+		return mc_errf(err, errlen, -EINVAL, "%s: %s is out of range (%s%s-%s)", k->name,
+			    value, k->zero_ok ? "0 for none, or " : "", lo, hi);
+	}
 	*field = v;
 	return 0;
 }

@@ -69,6 +69,9 @@ struct mc_config {
 						 * >= request_timeout */
 	unsigned int verify_md5;		/* 1: blob bodies checked
 						 * against their MD5; 0: not */
+	uint64_t blob_split;			/* 0 (one GET per fill) or
+						 * 64K..4M: GETs per fill of
+						 * at most this many bytes */
 	uint64_t shutdown_grace_ms;		/* 10000, 0..10min: fills may
 						 * finish after SIGTERM */
 	enum mc_log_level log_level;		/* info */

@@ -77,6 +77,7 @@ struct mc_source_opts {
 	uint64_t request_timeout_ms;
 	uint64_t read_deadline_ms;	/* 0: none */
 	bool verify_md5;		/* blob bodies against their MD5 */
+	uint64_t blob_split;		/* a blob read in GETs of this many bytes; 0: one */
 };
 
 struct mc_source_stats {

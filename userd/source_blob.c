@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * Blob source: an Azure blob pinned to the ETag it had at attach. Every read
- * is one ranged GET with If-Match on that ETag (azure/blob.c), written
- * straight into the pool slot; a changed blob fails the read with -ESTALE.
+ * is one ranged GET with If-Match on that ETag (azure/blob.c), or with
+ * blob_split several in parallel, written straight into the pool slot; a
+ * changed blob fails the read with -ESTALE.
  * The only file of the daemon that knows Azure: its arguments are the
  * credential (azure/az_cred.h), its shared state the blob client.
  */
@@ -21,6 +22,7 @@
 
 struct mc_blob_kind {
 	struct mc_blob_client *client;
+	size_t split;		/* GETs of at most this many bytes; 0: one */
 };
 
 struct mc_source_args {
@@ -30,6 +32,7 @@ struct mc_source_args {
 struct blob_source {
 	struct mc_source s;
 	struct mc_blob *blob;
+	size_t split;		/* the kind's, for each read */
 	/* Until the properties are in. */
 	char expect[MC_VERSION_MAX];
 	/* The blob's identity in the group, hashed with the ETag once known. */
@@ -60,6 +63,7 @@ int mc_blob_kind_new(struct mc_blob_kind **out, struct mc_loop *loop,
 		free(k);
 		return ret;
 	}
+	k->split = opts->blob_split;
 	*out = k;
 	return 0;
 }
@@ -136,7 +140,7 @@ static int blob_read(struct mc_source *s, uint64_t off, void *dst, size_t len,
 {
 	struct blob_source *bs = (struct blob_source *)s;
 
-	return mc_blob_read(bs->blob, off, dst, len, cb, arg);
+	return mc_blob_read_split(bs->blob, off, dst, len, bs->split, cb, arg);
 }
 
 static void blob_close(struct mc_source *s)
@@ -238,6 +242,7 @@ int mc_blob_source_open(struct mc_blob_kind *k, const char *url,
 	if (!bs)
 		return mc_errf(err, errlen, -ENOMEM, "out of memory");
 	bs->s.ops = &blob_ops;
+	bs->split = k->split;
 	bs->open_cb = cb;
 	bs->open_arg = arg;
 	if (expect_version)

@@ -223,6 +223,55 @@ static void test_parallel(struct mc_blob_client *c, struct mc_blob *b)
 	      (unsigned long long)(after.bytes - before.bytes));
 }
 
+/*
+ * mc_blob_read_split: a read in pieces lands whole and right, one GET per
+ * piece (one for a read no larger than a piece, or with piece 0); a piece
+ * past the end fails the read with -ERANGE, once, after every piece ended.
+ */
+static void test_split(struct mc_blob_client *c, struct mc_blob *b)
+{
+	static const struct { uint64_t off; size_t len, piece; unsigned int gets; } cases[] = {
+		{ 0, (3u << 20) + 7, 1u << 20, 4 },
+		{ 4097, 1u << 20, 65536, 16 },
+		{ 12345, 65536, 65536, 1 },
+		{ 0, 1u << 20, 0, 1 },
+		{ 65536, 100000, 4096, 25 },
+	};
+	struct mc_blob_stats before, after;
+	char what[768] = "";
+	bool all = true;
+	struct op o;
+	int r;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		mc_blob_client_stats(c, &before);
+		memset(buf, 0xa5, cases[i].len);
+		memset(&o, 0, sizeof(o));
+		in_call = true;
+		r = mc_blob_read_split(b, cases[i].off, buf, cases[i].len, cases[i].piece, read_cb, &o);
+		in_call = false;
+		if (!r)
+			r = wait_ops(&o, 1, 60000) ? o.res : -EINTR;
+		mc_blob_client_stats(c, &after);
+		if (r || o.called_inside || memcmp(buf, data + cases[i].off, cases[i].len) ||
+		    after.gets - before.gets != cases[i].gets) {
+			all = false;
+			snprintf(what, sizeof(what), "%zu bytes at %llu in pieces of %zu: res %d, %llu GETs (want %u) %s",
+				 cases[i].len, (unsigned long long)cases[i].off, cases[i].piece, r,
+				 (unsigned long long)(after.gets - before.gets), cases[i].gets, o.msg);
+		}
+	}
+	check(all, "split reads land whole, one GET per piece", "%s", what);
+	memset(&o, 0, sizeof(o));
+	in_call = true;
+	r = mc_blob_read_split(b, BLOB_SIZE - (1u << 20) - 10, buf, (1u << 20) + 20, 65536, read_cb, &o);
+	in_call = false;
+	if (!r)
+		r = wait_ops(&o, 1, 60000) ? o.res : -EINTR;
+	check(r == -ERANGE && !o.called_inside && strstr(o.msg, "past"),
+	      "a split read whose last piece runs past the end -> -ERANGE", "res %d %s", r, o.msg);
+}
+
 static void test_errors(struct mc_blob_client *c, const unsigned char *key)
 {
 	struct az_cred cr = key_cred(key), wrong;
@@ -484,6 +533,7 @@ int main(int argc, char **argv)
 		return 1;
 	test_props_and_ranges(b);
 	test_parallel(c, b);
+	test_split(c, b);
 	mc_blob_close(b);
 	{
 		struct op o;

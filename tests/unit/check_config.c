@@ -58,6 +58,7 @@ START_TEST(defaults)
 	ck_assert_uint_eq(c.request_timeout_ms, 30000);
 	ck_assert_uint_eq(c.read_deadline_ms, 60000);
 	ck_assert_uint_eq(c.verify_md5, 1);
+	ck_assert_uint_eq(c.blob_split, 0);
 	ck_assert_int_eq(c.log_level, MC_LOG_INFO);
 	ck_assert_int_eq(c.group_store, MC_GROUP_STORE_POOL);
 	ck_assert_int_eq(c.peer_rdma, MC_PEER_RDMA_AUTO);
@@ -84,6 +85,7 @@ START_TEST(load_every_key)
 		  "request_timeout = 1500\n"
 		  "read_deadline = 0\n"
 		  "verify_md5 = 0\n"
+		  "blob_split = 1M\n"
 		  "   # indented comment\n"
 		  "log_level = debug\n"
 		  "group = train-eu.1\n"
@@ -116,6 +118,7 @@ START_TEST(load_every_key)
 	ck_assert_uint_eq(c.request_timeout_ms, 1500);
 	ck_assert_uint_eq(c.read_deadline_ms, 0);
 	ck_assert_uint_eq(c.verify_md5, 0);
+	ck_assert_uint_eq(c.blob_split, 1 << 20);
 	ck_assert_int_eq(c.log_level, MC_LOG_DEBUG);
 	ck_assert_str_eq(c.group, "train-eu.1");
 	ck_assert_str_eq(c.group_key, "/etc/maicache/group.key");
@@ -177,6 +180,9 @@ static const struct {
 	{ "max_parallel = 4k\n", "1: max_parallel: '4k' is not a whole number" },
 	{ "max_retries = 101\n", "1: max_retries: 101 is out of range (0-100)" },
 	{ "verify_md5 = 2\n", "1: verify_md5: 2 is out of range (0-1)" },
+	{ "blob_split = 32K\n", "1: blob_split: 32K is out of range (0 for none, or 64K-4M)" },
+	{ "blob_split = 5M\n", "1: blob_split: 5M is out of range (0 for none, or 64K-4M)" },
+	{ "blob_split = 1X\n", "1: blob_split: '1X' is not a size (bytes, or a number with K, M, G or T)" },
 	{ "backoff_base = 0\n", "1: backoff_base: 0 is out of range (1ms-60s)" },
 	{ "backoff_base = 5m\n", "1: backoff_base: '5m' is not a duration" },
 	{ "backoff_base = 1.5s\n", "1: backoff_base: '1.5s' is not a duration" },
