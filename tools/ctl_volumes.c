@@ -182,10 +182,11 @@ out:
 int cmd_detach(int argc, char **argv)
 {
 	struct mc_msg *req, *reply;
+	bool force = argc == 3 && !strcmp(argv[2], "--force");
 	int ret = 1;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: maicachectl detach DEVICE|ID|NAME|URL\n");
+	if (argc != 2 && !force) {
+		fprintf(stderr, "usage: maicachectl detach DEVICE|ID|NAME|URL [--force]\n");
 		return 2;
 	}
 	req = malloc(sizeof(*req));
@@ -194,6 +195,8 @@ int cmd_detach(int argc, char **argv)
 		mc_msg_init(req);
 		mc_msg_add(req, "op", "detach");
 		mc_msg_add(req, "dev", argv[1]);
+		if (force)
+			mc_msg_add(req, "force", "1");
 		ret = call(req, reply, NULL) ? 1 : 0;
 	}
 	free(req);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dev_claim.h"
 #include "parse.h"
 #include "json.h"
 #include "maicache_version.h"
@@ -28,13 +29,15 @@ static void usage(FILE *f)
 		"  attach SOURCE [--extent-size N] [--name NAME] [credentials]\n"
 		"                                serve a blob or file as /dev/maicacheN;\n"
 		"                                prints the path (attach --help: credentials)\n"
-		"  detach DEVICE|ID|NAME|URL     stop serving it and remove the device\n"
+		"  detach DEVICE|ID|NAME|URL [--force]\n"
+		"                                stop serving it and remove the device (--force:\n"
+		"                                even while mounted; its readers get EIO)\n"
 		"\n"
 		"commands (the module):\n"
 		"  version                       versions of maicachectl and the module\n"
 		"  add --size N --cookie C [--extent-size N] [--block-size N] [--id N]\n"
 		"                                create /dev/maicacheN and print its path\n"
-		"  remove ID                     remove /dev/maicacheID\n"
+		"  remove ID [--force]           remove /dev/maicacheID (--force: even while mounted)\n"
 		"  list                          the devices (and their sources)\n"
 		"  stats [ID]                    counters of a device, or of the daemon\n"
 		"  peers                         the daemon's cache group: members, shares, bytes\n"
@@ -266,20 +269,25 @@ static int parse_id(const char *s, uint32_t *id)
 
 static int cmd_remove(int argc, char **argv)
 {
+	bool force = argc == 3 && !strcmp(argv[2], "--force");
+	int ret, claim = -1;
 	struct mc_nl *nl;
 	char err[256];
 	uint32_t id;
-	int ret;
 
-	if (argc != 2) {
-		fprintf(stderr, "maicachectl: remove needs a device id\n");
+	if (argc != 2 && !force) {
+		fprintf(stderr, "maicachectl: usage: remove ID [--force]\n");
 		return 2;
 	}
 	if (parse_id(argv[1], &id))
 		return 2;
+	/* Held until the device is gone (lib/dev_claim.h). */
+	if (!force && mc_dev_claim(id, &claim, err, sizeof(err)))
+		return fail(err);
 	nl = connect_or_die();
 	ret = mc_nl_dev_del(nl, id, err, sizeof(err));
 	mc_nl_close(nl);
+	mc_dev_unclaim(claim);
 	return ret ? fail(err) : 0;
 }
 

@@ -5,7 +5,7 @@
  * Each connection sends requests (ctl_msg.h) and reads replies:
  *
  *   op=attach url= [extent_size=] [name=] [id=] cred.*  -> ok, dev, id, size, etag
- *   op=detach dev=                                      -> ok
+ *   op=detach dev= [force=1]                            -> ok
  *   op=list                                             -> ok, count, then one message per volume
  *   op=stats                                            -> ok + daemon counters, then volumes
  *   op=peers                                            -> ok + group counters, then one message per member
@@ -293,7 +293,7 @@ static void op_attach(struct mc_ctl_conn *c, struct mc_msg *m)
 
 static void op_detach(struct mc_ctl_conn *c, struct mc_msg *m)
 {
-	const char *what = mc_msg_get(m, "dev");
+	const char *what = mc_msg_get(m, "dev"), *force;
 	char err[512];
 	struct mc_vol *v;
 	int ret;
@@ -309,7 +309,13 @@ static void op_detach(struct mc_ctl_conn *c, struct mc_msg *m)
 		mc_ctl_reply_error(c, -ENOENT, err);
 		return;
 	}
-	ret = mc_vol_detach(v, err, sizeof(err));
+	/* force=1: even from under a mount (its readers get EIO). */
+	force = mc_msg_get(m, "force");
+	if (force && strcmp(force, "1")) {
+		mc_ctl_reply_error(c, -EINVAL, "detach: force= takes 1");
+		return;
+	}
+	ret = mc_vol_detach(v, force != NULL, err, sizeof(err));
 	if (ret) {
 		mc_ctl_reply_error(c, ret, err);
 		return;

@@ -133,8 +133,11 @@ struct mc_vol_spec {
  */
 int mc_vol_attach(struct mc_daemon *d, struct mc_vol_spec *spec,
 		  mc_vol_attach_cb cb, void *arg, char *err, size_t errlen);
-/* Remove the device and forget the volume. */
-int mc_vol_detach(struct mc_vol *v, char *err, size_t errlen);
+/*
+ * Remove the device and forget the volume. Without @force, -EBUSY while a
+ * mount (or another exclusive user) holds the device (lib/dev_claim.h).
+ */
+int mc_vol_detach(struct mc_vol *v, bool force, char *err, size_t errlen);
 /* Detach nothing, but drop every volume from memory (shutdown). */
 void mc_vol_free_all(struct mc_daemon *d);
 /*

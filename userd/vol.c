@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "dev_claim.h"
 #include "errmsg.h"
 #include "state.h"
 
@@ -407,10 +408,10 @@ int mc_vol_attach(struct mc_daemon *d, struct mc_vol_spec *spec,
 /* ------------------------------------------------------------------------ */
 /* Detach. */
 
-int mc_vol_detach(struct mc_vol *v, char *err, size_t errlen)
+int mc_vol_detach(struct mc_vol *v, bool force, char *err, size_t errlen)
 {
 	struct mc_daemon *d = v->d;
-	int ret;
+	int ret, claim = -1;
 
 	if (v->attach_cb)
 		return mc_errf(err, errlen, -EBUSY, "the volume is still being attached");
@@ -418,8 +419,15 @@ int mc_vol_detach(struct mc_vol *v, char *err, size_t errlen)
 	if (v->state == MC_VOL_OPENING)
 		return mc_errf(err, errlen, -EBUSY,
 			       "the volume is still opening its source: try again in a moment");
+	/* Held until the device is gone: no mount can start in between. */
+	if (v->has_dev && !force) {
+		ret = mc_dev_claim(v->dev_id, &claim, err, errlen);
+		if (ret)
+			return ret;
+	}
 	if (v->has_dev) {
 		ret = mc_nl_dev_del(d->nl, v->dev_id, err, errlen);
+		mc_dev_unclaim(claim);
 		/* Pinned while peers read extents of it from here (a holder's): for a lease at most. */
 		if (ret == -EBUSY)
 			return mc_errf(err, errlen, ret, "peers are reading extents of this volume "
