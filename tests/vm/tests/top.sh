@@ -65,7 +65,8 @@ echo "== live in a tmux pane"
 tmux new-session -d -s mc -x 150 -y 30 "bash --norc --noprofile"
 keys "stty -g >/tmp/stty.before; echo BEFORE-TOP" Enter
 until_pane BEFORE-TOP
-keys "$real top; echo TOP-EXIT=\$?; stty -g >/tmp/stty.after" Enter
+# The settings are written before TOP-EXIT shows: the test waits for that.
+keys "$real top; rc=\$?; stty -g >/tmp/stty.after; echo TOP-EXIT=\$rc" Enter
 until_pane "(q quits)"
 until_pane "maicache0"
 pane | tee "$MAICACHE_OUT/pane-idle.txt"
@@ -112,7 +113,8 @@ pane | tee "$MAICACHE_OUT/pane-after-q.txt" | grep -q BEFORE-TOP ||
 cmp /tmp/stty.before /tmp/stty.after || die "q left the terminal settings changed"
 
 # ^C quits as cleanly.
-keys clear Enter "$real top; echo TOP-EXIT=\$?; stty -g >/tmp/stty.after" Enter
+rm /tmp/stty.after
+keys clear Enter "$real top; rc=\$?; stty -g >/tmp/stty.after; echo TOP-EXIT=\$rc" Enter
 until_pane "(q quits)"
 keys C-c
 until_pane "TOP-EXIT=0"
