@@ -28,7 +28,6 @@
 #include <linux/sizes.h>
 #include <linux/skbuff.h>
 #include <linux/spinlock.h>
-#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include "maicache_genl.h"
@@ -202,7 +201,6 @@ struct mc_cmd {
 	bool acct;			/* block-layer iostats on */
 	unsigned long acct_start;
 	struct list_head retry_link;
-	struct work_struct finish_work;	/* the copy of a large read (read.c) */
 	struct mc_slot *slot[MC_MAX_IO_EXTENTS];
 	struct mc_read_wait wait[MC_MAX_IO_EXTENTS];
 };
@@ -300,7 +298,6 @@ void mc_cmd_finish(struct mc_cmd *cmd);
 int mc_read_get(struct mc_cmd *cmd, u64 extent, u32 off, u32 len);
 void mc_read_dev_init(struct mc_dev *dev);
 void mc_read_drain(struct mc_dev *dev);
-void mc_read_flush(void);
 int mc_read_init(void);
 void mc_read_exit(void);
 

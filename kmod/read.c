@@ -33,18 +33,8 @@
 /* Slow-path reads guaranteed to make progress when memory is short. */
 #define MC_CMD_RESERVE	16
 
-/*
- * A read of at least this many bytes that waited for a fill is copied out
- * of the pool on mc_read_wq, not by whoever ended the fill: that is the
- * daemon, whose time is the fill rate of every device, so a copy there
- * would hold up the next fill and halve a cold stream. A smaller copy
- * costs less than the work item's wake-up and is done in place.
- */
-#define MC_READ_DEFER_BYTES	SZ_64K
-
 static struct kmem_cache *mc_cmd_cache;
 static mempool_t *mc_cmd_pool;
-static struct workqueue_struct *mc_read_wq;
 
 bool mc_part_fills = true;
 module_param_named(part_fills, mc_part_fills, bool, 0644);
@@ -195,11 +185,6 @@ static void mc_read_kick(void)
 		mc_ring_kick();
 }
 
-static void mc_cmd_finish_work(struct work_struct *work)
-{
-	mc_cmd_finish(container_of(work, struct mc_cmd, finish_work));
-}
-
 /* One extent's fill ended: the read ends with its last extent. */
 static void mc_read_wait_done(struct mc_wait *w, int status)
 {
@@ -207,12 +192,7 @@ static void mc_read_wait_done(struct mc_wait *w, int status)
 
 	if (status)
 		cmd->status = BLK_STS_IOERR;
-	if (!atomic_dec_and_test(&cmd->pending))
-		return;
-	if (cmd->status == BLK_STS_OK &&
-	    cmd->bio->bi_iter.bi_size >= MC_READ_DEFER_BYTES)
-		queue_work(mc_read_wq, &cmd->finish_work);
-	else
+	if (atomic_dec_and_test(&cmd->pending))
 		mc_cmd_finish(cmd);
 }
 
@@ -319,7 +299,6 @@ void mc_read_bio(struct mc_dev *dev, struct bio *bio)
 	cmd->dev = dev;
 	cmd->acct = acct;
 	cmd->acct_start = start;
-	INIT_WORK(&cmd->finish_work, mc_cmd_finish_work);
 	atomic_inc(&dev->nr_cmds);
 	mc_read_start(cmd);
 }
@@ -418,40 +397,21 @@ void mc_read_dev_init(struct mc_dev *dev)
 	INIT_DELAYED_WORK(&dev->retry_work, mc_read_retry_work);
 }
 
-/* Wait for the copies queued on mc_read_wq so far (tests). */
-void mc_read_flush(void)
-{
-	flush_workqueue(mc_read_wq);
-}
-
 int mc_read_init(void)
 {
 	mc_cmd_cache = KMEM_CACHE(mc_cmd, 0);
 	if (!mc_cmd_cache)
 		return -ENOMEM;
 	mc_cmd_pool = mempool_create_slab_pool(MC_CMD_RESERVE, mc_cmd_cache);
-	if (!mc_cmd_pool)
-		goto free_cache;
-	/*
-	 * Unbound, so that a copy runs on a CPU other than the daemon's;
-	 * a rescuer, since the reads may be a filesystem's under reclaim.
-	 */
-	mc_read_wq = alloc_workqueue("maicache_read",
-				     WQ_UNBOUND | WQ_HIGHPRI | WQ_MEM_RECLAIM, 0);
-	if (!mc_read_wq)
-		goto free_pool;
+	if (!mc_cmd_pool) {
+		kmem_cache_destroy(mc_cmd_cache);
+		return -ENOMEM;
+	}
 	return 0;
-free_pool:
-	mempool_destroy(mc_cmd_pool);
-free_cache:
-	kmem_cache_destroy(mc_cmd_cache);
-	return -ENOMEM;
 }
 
-/* Every device is gone, and with it every read (mc_read_drain()). */
 void mc_read_exit(void)
 {
-	destroy_workqueue(mc_read_wq);
 	mempool_destroy(mc_cmd_pool);
 	kmem_cache_destroy(mc_cmd_cache);
 }

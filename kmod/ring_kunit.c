@@ -128,8 +128,6 @@ static void daemon_complete(u64 id, u32 status, u32 flags)
 	e->flags = cpu_to_le32(flags);
 	mc_ring.cpl_hdr->head = cpu_to_le32(head + 1);
 	mc_ring_reap(&mc_ring);
-	/* Large reads are copied on a workqueue: let them end first. */
-	mc_read_flush();
 }
 
 static void consume_misses(void)
@@ -467,7 +465,7 @@ static void daemon_fill(u32 i, u32 status)
 	daemon_complete(le64_to_cpu(m->id), status, 0);
 }
 
-#define TEST_READ_PAGES	(SZ_64K / PAGE_SIZE)
+#define TEST_READ_PAGES	4
 
 /* A read into fresh zeroed pages, as a filesystem would send it. */
 struct test_read {
@@ -477,7 +475,6 @@ struct test_read {
 	u64 pos;
 	int ended;
 	blk_status_t status;
-	struct task_struct *ender;	/* the task that ended it */
 };
 
 static void test_read_endio(struct bio *bio)
@@ -485,7 +482,6 @@ static void test_read_endio(struct bio *bio)
 	struct test_read *r = container_of(bio, struct test_read, bio);
 
 	r->status = bio->bi_status;
-	r->ender = current;
 	r->ended++;
 }
 
@@ -917,43 +913,8 @@ static void read_removal_ends_reads(struct kunit *test)
 		release_cmd(&t->cmd[i]);
 }
 
-/*
- * A large read that waited for a fill is copied and ended off the task
- * that completed the fill (the daemon's), so that its next fill does not
- * wait for the copy; a small one is ended in place. The data is right in
- * both, and a large hit is still served inline.
- */
-static void read_large_copied_off_the_completer(struct kunit *test)
-{
-	struct ring_test *t = test->priv;
-	struct test_read *big = test_read(test, 0, SZ_64K);
-	struct test_read *small = test_read(test, TEST_EXTENT + 8192, 4096);
-	struct test_read *hit = test_read(test, SZ_64K, SZ_64K);
-
-	mc_read_bio(&t->dev, &big->bio);
-	mc_read_bio(&t->dev, &small->bio);
-	KUNIT_ASSERT_EQ(test, misses_posted(), 2U);
-	daemon_fill(0, 0);
-	daemon_fill(1, 0);
-	KUNIT_ASSERT_EQ(test, big->ended, 1);
-	KUNIT_ASSERT_EQ(test, small->ended, 1);
-	KUNIT_EXPECT_PTR_NE(test, big->ender, current);
-	KUNIT_EXPECT_PTR_EQ(test, small->ender, current);
-	KUNIT_EXPECT_EQ(test, big->status, BLK_STS_OK);
-	KUNIT_EXPECT_EQ(test, small->status, BLK_STS_OK);
-	KUNIT_EXPECT_EQ(test, test_read_errors(big), 0U);
-	KUNIT_EXPECT_EQ(test, test_read_errors(small), 0U);
-
-	mc_read_bio(&t->dev, &hit->bio);
-	KUNIT_EXPECT_EQ(test, hit->ended, 1);
-	KUNIT_EXPECT_PTR_EQ(test, hit->ender, current);
-	KUNIT_EXPECT_EQ(test, test_read_errors(hit), 0U);
-	KUNIT_EXPECT_EQ(test, atomic_read(&t->dev.nr_cmds), 0);
-}
-
 static struct kunit_case read_cases[] = {
 	KUNIT_CASE(read_hits_served_inline),
-	KUNIT_CASE(read_large_copied_off_the_completer),
 	KUNIT_CASE(readahead_follows_a_sequential_stream),
 	KUNIT_CASE(read_misses_wake_once_per_plug),
 	KUNIT_CASE(read_failed_fill_fails_reads),
