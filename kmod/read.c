@@ -127,6 +127,21 @@ static void mc_read_copy(struct mc_dev *dev, struct bio *bio,
 	this_cpu_add(dev->stats->bytes_hit, bio->bi_iter.bi_size);
 }
 
+static void mc_read_unplug(struct blk_plug_cb *cb, bool from_schedule)
+{
+	mc_ring_kick();
+	kfree(cb);
+}
+
+/* Wake the daemon for misses just queued: now, or when the plug is flushed. */
+static void mc_read_kick(void)
+{
+	if (!mc_ring_needs_kick())
+		return;
+	if (!blk_check_plugged(mc_read_unplug, NULL, sizeof(struct blk_plug_cb)))
+		mc_ring_kick();
+}
+
 /*
  * The hit path: serve the whole bio from the pool if every extent it reads
  * is READY. Returns false, having touched nothing, otherwise.
@@ -164,25 +179,16 @@ static bool mc_read_hits(struct mc_dev *dev, struct bio *bio)
 	}
 	while (i)
 		mc_slot_put(slot[--i]);
-	/* The first read of an extent fetched ahead: the stream goes on. */
-	if (unlikely(ahead))
+	/*
+	 * The first read of an extent fetched ahead: the stream goes on, and
+	 * the daemon is woken for the fills it queued, as for any miss (with
+	 * no later miss to wake it, they would wait on the ring unseen).
+	 */
+	if (unlikely(ahead)) {
 		mc_readahead(dev, mc_bio_pos(bio), mc_bio_pos(bio) + bio->bi_iter.bi_size);
+		mc_read_kick();
+	}
 	return all;
-}
-
-static void mc_read_unplug(struct blk_plug_cb *cb, bool from_schedule)
-{
-	mc_ring_kick();
-	kfree(cb);
-}
-
-/* Wake the daemon for misses just queued: now, or when the plug is flushed. */
-static void mc_read_kick(void)
-{
-	if (!mc_ring_needs_kick())
-		return;
-	if (!blk_check_plugged(mc_read_unplug, NULL, sizeof(struct blk_plug_cb)))
-		mc_ring_kick();
 }
 
 /* One extent's fill ended: the read ends with its last extent. */

@@ -598,6 +598,8 @@ static void readahead_follows_a_sequential_stream(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, test_read_errors(c), 0U);
 	KUNIT_ASSERT_EQ(test, misses_posted(), 5U);
 	KUNIT_EXPECT_EQ(test, le64_to_cpu(miss_entry(4)->extent), 4ULL);
+	/* A hit that fetched ahead woke the daemon for that fill. */
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(mc_ring.unwoken));
 
 	/* Reads elsewhere are streams of their own, with nothing ahead. */
 	mc_read_bio(&t->dev, &r1->bio);
