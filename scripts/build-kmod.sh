@@ -9,7 +9,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 kver=${1:?usage: build-kmod.sh <kernel release> [make args...]}
 shift
-kdir=/lib/modules/$kver/build
+# MAICACHE_KDIR: a kernel build tree elsewhere (scripts/build-debug-kernel.sh).
+kdir=${MAICACHE_KDIR:-/lib/modules/$kver/build}
 [ -d "$kdir" ] || { echo "build-kmod: no headers for $kver at $kdir" >&2; exit 1; }
 
 out=$root/build/$kver
