@@ -380,7 +380,10 @@ if [[ -z $status ]]; then
 	init_err=$(grep -m1 -a 'maicache-init: FATAL' "$CONSOLE" | tr -d '\r') || true
 	reasons+=("no status file${init_err:+ ($init_err)}")
 elif [[ $status != 0 && $status != none ]]; then
-	reasons+=("test exited $status")
+	# The test's own first FATAL line names why: in the verdict, where it
+	# survives a report that keeps only the head and the tail.
+	fatal=$(grep -m1 -a '^FATAL: ' "$CONSOLE" | tr -d '\r' | cut -c1-300) || true
+	reasons+=("test exited $status${fatal:+ ($fatal)}")
 fi
 # Only timestamped lines of the console are the kernel's; the test's own output
 # is there too and must not trip these.

@@ -40,7 +40,8 @@ write() {
 # These lines are script text for the VM, expanded there.
 # shellcheck disable=SC2016
 write selftest-pass '. "$MAICACHE_ROOT/tests/vm/lib.sh"' 'assert_eq "$(uname -r)" "$MAICACHE_KVER" "booted kernel"' 'expect_fail false' 'echo ok'
-write selftest-exit1 'exit 1'
+# shellcheck disable=SC2016
+write selftest-exit1 '. "$MAICACHE_ROOT/tests/vm/lib.sh"' 'die "selftest says why"'
 write selftest-warn "echo 'WARNING: selftest' >/dev/kmsg"
 write selftest-timeout 'sleep 1000'
 write selftest-loaded "grep -q '^maicache ' /proc/modules"
@@ -64,7 +65,7 @@ expect() {
 }
 
 expect PASS '' "${LOAD_ARGS[@]}" "$TMP/selftest-pass.sh"
-expect FAIL 'test exited 1' "${LOAD_ARGS[@]}" "$TMP/selftest-exit1.sh"
+expect FAIL 'test exited 1 \(FATAL: selftest says why\)' "${LOAD_ARGS[@]}" "$TMP/selftest-exit1.sh"
 expect FAIL 'kernel log: .*WARNING: selftest' "${LOAD_ARGS[@]}" "$TMP/selftest-warn.sh"
 expect FAIL 'timeout' "${LOAD_ARGS[@]}" --timeout 20 "$TMP/selftest-timeout.sh"
 if ((HAVE_KO)); then

