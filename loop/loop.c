@@ -326,17 +326,19 @@ static void io_pump(struct mc_loop *l)
 }
 
 static int io_new(struct mc_loop *l, int fd, void *buf, size_t len,
-		  uint64_t off, bool write, mc_io_cb cb, void *arg)
+		  uint64_t off, bool write, unsigned int flags, mc_io_cb cb,
+		  void *arg)
 {
 	struct mc_io *op;
 
-	if (!cb || len > INT_MAX || off > INT64_MAX)
+	if (!cb || len > INT_MAX || off > INT64_MAX || (flags & ~MC_IO_PARALLEL))
 		return -EINVAL;
 	op = malloc(sizeof(*op) + l->ops->io_priv_size);
 	if (!op)
 		return -ENOMEM;
 	op->fd = fd;
 	op->write = write;
+	op->flags = flags;
 	op->buf = buf;
 	op->len = len;
 	op->off = off;
@@ -352,13 +354,19 @@ static int io_new(struct mc_loop *l, int fd, void *buf, size_t len,
 int mc_loop_read(struct mc_loop *l, int fd, void *buf, size_t len,
 		 uint64_t off, mc_io_cb cb, void *arg)
 {
-	return io_new(l, fd, buf, len, off, false, cb, arg);
+	return io_new(l, fd, buf, len, off, false, 0, cb, arg);
+}
+
+int mc_loop_read_flags(struct mc_loop *l, int fd, void *buf, size_t len,
+		       uint64_t off, unsigned int flags, mc_io_cb cb, void *arg)
+{
+	return io_new(l, fd, buf, len, off, false, flags, cb, arg);
 }
 
 int mc_loop_write(struct mc_loop *l, int fd, const void *buf, size_t len,
 		  uint64_t off, mc_io_cb cb, void *arg)
 {
-	return io_new(l, fd, (void *)buf, len, off, true, cb, arg);
+	return io_new(l, fd, (void *)buf, len, off, true, 0, cb, arg);
 }
 
 int mc_loop_io_done(struct mc_loop *l, struct mc_io *op, ssize_t res)

@@ -92,6 +92,19 @@ void mc_loop_forget(struct mc_loop *l, int fd);
  */
 int mc_loop_read(struct mc_loop *l, int fd, void *buf, size_t len,
 		 uint64_t off, mc_io_cb cb, void *arg);
+
+/*
+ * MC_IO_PARALLEL: the read may run on a kernel thread of its own, beside
+ * other reads of the same file. For files the kernel reads by copying
+ * (page cache, tmpfs), whose reads io_uring would otherwise run one after
+ * another on a single worker thread. The io_uring engine submits such a
+ * read with IOSQE_ASYNC; the aio engine has no threads and ignores it.
+ */
+#define MC_IO_PARALLEL	1U
+
+/* mc_loop_read() with MC_IO_* flags; unknown flags are -EINVAL. */
+int mc_loop_read_flags(struct mc_loop *l, int fd, void *buf, size_t len,
+		       uint64_t off, unsigned int flags, mc_io_cb cb, void *arg);
 int mc_loop_write(struct mc_loop *l, int fd, const void *buf, size_t len,
 		  uint64_t off, mc_io_cb cb, void *arg);
 

@@ -32,6 +32,7 @@ struct mc_io {
 	struct mc_list link;	/* queued, in flight or done */
 	int fd;
 	bool write;
+	unsigned int flags;		/* MC_IO_* */
 	void *buf;
 	size_t len;
 	uint64_t off;

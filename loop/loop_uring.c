@@ -225,6 +225,12 @@ static int uring_submit(struct mc_loop *l, struct mc_io *op)
 		io_uring_prep_write(sqe, op->fd, op->buf, op->len, op->off);
 	else
 		io_uring_prep_read(sqe, op->fd, op->buf, op->len, op->off);
+	/*
+	 * Forced async work may start a worker of its own; work io_uring
+	 * punts by itself waits for the one running worker unless it sleeps.
+	 */
+	if (op->flags & MC_IO_PARALLEL)
+		io_uring_sqe_set_flags(sqe, IOSQE_ASYNC);
 	io_uring_sqe_set_data(sqe, op);
 	return 0;
 }

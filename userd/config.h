@@ -72,6 +72,12 @@ struct mc_config {
 	uint64_t blob_split;			/* 0 (one GET per fill) or
 						 * 64K..4M: GETs per fill of
 						 * at most this many bytes */
+	unsigned int file_parallel;		/* 1: reads of a regular file
+						 * may run on several kernel
+						 * threads at once; 0: not */
+	uint64_t file_split;			/* 0 (one read per fill) or
+						 * 64K..4M: reads per fill of
+						 * at most this many bytes */
 	uint64_t shutdown_grace_ms;		/* 10000, 0..10min: fills may
 						 * finish after SIGTERM */
 	enum mc_log_level log_level;		/* info */

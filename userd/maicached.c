@@ -54,9 +54,10 @@ static void usage(FILE *f)
 		"  -v, --verbose        log level debug\n"
 		"  -h, --help\n"
 		"Keys: engine socket state_dir device max_parallel max_retries backoff_base\n"
-		"backoff_max request_timeout read_deadline verify_md5 blob_split shutdown_grace\n"
-		"log_level group group_key group_members peer_listen group_store group_store_size\n"
-		"peer_rdma peer_timeout peer_tries fetch_lease metrics_listen\n"
+		"backoff_max request_timeout read_deadline verify_md5 blob_split file_parallel\n"
+		"file_split shutdown_grace log_level group group_key group_members peer_listen\n"
+		"group_store group_store_size peer_rdma peer_timeout peer_tries fetch_lease\n"
+		"metrics_listen\n"
 		"(docs/operations.md).\n");
 }
 
@@ -204,6 +205,8 @@ static int setup(struct mc_daemon *d, char *err, size_t errlen)
 		.read_deadline_ms = d->cfg.read_deadline_ms,
 		.verify_md5 = d->cfg.verify_md5 != 0,
 		.blob_split = d->cfg.blob_split,
+		.file_parallel = d->cfg.file_parallel != 0,
+		.file_split = d->cfg.file_split,
 	};
 	int ret;
 

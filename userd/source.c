@@ -14,6 +14,7 @@
 struct mc_sources {
 	struct mc_loop *loop;
 	struct mc_blob_kind *blob;
+	struct mc_source_opts opts;
 };
 
 bool mc_source_is_file(const char *url)
@@ -30,6 +31,7 @@ int mc_sources_new(struct mc_sources **out, struct mc_loop *loop,
 	if (!ss)
 		return mc_errf(err, errlen, -ENOMEM, "out of memory");
 	ss->loop = loop;
+	ss->opts = *opts;
 	ret = mc_blob_kind_new(&ss->blob, loop, opts, err, errlen);
 	if (ret) {
 		free(ss);
@@ -103,7 +105,8 @@ int mc_source_open(struct mc_sources *ss, const char *url,
 	int ret;
 
 	if (mc_source_is_file(url)) {
-		ret = mc_file_source_open(ss->loop, url, &s, err, errlen);
+		ret = mc_file_source_open(ss->loop, &ss->opts, url, &s, err,
+					  errlen);
 		if (!ret)
 			cb(arg, 0, s, NULL);
 		return ret;

@@ -78,6 +78,8 @@ struct mc_source_opts {
 	uint64_t read_deadline_ms;	/* 0: none */
 	bool verify_md5;		/* blob bodies against their MD5 */
 	uint64_t blob_split;		/* a blob read in GETs of this many bytes; 0: one */
+	bool file_parallel;		/* a regular file's reads on several threads */
+	uint64_t file_split;		/* a file read in reads of this many bytes; 0: one */
 };
 
 struct mc_source_stats {

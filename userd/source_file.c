@@ -4,6 +4,12 @@
  * into the pool slot, so the page cache holds no second copy of what the
  * pool caches. Filesystems without O_DIRECT (tmpfs, 9p) fall back to
  * buffered reads.
+ *
+ * A regular file's reads may be copies the kernel makes in the thread that
+ * reads (page cache, tmpfs): with file_parallel they are MC_IO_PARALLEL, so
+ * the fills in flight copy on several CPUs. With file_split a fill is
+ * several reads at once, each into its place in the slot; the fill ends
+ * when the last has, failed if any did.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,38 +27,55 @@
 
 /* O_DIRECT wants offsets and lengths in logical blocks; 4 KiB fits all. */
 #define FILE_ALIGN 4096U
+/* A fill is at most 4 MiB (the largest extent): 64 pieces of 64 KiB. */
+#define FILE_PIECES_MAX 64U
 
 struct file_source {
 	struct mc_source s;
 	struct mc_loop *loop;
 	int fd;
+	unsigned int io_flags;		/* MC_IO_PARALLEL for regular files */
+	size_t split;			/* 0, or bytes per piece (of FILE_ALIGN) */
 	char path[MC_URL_MAX];
 };
 
-struct file_read {
-	struct file_source *fs;
-	size_t len;
-	mc_source_cb cb;
-	void *arg;
+struct file_read;
+
+/* One read of a fill: want bytes of data at its place, EOF after them. */
+struct file_piece {
+	struct file_read *rd;
+	size_t want;
 };
 
-static void file_read_done(void *arg, ssize_t res)
-{
-	struct file_read *rd = arg;
+/* A fill: its pieces end in any order; cb runs when the last one has. */
+struct file_read {
+	struct file_source *fs;
+	mc_source_cb cb;
+	void *arg;
+	unsigned int pending;
+	int res;			/* the first error, or 0 */
 	char msg[512];
+	struct file_piece piece[];
+};
 
-	if (res < 0) {
-		snprintf(msg, sizeof(msg), "%.300s: read failed: %s", rd->fs->path,
-			 strerror((int)-res));
-		rd->cb(rd->arg, (int)res, msg);
-	} else if ((size_t)res < rd->len) {
-		snprintf(msg, sizeof(msg),
+static void file_piece_done(void *arg, ssize_t res)
+{
+	struct file_piece *p = arg;
+	struct file_read *rd = p->rd;
+
+	if (!rd->res && res < 0) {
+		rd->res = (int)res;
+		snprintf(rd->msg, sizeof(rd->msg), "%.300s: read failed: %s",
+			 rd->fs->path, strerror((int)-res));
+	} else if (!rd->res && (size_t)res < p->want) {
+		rd->res = -EIO;
+		snprintf(rd->msg, sizeof(rd->msg),
 			 "%.300s: short read (%zd of %zu bytes): did the file shrink?",
-			 rd->fs->path, res, rd->len);
-		rd->cb(rd->arg, -EIO, msg);
-	} else {
-		rd->cb(rd->arg, 0, NULL);
+			 rd->fs->path, res, p->want);
 	}
+	if (--rd->pending)
+		return;
+	rd->cb(rd->arg, rd->res, rd->res ? rd->msg : NULL);
 	free(rd);
 }
 
@@ -60,28 +83,50 @@ static int file_read(struct mc_source *s, uint64_t off, void *dst, size_t len,
 		     mc_source_cb cb, void *arg)
 {
 	struct file_source *fs = (struct file_source *)s;
+	size_t io_len, step, done, n;
 	struct file_read *rd;
-	size_t io_len;
+	unsigned int i, pieces;
 	int ret;
 
 	if (off >= s->size || len > s->size - off)
 		return -ERANGE;
-	rd = calloc(1, sizeof(*rd));
-	if (!rd)
-		return -ENOMEM;
-	rd->fs = fs;
-	rd->len = len;
-	rd->cb = cb;
-	rd->arg = arg;
 	/*
 	 * Whole blocks for O_DIRECT (dst has room for them); where the data
 	 * ends inside the last block, EOF makes the read short on its own.
 	 */
 	io_len = (len + FILE_ALIGN - 1) / FILE_ALIGN * FILE_ALIGN;
-	ret = mc_loop_read(fs->loop, fs->fd, dst, io_len, off, file_read_done, rd);
-	if (ret)
-		free(rd);
-	return ret;
+	step = fs->split && io_len > fs->split ? fs->split : io_len;
+	pieces = (unsigned int)((io_len + step - 1) / step);
+	if (pieces > FILE_PIECES_MAX)
+		return -EINVAL;
+	rd = calloc(1, sizeof(*rd) + pieces * sizeof(rd->piece[0]));
+	if (!rd)
+		return -ENOMEM;
+	rd->fs = fs;
+	rd->cb = cb;
+	rd->arg = arg;
+	for (i = 0, done = 0; i < pieces; i++, done += n) {
+		n = io_len - done < step ? io_len - done : step;
+		rd->piece[i].rd = rd;
+		rd->piece[i].want = len - done < n ? len - done : n;
+		rd->pending++;
+		ret = mc_loop_read_flags(fs->loop, fs->fd, (uint8_t *)dst + done, n,
+					 off + done, fs->io_flags, file_piece_done,
+					 &rd->piece[i]);
+		if (!ret)
+			continue;
+		rd->pending--;
+		if (!rd->pending) {
+			free(rd);	/* nothing in flight: the caller hears it */
+			return ret;
+		}
+		/* The pieces in flight end the fill, failed. */
+		rd->res = ret;
+		snprintf(rd->msg, sizeof(rd->msg), "%.300s: read not started: %s",
+			 fs->path, strerror(-ret));
+		break;
+	}
+	return 0;
 }
 
 static void file_close(struct mc_source *s)
@@ -99,8 +144,8 @@ static const struct mc_source_ops file_ops = {
 	.close	= file_close,
 };
 
-static int file_size(int fd, const char *path, uint64_t *size, char *err,
-		     size_t errlen)
+static int file_size(int fd, const char *path, uint64_t *size, bool *regular,
+		     char *err, size_t errlen)
 {
 	struct stat st;
 
@@ -112,6 +157,7 @@ static int file_size(int fd, const char *path, uint64_t *size, char *err,
 				       strerror(errno));
 	} else if (S_ISREG(st.st_mode)) {
 		*size = (uint64_t)st.st_size;
+		*regular = true;
 	} else {
 		return mc_errf(err, errlen, -EINVAL, "%s: not a regular file or block device",
 			       path);
@@ -121,11 +167,13 @@ static int file_size(int fd, const char *path, uint64_t *size, char *err,
 	return 0;
 }
 
-int mc_file_source_open(struct mc_loop *loop, const char *url,
-			struct mc_source **out, char *err, size_t errlen)
+int mc_file_source_open(struct mc_loop *loop, const struct mc_source_opts *opts,
+			const char *url, struct mc_source **out, char *err,
+			size_t errlen)
 {
 	const char *path = strncmp(url, "file://", 7) == 0 ? url + 7 : url;
 	struct file_source *fs;
+	bool regular = false;
 	int ret;
 
 	if (path[0] != '/' || strlen(path) >= sizeof(fs->path))
@@ -146,12 +194,20 @@ int mc_file_source_open(struct mc_loop *loop, const char *url,
 		free(fs);
 		return ret;
 	}
-	ret = file_size(fs->fd, path, &fs->s.size, err, errlen);
+	ret = file_size(fs->fd, path, &fs->s.size, &regular, err, errlen);
 	if (ret) {
 		close(fs->fd);
 		free(fs);
 		return ret;
 	}
+	/*
+	 * A block device's reads are asynchronous in the device; a regular
+	 * file's may be copies the kernel makes in the reading thread (page
+	 * cache, tmpfs), so they may take threads of their own.
+	 */
+	if (regular && opts->file_parallel)
+		fs->io_flags = MC_IO_PARALLEL;
+	fs->split = (size_t)(opts->file_split / FILE_ALIGN * FILE_ALIGN);
 	*out = &fs->s;
 	return 0;
 }

@@ -9,9 +9,10 @@
 
 #include "source.h"
 
-/* source_file.c: opens at once, so cb-less. */
-int mc_file_source_open(struct mc_loop *loop, const char *url,
-			struct mc_source **out, char *err, size_t errlen);
+/* source_file.c: opens at once, so cb-less; file_parallel, file_split of opts. */
+int mc_file_source_open(struct mc_loop *loop, const struct mc_source_opts *opts,
+			const char *url, struct mc_source **out, char *err,
+			size_t errlen);
 
 /* source_blob.c */
 struct mc_blob_kind;

@@ -59,6 +59,8 @@ START_TEST(defaults)
 	ck_assert_uint_eq(c.read_deadline_ms, 60000);
 	ck_assert_uint_eq(c.verify_md5, 1);
 	ck_assert_uint_eq(c.blob_split, 0);
+	ck_assert_uint_eq(c.file_parallel, 1);
+	ck_assert_uint_eq(c.file_split, 0);
 	ck_assert_int_eq(c.log_level, MC_LOG_INFO);
 	ck_assert_int_eq(c.group_store, MC_GROUP_STORE_POOL);
 	ck_assert_int_eq(c.peer_rdma, MC_PEER_RDMA_AUTO);
@@ -86,6 +88,8 @@ START_TEST(load_every_key)
 		  "read_deadline = 0\n"
 		  "verify_md5 = 0\n"
 		  "blob_split = 1M\n"
+		  "file_parallel = 0\n"
+		  "file_split = 256K\n"
 		  "   # indented comment\n"
 		  "log_level = debug\n"
 		  "group = train-eu.1\n"
@@ -119,6 +123,8 @@ START_TEST(load_every_key)
 	ck_assert_uint_eq(c.read_deadline_ms, 0);
 	ck_assert_uint_eq(c.verify_md5, 0);
 	ck_assert_uint_eq(c.blob_split, 1 << 20);
+	ck_assert_uint_eq(c.file_parallel, 0);
+	ck_assert_uint_eq(c.file_split, 256 << 10);
 	ck_assert_int_eq(c.log_level, MC_LOG_DEBUG);
 	ck_assert_str_eq(c.group, "train-eu.1");
 	ck_assert_str_eq(c.group_key, "/etc/maicache/group.key");
@@ -183,6 +189,8 @@ static const struct {
 	{ "blob_split = 32K\n", "1: blob_split: 32K is out of range (0 for none, or 64K-4M)" },
 	{ "blob_split = 5M\n", "1: blob_split: 5M is out of range (0 for none, or 64K-4M)" },
 	{ "blob_split = 1X\n", "1: blob_split: '1X' is not a size (bytes, or a number with K, M, G or T)" },
+	{ "file_split = 32K\n", "1: file_split: 32K is out of range (0 for none, or 64K-4M)" },
+	{ "file_parallel = 2\n", "1: file_parallel: 2 is out of range (0-1)" },
 	{ "backoff_base = 0\n", "1: backoff_base: 0 is out of range (1ms-60s)" },
 	{ "backoff_base = 5m\n", "1: backoff_base: '5m' is not a duration" },
 	{ "backoff_base = 1.5s\n", "1: backoff_base: '1.5s' is not a duration" },

@@ -760,6 +760,51 @@ out:
 }
 END_TEST
 
+/*
+ * MC_IO_PARALLEL reads of one buffered file all complete with their bytes,
+ * on both engines. (How many io_uring workers run them is the kernel's
+ * timing: reads queued while a worker is still starting all go to it. The
+ * cold benchmark measures what the flag buys.)
+ */
+START_TEST(parallel_reads_of_one_file)
+{
+	enum { NIO = 6, BS = 4 << 20 };
+	struct mc_loop *l = loop_on(_i, 8);
+	struct io_rec r = { .l = l };
+	unsigned char *want, *buf;
+	char path[64];
+	int fd, k;
+
+	if (!l)
+		return;
+	fd = tmpfile_rw(path, 0);
+	want = malloc((size_t)NIO * BS);
+	buf = calloc(NIO, BS);
+	ck_assert(want && buf);
+	pattern(want, (size_t)NIO * BS, 0);
+	ck_assert_int_eq(pwrite(fd, want, (size_t)NIO * BS, 0), (ssize_t)NIO * BS);
+
+	for (k = 0; k < NIO; k++)
+		ck_assert_int_eq(mc_loop_read_flags(l, fd, buf + (size_t)k * BS, BS,
+						    (uint64_t)k * BS, MC_IO_PARALLEL,
+						    io_cb, &r), 0);
+	ck_assert_int_eq(r.calls, 0);
+	run_until(l, &r.calls, NIO);
+	ck_assert_int_eq(r.res, BS);
+	ck_assert(!memcmp(buf, want, (size_t)NIO * BS));
+
+	/* Unknown flags are refused at once. */
+	ck_assert_int_eq(mc_loop_read_flags(l, fd, buf, BS, 0, 2, io_cb, &r), -EINVAL);
+	ck_assert_int_eq(r.calls, NIO);
+
+	mc_loop_free(l);
+	free(want);
+	free(buf);
+	close(fd);
+	unlink(path);
+}
+END_TEST
+
 /* Four times more reads than depth: all complete, never more in flight. */
 START_TEST(io_beyond_depth_queues)
 {
@@ -1038,6 +1083,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, file_write_then_read, 0, NENGINES);
 	tcase_add_loop_test(tc, odirect_read, 0, NENGINES);
 	tcase_add_loop_test(tc, io_beyond_depth_queues, 0, NENGINES);
+	tcase_add_loop_test(tc, parallel_reads_of_one_file, 0, NENGINES);
 	tcase_add_loop_test(tc, io_errors_are_negative_errno, 0, NENGINES);
 	tcase_add_loop_test(tc, free_with_io_pending, 0, NENGINES);
 	suite_add_tcase(s, tc);

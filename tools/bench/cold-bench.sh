@@ -23,6 +23,7 @@
 #   tests/vm/run.sh --kernel KVER --mem 3G --timeout 2400 \
 #       tools/bench/cold-bench.sh [--size-mb N] [--runtime S] [--repeat N]
 #                                 [--extent-size SIZE] [--pool-mb N] [--host-cpu MODEL]
+#                                 [--variant NAME:KEY=VALUE[,KEY=VALUE...]]...
 #   --size-mb N       the file and every device, MiB (default 256)
 #   --runtime S       seconds per fio run at most (default 10): the sequential
 #                     jobs stop after one pass over the device or S seconds,
@@ -35,6 +36,13 @@
 #                     miss costs
 #   --host-cpu MODEL  the host's CPU model for the report (the guest's
 #                     /proc/cpuinfo shows the emulated one)
+#   --variant NAME:SETTINGS  also run maicache with these daemon settings
+#                     (maicached --set KEY=VALUE each), interleaved with the
+#                     others in the same boot, as device "mc:NAME"; with any
+#                     variant, every maicache run (the default's too) starts
+#                     on a freshly started daemon, so that none has its pool
+#                     mapping warm from an earlier run. An extra table gives
+#                     each variant against the default, per round.
 #
 # Output: the report on stdout and in $MAICACHE_OUT/cold.txt; every run in
 # $MAICACHE_OUT/runs.txt; raw fio JSON in $MAICACHE_OUT/fio/.
@@ -52,6 +60,8 @@ REPEAT=3
 EXTENT=1M
 HOST_CPU=""
 POOL_MB=""
+VARIANTS=()
+declare -A VARIANT_SET
 while (($#)); do
 	case $1 in
 	--size-mb) SIZE_MB=${2:?}; shift 2 ;;
@@ -60,6 +70,13 @@ while (($#)); do
 	--extent-size) EXTENT=${2:?}; shift 2 ;;
 	--host-cpu) HOST_CPU=${2:?}; shift 2 ;;
 	--pool-mb) POOL_MB=${2:?}; shift 2 ;;
+	--variant)
+		[[ ${2:-} =~ ^([A-Za-z0-9_-]+):([a-z_]+=[^,]+)(,[a-z_]+=[^,]+)*$ ]] ||
+			die "--variant wants NAME:KEY=VALUE[,KEY=VALUE...], not '${2:-}'"
+		VARIANTS+=("mc:${2%%:*}")
+		VARIANT_SET[mc:${2%%:*}]=${2#*:}
+		shift 2
+		;;
 	*) die "unknown argument $1" ;;
 	esac
 done
@@ -211,8 +228,20 @@ WORKLOADS=(
 	"randread-4k-qd1-missbound|--rw=randread --bs=4k --iodepth=1 --norandommap --number_ios=$FILL_IOS|iops|diag"
 	"randread-4k-qd32-missbound|--rw=randread --bs=4k --iodepth=32 --iodepth_batch_submit=8 --iodepth_batch_complete_min=1 --norandommap --number_ios=$FILL_IOS|iops|diag"
 )
-DEVS=(maicache loop nbd)
+DEVS=(maicache "${VARIANTS[@]}" loop nbd)
 declare -A RES_IOPS RES_MBPS RES_LAT RES_SLAT RES_BYTES MC_FILLED MC_MISSES MC_HITS MC_CPU MC_FLAT
+
+# With variants, every maicache run gets a fresh daemon with its settings.
+daemon_for() {	# maicache | mc:NAME
+	local sets=() kv s
+	((${#VARIANTS[@]})) || return 0
+	if [[ $1 != maicache ]]; then
+		IFS=',' read -ra kv <<<"${VARIANT_SET[$1]}"
+		for s in "${kv[@]}"; do sets+=(--set "$s"); done
+	fi
+	stop_daemon
+	start_daemon "${sets[@]}"
+}
 
 # Daemon CPU time (user + system), in clock ticks.
 daemon_ticks() { awk '{print $14 + $15}' "/proc/$dpid/stat"; }
@@ -231,7 +260,8 @@ run_one() {	# name opts dev rep
 	json=$out/fio/$name.$dev.$rep.json
 	echo 3 >/proc/sys/vm/drop_caches
 	case $dev in
-	maicache)
+	maicache | mc:*)
+		daemon_for "$dev"
 		mc_attach
 		path=$mcdev
 		if [[ -z $first_mc_queue ]]; then
@@ -254,7 +284,11 @@ run_one() {	# name opts dev rep
 	RES_SLAT[$name.$dev.$rep]=$(jq '.jobs[0].read.slat_ns.mean / 1000' "$json")
 	RES_BYTES[$name.$dev.$rep]=$(jq '[.jobs[].read.io_bytes] | add' "$json")
 	local extra=""
-	if [[ $dev == maicache ]]; then
+	if [[ $dev == mc:* ]]; then
+		[[ $(cat "$mcsys/fill_errors") == 0 ]] || die "maicache ($dev): fill errors during $name"
+		extra=$(printf '  filled %d B, misses %d' "$(cat "$mcsys/bytes_filled")" "$(cat "$mcsys/misses")")
+		mc_detach
+	elif [[ $dev == maicache ]]; then
 		MC_CPU[$name.$rep]=$(awk -v a="$t0" -v b="$(daemon_ticks)" -v hz="$(getconf CLK_TCK)" 'BEGIN {print (b - a) / hz}')
 		MC_FILLED[$name.$rep]=$(cat "$mcsys/bytes_filled")
 		MC_MISSES[$name.$rep]=$(cat "$mcsys/misses")
@@ -353,6 +387,32 @@ for w in "${WORKLOADS[@]}"; do
 		-v lm="$(median "${lm[@]}")" -v ll="$(median "${ll[@]}")" -v ln="$(median "${ln[@]}")" \
 		'BEGIN {printf "| %s | %.0f | %.0f | %.2f | %.0f | %.0f | < %s us | %.2f s | %.0f / %.0f / %.0f us |", n, r, f, a, m, h, fl, c, lm, ll, ln}')"
 done
+if ((${#VARIANTS[@]})); then
+	say ""
+	say "maicache's variants, in the same boot (each run on a fresh daemon; per round: against the default maicache run of that round):"
+	for v in "${VARIANTS[@]}"; do say "  $v: maicached --set ${VARIANT_SET[$v]//,/ --set }"; done
+	say ""
+	say "| workload | variant | metric | variant | maicache (default) | variant/default | per-round variant/default | variant/loop |"
+	say "|---|---|---|---|---|---|---|---|"
+	for w in "${WORKLOADS[@]}"; do
+		IFS='|' read -r name _ metric _ <<<"$w"
+		if [[ $metric == iops ]]; then declare -n R=RES_IOPS; unit=IOPS; else declare -n R=RES_MBPS; unit=MB/s; fi
+		for v in "${VARIANTS[@]}"; do
+			vv=() dv=() lv=() pr=()
+			for ((rep = 1; rep <= REPEAT; rep++)); do
+				vv+=("${R[$name.$v.$rep]}")
+				dv+=("${R[$name.maicache.$rep]}")
+				lv+=("${R[$name.loop.$rep]}")
+				pr+=("$(awk -v a="${R[$name.$v.$rep]}" -v b="${R[$name.maicache.$rep]}" 'BEGIN {print a / b}')")
+			done
+			say "$(awk -v n="$name" -v v="$v" -v u="$unit" -v a="$(median "${vv[@]}")" -v d="$(median "${dv[@]}")" \
+				-v l="$(median "${lv[@]}")" -v p="$(median "${pr[@]}")" \
+				'BEGIN {f = (u == "IOPS") ? "%.0f" : "%.1f";
+					printf "| %s | %s | %s | " f " | " f " | %.2f | %.2f | %.2f |", n, v, u, a, d, a / d, p, a / l}')"
+		done
+		unset -n R
+	done
+fi
 say ""
 say "every run (IOPS, MB/s, mean latency and its submission part, bytes read; for maicache the kernel's counters of that run's device):"
 tee -a "$report" <"$runs"
