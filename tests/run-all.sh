@@ -3,13 +3,13 @@
 # under ASan/UBSan), kernel unit tests (KUnit in UML) and the VM tests on every
 # kernel from scripts/kernels.sh. Ends with one line: "N passed, N failed".
 #
-# MAICACHE_CHECK selects parts (default "unit,k8s,sim,fuzz,blob,etcd,kunit,kunit-debug,dkms,deb,vm"); MAICACHE_VM_TESTS is
+# MAICACHE_CHECK selects parts (default "unit,k8s,sim,fuzz,blob,etcd,kunit,kunit-debug,dkms,deb,vm,vm-debug"); MAICACHE_VM_TESTS is
 # a glob of VM test names (default "*"); MAICACHE_VM_JOBS how many single-VM
 # tests run at once (default 2), MAICACHE_VM_TIMEOUT each one's limit (600 s).
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-parts=${MAICACHE_CHECK:-unit,k8s,sim,fuzz,blob,etcd,kunit,kunit-debug,dkms,deb,vm}
+parts=${MAICACHE_CHECK:-unit,k8s,sim,fuzz,blob,etcd,kunit,kunit-debug,dkms,deb,vm,vm-debug}
 vm_glob=${MAICACHE_VM_TESTS:-*}
 passed=0
 failed=0
@@ -93,11 +93,19 @@ vm_report() {
 	done
 }
 
+# run_vm_singles KVERS [TEST...]: the tests named (default: those of
+# $vm_glob) on each kernel.
 run_vm_singles() {
-	local kvers=$1 k t name jobs=0 dir
+	local kvers=$1 k t name jobs=0 dir tests
+	shift
+	if (($#)); then
+		tests=$(printf "$root/tests/vm/tests/%s.sh " "$@")
+	else
+		tests=$(echo "$root"/tests/vm/tests/$vm_glob.sh)
+	fi
 	dir=$(mktemp -d)
 	for k in $kvers; do
-		for t in "$root"/tests/vm/tests/$vm_glob.sh; do
+		for t in $tests; do
 			[ -e "$t" ] || continue
 			name=$(basename "$t" .sh)@$k
 			if [ "$jobs" -ge "$vm_jobs" ]; then
@@ -148,6 +156,26 @@ run_vm() {
 	fi
 }
 
+# The VM tests of the module's lifetimes on the KASAN/lockdep/kmemleak kernel
+# of scripts/build-debug-kernel.sh, where it has been built (once, about 50
+# minutes here: a fresh clone's make check has none and says so); the module
+# is built against it first. Any report fails the test (tests/vm/run.sh).
+debug_vm_tests=${MAICACHE_DEBUG_VM_TESTS:-fio_verify remove_under_load remove_mounted hostile_completions no_daemon unload soak}
+run_vm_debug() {
+	local cache=${MAICACHE_CACHE:-$root/.cache} k
+	k=$(find "$cache/kernels" -maxdepth 1 -name '*-maicache-debug' -printf '%f\n' 2>/dev/null | sort -V | tail -n1)
+	if [[ -z $k || ! -f $cache/kernels/$k/.fetched || ! -d $cache/debug-kernel/build ]]; then
+		echo "vm-debug: skipped, no debug kernel in $cache/kernels (scripts/build-debug-kernel.sh builds it once)"
+		return
+	fi
+	if ! MAICACHE_KDIR=$cache/debug-kernel/build "$root/scripts/build-kmod.sh" "$k" >/dev/null; then
+		fail "vm-debug: the module does not build against $k"
+		return
+	fi
+	# shellcheck disable=SC2086 # a list of names
+	vm_timeout=${MAICACHE_VM_TIMEOUT:-1200} run_vm_singles "$k" $debug_vm_tests
+}
+
 run_dkms() {
 	tally dkms "$("$root/tests/dkms/build.sh" 2>&1)"
 }
@@ -191,6 +219,7 @@ want deb && {
 	script_part deb "$root/tests/deb/install.sh"
 }
 want vm && { echo "== VM tests"; run_vm; }
+want vm-debug && { echo "== VM tests on the debug kernel"; run_vm_debug; }
 
 if [ "${#failures[@]}" -gt 0 ]; then
 	echo "== failures"

@@ -248,10 +248,21 @@ rc=none
 if [[ $LOAD == 1 ]] && ! insmod "$MAICACHE_KO"; then
 	herr "insmod $MAICACHE_KO failed"
 fi
+# A kernel with kmemleak (the debug kernel): forget what boot left, so that
+# the scan at the end reports what leaked meanwhile.
+leaks=/sys/kernel/debug/kmemleak
+[[ -w $leaks ]] && echo clear >"$leaks"
 if [[ ! -s $out/harness.err ]]; then
 	bash "$TEST_PATH" "${TEST_ARGS[@]}"
 	rc=$?
 	echo "maicache-vm: test exited $rc at $(cut -d' ' -f1 /proc/uptime)s"
+fi
+# Scanned while the module is loaded, so that its frames have names: the
+# objects allocated in maicache that nothing points to any more.
+if [[ -w $leaks ]] && grep -q '^maicache ' /proc/modules; then
+	echo scan >"$leaks" && echo scan >"$leaks"
+	awk '/^unreferenced object/ { if (blk ~ /\[maicache\]/) printf "%s", blk; blk = "" }
+		{ blk = blk $0 "\n" } END { if (blk ~ /\[maicache\]/) printf "%s", blk }' "$leaks" >"$out/kmemleak.log"
 fi
 if grep -q '^maicache ' /proc/modules && ! rmmod maicache; then
 	herr "rmmod maicache failed"
@@ -395,6 +406,9 @@ kline=$(
 	} | head -n1 | tr -d '\r'
 )
 [[ -z $kline ]] || reasons+=("kernel log: $kline")
+if [[ -s $OUTDIR/kmemleak.log ]]; then
+	reasons+=("kmemleak: $(grep -c '^unreferenced object' "$OUTDIR/kmemleak.log") objects of maicache unreferenced (kmemleak.log)")
+fi
 
 if ((${#reasons[@]} == 0)); then
 	echo "PASS $NAME${NODE:+ node $NODE} [$KVER] (${secs}s)"

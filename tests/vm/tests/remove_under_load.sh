@@ -67,8 +67,17 @@ bgpids+=($!)
 "$pcheck" /dev/maicache0 "$cookie" --bs 256K >"$MAICACHE_OUT/pcheck.log" 2>&1 &
 bgpids+=($!)
 # Let the readers get going, then remove while fills are at the daemon:
-# misses counts fills started, bytes_filled the ones completed (read in one
-# go: under emulation, two commands can be a batch apart).
+# first every reader has the device open (fio's 4 jobs and the checker: on
+# a slow kernel fio starts seconds late, and a device removed before its
+# jobs open it gives them no EIO but a size of 0); then misses counts fills
+# started, bytes_filled the ones completed (read in one go: under
+# emulation, two commands can be a batch apart).
+openers() { find /proc/[0-9]*/fd -lname "$1" 2>/dev/null | wc -l; }
+for ((i = 0; i < 600; i++)); do
+	(($(openers /dev/maicache0) >= 5)) && break
+	sleep 0.1
+done
+(($(openers /dev/maicache0) >= 5)) || die "the readers did not open /dev/maicache0 within 60 s"
 sleep 1
 for ((i = 0; i < 100; i++)); do
 	v=$(cat /sys/block/maicache0/maicache/{bytes_filled,misses})
