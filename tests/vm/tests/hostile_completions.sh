@@ -15,7 +15,10 @@ set -euo pipefail
 trap mc_cleanup EXIT
 
 out=$MAICACHE_OUT
-timeout_ms=5000
+# The fills of a reader wait this long for a daemon after ring-garbage
+# leaves: long enough for the next filler to attach on a slow kernel (on
+# the debug kernel, beside a CI run, 5 s was not).
+timeout_ms=15000
 
 # fill_errors ID: the fill_errors counter of `maicachectl --json stats ID`.
 fill_errors() { "$ctl" --json stats "$1" | json_num fill_errors; }

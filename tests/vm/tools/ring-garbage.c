@@ -155,7 +155,9 @@ int main(int argc, char **argv)
 	if (h == MAP_FAILED)
 		fatal("mmap the miss header: %s", strerror(errno));
 	if (le32toh(h->magic) != MAICACHE_RING_MAGIC || le32toh(h->version) != MAICACHE_RING_VERSION)
-		fatal("bad ring header");
+		fatal("bad ring header: magic %#x version %u (want %#x %u), attach_seq %" PRIu64,
+		      le32toh(h->magic), le32toh(h->version), MAICACHE_RING_MAGIC,
+		      MAICACHE_RING_VERSION, (uint64_t)le64toh(h->attach_seq));
 	entries = le32toh(h->miss_entries);
 	pool_size = le64toh(h->pool_size);
 	miss_len = align_page(MAICACHE_RING_ENTRIES_OFF + (size_t)entries * sizeof(struct maicache_miss));
