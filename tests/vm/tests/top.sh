@@ -122,9 +122,16 @@ cmp /tmp/stty.before /tmp/stty.after || die "^C left the terminal settings chang
 
 echo "== the progress bar of warmup"
 keys clear Enter "$real warmup 1; echo WARM-EXIT=\$?" Enter
-until_pane "ETA"
-pane | grep -E "^\[[#.]+\] +[0-9]+%  .* / 64.0 MiB  .*/s  ETA [0-9-]+:[0-9-]+" ||
-	{ pane; die "no progress bar"; }
+# The bar lives about a second (48 fills at 300 ms, several at once): look
+# for it in one capture of the pane, not in a second one taken after it may
+# have given way to the summary (a CI run lost that race).
+bar=""
+for ((i = 0; i < 200; i++)); do
+	bar=$(pane | grep -E "^\[[#.]+\] +[0-9]+%  .* / 64.0 MiB  .*/s  ETA [0-9-]+:[0-9-]+") && break
+	sleep 0.05
+done
+[[ -n $bar ]] || { pane; die "no progress bar"; }
+echo "$bar"
 until_pane "WARM-EXIT=0"
 pane | grep -E "^warmup complete: 64.0 MiB of 64.0 MiB in .* 64 extent\(s\): [0-9]+ were cached, [0-9]+ fetched$" ||
 	{ pane; die "no summary after the warmup"; }
