@@ -27,7 +27,7 @@
 
 /* O_DIRECT wants offsets and lengths in logical blocks; 4 KiB fits all. */
 #define FILE_ALIGN 4096U
-/* A fill is at most 4 MiB (the largest extent): 64 pieces of 64 KiB. */
+/* 4 MiB (the largest extent) in pieces of 64 KiB (file_split's least). */
 #define FILE_PIECES_MAX 64U
 
 struct file_source {
@@ -83,7 +83,7 @@ static int file_read(struct mc_source *s, uint64_t off, void *dst, size_t len,
 		     mc_source_cb cb, void *arg)
 {
 	struct file_source *fs = (struct file_source *)s;
-	size_t io_len, step, done, n;
+	size_t io_len, step, min_step, done, n;
 	struct file_read *rd;
 	unsigned int i, pieces;
 	int ret;
@@ -96,9 +96,12 @@ static int file_read(struct mc_source *s, uint64_t off, void *dst, size_t len,
 	 */
 	io_len = (len + FILE_ALIGN - 1) / FILE_ALIGN * FILE_ALIGN;
 	step = fs->split && io_len > fs->split ? fs->split : io_len;
+	/* Never more than FILE_PIECES_MAX pieces: wider ones for a larger fill. */
+	min_step = (io_len + FILE_PIECES_MAX - 1) / FILE_PIECES_MAX;
+	min_step = (min_step + FILE_ALIGN - 1) / FILE_ALIGN * FILE_ALIGN;
+	if (step < min_step)
+		step = min_step;
 	pieces = (unsigned int)((io_len + step - 1) / step);
-	if (pieces > FILE_PIECES_MAX)
-		return -EINVAL;
 	rd = calloc(1, sizeof(*rd) + pieces * sizeof(rd->piece[0]));
 	if (!rd)
 		return -ENOMEM;

@@ -178,6 +178,19 @@ START_TEST(split_not_a_multiple_of_blocks)
 }
 END_TEST
 
+/* Pieces smaller than a fill allows (256 of 4 KiB): wider ones, all read. */
+START_TEST(split_finer_than_the_piece_bound)
+{
+	struct fixture f;
+
+	if (!fixture_up(&f, _i, FILE_SIZE, true, 4096))
+		return;
+	read_and_check(&f, 0, 1 << 20);
+	read_and_check(&f, 1 << 20, 1 << 20);
+	fixture_down(&f);
+}
+END_TEST
+
 START_TEST(shrunk_file_fails_once)
 {
 	struct mc_source_req rq;
@@ -212,6 +225,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, whole_fills, 0, NENGINES);
 	tcase_add_loop_test(tc, split_fills_in_parallel, 0, NENGINES);
 	tcase_add_loop_test(tc, split_not_a_multiple_of_blocks, 0, NENGINES);
+	tcase_add_loop_test(tc, split_finer_than_the_piece_bound, 0, NENGINES);
 	tcase_add_loop_test(tc, shrunk_file_fails_once, 0, NENGINES);
 	suite_add_tcase(s, tc);
 	return s;

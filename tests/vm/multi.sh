@@ -104,9 +104,10 @@ if ((rc == 0)); then
 	exit 0
 fi
 echo "FAIL $NAME [$KVER]: a node failed"
-# Every node's verdict first (with its reason), then each one's console.
+# Every node's verdict first (its last life's, with the reason), then each
+# one's whole output.
 for ((i = 0; i < NODES; i++)); do
-	head -n1 "$run/node$i.result" | sed 's/^/  /'
+	grep -E '^(PASS|FAIL) ' "$run/node$i.result" | tail -n1 | sed 's/^/  /'
 done
 for ((i = 0; i < NODES; i++)); do
 	sed 's/^/  /' "$run/node$i.result"
