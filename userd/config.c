@@ -49,6 +49,7 @@ static const struct key_desc keys[] = {
 	{ "blob_split", T_SIZE, FIELD(blob_split), 0, 64 << 10, 4 << 20, true },
 	{ "file_parallel", T_UINT, FIELD(file_parallel), 0, 0, 1, false },
 	{ "file_split", T_SIZE, FIELD(file_split), 0, 64 << 10, 4 << 20, true },
+	{ "pool_prefault", T_UINT, FIELD(pool_prefault), 0, 0, 1, false },
 	{ "shutdown_grace", T_MS, FIELD(shutdown_grace_ms), 0, 0, 10 * MIN, false },
 	{ "log_level", T_LOG_LEVEL, FIELD(log_level), 0, 0, 0, false },
 	{ "group", T_NAME, FIELD(group), MC_GROUP_NAME_MAX, 0, 0, false },
@@ -97,6 +98,7 @@ void mc_config_defaults(struct mc_config *cfg)
 	cfg->read_deadline_ms = 60 * SEC;
 	cfg->verify_md5 = 1;
 	cfg->file_parallel = 1;
+	cfg->pool_prefault = 1;
 	cfg->shutdown_grace_ms = 10 * SEC;
 	cfg->log_level = MC_LOG_INFO;
 	strcpy(cfg->peer_listen, "0.0.0.0:7117");

@@ -78,6 +78,9 @@ struct mc_config {
 	uint64_t file_split;			/* 0 (one read per fill) or
 						 * 64K..4M: reads per fill of
 						 * at most this many bytes */
+	unsigned int pool_prefault;		/* 1: a thread maps the pool's
+						 * pages before fills need
+						 * them (prefault.h); 0: not */
 	uint64_t shutdown_grace_ms;		/* 10000, 0..10min: fills may
 						 * finish after SIGTERM */
 	enum mc_log_level log_level;		/* info */

@@ -28,6 +28,7 @@
 #include "loop.h"
 #include "miss_ring.h"
 #include "nlclient.h"
+#include "prefault.h"
 #include "ring_map.h"
 #include "source.h"
 
@@ -82,6 +83,7 @@ struct mc_daemon {
 	struct mc_miss_ring ring;
 	bool ring_watched;
 	bool ring_closing;		/* shutdown: post no more completions */
+	struct mc_prefault prefault;	/* the pool's pages mapped ahead */
 
 	int sig_fd;
 	int ctl_fd;

@@ -55,9 +55,9 @@ static void usage(FILE *f)
 		"  -h, --help\n"
 		"Keys: engine socket state_dir device max_parallel max_retries backoff_base\n"
 		"backoff_max request_timeout read_deadline verify_md5 blob_split file_parallel\n"
-		"file_split shutdown_grace log_level group group_key group_members peer_listen\n"
-		"group_store group_store_size peer_rdma peer_timeout peer_tries fetch_lease\n"
-		"metrics_listen\n"
+		"file_split pool_prefault shutdown_grace log_level group group_key\n"
+		"group_members peer_listen group_store group_store_size peer_rdma peer_timeout\n"
+		"peer_tries fetch_lease metrics_listen\n"
 		"(docs/operations.md).\n");
 }
 
@@ -149,14 +149,26 @@ static int ring_start(struct mc_daemon *d, char *err, size_t errlen)
 	d->ring.priv = d;
 	if (mc_miss_ring_start(&d->ring, d->map.miss, d->map.cpl, d->map.pool))
 		mc_log(d, MC_LOG_WARN, "ring indices left by the last daemon were out of range: repaired");
+	if (d->cfg.pool_prefault) {
+		ret = mc_prefault_start(&d->prefault, d->map.pool, d->map.pool_len);
+		if (ret)
+			mc_log(d, MC_LOG_WARN, "pool prefault not started (%s): first fills fault the pool in",
+			       strerror(-ret));
+	}
 	return 0;
 }
 
 static void ring_close(struct mc_daemon *d)
 {
+	int ret;
+
 	if (d->ring_watched)
 		mc_loop_forget(d->loop, d->map.fd);
 	d->ring_watched = false;
+	ret = mc_prefault_stop(&d->prefault);
+	if (ret)
+		mc_log(d, MC_LOG_WARN, "pool prefault ended after %zu of %zu MiB: %s",
+		       d->prefault.done >> 20, d->prefault.len >> 20, strerror(ret));
 	mc_ring_close(&d->map);
 	mc_miss_ring_free(&d->ring);
 }

@@ -60,6 +60,7 @@ START_TEST(defaults)
 	ck_assert_uint_eq(c.verify_md5, 1);
 	ck_assert_uint_eq(c.blob_split, 0);
 	ck_assert_uint_eq(c.file_parallel, 1);
+	ck_assert_uint_eq(c.pool_prefault, 1);
 	ck_assert_uint_eq(c.file_split, 0);
 	ck_assert_int_eq(c.log_level, MC_LOG_INFO);
 	ck_assert_int_eq(c.group_store, MC_GROUP_STORE_POOL);
@@ -90,6 +91,7 @@ START_TEST(load_every_key)
 		  "blob_split = 1M\n"
 		  "file_parallel = 0\n"
 		  "file_split = 256K\n"
+		  "pool_prefault = 0\n"
 		  "   # indented comment\n"
 		  "log_level = debug\n"
 		  "group = train-eu.1\n"
@@ -125,6 +127,7 @@ START_TEST(load_every_key)
 	ck_assert_uint_eq(c.blob_split, 1 << 20);
 	ck_assert_uint_eq(c.file_parallel, 0);
 	ck_assert_uint_eq(c.file_split, 256 << 10);
+	ck_assert_uint_eq(c.pool_prefault, 0);
 	ck_assert_int_eq(c.log_level, MC_LOG_DEBUG);
 	ck_assert_str_eq(c.group, "train-eu.1");
 	ck_assert_str_eq(c.group_key, "/etc/maicache/group.key");
@@ -191,6 +194,7 @@ static const struct {
 	{ "blob_split = 1X\n", "1: blob_split: '1X' is not a size (bytes, or a number with K, M, G or T)" },
 	{ "file_split = 32K\n", "1: file_split: 32K is out of range (0 for none, or 64K-4M)" },
 	{ "file_parallel = 2\n", "1: file_parallel: 2 is out of range (0-1)" },
+	{ "pool_prefault = yes\n", "1: pool_prefault: 'yes' is not a whole number" },
 	{ "backoff_base = 0\n", "1: backoff_base: 0 is out of range (1ms-60s)" },
 	{ "backoff_base = 5m\n", "1: backoff_base: '5m' is not a duration" },
 	{ "backoff_base = 1.5s\n", "1: backoff_base: '1.5s' is not a duration" },

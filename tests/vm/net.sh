@@ -12,8 +12,10 @@ net_up() {
 	modprobe -q -d "$MAICACHE_MODROOT" virtio_net || die "cannot load virtio_net"
 	ip link set lo up
 	for _ in $(seq 50); do
+		# Only a NIC with a device behind it: a kernel with IPv6 built
+		# in also has virtual ones (sit0), which carry nothing.
 		for n in /sys/class/net/*; do
-			[[ ${n##*/} == lo ]] || nic=${n##*/}
+			[[ -e $n/device ]] && nic=${n##*/}
 		done
 		[[ -n $nic ]] && break
 		sleep 0.1
