@@ -127,8 +127,23 @@ run_vm_singles() {
 	rmdir "$dir"
 }
 
+# run_vm_multi KVER TEST_SCRIPT: one multi-VM test, on the nodes its
+# "# vm: nodes N" line asks for (default 2); $vm_multi_timeout, if set,
+# replaces the test's own timeout.
+run_vm_multi() {
+	local name n args=()
+	name=$(basename "$2" .sh)
+	n=$(sed -n 's/^#[[:space:]]*vm:[[:space:]]*nodes[[:space:]]*\([0-9]*\)[[:space:]]*$/\1/p' "$2")
+	[ -z "${vm_multi_timeout:-}" ] || args=(--timeout "$vm_multi_timeout")
+	if "$root/tests/vm/multi.sh" --kernel "$1" "${args[@]}" --nodes "${n:-2}" "$2"; then
+		pass 1
+	else
+		fail "vm: $name [$1] (multi-VM)"
+	fi
+}
+
 run_vm() {
-	local kvers k t name n
+	local kvers k t
 	kvers=$("$root/scripts/kernels.sh")
 	[ -n "$kvers" ] || { fail "vm: no kernels (run make deps)"; return; }
 	echo "VM kernels: $(tr '\n' ' ' <<<"$kvers") ($vm_jobs single-VM tests at a time)"
@@ -137,18 +152,12 @@ run_vm() {
 		# Multi-VM tests: one VM per node on a switch of their own.
 		for t in "$root"/tests/vm/multi/$vm_glob.sh; do
 			[ -e "$t" ] || continue
-			name=$(basename "$t" .sh)
-			n=$(sed -n 's/^#[[:space:]]*vm:[[:space:]]*nodes[[:space:]]*\([0-9]*\)[[:space:]]*$/\1/p' "$t")
 			# "# vm: newest-kernel": the basic tests run on every kernel, the long ones on the newest.
 			if grep -qE '^#[[:space:]]*vm:[[:space:]]*newest-kernel[[:space:]]*$' "$t" &&
 				[ "$k" != "$(tail -n1 <<<"$kvers")" ]; then
 				continue
 			fi
-			if "$root/tests/vm/multi.sh" --kernel "$k" --nodes "${n:-2}" "$t"; then
-				pass 1
-			else
-				fail "vm: $name [$k] (multi-VM)"
-			fi
+			run_vm_multi "$k" "$t"
 		done
 	done
 	if [ "$vm_glob" = "*" ]; then
@@ -161,8 +170,11 @@ run_vm() {
 # minutes here: a fresh clone's make check has none and says so); the module
 # is built against it first. Any report fails the test (tests/vm/run.sh).
 debug_vm_tests=${MAICACHE_DEBUG_VM_TESTS:-fio_verify remove_under_load remove_mounted hostile_completions no_daemon unload soak}
+# And the multi-VM tests whose kernel side only a sanitizer would catch:
+# RDMA registers the pool with Soft-RoCE (about 11 minutes on it).
+debug_multi_tests=${MAICACHE_DEBUG_MULTI_TESTS:-group_rdma}
 run_vm_debug() {
-	local cache=${MAICACHE_CACHE:-$root/.cache} k
+	local cache=${MAICACHE_CACHE:-$root/.cache} k t
 	k=$(find "$cache/kernels" -maxdepth 1 -name '*-maicache-debug' -printf '%f\n' 2>/dev/null | sort -V | tail -n1)
 	if [[ -z $k || ! -f $cache/kernels/$k/.fetched || ! -d $cache/debug-kernel/build ]]; then
 		echo "vm-debug: skipped, no debug kernel in $cache/kernels (scripts/build-debug-kernel.sh builds it once)"
@@ -174,6 +186,9 @@ run_vm_debug() {
 	fi
 	# shellcheck disable=SC2086 # a list of names
 	vm_timeout=${MAICACHE_VM_TIMEOUT:-1200} run_vm_singles "$k" $debug_vm_tests
+	for t in $debug_multi_tests; do
+		vm_multi_timeout=1500 run_vm_multi "$k" "$root/tests/vm/multi/$t.sh"
+	done
 }
 
 run_dkms() {
