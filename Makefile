@@ -236,6 +236,7 @@ FUZZ_SRCS_fuzz_state := userd/state.c userd/source.c userd/source_blob.c userd/s
 	azure/blob.c lib/retry.c $(wildcard loop/*.c)
 FUZZ_LIBS_fuzz_state := $(LIBS_loop)
 FUZZ_SRCS_fuzz_ring := lib/miss_ring.c lib/ring_hdr.c
+FUZZ_SRCS_fuzz_miss_check := userd/miss_check.c
 FUZZ_CFLAGS_fuzz_nl := $(NL_CFLAGS)
 FUZZ_LIBS_fuzz_nl := $(NL_LIBS)
 # Each source is compiled once for all the fuzzers (build/fuzz/obj/).
@@ -246,6 +247,7 @@ $(BUILD)/fuzz/obj/%.o: %.c | deps
 -include $(shell find $(BUILD)/fuzz/obj -name '*.d' 2>/dev/null)
 $(BUILD)/fuzz/fuzz_state: $(call fuzz_obj,$(FUZZ_SRCS_fuzz_state))
 $(BUILD)/fuzz/fuzz_ring: $(call fuzz_obj,$(FUZZ_SRCS_fuzz_ring))
+$(BUILD)/fuzz/fuzz_miss_check: $(call fuzz_obj,$(FUZZ_SRCS_fuzz_miss_check))
 $(BUILD)/fuzz/fuzz_nl: lib/nlclient.c
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(call fuzz_obj,$(FUZZ_SRCS)) | deps
 	@mkdir -p $(@D)

@@ -111,12 +111,6 @@ void mc_fill_ring_ready(void *arg, int fd, unsigned int revents);
 /* Serve (or fail) held misses whose volume is no longer opening; per loop turn. */
 void mc_fill_run_held(struct mc_daemon *d);
 void mc_fill_free(struct mc_daemon *d);
-/*
- * NULL if miss m (an extent, or a part with MAICACHE_MISS_PART) lies
- * within volume v and a pool of pool_size bytes; else why not.
- */
-const char *mc_fill_check(const struct mc_vol *v, uint64_t pool_size,
-			  const struct mc_miss *m);
 
 /* vol.c */
 struct mc_vol_spec {

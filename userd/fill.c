@@ -21,6 +21,7 @@
 
 #include "daemon.h"
 #include "group.h"
+#include "miss_check.h"
 
 struct fill {
 	struct mc_vol *vol;
@@ -65,40 +66,10 @@ static void fill_done(void *arg, int res, const char *msg)
 	mc_vol_fill_done(v);
 }
 
-/* The bytes one miss names: a whole extent, or a part of one. */
-static uint64_t miss_unit(const struct mc_vol *v, const struct mc_miss *m)
-{
-	return m->flags & MAICACHE_MISS_PART ? 1ULL << MAICACHE_PART_SHIFT
-					     : (uint64_t)v->extent_size;
-}
-
-/* The kernel is trusted no more than it must be: check what a miss names. */
-const char *mc_fill_check(const struct mc_vol *v, uint64_t pool_size,
-			  const struct mc_miss *m)
-{
-	uint64_t ext = (uint64_t)v->extent_size;
-	uint64_t unit = miss_unit(v, m);
-
-	if (m->extent_shift >= 32 || (1ULL << m->extent_shift) != ext)
-		return "extent size differs from the volume's";
-	if (m->flags & ~MAICACHE_MISS_PART)
-		return "unknown flags";
-	if (unit > ext)
-		return "a part larger than the volume's extent";
-	if (m->len == 0 || m->len > unit)
-		return m->flags & MAICACHE_MISS_PART ? "length is 0 or more than a part"
-						      : "length is 0 or more than an extent";
-	if (m->slot_off > pool_size || m->len > pool_size - m->slot_off)
-		return "slot outside the pool";
-	if (m->extent > v->dev_size / unit || m->extent * unit + m->len > v->dev_size)
-		return "extent past the end of the device";
-	return NULL;
-}
-
 static void start_fill(struct mc_vol *v, const struct mc_miss *m)
 {
 	struct mc_daemon *d = v->d;
-	const char *why = mc_fill_check(v, d->ring.pool_size, m);
+	const char *why = mc_miss_check(v->extent_size, v->dev_size, d->ring.pool_size, m);
 	struct fill *f;
 	int ret;
 
@@ -127,7 +98,7 @@ static void start_fill(struct mc_vol *v, const struct mc_miss *m)
 		ret = mc_group_read(d, v, m->extent * v->extent_size,
 				    d->ring.pool + m->slot_off, m->len, fill_done, f);
 	else
-		ret = mc_source_read(v->src, &f->rq, m->extent * miss_unit(v, m),
+		ret = mc_source_read(v->src, &f->rq, m->extent * mc_miss_unit(v->extent_size, m),
 				     d->ring.pool + m->slot_off, m->len, fill_done, f);
 	if (ret) {
 		d->inflight--;

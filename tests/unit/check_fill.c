@@ -1,20 +1,21 @@
 // SPDX-License-Identifier: MIT
 /*
- * The daemon's check of each miss the kernel sends (userd/fill.c): an
+ * The daemon's check of each miss the kernel sends (userd/miss_check.c): an
  * extent or a 64 KiB part must lie within its volume and its slot within
  * the pool, or the miss is refused with a reason, before any byte is read.
  */
 #include <check.h>
 #include <string.h>
 
-#include "daemon.h"
+#include "maicache_ring.h"
+#include "miss_check.h"
 #include "check_run.h"
 
 #define POOL (64ULL << 20)
 #define EXT (1U << 20)
 #define PART (1U << MAICACHE_PART_SHIFT)
 
-static struct mc_vol vol;
+static struct { uint32_t extent_size; uint64_t dev_size; } vol;
 
 static void setup(void)
 {
@@ -35,7 +36,7 @@ static struct mc_miss miss(uint64_t extent, uint32_t len, uint32_t flags)
 
 static void refused(struct mc_miss m, const char *why)
 {
-	const char *got = mc_fill_check(&vol, POOL, &m);
+	const char *got = mc_miss_check(vol.extent_size, vol.dev_size, POOL, &m);
 
 	ck_assert_msg(got && strstr(got, why), "want '%s', got '%s'", why, got ? got : "(accepted)");
 }
@@ -44,9 +45,9 @@ START_TEST(extents_within_the_volume)
 {
 	struct mc_miss m = miss(0, EXT, 0);
 
-	ck_assert_ptr_null(mc_fill_check(&vol, POOL, &m));
+	ck_assert_ptr_null(mc_miss_check(vol.extent_size, vol.dev_size, POOL, &m));
 	m = miss(3, EXT / 2 - 4096, 0);
-	ck_assert_ptr_null(mc_fill_check(&vol, POOL, &m));
+	ck_assert_ptr_null(mc_miss_check(vol.extent_size, vol.dev_size, POOL, &m));
 	refused(miss(3, EXT / 2, 0), "past the end");
 	refused(miss(4, 4096, 0), "past the end");
 	refused(miss(0, EXT + 1, 0), "more than an extent");
@@ -60,9 +61,9 @@ START_TEST(parts_within_the_volume)
 	uint64_t last = vol.dev_size / PART;
 	struct mc_miss m = miss(16, PART, MAICACHE_MISS_PART);
 
-	ck_assert_ptr_null(mc_fill_check(&vol, POOL, &m));
+	ck_assert_ptr_null(mc_miss_check(vol.extent_size, vol.dev_size, POOL, &m));
 	m = miss(last, PART - 4096, MAICACHE_MISS_PART);
-	ck_assert_ptr_null(mc_fill_check(&vol, POOL, &m));
+	ck_assert_ptr_null(mc_miss_check(vol.extent_size, vol.dev_size, POOL, &m));
 	refused(miss(last, PART, MAICACHE_MISS_PART), "past the end");
 	refused(miss(last + 1, 4096, MAICACHE_MISS_PART), "past the end");
 	/* A part's length is a part's at most, not an extent's. */
