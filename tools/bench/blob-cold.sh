@@ -5,8 +5,10 @@
 # this Azurite, (b) through a fresh maicache device with as many 1 MiB
 # reads in flight (every extent a miss: one ranged GET each, by maicached)
 # and (c) through a fresh device by one reader at a time (QD1), where only
-# the kernel's readahead keeps GETs in flight. Rounds interleaved in one
-# boot; prints MB/s of each pass and the medians of the ratios per round.
+# the kernel's readahead keeps GETs in flight; (d) as (b) with a daemon that
+# does not check the bodies' MD5 (verify_md5 = 0), to show what the check
+# costs: curl checks nothing. Rounds interleaved in one boot; prints MB/s
+# of each pass and the medians of the ratios per round.
 #
 # Run (the VM needs room for the blob twice: the file and Azurite's copy):
 #   tests/vm/run.sh --kernel KVER --mem 3G --timeout 3600 \
@@ -55,14 +57,13 @@ for ((i = 0; i < n; i++)); do
 done
 curl_pass() {
 	local t0=$EPOCHREALTIME
-	curl --parallel --parallel-max "$par" "${args[@]}" || die "curl failed"
+	curl -sS --parallel --parallel-max "$par" "${args[@]}" || die "curl failed"
 	secs_since "$t0"
 }
 
 # (a), (c) maicache: a fresh device (nothing of the blob in the pool), read
 #     once with QD 1 MiB reads in flight; every extent one GET. Prints seconds.
 max=$((par > 16 ? par : 16))
-start_daemon --set max_parallel="$max"
 mc_pass() {
 	local qd=$1 dev gets0 t0 s
 	gets0=$(daemon_stat blob_gets)
@@ -78,15 +79,21 @@ mc_pass() {
 }
 
 echo "== blob cold read, $size_mb MiB, 1 MiB ranges, $par in flight, $rounds rounds, $(uname -r)"
-r_par=() r_qd1=()
+ratio() { awk -v c="$1" -v m="$2" 'BEGIN { printf "%.3f", c / m }'; }
+r_par=() r_qd1=() r_nomd5=()
 for ((r = 1; r <= rounds; r++)); do
 	c=$(curl_pass)
+	start_daemon --set max_parallel="$max"
 	m=$(mc_pass "$par")
 	q=$(mc_pass 1)
-	echo "round $r: curl $(mbps $bytes "$c") MB/s, maicache QD$par $(mbps $bytes "$m") MB/s, QD1 $(mbps $bytes "$q") MB/s ($n GETs each)"
-	r_par+=("$(awk -v c="$c" -v m="$m" 'BEGIN { printf "%.3f", c / m }')")
-	r_qd1+=("$(awk -v c="$c" -v m="$q" 'BEGIN { printf "%.3f", c / m }')")
+	stop_daemon
+	start_daemon --set max_parallel="$max" --set verify_md5=0
+	u=$(mc_pass "$par")
+	stop_daemon
+	echo "round $r: curl $(mbps $bytes "$c") MB/s, maicache QD$par $(mbps $bytes "$m") MB/s," \
+		"QD1 $(mbps $bytes "$q") MB/s, QD$par without MD5 $(mbps $bytes "$u") MB/s ($n GETs each)"
+	r_par+=("$(ratio "$c" "$m")") r_qd1+=("$(ratio "$c" "$q")") r_nomd5+=("$(ratio "$c" "$u")")
 done
-echo "maicache QD$par / curl, median per round:  $(printf '%s\n' "${r_par[@]}" | median)x"
-echo "maicache QD1 / curl, median per round:   $(printf '%s\n' "${r_qd1[@]}" | median)x"
-stop_daemon
+echo "maicache QD$par / curl, median per round:              $(printf '%s\n' "${r_par[@]}" | median)x"
+echo "maicache QD1 / curl, median per round:               $(printf '%s\n' "${r_qd1[@]}" | median)x"
+echo "maicache QD$par without MD5 / curl, median per round:  $(printf '%s\n' "${r_nomd5[@]}" | median)x"
