@@ -15,7 +15,8 @@
  *            it; must come before the pool is unmapped; safe to repeat and
  *            on a prefault never started
  *
- * The thread touches no state but its own: it only reads p->stop. On a
+ * The thread touches nothing of the daemon's: it writes only p->done,
+ * p->error and p->ended, and reads p->stop. On a
  * kernel without MADV_POPULATE_WRITE (before 5.14) its first chunk fails
  * with EINVAL and it ends; that is reported by mc_prefault_stop().
  */

@@ -35,7 +35,7 @@ mbps() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.1f", b / s / 1e6 }'; }
 secs_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }'; }
 median() { sort -g | awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-head -c $((size_mb << 20)) /dev/urandom >/tmp/cold.img
+head -c "$bytes" /dev/urandom >/tmp/cold.img
 azurite_start >/dev/null
 blob_mkcontainer bench --public blob
 blob_put bench cold.img /tmp/cold.img >/dev/null
@@ -48,7 +48,7 @@ for ((i = 0; i < 32; i++)); do
 	curl -sS --fail -o /dev/null -r 0-$((ext - 1)) "$url" || die "warm-up GET failed"
 done
 
-# (b) curl: one process, $n ranged GETs of 1 MiB, $par at a time over
+# (a) curl: one process, $n ranged GETs of 1 MiB, $par at a time over
 #     reused connections, bodies discarded. Prints seconds.
 args=()
 for ((i = 0; i < n; i++)); do
@@ -61,7 +61,7 @@ curl_pass() {
 	secs_since "$t0"
 }
 
-# (a), (c) maicache: a fresh device (nothing of the blob in the pool), read
+# (b), (c), (d) maicache: a fresh device (nothing of the blob in the pool), read
 #     once with QD 1 MiB reads in flight; every extent one GET. Prints seconds.
 max=$((par > 16 ? par : 16))
 mc_pass() {
