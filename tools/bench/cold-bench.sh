@@ -36,6 +36,7 @@
 #                     miss costs
 #   --host-cpu MODEL  the host's CPU model for the report (the guest's
 #                     /proc/cpuinfo shows the emulated one)
+#   --guest-cpu MODEL qemu's -cpu the VM was started with, for the report
 #   --variant NAME:SETTINGS  also run maicache with these daemon settings
 #                     (maicached --set KEY=VALUE each), interleaved with the
 #                     others in the same boot, as device "mc:NAME"; with any
@@ -59,6 +60,7 @@ RUNTIME=10
 REPEAT=3
 EXTENT=1M
 HOST_CPU=""
+GUEST_CPU="not given (--guest-cpu)"
 POOL_MB=""
 VARIANTS=()
 declare -A VARIANT_SET
@@ -69,6 +71,7 @@ while (($#)); do
 	--repeat) REPEAT=${2:?}; shift 2 ;;
 	--extent-size) EXTENT=${2:?}; shift 2 ;;
 	--host-cpu) HOST_CPU=${2:?}; shift 2 ;;
+	--guest-cpu) GUEST_CPU=${2:?}; shift 2 ;;
 	--pool-mb) POOL_MB=${2:?}; shift 2 ;;
 	--variant)
 		[[ ${2:-} =~ ^([A-Za-z0-9_-]+):([a-z_]+=[^,]+)(,[a-z_]+=[^,]+)*$ ]] ||
@@ -206,6 +209,8 @@ host_cpu=$HOST_CPU
 say "# maicache cold-read benchmark"
 say "guest kernel: $(uname -r)"
 say "host CPU: $host_cpu"
+copy_flags=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -xE 'erms|fsrm' | tr '\n' ' ' || true)
+say "guest CPU: qemu -cpu $GUEST_CPU; the guest's copy features: ${copy_flags:-none of erms, fsrm (the kernel copies 8 bytes a step)}"
 say "date: $(date -u +%Y-%m-%d); $(nproc) vCPU, $(awk '/MemTotal/ {printf "%d MiB", $2/1024}' /proc/meminfo) RAM, qemu TCG (software emulation); $(fio --version); nbd-server $(nbd-server -V 2>&1 | sed -n 's/.*version //p' | head -1)"
 say "file: $img on tmpfs, $SIZE_MB MiB of random bytes"
 say "maicache: maicached file source, extent $EXTENT, pool $POOL_MB MiB, max_parallel default; detach + attach before every run (pool bytes in use 0 between runs)"

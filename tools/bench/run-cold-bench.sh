@@ -3,9 +3,14 @@
 # source against loop with direct I/O and nbd on the same file) in a VM per
 # kernel, one boot each, and collect the reports.
 #
-# Usage: tools/bench/run-cold-bench.sh [--kernel KVER]... [-- COLD_BENCH_ARGS...]
+# Usage: tools/bench/run-cold-bench.sh [--kernel KVER]... [--cpu MODEL] [-- COLD_BENCH_ARGS...]
 #   --kernel KVER  only this kernel (repeatable; default: every kernel from
 #                  scripts/kernels.sh)
+#   --cpu MODEL    qemu's -cpu for the VM (default max,-erms: without ERMS
+#                  the guest kernel copies 8 bytes a step everywhere, where
+#                  with it copies to and from user memory are `rep movsb`,
+#                  which the emulator runs a byte at a time; see
+#                  docs/performance.md, "The emulator's byte copies")
 #   after --        arguments for cold-bench.sh (--size-mb N --runtime S
 #                  --repeat N --extent-size SIZE --pool-mb N)
 #
@@ -16,11 +21,13 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 kernels=()
+cpu=max,-erms
 while (($#)); do
 	case $1 in
 	--kernel) kernels+=("${2:?}"); shift 2 ;;
+	--cpu) cpu=${2:?}; shift 2 ;;
 	--) shift; break ;;
-	-h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run-cold-bench.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -40,8 +47,8 @@ host_cpu="$host_cpu, $(nproc) cores"
 rc=0
 for k in "${kernels[@]}"; do
 	# tmpfs file + pool of the same size, page cache of loop and nbd: 3 GiB is ample.
-	if "$REPO/tests/vm/run.sh" --kernel "$k" --mem 3G --timeout 2400 \
-		"$REPO/tools/bench/cold-bench.sh" --host-cpu "$host_cpu" "$@"; then
+	if "$REPO/tests/vm/run.sh" --kernel "$k" --cpu "$cpu" --mem 3G --timeout 2400 \
+		"$REPO/tools/bench/cold-bench.sh" --host-cpu "$host_cpu" --guest-cpu "$cpu" "$@"; then
 		cp "$REPO/build/vm-runs/$k/cold-bench/cold.txt" "$REPO/build/bench/$k-cold.txt"
 		echo "== $REPO/build/bench/$k-cold.txt"
 		cat "$REPO/build/bench/$k-cold.txt"
