@@ -26,7 +26,8 @@ const char *mc_miss_check(uint32_t extent_size, uint64_t dev_size,
 						      : "length is 0 or more than an extent";
 	if (m->slot_off > pool_size || m->len > pool_size - m->slot_off)
 		return "slot outside the pool";
-	if (m->extent > dev_size / unit || m->extent * unit + m->len > dev_size)
+	/* No sum that can wrap: past the first test, extent * unit <= dev_size. */
+	if (m->extent > dev_size / unit || m->len > dev_size - m->extent * unit)
 		return "extent past the end of the device";
 	return NULL;
 }

@@ -93,6 +93,26 @@ START_TEST(bad_fields_refused)
 }
 END_TEST
 
+START_TEST(end_of_device_does_not_wrap)
+{
+	/*
+	 * The last part of a device of 2^64 - 1 bytes ends one byte short;
+	 * its start plus its length is 2^64, which as a sum wraps to 0 and
+	 * was taken for a part within the device (found by fuzz_miss_check,
+	 * seed regress-device-end-wraps).
+	 */
+	uint64_t last = UINT64_MAX / PART;
+
+	vol.dev_size = UINT64_MAX;
+	refused(miss(last, PART, MAICACHE_MISS_PART), "past the end");
+	ck_assert_ptr_null(mc_miss_check(vol.extent_size, vol.dev_size, POOL,
+					 &(struct mc_miss){ .extent = last, .slot_off = 0,
+							    .len = PART - 1, .extent_shift = 20,
+							    .flags = MAICACHE_MISS_PART }));
+	refused(miss(UINT64_MAX / EXT, EXT, 0), "past the end");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("fill");
@@ -102,6 +122,7 @@ int main(void)
 	tcase_add_test(tc, extents_within_the_volume);
 	tcase_add_test(tc, parts_within_the_volume);
 	tcase_add_test(tc, bad_fields_refused);
+	tcase_add_test(tc, end_of_device_does_not_wrap);
 	suite_add_tcase(s, tc);
 	return mc_check_run(s);
 }
