@@ -124,6 +124,7 @@ struct mc_pool {
 	u32 nr_units;			/* 64 KiB units; slots[] entries */
 	struct mc_slot *slots;		/* one per unit; a slot uses its first */
 	s8 *seg_class;			/* per segment: class, or -1 when free */
+	u8 *seg_used;			/* per segment: slots not free */
 	spinlock_t seg_lock;		/* seg_class changes */
 	struct mc_class classes[MC_NR_CLASSES];
 };

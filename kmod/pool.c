@@ -4,7 +4,9 @@
  *
  * The pool is cut into 4 MiB segments. A segment is handed to one
  * extent-size class when that class needs room and is cut into slots of its
- * size; classes give segments back when another class runs short. Within a
+ * size. A segment whose every slot is free again (its devices removed, its
+ * fills failed) goes back to the pool at once, and a class short of room
+ * takes one holding idle extents from the class with the most. Within a
  * class, the eviction policy picks victims. Slot metadata lives in an array
  * with one entry per 64 KiB unit, so a slot's index in the ring ABI and its
  * offset in the pool convert with a shift.
@@ -71,6 +73,11 @@ struct mc_slot *mc_slot_from_index(struct mc_pool *pool, u32 index)
 	return &pool->slots[index];
 }
 
+static inline u32 mc_slot_seg(struct mc_pool *pool, struct mc_slot *slot)
+{
+	return (slot - pool->slots) >> (MC_SEG_SHIFT - MC_UNIT_SHIFT);
+}
+
 static void mc_slot_init_free(struct mc_class *c, struct mc_slot *slot,
 			      u32 class)
 {
@@ -104,6 +111,43 @@ static bool mc_class_grow(struct mc_pool *pool, struct mc_class *c, u32 class)
 	c->nr_segments++;
 	mc_policy_set_capacity(&c->policy, c->nr_segments * slots_per_segment(class));
 	return true;
+}
+
+/*
+ * Give segment seg of class c back to the pool: every slot in it is free and
+ * on c's free list. Called with c->lock held.
+ */
+static void mc_seg_release(struct mc_pool *pool, struct mc_class *c,
+			   u32 class, u32 seg)
+{
+	u32 first = seg << (MC_SEG_SHIFT - MC_UNIT_SHIFT);
+	u32 i, per_seg = slots_per_segment(class);
+
+	for (i = 0; i < per_seg; i++)
+		list_del(&pool->slots[first + (i << class)].pnode.link);
+	c->nr_segments--;
+	mc_policy_set_capacity(&c->policy, c->nr_segments * per_seg);
+	spin_lock(&pool->seg_lock);
+	WRITE_ONCE(pool->seg_class[seg], -1);
+	spin_unlock(&pool->seg_lock);
+}
+
+/*
+ * A slot not in the cache goes back to its class's free list, and its
+ * segment to the pool when that was the segment's last slot in use. Called
+ * with c->lock held.
+ */
+static void mc_slot_free(struct mc_pool *pool, struct mc_class *c,
+			 struct mc_slot *slot)
+{
+	u32 seg = mc_slot_seg(pool, slot);
+
+	slot->state = MC_SLOT_FREE;
+	slot->dev = NULL;
+	list_add(&slot->pnode.link, &c->free);
+	c->nr_used--;
+	if (!--pool->seg_used[seg])
+		mc_seg_release(pool, c, slot->class, seg);
 }
 
 static bool mc_claim(struct mc_policy_node *n, void *arg)
@@ -146,24 +190,19 @@ static bool mc_class_shrink(struct mc_pool *pool, struct mc_class *d, u32 class)
 	return false;
 
 release:
+	/* The last slot freed gives the segment back (mc_slot_free()). */
 	for (i = 0; i < per_seg; i++) {
 		struct mc_slot *s = &pool->slots[first + (i << class)];
 
-		if (s->state == MC_SLOT_FREE) {
-			list_del(&s->pnode.link);
+		if (s->state == MC_SLOT_FREE)
 			continue;
-		}
 		mc_policy_remove(&d->policy, &s->pnode);
 		pool->unindex(s, true);
-		s->state = MC_SLOT_FREE;
-		s->dev = NULL;
-		d->nr_used--;
+		mc_slot_free(pool, d, s);
 	}
-	d->nr_segments--;
-	mc_policy_set_capacity(&d->policy, d->nr_segments * per_seg);
-	spin_lock(&pool->seg_lock);
-	WRITE_ONCE(pool->seg_class[seg], -1);
-	spin_unlock(&pool->seg_lock);
+	/* A segment with no slot in use had none to free. */
+	if (READ_ONCE(pool->seg_class[seg]) == class)
+		mc_seg_release(pool, d, class, seg);
 	return true;
 }
 
@@ -213,6 +252,7 @@ static struct mc_slot *mc_class_take(struct mc_pool *pool, struct mc_class *c,
 		slot = list_first_entry(&c->free, struct mc_slot, pnode.link);
 		list_del(&slot->pnode.link);
 		c->nr_used++;
+		pool->seg_used[mc_slot_seg(pool, slot)]++;
 		return slot;
 	}
 	victim = mc_policy_evict(&c->policy, mc_claim, NULL);
@@ -297,10 +337,7 @@ void mc_slot_put(struct mc_slot *slot)
 	spin_lock(&c->lock);
 	if (slot->pnode.queue != MC_Q_NONE)
 		mc_policy_remove(&c->policy, &slot->pnode);
-	slot->state = MC_SLOT_FREE;
-	slot->dev = NULL;
-	list_add(&slot->pnode.link, &c->free);
-	c->nr_used--;
+	mc_slot_free(mc_pool, c, slot);
 	spin_unlock(&c->lock);
 }
 
@@ -322,10 +359,7 @@ bool mc_slot_reclaim(struct mc_slot *slot, struct mc_dev *dev, u64 extent,
 	if (ok) {
 		mc_pool->unindex(slot, false);
 		mc_policy_remove(&c->policy, &slot->pnode);
-		slot->state = MC_SLOT_FREE;
-		slot->dev = NULL;
-		list_add(&slot->pnode.link, &c->free);
-		c->nr_used--;
+		mc_slot_free(mc_pool, c, slot);
 	}
 out:
 	spin_unlock(&c->lock);
@@ -418,7 +452,11 @@ int mc_pool_create(u64 size, mc_unindex_fn unindex, struct mc_pool **out)
 	pool->slots = kvcalloc(pool->nr_units, sizeof(*pool->slots),
 			       GFP_KERNEL);
 	pool->seg_class = kvmalloc(pool->nr_segments, GFP_KERNEL);
-	if (!pool->seg_mem || !pool->slots || !pool->seg_class)
+	/* A segment has 64 slots at most: a u8 counts them. */
+	BUILD_BUG_ON(BIT(MC_SEG_SHIFT - MC_UNIT_SHIFT) > U8_MAX);
+	pool->seg_used = kvcalloc(pool->nr_segments, sizeof(*pool->seg_used),
+				  GFP_KERNEL);
+	if (!pool->seg_mem || !pool->slots || !pool->seg_class || !pool->seg_used)
 		goto err;
 	for (i = 0; i < pool->nr_segments; i++) {
 		pool->seg_mem[i] = mc_seg_alloc(true, &pool->nr_contig);
@@ -450,6 +488,7 @@ err_policy:
 		mc_policy_destroy(&pool->classes[i].policy);
 err:
 	mc_pool_free_mem(pool);
+	kvfree(pool->seg_used);
 	kvfree(pool->seg_class);
 	kvfree(pool->slots);
 	kfree(pool);
@@ -464,6 +503,7 @@ static void mc_pool_release(struct kref *kref)
 	for (i = 0; i < MC_NR_CLASSES; i++)
 		mc_policy_destroy(&pool->classes[i].policy);
 	mc_pool_free_mem(pool);
+	kvfree(pool->seg_used);
 	kvfree(pool->seg_class);
 	kvfree(pool->slots);
 	kfree(pool);

@@ -785,6 +785,50 @@ static void pool_free_segment_before_stealing(struct kunit *test)
 }
 
 /*
+ * A segment whose slots are all free again goes back to the pool: once a
+ * device's parts are dropped, extents use the whole pool and evict nothing
+ * (the part class kept its segment, and extents evicted each other in the
+ * other half of the pool).
+ */
+static void pool_freed_segment_goes_back(struct kunit *test)
+{
+	struct ring_test *t = test->priv;
+	struct mc_stats s;
+	u32 i;
+
+	mc_part_fills = true;
+	for (i = 0; i < 4; i++) {
+		struct test_read *r = test_read(test, 3 * i * TEST_EXTENT + 4096, 4096);
+
+		mc_read_bio(&t->dev, &r->bio);
+		KUNIT_ASSERT_EQ(test, misses_posted(), i + 1);
+		expect_miss(test, i, MAICACHE_MISS_PART, 3 * i * 16, SZ_64K);
+		daemon_fill(i, 0);
+		KUNIT_ASSERT_EQ(test, r->ended, 1);
+	}
+	KUNIT_EXPECT_EQ(test, mc_pool->classes[0].nr_segments, 1U);
+	mc_cache_drop_dev(&t->dev);
+	KUNIT_EXPECT_EQ(test, mc_pool->classes[0].nr_segments, 0U);
+	KUNIT_EXPECT_EQ(test, mc_pool_used_bytes(mc_pool), 0ULL);
+
+	mc_part_fills = false;
+	for (i = 0; i < 8; i++) {
+		struct test_read *r = test_read(test, i * TEST_EXTENT, 4096);
+
+		mc_read_bio(&t->dev, &r->bio);
+		KUNIT_ASSERT_EQ(test, misses_posted(), i + 5);
+		daemon_fill(i + 4, 0);
+		KUNIT_ASSERT_EQ(test, r->ended, 1);
+		KUNIT_EXPECT_EQ(test, test_read_errors(r), 0U);
+	}
+	mc_dev_stats(&t->dev, &s);
+	KUNIT_EXPECT_EQ(test, s.evictions, 0ULL);
+	KUNIT_EXPECT_EQ(test, mc_pool_used_bytes(mc_pool), TEST_POOL);
+	for (i = 0; i < 8; i++)
+		KUNIT_EXPECT_NOT_NULL(test, xa_load(&t->dev.extents, i));
+}
+
+/*
  * Random reads that fall in one extent or in neighbouring ones are no
  * stream: each fills its part. A read that starts where the last ended is.
  */
@@ -924,6 +968,7 @@ static struct kunit_case read_cases[] = {
 	KUNIT_CASE(read_neighbour_random_reads_fill_parts),
 	KUNIT_CASE(read_prefers_extent_to_part),
 	KUNIT_CASE(pool_free_segment_before_stealing),
+	KUNIT_CASE(pool_freed_segment_goes_back),
 	KUNIT_CASE(read_busy_pool_retries),
 	KUNIT_CASE(read_removal_ends_reads),
 	{}
