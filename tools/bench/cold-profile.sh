@@ -9,8 +9,12 @@
 # state of a daemon that has run a while.
 #
 # Usage:
-#   tests/vm/run.sh --kernel KVER --mem 3G --timeout 1200 \
+#   tests/vm/run.sh --kernel KVER [--cpu max,-erms] --mem 3G --timeout 1200 \
 #       tools/bench/cold-profile.sh [--size-mb N] [--iodepth N] [--set KEY=VALUE]...
+# With qemu's -cpu max the guest has ERMS, and its copies to and from user
+# memory (the daemon's file reads into the pool) are `rep movsb`, which the
+# emulator runs a byte at a time: they show up many times their cost on
+# hardware. -cpu max,-erms is what tools/bench/run-cold-bench.sh uses.
 #   --size-mb N      the file, MiB (default 256)
 #   --iodepth N      fio's depth (default 1)
 #   --set KEY=VALUE  a maicached setting (repeatable)
@@ -103,7 +107,8 @@ hot() {	# perf.data
 }
 
 say "# maicache cold sequential profile"
-say "guest kernel: $(uname -r); $(nproc) vCPU; qemu TCG; $(fio --version); $(perf version)"
+copy_flags=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -xE 'erms|fsrm' | tr '\n' ' ' || true)
+say "guest kernel: $(uname -r); $(nproc) vCPU; qemu TCG; copy features: ${copy_flags:-none of erms, fsrm}; $(fio --version); $(perf version)"
 say "file: $img on tmpfs, $SIZE_MB MiB; fio 1 MiB sequential, iodepth $QD, one pass"
 say "maicached settings: ${SETS[*]:-defaults}; loop: $loopdev loop/dio=$(cat "/sys/block/${loopdev#/dev/}/loop/dio")"
 warm_rate=$(mc_pass)
