@@ -54,6 +54,8 @@ set -euo pipefail
 . "$MAICACHE_ROOT/tests/vm/maicache.sh"
 # shellcheck source=tests/vm/daemon.sh
 . "$MAICACHE_ROOT/tests/vm/daemon.sh"
+# shellcheck source=tools/bench/cold-lib.sh
+. "$MAICACHE_ROOT/tools/bench/cold-lib.sh"
 
 SIZE_MB=256
 RUNTIME=10
@@ -147,11 +149,7 @@ mc_detach() {
 pool_used() { "$ctl" --json pool | json_num used; }
 
 # -------------------------------------------------------------------- loop
-vm_modprobe loop
-# tmpfs takes O_DIRECT from 6.6 on; before, loop reads through the page
-# cache (loop/dio 0 in the header says so).
-loopdev=$(losetup --find --show --read-only --direct-io=on "$img" 2>/dev/null) ||
-	loopdev=$(losetup --find --show --read-only "$img") || die "losetup failed"
+loopdev=$(loop_on_file "$img")
 loop_dio=$(cat "/sys/block/${loopdev#/dev/}/loop/dio" 2>/dev/null || echo "?")
 
 # --------------------------------------------------------------------- nbd
@@ -209,8 +207,7 @@ host_cpu=$HOST_CPU
 say "# maicache cold-read benchmark"
 say "guest kernel: $(uname -r)"
 say "host CPU: $host_cpu"
-copy_flags=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -xE 'erms|fsrm' | tr '\n' ' ' || true)
-say "guest CPU: qemu -cpu $GUEST_CPU; the guest's copy features: ${copy_flags:-none of erms, fsrm (the kernel copies 8 bytes a step)}"
+say "guest CPU: qemu -cpu $GUEST_CPU; the guest's copy features: $(guest_copy_features)"
 say "date: $(date -u +%Y-%m-%d); $(nproc) vCPU, $(awk '/MemTotal/ {printf "%d MiB", $2/1024}' /proc/meminfo) RAM, qemu TCG (software emulation); $(fio --version); nbd-server $(nbd-server -V 2>&1 | sed -n 's/.*version //p' | head -1)"
 say "file: $img on tmpfs, $SIZE_MB MiB of random bytes"
 say "maicache: maicached file source, extent $EXTENT, pool $POOL_MB MiB, max_parallel default; detach + attach before every run (pool bytes in use 0 between runs)"

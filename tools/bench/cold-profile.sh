@@ -29,6 +29,8 @@ set -euo pipefail
 . "$MAICACHE_ROOT/tests/vm/maicache.sh"
 # shellcheck source=tests/vm/daemon.sh
 . "$MAICACHE_ROOT/tests/vm/daemon.sh"
+# shellcheck source=tools/bench/cold-lib.sh
+. "$MAICACHE_ROOT/tools/bench/cold-lib.sh"
 
 SIZE_MB=256
 QD=1
@@ -61,9 +63,7 @@ head -c "$SIZE" /dev/urandom >"$img"
 "$ctl" pool --size "$(((SIZE_MB + 35) / 4 * 4))M" >/dev/null
 rm -rf "$mc_state"
 start_daemon "${SETS[@]}"
-vm_modprobe loop
-loopdev=$(losetup --find --show --read-only --direct-io=on "$img" 2>/dev/null) ||
-	loopdev=$(losetup --find --show --read-only "$img") || die "losetup failed"
+loopdev=$(loop_on_file "$img")
 
 pass() {	# DEV [perf.data]: one fio pass; prints MB/s
 	local dev=$1 data=${2:-} cmd json=$out/fio-$RANDOM.json
@@ -107,8 +107,7 @@ hot() {	# perf.data
 }
 
 say "# maicache cold sequential profile"
-copy_flags=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -xE 'erms|fsrm' | tr '\n' ' ' || true)
-say "guest kernel: $(uname -r); $(nproc) vCPU; qemu TCG; copy features: ${copy_flags:-none of erms, fsrm}; $(fio --version); $(perf version)"
+say "guest kernel: $(uname -r); $(nproc) vCPU; qemu TCG; copy features: $(guest_copy_features); $(fio --version); $(perf version)"
 say "file: $img on tmpfs, $SIZE_MB MiB; fio 1 MiB sequential, iodepth $QD, one pass"
 say "maicached settings: ${SETS[*]:-defaults}; loop: $loopdev loop/dio=$(cat "/sys/block/${loopdev#/dev/}/loop/dio")"
 warm_rate=$(mc_pass)
