@@ -84,11 +84,13 @@ static struct mc_member member(const char *hex, const char *addr)
 	return m;
 }
 
+#define WATCH_GONE_MAX 8
+
 struct watch {
 	struct mc_etcd_watch w;
 	struct mc_members ms;
 	int puts, dels, errors;
-	struct mc_node_id gone[8];	/* the first deletes, in order */
+	struct mc_node_id gone[WATCH_GONE_MAX];	/* the first deletes, in order */
 	char err[256];
 };
 
@@ -98,7 +100,7 @@ static void on_event(void *arg, const struct mc_node_id *id, const struct mc_mem
 
 	if (m)
 		wa->puts++;
-	else if (wa->dels++ < 8)
+	else if (wa->dels++ < WATCH_GONE_MAX)
 		wa->gone[wa->dels - 1] = *id;
 	mc_members_apply(&wa->ms, id, m);
 }
@@ -108,7 +110,7 @@ static bool saw_gone(const struct watch *wa, const struct mc_node_id *id)
 {
 	int i;
 
-	for (i = 0; i < wa->dels && i < 8; i++)
+	for (i = 0; i < wa->dels && i < WATCH_GONE_MAX; i++)
 		if (!memcmp(&wa->gone[i], id, sizeof(*id)))
 			return true;
 	return false;
