@@ -40,3 +40,14 @@ vm_life_dir() {
 	local base=${MAICACHE_OUT%.life*}
 	if (($1 == 1)); then echo "$base"; else echo "$base.life$1"; fi
 }
+
+# guest_copy_features: the CPU features that choose the guest kernel's
+# copy routines, or "none". REP_GOOD makes copy_page() (and 6.1's memcpy)
+# `rep movsq`; ERMS makes user copies (and 6.1's memcpy) `rep movsb`, which
+# qemu TCG runs a byte at a time; FSRM makes 6.12's memcpy `rep movsb`
+# (docs/performance.md, "The emulator's byte copies").
+guest_copy_features() {
+	local f
+	f=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -xE 'rep_good|erms|fsrm' | tr '\n' ' ' || true)
+	echo "${f:-none of rep_good, erms, fsrm (the kernel copies 8 bytes a step)}"
+}

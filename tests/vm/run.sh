@@ -1,9 +1,10 @@
 #!/bin/bash
 # Run one test script inside a qemu VM booted on a Debian kernel from the cache.
 # Usage: tests/vm/run.sh [--kernel KVER] [--timeout SECS] [--no-load] [--mem SIZE]
-#                        [--smp N] [--cpu MODEL] [--node I --vde SOCK [--life L]]
-#                        TEST_SCRIPT [ARGS...]
+#                        [--smp N] [--cpu MODEL] [--append ARGS]
+#                        [--node I --vde SOCK [--life L]] TEST_SCRIPT [ARGS...]
 # --cpu MODEL: qemu's -cpu (default max).
+# --append ARGS: more for the guest kernel's command line (clearcpuid=...).
 # --node I --vde SOCK: node I of a multi-VM test (tests/vm/multi.sh): a NIC on
 # the VDE switch at SOCK, MAICACHE_NODE=I inside, output under node<I>/.
 # --life L: the node's L-th boot (MAICACHE_LIFE=L inside, output under
@@ -16,7 +17,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 CACHE=${MAICACHE_CACHE:-$REPO/.cache}
 
 usage() {
-	sed -n '3,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '3,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 2; }
@@ -27,6 +28,7 @@ LOAD=1
 MEM=2G
 SMP=2
 CPU=max
+APPEND=""
 NODE=""
 VDE=""
 LIFE=1
@@ -38,6 +40,7 @@ while (($#)); do
 	--mem) MEM=${2:?}; shift 2 ;;
 	--smp) SMP=${2:?}; shift 2 ;;
 	--cpu) CPU=${2:?}; shift 2 ;;
+	--append) APPEND=${2:?}; shift 2 ;;
 	--node) NODE=${2:?}; shift 2 ;;
 	--vde) VDE=${2:?}; shift 2 ;;
 	--life) LIFE=${2:?}; shift 2 ;;
@@ -332,7 +335,7 @@ QEMU=(
 	qemu-system-x86_64 -machine q35 -cpu "$CPU" -smp "$SMP" -m "$MEM"
 	-nographic -no-reboot -nic none
 	-kernel "$VMLINUZ" -initrd "$CACHE/initramfs/$KVER.cpio.gz"
-	-append "console=ttyS0 panic=-1 loglevel=5 printk.time=1 no_timer_check slab_nomerge"
+	-append "console=ttyS0 panic=-1 loglevel=5 printk.time=1 no_timer_check slab_nomerge${APPEND:+ $APPEND}"
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
 	-virtfs "local,path=${OUTDIR//,/,,},mount_tag=out,security_model=none,multidevs=remap"
 	-pidfile "$OUTDIR/.vm/qemu.pid"

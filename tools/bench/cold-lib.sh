@@ -10,13 +10,3 @@ loop_on_file() {
 	losetup --find --show --read-only --direct-io=on "$1" 2>/dev/null ||
 		losetup --find --show --read-only "$1" || die "losetup on $1 failed"
 }
-
-# guest_copy_features: which of ERMS and FSRM the guest's CPU has, or
-# "none": with ERMS the kernel's copies to and from user memory are
-# `rep movsb`, which qemu TCG runs a byte at a time (docs/performance.md,
-# "The emulator's byte copies").
-guest_copy_features() {
-	local f
-	f=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -xE 'erms|fsrm' | tr '\n' ' ' || true)
-	echo "${f:-none of erms, fsrm (the kernel copies 8 bytes a step)}"
-}

@@ -10,6 +10,9 @@
 #   rdma   (2 nodes with Soft-RoCE) a peer fetch over RDMA against
 #          ib_read_bw and ib_read_lat on the same link (>= 0.8x) and
 #          against the TCP path; the daemons' CPU time per GB both ways
+#   blob   (2 nodes; Azurite alone on node 0) a cold read of a 128 MiB blob
+#          through maicache on node 1 against parallel curl ranged GETs of
+#          it from the same node (>= 0.9x; tools/bench/blob-lib.sh)
 #
 # Usage: tools/bench/multi-bench.sh BENCH [--kernel KVER] [--nodes N]
 # Report: build/bench/BENCH-<kver>.txt
@@ -17,10 +20,10 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BENCH=${1:-}
-[[ -f $REPO/tools/bench/multi/$BENCH.sh ]] || { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[[ -f $REPO/tools/bench/multi/$BENCH.sh ]] || { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 shift
 KVER=""
-case $BENCH in rdma) NODES=2 ;; *) NODES=4 ;; esac
+case $BENCH in rdma | blob) NODES=2 ;; *) NODES=4 ;; esac
 while (($#)); do
 	case $1 in
 	--kernel) KVER=${2:?}; shift 2 ;;

@@ -6,8 +6,10 @@
 # Usage (through the harness; tools/bench/run-bench.sh does this per kernel):
 #   tests/vm/run.sh --kernel KVER --mem 3G --timeout 1500 \
 #       tools/bench/vm-bench.sh [--size-mb N] [--runtime S] [--repeat N] [--host-cpu MODEL]
+#                               [--guest-cpu MODEL]
 #   --host-cpu MODEL  the host's CPU for the report: results from two machines
 #                     differ with it (the guest sees only the emulated one)
+#   --guest-cpu MODEL qemu's -cpu the VM was started with, for the report
 #
 # Output: the report on stdout and in $MAICACHE_OUT/bench.txt; raw fio JSON in
 # $MAICACHE_OUT/fio/. Exits non-zero if the maicache device took a single miss
@@ -20,12 +22,14 @@ SIZE_MB=256	# every device
 RUNTIME=10	# seconds per fio run
 REPEAT=3	# runs per (workload, device); the median is reported
 HOST_CPU=""
+GUEST_CPU="not given (--guest-cpu)"
 while (($#)); do
 	case $1 in
 	--size-mb) SIZE_MB=${2:?}; shift 2 ;;
 	--runtime) RUNTIME=${2:?}; shift 2 ;;
 	--repeat) REPEAT=${2:?}; shift 2 ;;
 	--host-cpu) HOST_CPU=${2:?}; shift 2 ;;
+	--guest-cpu) GUEST_CPU=${2:?}; shift 2 ;;
 	*) die "unknown argument $1" ;;
 	esac
 done
@@ -119,7 +123,10 @@ warm=$(counters)
 
 say "# maicache hit-path benchmark"
 say "host: ${HOST_CPU:-not given (--host-cpu)}"
+say "guest CPU: qemu -cpu $GUEST_CPU; the guest's copy features: $(guest_copy_features)"
+grep -qw clearcpuid /proc/cmdline && say "guest kernel command line: $(cat /proc/cmdline)"
 say "kernel $(uname -r); $(nproc) vCPU; $(awk '/MemTotal/ {printf "%d MiB", $2/1024}' /proc/meminfo) RAM; qemu TCG (software emulation); $(fio --version)"
+say "pool: $(dmesg | grep -o 'pool [a-z ]*[0-9]* MiB ([0-9]* of [0-9]* segments contiguous)' | tail -1)"
 say "devices: $SIZE_MB MiB each; brd $brd, null_blk $null (memory_backed, irqmode 0, $(nproc) submit queues, depth 128), maicache $mc (extent 1 MiB, pool $POOL_MB MiB, mc-filler --pattern)"
 for d in "$brd" "$null" "$mc"; do
 	q=/sys/block/$(basename "$d")/queue
