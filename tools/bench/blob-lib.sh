@@ -23,8 +23,8 @@
 #       is compared with the mean of the two passes around it, so a source
 #       whose rate drifts through the round (Azurite warming up) favours
 #       neither side. Prints MB/s of each pass, curl's spread within the
-#       round, and the medians of the ratios per round. Each maicache pass
-#       must make SIZE_MB GETs.
+#       round, the medians of the ratios per round and the daemon's CPU
+#       time per MiB. Each maicache pass must make SIZE_MB GETs.
 
 _bb_mbps() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.1f", b / s / 1e6 }'; }
 _bb_secs_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }'; }
@@ -43,16 +43,25 @@ _bb_curl_pass() {
 	_bb_secs_since "$t0"
 }
 
-# _bb_mc_pass QD: seconds for the whole blob through a fresh device.
+# _bb_cpu_ms: the daemon's user + system CPU time so far, in ms.
+_bb_cpu_ms() {
+	# shellcheck disable=SC2154 # dpid: tests/vm/daemon.sh
+	awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$dpid/stat"
+}
+
+# _bb_mc_pass QD: seconds for the whole blob through a fresh device; the
+# daemon's CPU ms for it go to /tmp/bb-cpu.
 _bb_mc_pass() {
-	local qd=$1 dev gets0 t0 s
+	local qd=$1 dev gets0 t0 s cpu0
 	gets0=$(daemon_stat blob_gets)
+	cpu0=$(_bb_cpu_ms)
 	dev=$(attach "$_bb_url" --extent-size 1M --anonymous)
 	t0=$EPOCHREALTIME
 	fio --name=cold --filename="$dev" --rw=read --bs=1M --iodepth="$qd" --ioengine=io_uring \
 		--direct=1 --size="$_bb_bytes" --eta=never --output=/tmp/fio-cold.log ||
 		{ cat /tmp/fio-cold.log >&2; die "fio failed"; }
 	s=$(_bb_secs_since "$t0")
+	echo $(($(_bb_cpu_ms) - cpu0)) >/tmp/bb-cpu
 	# shellcheck disable=SC2154 # ctl: tests/vm/maicache.sh
 	"$ctl" detach "$dev" >/dev/null
 	assert_eq "$(($(daemon_stat blob_gets) - gets0))" "$_bb_n" "GETs of a cold read at QD$qd"
@@ -64,7 +73,7 @@ blob_bench() {
 	_bb_n=$2
 	_bb_par=$3
 	local rounds=$4 ext=$((1 << 20)) md5="x-ms-range-get-content-md5: true"
-	local max r i c1 c2 k1 k2 m q u spread r_par=() r_qd1=() r_nomd5=() r_cost=() spreads=()
+	local max r i c1 c2 k1 k2 m q u cm cu spread cpus=() cpus_nomd5=() r_par=() r_qd1=() r_nomd5=() r_cost=() spreads=()
 	_bb_bytes=$((_bb_n << 20))
 	_bb_args=()
 	for ((i = 0; i < _bb_n; i++)); do
@@ -85,10 +94,12 @@ blob_bench() {
 		k1=$(_bb_curl_pass "$md5")
 		start_daemon --set max_parallel="$max"
 		m=$(_bb_mc_pass "$_bb_par")
+		cm=$(cat /tmp/bb-cpu)
 		q=$(_bb_mc_pass 1)
 		stop_daemon
 		start_daemon --set max_parallel="$max" --set verify_md5=0
 		u=$(_bb_mc_pass "$_bb_par")
+		cu=$(cat /tmp/bb-cpu)
 		stop_daemon
 		k2=$(_bb_curl_pass "$md5")
 		c2=$(_bb_curl_pass)
@@ -96,7 +107,9 @@ blob_bench() {
 		echo "round $r: curl $(_bb_mbps $_bb_bytes "$c1") then $(_bb_mbps $_bb_bytes "$c2") MB/s," \
 			"curl MD5 $(_bb_mbps $_bb_bytes "$k1") then $(_bb_mbps $_bb_bytes "$k2") MB/s;" \
 			"maicache QD$_bb_par $(_bb_mbps $_bb_bytes "$m") MB/s, QD1 $(_bb_mbps $_bb_bytes "$q") MB/s," \
-			"QD$_bb_par without MD5 $(_bb_mbps $_bb_bytes "$u") MB/s ($_bb_n GETs each)"
+			"QD$_bb_par without MD5 $(_bb_mbps $_bb_bytes "$u") MB/s ($_bb_n GETs each);" \
+			"the daemon's CPU: $cm ms at QD$_bb_par, $cu ms without MD5"
+		cpus+=("$cm") cpus_nomd5+=("$cu")
 		r_par+=("$(_bb_ratio "$k1" "$k2" "$m")")
 		r_qd1+=("$(_bb_ratio "$k1" "$k2" "$q")")
 		r_nomd5+=("$(_bb_ratio "$c1" "$c2" "$u")")
@@ -108,4 +121,6 @@ blob_bench() {
 	echo "maicache QD1 / curl MD5, median per round:              $(printf '%s\n' "${r_qd1[@]}" | _bb_median)x"
 	echo "maicache QD$_bb_par without MD5 / curl, median per round:     $(printf '%s\n' "${r_nomd5[@]}" | _bb_median)x"
 	echo "maicache QD$_bb_par (MD5 checked) / curl, median per round:   $(printf '%s\n' "${r_cost[@]}" | _bb_median)x"
+	echo "the daemon's CPU per MiB read, median: $(printf '%s\n' "${cpus[@]}" | awk -v n="$_bb_n" '{ print $1 / n }' | _bb_median) ms," \
+		"without MD5 $(printf '%s\n' "${cpus_nomd5[@]}" | awk -v n="$_bb_n" '{ print $1 / n }' | _bb_median) ms"
 }
