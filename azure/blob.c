@@ -47,6 +47,12 @@
 #define ERRBODY_MAX	2048
 #define TOKEN_MAX	16384
 #define WHAT_MAX	256	/* how much of the URL messages repeat */
+/*
+ * libcurl hands a body over in pieces of its receive buffer, a recv() and
+ * an on_body() call each: 16 KiB by default, 64 or more pieces per 1 MiB
+ * extent. At 256 KiB as few as 4, for 256 KiB per request in flight.
+ */
+#define RECV_BUF	(256 * 1024L)
 
 enum req_kind { REQ_PROPS, REQ_READ };
 enum req_state { RQ_QUEUED, RQ_RUNNING, RQ_BACKOFF, RQ_DONE };
@@ -518,6 +524,7 @@ static int setup_easy(struct req *q, uint64_t timeout_ms)
 	     !curl_easy_setopt(e, CURLOPT_WRITEDATA, q) &&
 	     !curl_easy_setopt(e, CURLOPT_PRIVATE, q) &&
 	     !curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms) &&
+	     !curl_easy_setopt(e, CURLOPT_BUFFERSIZE, RECV_BUF) &&
 	     !curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) &&
 	     !curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) &&
 	     /* Would print the Authorization header and the SAS: debug only. */
