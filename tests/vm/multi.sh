@@ -10,7 +10,8 @@
 # Files every node needs (a group key) go in $MAICACHE_SHARED, a directory
 # of the host the nodes read through the read-only host root.
 #
-# Usage: tests/vm/multi.sh [--kernel KVER] [--timeout SECS] --nodes N TEST_SCRIPT
+# Usage: tests/vm/multi.sh [--kernel KVER] [--timeout SECS] [--cpu MODEL] --nodes N TEST_SCRIPT
+# (--cpu: qemu's -cpu for every node, as tests/vm/run.sh --cpu; default max)
 # Prints "PASS <test> [<kver>] (N nodes, <secs>s)" or FAIL with each node's line.
 set -euo pipefail
 
@@ -18,16 +19,18 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 KVER=""
 TIMEOUT=""
 NODES=""
+CPU=max
 while (($#)); do
 	case $1 in
 	--kernel) KVER=${2:?}; shift 2 ;;
 	--timeout) TIMEOUT=${2:?}; shift 2 ;;
 	--nodes) NODES=${2:?}; shift 2 ;;
+	--cpu) CPU=${2:?}; shift 2 ;;
 	*) break ;;
 	esac
 done
 if (($# != 1)) || ! [[ $NODES =~ ^[0-9]+$ ]] || ((NODES < 2 || NODES > 16)); then
-	sed -n '13,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '13,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 fi
 TEST=$(realpath -e -- "$1")
@@ -63,7 +66,7 @@ node() {
 	for ((;;)); do
 		rc=0
 		MAICACHE_SHARED=$run/shared MAICACHE_NODES=$NODES "$REPO/tests/vm/run.sh" --kernel "$KVER" \
-			--timeout "$TIMEOUT" --smp 1 --mem 1G --node "$i" --life "$life" --vde "$sw" "$TEST" \
+			--timeout "$TIMEOUT" --cpu "$CPU" --smp 1 --mem 1G --node "$i" --life "$life" --vde "$sw" "$TEST" \
 			>>"$run/node$i.result" 2>&1 || rc=$?
 		((rc == 3)) || return "$rc"
 		life=$((life + 1))

@@ -14,27 +14,31 @@
 #          through maicache on node 1 against parallel curl ranged GETs of
 #          it from the same node (>= 0.9x; tools/bench/blob-lib.sh)
 #
-# Usage: tools/bench/multi-bench.sh BENCH [--kernel KVER] [--nodes N]
+# Usage: tools/bench/multi-bench.sh BENCH [--kernel KVER] [--nodes N] [--cpu MODEL]
+#   --cpu MODEL  qemu's -cpu for every node (default max; max,-erms costs
+#                copies as hardware does, docs/performance.md)
 # Report: build/bench/BENCH-<kver>.txt
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BENCH=${1:-}
-[[ -f $REPO/tools/bench/multi/$BENCH.sh ]] || { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[[ -f $REPO/tools/bench/multi/$BENCH.sh ]] || { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 shift
 KVER=""
+CPU=max
 case $BENCH in rdma | blob) NODES=2 ;; *) NODES=4 ;; esac
 while (($#)); do
 	case $1 in
 	--kernel) KVER=${2:?}; shift 2 ;;
 	--nodes) NODES=${2:?}; shift 2 ;;
+	--cpu) CPU=${2:?}; shift 2 ;;
 	*) echo "multi-bench.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
 [[ -n $KVER ]] || KVER=$("$REPO/scripts/kernels.sh" | tail -n1)
 make -C "$REPO" -s all >/dev/null
 mkdir -p "$REPO/build/bench"
-"$REPO/tests/vm/multi.sh" --kernel "$KVER" --nodes "$NODES" --timeout 1800 \
+"$REPO/tests/vm/multi.sh" --kernel "$KVER" --nodes "$NODES" --cpu "$CPU" --timeout 1800 \
 	"$REPO/tools/bench/multi/$BENCH.sh"
 report=$REPO/build/bench/$BENCH-$KVER.txt
 cat "$REPO/build/vm-runs/$KVER/$BENCH/node0/report.txt" >"$report"
