@@ -419,12 +419,8 @@ static int maicache_nl_pool_resize(struct genl_info *info, struct nlattr *attr)
 	if (ret) {
 		NL_SET_ERR_MSG(info->extack, "the pool is mapped by a daemon; stop it first");
 		mc_pool_put(pool);
-		return ret;
 	}
-	/* As at load: segments outside the linear map cost hits a TLB entry each. */
-	pr_info("pool resized to %llu MiB (%u of %u segments contiguous)\n",
-		pool->size >> 20, pool->nr_contig, pool->nr_segments);
-	return 0;
+	return ret;
 }
 
 /*

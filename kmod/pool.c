@@ -534,6 +534,9 @@ int mc_pool_replace(struct mc_pool *pool)
 		return -EBUSY;
 	mc_pool = pool;
 	mc_pool_put(old);
+	/* As at load: segments outside the linear map cost hits a TLB entry each. */
+	pr_info("pool resized to %llu MiB (%u of %u segments contiguous)\n",
+		pool->size >> 20, pool->nr_contig, pool->nr_segments);
 	return 0;
 }
 

@@ -65,6 +65,11 @@ daemon_stat() {
 	"$ctl" --json stats | grep -o "\"daemon\":{[^}]*}" | json_num "$1"
 }
 
+# daemon_cpu_ms: the daemon's user + system CPU time so far, in ms.
+daemon_cpu_ms() {
+	awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$dpid/stat"
+}
+
 # attach SOURCE [OPTIONS...]: attach, check the output is a block device,
 # print its path.
 attach() {

@@ -43,25 +43,19 @@ _bb_curl_pass() {
 	_bb_secs_since "$t0"
 }
 
-# _bb_cpu_ms: the daemon's user + system CPU time so far, in ms.
-_bb_cpu_ms() {
-	# shellcheck disable=SC2154 # dpid: tests/vm/daemon.sh
-	awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$dpid/stat"
-}
-
 # _bb_mc_pass QD: seconds for the whole blob through a fresh device; the
 # daemon's CPU ms for it go to /tmp/bb-cpu.
 _bb_mc_pass() {
 	local qd=$1 dev gets0 t0 s cpu0
 	gets0=$(daemon_stat blob_gets)
-	cpu0=$(_bb_cpu_ms)
+	cpu0=$(daemon_cpu_ms)
 	dev=$(attach "$_bb_url" --extent-size 1M --anonymous)
 	t0=$EPOCHREALTIME
 	fio --name=cold --filename="$dev" --rw=read --bs=1M --iodepth="$qd" --ioengine=io_uring \
 		--direct=1 --size="$_bb_bytes" --eta=never --output=/tmp/fio-cold.log ||
 		{ cat /tmp/fio-cold.log >&2; die "fio failed"; }
 	s=$(_bb_secs_since "$t0")
-	echo $(($(_bb_cpu_ms) - cpu0)) >/tmp/bb-cpu
+	echo $(($(daemon_cpu_ms) - cpu0)) >/tmp/bb-cpu
 	# shellcheck disable=SC2154 # ctl: tests/vm/maicache.sh
 	"$ctl" detach "$dev" >/dev/null
 	assert_eq "$(($(daemon_stat blob_gets) - gets0))" "$_bb_n" "GETs of a cold read at QD$qd"

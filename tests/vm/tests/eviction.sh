@@ -44,6 +44,9 @@ out=$("$ctl" pool --size 16M)
 echo "$out"
 assert_eq "$(pool_field size)" "$pool" "pool size after --size 16M"
 assert_eq "$(pool_field used)" 0 "pool used after the resize"
+# The module logs the new pool's backing, as it does at load.
+dmesg | grep -q 'maicache: pool resized to 16 MiB ([0-9]* of 4 segments contiguous)' ||
+	die "no log line for the pool resize"
 
 start_filler --pattern
 

@@ -19,8 +19,6 @@ group_blobs "$small" lat
 # Node 0 owns every extent: node 1's misses all go to it.
 echo "$(group_node_id 0) $(node_ip 0):7117" >"$group_members_file"
 
-# cpu_ms: the daemon's user + system CPU time so far, in ms.
-cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$dpid/stat"; }
 # rate DEV SIZE: MB/s of one direct sequential read, 1 MiB requests, 8 in flight.
 rate() {
 	fio --name=r --filename="$1" --rw=read --bs=1M --iodepth=8 --ioengine=libaio --direct=1 \
@@ -42,10 +40,10 @@ run_reads() {
 		cmp -n "$small" "$dev" /tmp/lat.bin || die "node 0: lat.bin differs"
 		group_mark held-$mode
 		group_wait_nodes start-$mode 300 1
-		cpu_ms >/tmp/c0
+		daemon_cpu_ms >/tmp/c0
 		group_mark cpu0-start-$mode /tmp/c0
 		group_wait_nodes end-$mode 600 1
-		cpu_ms >/tmp/c0
+		daemon_cpu_ms >/tmp/c0
 		group_mark cpu0-end-$mode /tmp/c0
 	else
 		group_wait_nodes held-$mode 600 0
@@ -55,14 +53,14 @@ run_reads() {
 		sleep 2
 		group_mark start-$mode
 		group_wait_nodes cpu0-start-$mode 300 0
-		c1=$(cpu_ms)
+		c1=$(daemon_cpu_ms)
 		t0=$EPOCHREALTIME
 		dd if="$dev" of=/dev/null bs=64K skip=1 iflag=direct status=none
 		echo "$(ms_since "$t0") $((small / 65536 - 1))" >/tmp/lat-$mode
 		dev=$(attach "$(blob_url data big.bin)" --extent-size 1M)
 		devs+=("$dev")
 		rate "$dev" "$size" >/tmp/rate-$mode
-		echo $(($(cpu_ms) - c1)) >/tmp/cpu1-$mode
+		echo $(($(daemon_cpu_ms) - c1)) >/tmp/cpu1-$mode
 		cmp -n "$size" "$dev" /tmp/big.bin || die "node 1: big.bin differs"
 		group_peer_num rdma_reads >/tmp/reads-$mode
 		group_mark end-$mode
